@@ -1,0 +1,32 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { Io } from './output.ts';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
+  /** One line for --help, e.g. "REGEX  run only scenarios matching REGEX (repeatable; !REGEX excludes)". */
+  description: string;
+  /** Placeholder shown in help for string options, e.g. "FILE". */
+  valueName?: string;
+};
+
+export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface CommandContext {
+  values: Values;
+  positionals: string[];
+  io: Io;
+  /** Aborted on SIGINT/SIGTERM; long work must watch it and clean up. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  name: string;
+  /** One line for the command table. */
+  summary: string;
+  /** Usage line after "podpath NAME", e.g. "[FILE...|-] [--json]". */
+  usage: string;
+  /** Extra paragraphs for NAME --help: what it needs, examples, exit codes. */
+  details?: string;
+  options: Record<string, OptionSpec>;
+  allowPositionals: boolean;
+  run(context: CommandContext): Promise<number>;
+}

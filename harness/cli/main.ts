@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { isPodpathError, UsageError } from '../errors/index.ts';
+import type { Command, OptionSpec, Values } from './command.ts';
+import { processIo, write, type Io } from './output.ts';
+import { commands } from './commands/index.ts';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export const version: string = packageJson.version;
+
+export function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const rows = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
+  return [
+    'podpath: which path did this connection take through the Istio mesh, and was it the expected one?',
+    '',
+    'Usage: podpath <command> [options]',
+    '',
+    'Commands:',
+    rows,
+    '',
+    'Options:',
+    '  -h, --help     show help (also: podpath <command> --help)',
+    '  -V, --version  print the podpath version',
+    '',
+    'Exit codes: 0 ok, 1 checks failed, 2 usage or environment error, 130 interrupted.',
+    '',
+  ].join('\n');
+}
+
+function optionLine(name: string, spec: OptionSpec): string {
+  const short = spec.short ? `-${spec.short}, ` : '    ';
+  const value = spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : '';
+  return `  ${short}--${name}${value}`;
+}
+
+export function commandHelp(command: Command): string {
+  const lines = Object.entries(command.options).map(([name, spec]) => [optionLine(name, spec), spec.description] as const);
+  lines.push(['  -h, --help', 'show this help']);
+  const width = Math.max(...lines.map(([left]) => left.length));
+  return [
+    `Usage: podpath ${command.name} ${command.usage}`.trimEnd(),
+    '',
+    command.summary,
+    '',
+    'Options:',
+    ...lines.map(([left, right]) => `${left.padEnd(width)}  ${right}`),
+    ...(command.details ? ['', command.details.trimEnd()] : []),
+    '',
+  ].join('\n');
+}
+
+function parseCommandArgs(command: Command, argv: string[]): { values: Values; positionals: string[] } | 'help' {
+  const options: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, spec] of Object.entries(command.options)) {
+    const { description: _d, valueName: _v, ...config } = spec;
+    options[name] = config;
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: command.allowPositionals, strict: true });
+    if (values.help) return 'help';
+    return { values: values as Values, positionals };
+  } catch (error) {
+    // parseArgs messages are precise but long; keep the first sentence and point at --help.
+    const message = error instanceof Error ? error.message.split('. ')[0].replace(/\.$/, '') : String(error);
+    throw new UsageError(`${command.name}: ${message}`, { hint: `Run 'podpath ${command.name} --help' for usage.`, cause: error });
+  }
+}
+
+/** Runs the CLI and returns the exit code; never throws for anything a user can cause. */
+export async function main(argv: string[], io: Io = processIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+      const target = first === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
+      await write(io.stdout, target ? commandHelp(target) : mainHelp());
+      return 0;
+    }
+    if (first === '-V' || first === '--version') {
+      await write(io.stdout, `podpath ${version}\n`);
+      return 0;
+    }
+    if (first.startsWith('-')) {
+      throw new UsageError(`unknown option '${first}'`, { hint: "Run 'podpath --help' for usage." });
+    }
+    const command = commands.find((c) => c.name === first);
+    if (!command) {
+      throw new UsageError(`unknown command '${first}'`, { hint: `Run 'podpath --help' to list the commands.` });
+    }
+    const parsed = parseCommandArgs(command, rest);
+    if (parsed === 'help') {
+      await write(io.stdout, commandHelp(command));
+      return 0;
+    }
+    return await command.run({ ...parsed, io, signal });
+  } catch (error) {
+    if (isPodpathError(error)) {
+      await write(io.stderr, `podpath: ${error.shortMessage}\n${error.hint ? `${error.hint}\n` : ''}`);
+      return error.exitCode;
+    }
+    // Not a podpath error: a bug. Say so and keep the stack for the report.
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    await write(io.stderr, `podpath: internal error (please report it with this output)\n${detail}\n`);
+    return 2;
+  }
+}
