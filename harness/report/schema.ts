@@ -1,0 +1,131 @@
+/**
+ * report.json: the versioned contract between the runner (which writes it), `podpath report`
+ * (which re-renders it), `podpath diff` (which compares two of them) and anyone's CI tooling.
+ * Bump REPORT_SCHEMA_VERSION on any change that is not a pure addition of optional fields.
+ */
+
+export const REPORT_SCHEMA_VERSION = 1 as const;
+
+export type ScenarioStatus = 'passed' | 'failed' | 'skipped' | 'flaky' | 'observed';
+export type ProbeVerdict = 'pass' | 'fail' | 'observe';
+
+/** Where time went for one scenario, in milliseconds. Phases that did not run are absent. */
+export interface PhaseTimings {
+  apply?: number;
+  converge?: number;
+  probe?: number;
+  logs?: number;
+  evidence?: number;
+  cleanup?: number;
+  total: number;
+}
+
+export interface RunReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  run: {
+    id: string;
+    startedAt: string;
+    finishedAt: string;
+    podpathVersion: string;
+    /** argv after "podpath", for reproducing the run. */
+    argv: string[];
+    dryRun: boolean;
+    interrupted: boolean;
+  };
+  /** One per Istio version (one cluster each) in the matrix. */
+  targets: TargetReport[];
+  totals: Totals;
+}
+
+export interface Totals {
+  passed: number;
+  failed: number;
+  skipped: number;
+  flaky: number;
+  observed: number;
+}
+
+export interface TargetReport {
+  istio: {
+    version: string;
+    /** Extra istiod env, e.g. { ENABLE_EXTERNAL_NAME_ALIAS: "false" }. */
+    pilotEnv: Record<string, string>;
+    /** Settings podpath chose for the test mesh that change what users would see. */
+    meshConfig: { connectTimeout: string | null; accessLogEncoding: 'TEXT' | 'JSON' };
+  };
+  kubernetes: string | null;
+  /** kind cluster name, or "test-double" in podpath's own tests. */
+  cluster: string;
+  scenarios: ScenarioReport[];
+  totals: Totals;
+}
+
+export interface ScenarioReport {
+  id: string;
+  title: string;
+  /** Which incident the scenario comes from (seed file or incident id), if any. */
+  seed: string | null;
+  status: ScenarioStatus;
+  /** Always set when status is skipped: the version range or missing feature. */
+  skipReason: string | null;
+  /** --repeat runs; flaky means they disagreed. */
+  attempts: ScenarioAttemptSummary[];
+  timings: PhaseTimings;
+  probes: ProbeReport[];
+  /** Paths relative to the run directory. */
+  evidence: string[];
+  /** A harness error that stopped the scenario (not a failed expectation). */
+  error: string | null;
+}
+
+export interface ScenarioAttemptSummary {
+  attempt: number;
+  status: 'passed' | 'failed' | 'observed';
+}
+
+export interface PathSide {
+  /** The sidecar entry's upstream cluster as logged, e.g. "outbound|5701||app-ext.app.svc.cluster.local". */
+  cluster: string | null;
+  /** ClusterRef.kind from harness/accesslog: passthrough, inbound-passthrough, blackhole, outbound, inbound, other. */
+  clusterKind: string | null;
+  /** Response flags as short codes, [] for "-". */
+  flags: string[];
+  responseCode: number | null;
+  responseCodeDetails: string | null;
+  /** The raw log line, for the evidence view. */
+  line: string;
+}
+
+export interface ObservedPath {
+  outcome: string;
+  /** "namespace/pod" of whoever answered, from the agent's identity reply. */
+  responder: string | null;
+  httpStatus: number | null;
+  localAddress: string | null;
+  client: PathSide | null;
+  server: PathSide | null;
+}
+
+/** What the scenario required, rendered as text so reports need no scenario code. */
+export interface ExpectedPath {
+  outcome: string | null;
+  responder: string | null;
+  client: { clusterKind: string | null; cluster: string | null; flags: string[] | null } | null;
+  /** "absent" when no server entry may exist. */
+  server: 'absent' | { clusterKind: string | null; cluster: string | null; flags: string[] | null } | null;
+  explain: string | null;
+  /** Set when this expectation only records behaviour (observe), never fails. */
+  observeOnly: boolean;
+}
+
+export interface ProbeReport {
+  name: string;
+  from: { workload: string; pod: string; ip: string };
+  to: { target: string; pod: string | null; port: number; protocol: 'tcp' | 'http' };
+  expected: ExpectedPath;
+  observed: ObservedPath[];
+  prediction: { verdict: string; steps: string[] } | null;
+  verdict: ProbeVerdict;
+  /** Human sentences "expected X, saw Y", empty when it passed. */
+  mismatches: string[];
+}
