@@ -1,0 +1,99 @@
+/**
+ * TEST DOUBLES for the cluster concern (used by *.test.ts only, never by podpath itself): an Exec
+ * that records every call and answers from a script, and a minimal in-memory KubeClient stand-in.
+ */
+import { formatCommand, type Exec, type ExecOptions, type ExecResult, type Plan } from '../exec/index.ts';
+import { ExecError } from '../exec/execa-exec.ts';
+import { EnvironmentError } from '../errors/index.ts';
+
+export interface RecordedCall {
+  file: string;
+  args: readonly string[];
+  options: ExecOptions;
+  line: string;
+}
+
+export type Answer = Partial<ExecResult> | Error | 'missing' | 'fail';
+
+/** Answers by the first matching rule (a prefix of the command line), else success with no output. */
+export class ScriptedExec implements Exec {
+  readonly calls: RecordedCall[] = [];
+  readonly rules: Array<{ prefix: string; answer: Answer | ((call: RecordedCall) => Answer | Promise<Answer>) }> = [];
+
+  on(prefix: string, answer: Answer | ((call: RecordedCall) => Answer | Promise<Answer>)): this {
+    this.rules.push({ prefix, answer });
+    return this;
+  }
+
+  lines(): string[] {
+    return this.calls.map((c) => c.line);
+  }
+
+  async run(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const line = formatCommand(file, args);
+    const call = { file, args, options, line };
+    this.calls.push(call);
+    const rule = this.rules.find((r) => line.startsWith(r.prefix) || line.includes(` ${r.prefix}`) || line.endsWith(`/${r.prefix}`) || line.includes(`/${r.prefix} `));
+    const answer = rule ? (typeof rule.answer === 'function' ? await rule.answer(call) : rule.answer) : {};
+    if (answer === 'missing') throw new EnvironmentError(`${file}: command not found`);
+    if (answer === 'fail') throw new ExecError(line, 1, 'scripted failure');
+    if (answer instanceof Error) throw answer;
+    return { stdout: answer.stdout ?? '', stderr: answer.stderr ?? '', exitCode: answer.exitCode ?? 0 };
+  }
+}
+
+type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
+
+/** Records KubeClient calls (in the same Plan as the exec calls when given one). */
+export class FakeKube {
+  readonly calls: string[] = [];
+  readonly plan: Plan | null;
+  readonly context: string;
+  /** Per call name, an error to throw once. */
+  readonly failures = new Map<string, Error>();
+  onCall: ((name: string) => void | Promise<void>) | null = null;
+
+  constructor(context: string, plan: Plan | null = null) {
+    this.context = context;
+    this.plan = plan;
+  }
+
+  private async record(text: string, name: string): Promise<void> {
+    this.calls.push(text);
+    this.plan?.add('api', text);
+    await this.onCall?.(name);
+    const failure = this.failures.get(name);
+    if (failure) {
+      this.failures.delete(name);
+      throw failure;
+    }
+  }
+
+  currentContext(): string {
+    return this.context;
+  }
+
+  async apply(docs: Doc[]): Promise<void> {
+    await this.record(`apply ${docs.map((d) => `${d.kind}/${d.metadata.namespace ? `${d.metadata.namespace}/` : ''}${d.metadata.name}`).join(' ')}`, 'apply');
+  }
+
+  async delete(docs: Doc[]): Promise<void> {
+    await this.record(`delete ${docs.map((d) => `${d.kind}/${d.metadata.name}`).join(' ')}`, 'delete');
+  }
+
+  async waitForRollout(namespace: string, deployment: string): Promise<void> {
+    await this.record(`rollout ${namespace}/${deployment}`, 'waitForRollout');
+  }
+
+  pods: Array<{ name: string; namespace: string; ip: string; ready: boolean; labels: Record<string, string>; node: string | null }> = [];
+
+  async listPods(namespace: string): Promise<FakeKube['pods']> {
+    await this.record(`list pods ${namespace}`, 'listPods');
+    return this.pods.filter((p) => p.namespace === namespace);
+  }
+
+  async acquireLease(name: string, holder: string): Promise<AsyncDisposable> {
+    await this.record(`lease ${name} ${holder}`, 'acquireLease');
+    return { [Symbol.asyncDispose]: async () => void this.calls.push(`release ${name}`) };
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * kind and istioctl for an exact version: the binary on PATH if it reports that version, else a
+ * cached download that still matches its recorded checksum, else a fresh verified download.
+ */
+import { chmod, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { EnvironmentError, PodpathError } from '../errors/index.ts';
+import type { Exec, Plan } from '../exec/index.ts';
+import {
+  cacheRoot,
+  GITHUB_SOURCES,
+  istioctlAsset,
+  kindAsset,
+  parseChecksumFile,
+  parseToolVersion,
+  platformTarget,
+  sameVersion,
+  toolDir,
+  type Asset,
+  type ReleaseSources,
+  type Target,
+} from './assets.ts';
+import { downloadVerified, extractSafely, fetchText, progressReporter, sha256File, writeFileAtomic, type FetchLike } from './download.ts';
+
+export interface ToolOptions {
+  exec: Exec;
+  fetch?: FetchLike;
+  env: NodeJS.ProcessEnv;
+  platform?: string;
+  arch?: string;
+  sources?: ReleaseSources;
+  signal?: AbortSignal;
+  /** Dry run: record what would be downloaded and written, touch nothing. */
+  plan?: Plan | null;
+  /** Where progress goes (stderr). */
+  progress?: Writable;
+  isTTY?: boolean;
+  /** Skip the PATH check (tests, or when the PATH binary must not be used). */
+  ignorePath?: boolean;
+}
+
+export interface ResolvedTool {
+  tool: 'kind' | 'istioctl';
+  version: string;
+  /** What to run: a bare name when PATH has the right version, else an absolute path in the cache. */
+  path: string;
+  origin: 'path' | 'cache' | 'download' | 'planned';
+}
+
+interface Record {
+  tool: string;
+  version: string;
+  url: string;
+  sha256: string;
+  publishedSha256: string;
+  verifiedAt: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function onPath(options: ToolOptions, tool: string, args: string[], version: string): Promise<boolean> {
+  if (options.ignorePath || options.plan) return false;
+  try {
+    const result = await options.exec.run(tool, args, { signal: options.signal, timeoutMs: 15_000 });
+    const found = parseToolVersion(`${result.stdout}\n${result.stderr}`);
+    return found !== null && sameVersion(found, version);
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    // Not installed or not runnable: fall through to the cache.
+    return false;
+  }
+}
+
+/** A cached binary counts only if its bytes still hash to what was recorded when it was verified. */
+async function cached(binary: string, recordPath: string): Promise<boolean> {
+  if (!(await exists(binary)) || !(await exists(recordPath))) return false;
+  try {
+    const record = JSON.parse(await readFile(recordPath, 'utf8')) as Partial<Record>;
+    return typeof record.sha256 === 'string' && record.sha256 === (await sha256File(binary));
+  } catch {
+    return false;
+  }
+}
+
+function targetOf(options: ToolOptions): Target {
+  return platformTarget(options.platform ?? process.platform, options.arch ?? process.arch);
+}
+
+async function ensure(asset: Asset, binaryName: string, options: ToolOptions, target: Target): Promise<ResolvedTool> {
+  const dir = toolDir(cacheRoot(options.env), asset, target);
+  const binary = join(dir, binaryName);
+  const recordPath = join(dir, `${binaryName}.json`);
+  if (options.plan) {
+    options.plan.add('note', `use ${asset.tool} ${asset.version} from PATH or ${binary}; else download ${asset.url} and check it against ${asset.checksumUrl}`);
+    options.plan.add('file', `write ${binary} (only if missing or its checksum no longer matches)`);
+    return { tool: asset.tool, version: asset.version, path: binary, origin: 'planned' };
+  }
+  if (await cached(binary, recordPath)) return { tool: asset.tool, version: asset.version, path: binary, origin: 'cache' };
+  // Whatever is there does not match its record: never trust it.
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const fetchFn = options.fetch ?? fetch;
+  const published = parseChecksumFile(await fetchText(fetchFn, asset.checksumUrl, options.signal), asset.fileName);
+  const progress = options.progress ? progressReporter(options.progress, `downloading ${asset.fileName}`, options.isTTY ?? false) : undefined;
+  const download = join(dir, `.${asset.fileName}`);
+  try {
+    await downloadVerified(fetchFn, asset.url, download, published, { signal: options.signal, onProgress: progress });
+  } finally {
+    progress?.done();
+  }
+  try {
+    if (asset.archive) {
+      const extracted = await extractSafely(download, dir);
+      try {
+        const inside = join(extracted, binaryName);
+        if (!(await exists(inside))) throw new EnvironmentError(`${asset.fileName} does not contain ${binaryName}`, { hint: 'The release archive has an unexpected layout.' });
+        await rename(inside, binary);
+      } finally {
+        await rm(extracted, { recursive: true, force: true });
+      }
+    } else {
+      await rename(download, binary);
+    }
+  } finally {
+    await rm(download, { force: true });
+  }
+  await chmod(binary, 0o755);
+  const record: Record = { tool: asset.tool, version: asset.version, url: asset.url, sha256: await sha256File(binary), publishedSha256: published, verifiedAt: new Date().toISOString() };
+  await writeFileAtomic(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+  return { tool: asset.tool, version: asset.version, path: binary, origin: 'download' };
+}
+
+export async function ensureKind(version: string, options: ToolOptions): Promise<ResolvedTool> {
+  const target = targetOf(options);
+  const asset = kindAsset(version, target, options.sources ?? GITHUB_SOURCES);
+  if (await onPath(options, 'kind', ['version'], asset.version)) return { tool: 'kind', version: asset.version, path: 'kind', origin: 'path' };
+  return wrap(ensure(asset, 'kind', options, target), asset);
+}
+
+export async function ensureIstioctl(version: string, options: ToolOptions): Promise<ResolvedTool> {
+  const target = targetOf(options);
+  const asset = istioctlAsset(version, target, options.sources ?? GITHUB_SOURCES);
+  if (await onPath(options, 'istioctl', ['version', '--remote=false'], version)) return { tool: 'istioctl', version, path: 'istioctl', origin: 'path' };
+  return wrap(ensure(asset, 'istioctl', options, target), asset);
+}
+
+async function wrap(work: Promise<ResolvedTool>, asset: Asset): Promise<ResolvedTool> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof PodpathError) throw error;
+    throw new EnvironmentError(`cannot install ${asset.tool} ${asset.version} into the podpath cache`, {
+      hint: `Check that the cache directory is writable (set XDG_CACHE_HOME to move it).`,
+      cause: error,
+    });
+  }
+}
