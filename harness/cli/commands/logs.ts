@@ -1,14 +1,300 @@
-import type { Command } from '../command.ts';
-import { EnvironmentError } from '../../errors/index.ts';
+/**
+ * `podpath logs [FILE...|-]`: offline triage of Istio sidecar access logs. Streams: entries are
+ * written as they are parsed (chunked writes with backpressure); only the summary counts,
+ * a few evidence lines per diagnosis, and (for --follow-from) the address index are kept.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import type { Command, CommandContext } from '../command.ts';
+import { paint, write } from '../output.ts';
+import { InterruptedError, UsageError } from '../../errors/index.ts';
+import {
+  checkReadable, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, hostOf, ioErrorMessage,
+  isKnownFlag, jsonString, loadInventory, openInput, readLines, resolveIp, SIGNATURE_IDS, Summary,
+  type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason, type SummaryRow,
+} from '../../accesslog/index.ts';
 
-// PLACEHOLDER: replaced by the real command; must not survive into a landed build.
+const FLUSH_AT = 1 << 16;
+
+/** Collects output text and writes it in large pieces, waiting for drain when the stream asks. */
+class ChunkedWriter {
+  private buffer = '';
+  private readonly stream: Writable;
+
+  constructor(stream: Writable) {
+    this.stream = stream;
+  }
+
+  push(text: string): void {
+    this.buffer += text;
+  }
+
+  async maybeFlush(): Promise<void> {
+    if (this.buffer.length >= FLUSH_AT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const text = this.buffer;
+    this.buffer = '';
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('close', done);
+          this.stream.off('error', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('close', done);
+        this.stream.on('error', done);
+      });
+    }
+  }
+}
+
+const ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d{1,5}$/;
+
+function stringValue(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+async function loadInventoryFile(path: string): Promise<Inventory> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`--inventory: ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message}`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--inventory: ${path} is not JSON`, { hint: 'Create it with: kubectl get pods,services,endpointslices -A -o json > inventory.json', cause: error });
+  }
+  return loadInventory(json);
+}
+
+function flagsText(flags: string[]): string {
+  if (flags.length === 0) return '-';
+  return flags.map((f) => (isKnownFlag(f) ? f : `${f}(unknown)`)).join(',');
+}
+
+function direction(e: AccessLogEntry): string {
+  return e.cluster.direction === 'outbound' ? 'out' : e.cluster.direction === 'inbound' ? 'in' : '-';
+}
+
+const HEADER = ['TIME', 'POD', 'DIR', 'CODE', 'FLAGS', 'CLUSTER', 'ORIGINAL DST', 'UPSTREAM HOST'];
+const WIDTHS = [24, 26, 3, 4, 10, 52, 21];
+
+function row(cells: string[]): string {
+  return cells.map((c, i) => (i < WIDTHS.length ? c.padEnd(WIDTHS[i]) : c)).join(' ').trimEnd() + '\n';
+}
+
+function humanRow(e: AccessLogEntry, inventory: Inventory | null): string {
+  let dst = e.downstreamLocalAddress ?? '-';
+  if (inventory) {
+    const name = resolveIp(inventory, hostOf(e.downstreamLocalAddress));
+    if (name) dst += ` (${name})`;
+  }
+  return row([e.startTime ?? '-', e.pod ?? '-', direction(e), e.responseCode === null ? '-' : String(e.responseCode), flagsText(e.responseFlags), e.upstreamCluster ?? '-', dst, e.upstreamHost ?? '-']);
+}
+
+function summaryHuman(rows: SummaryRow[], total: number, stream: Writable): string {
+  if (rows.length === 0) return '';
+  const lines = [`\n${paint('bold', `Summary by (cluster, flags): ${total} entries`, stream)}\n`];
+  for (const r of rows) {
+    const meanings = r.flags.map((f) => `${f}: ${describeFlag(f)}`).join('; ');
+    lines.push(`${String(r.count).padStart(8)}  ${r.kind.padEnd(19)} ${(r.cluster ?? '-').padEnd(52)} ${flagsText(r.flags)}${meanings ? `  (${meanings})` : ''}\n`);
+  }
+  return lines.join('');
+}
+
+function diagnosesHuman(diagnoses: Diagnosis[], stream: Writable): string {
+  if (diagnoses.length === 0) return `\n${paint('green', 'No known failure signature found.', stream)}\n`;
+  const out: string[] = [`\n${paint('bold', 'Diagnoses', stream)}\n`];
+  for (const d of diagnoses) {
+    const style = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan';
+    out.push(`\n${paint(style, `[${d.severity.toUpperCase()}]`, stream)} ${paint('bold', d.id, stream)}: ${d.title} (${d.count} ${d.count === 1 ? 'entry' : 'entries'}${d.inferred ? ', inferred' : ''})\n`);
+    out.push(`  ${d.meaning}\n  Evidence:\n`);
+    for (const e of d.evidence.slice(0, 3)) out.push(`    ${e.source}:${e.line}  ${e.raw.trim()}\n`);
+    if (d.count > 3) out.push(`    ... ${d.count - 3} more\n`);
+    out.push('  Fixes:\n');
+    for (const f of d.fixes) out.push(`    - ${f}\n`);
+  }
+  return out.join('');
+}
+
+function diagnosisJson(d: Diagnosis): string {
+  return JSON.stringify({
+    id: d.id, severity: d.severity, title: d.title, meaning: d.meaning, inferred: d.inferred, count: d.count, fixes: d.fixes,
+    evidence: d.evidence.map((e) => ({ source: e.source, line: e.line, pod: e.pod, raw: e.raw })),
+  });
+}
+
+function hopsHuman(h: Hops): string {
+  const hop = (label: string, e: AccessLogEntry): string =>
+    `  → ${label.padEnd(14)} ${e.pod ?? '(pod unknown)'}  ${e.upstreamCluster ?? '-'}  flags ${flagsText(e.responseFlags)}  upstream ${e.upstreamHost ?? '-'}  [${e.source}:${e.line}]\n`;
+  let out = `Following ${h.localAddress}\n  app socket ${h.localAddress}\n`;
+  if (h.client) out += hop('client sidecar', h.client);
+  if (h.server) out += hop('server sidecar', h.server) + '  → server app\n';
+  if (h.stoppedAt) out += `  ✗ stopped: ${h.stoppedAt}\n`;
+  return out;
+}
+
+const SKIP_LABELS: Record<SkipReason, string> = {
+  'not-access-log': 'not access log lines',
+  truncated: 'truncated',
+  oversized: 'longer than 1 MiB',
+  'wrong-format': 'other encoding than --format',
+};
+
 export const logsCommand: Command = {
   name: 'logs',
   summary: 'Read Istio sidecar access logs: decode, summarise, follow a connection, diagnose (offline)',
-  usage: '',
-  options: {},
+  usage: '[FILE...|-] [--json] [--summary] [--diagnose] [--follow-from IP:PORT] [--inventory FILE] [--fail-on ID,...]',
+  details: [
+    'Reads istio-proxy access logs as you have them: raw, kubectl logs --timestamps / --prefix, stern, .gz,',
+    'several files, or - (stdin, also the default when stdin is not a terminal). Istio TEXT formats of every',
+    'era (1.6 to now) and JSON are detected per line; other lines are skipped and counted.',
+    '',
+    'Examples:',
+    '  kubectl logs -n manager deploy/manager -c istio-proxy --prefix | podpath logs',
+    '  podpath logs client.log server.log --follow-from 10.244.1.5:43210',
+    '  podpath logs proxy.log.gz --diagnose --inventory inventory.json',
+    '  podpath logs ci.log --json --fail-on pod-ip-captured-by-service-listener,blackhole',
+    '',
+    `Signatures: ${SIGNATURE_IDS.join(', ')}.`,
+    'Exit codes: 0 done, 1 a --fail-on signature was found, 2 usage or I/O error. Guide: docs/logs.md',
+  ].join('\n'),
+  options: {
+    json: { type: 'boolean', description: 'NDJSON: one object per entry (or per summary row / diagnosis with --summary / --diagnose)' },
+    summary: { type: 'boolean', description: 'print only the counts by (cluster, flags)' },
+    diagnose: { type: 'boolean', description: 'print only the diagnoses' },
+    format: { type: 'string', valueName: 'text|json|auto', description: 'line encoding (default auto: per line)' },
+    'log-format': { type: 'string', valueName: 'FORMAT', description: 'a custom Envoy format string or JSON dictionary (meshConfig.accessLogFormat)' },
+    'follow-from': { type: 'string', valueName: 'IP:PORT', description: 'follow the connection whose app socket was IP:PORT through both sidecars' },
+    inventory: { type: 'string', valueName: 'FILE', description: 'kubectl get pods,services,endpointslices -A -o json: resolve IPs, confirm diagnoses' },
+    'fail-on': { type: 'string', valueName: 'ID,...', description: 'exit 1 when one of these signatures is found (for CI)' },
+    pod: { type: 'string', valueName: 'NAME', description: 'pod name for entries whose lines carry no pod prefix' },
+  },
   allowPositionals: true,
-  async run() {
-    throw new EnvironmentError('logs: not built yet');
+
+  async run(ctx: CommandContext): Promise<number> {
+    const { values, io } = ctx;
+    const json = values.json === true;
+    const onlySummary = values.summary === true;
+    const onlyDiagnose = values.diagnose === true;
+    const followFrom = stringValue(values['follow-from']);
+    const format = (stringValue(values.format) ?? 'auto') as FormatMode;
+    if (!['auto', 'text', 'json'].includes(format)) throw new UsageError(`logs: --format must be text, json or auto, not '${format}'`);
+    if (followFrom !== undefined && !ADDRESS.test(followFrom)) {
+      throw new UsageError(`logs: --follow-from needs IP:PORT (the client socket, e.g. 10.244.1.5:43210), not '${followFrom}'`);
+    }
+    const failOn = (stringValue(values['fail-on']) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const unknownIds = failOn.filter((id) => !SIGNATURE_IDS.includes(id));
+    if (unknownIds.length) throw new UsageError(`logs: --fail-on: unknown signature ${unknownIds.join(', ')}`, { hint: `Known: ${SIGNATURE_IDS.join(', ')}` });
+    const parser = createLineParser({ mode: format, logFormat: stringValue(values['log-format']) ?? null });
+    const inventoryPath = stringValue(values.inventory);
+    const inventory = inventoryPath === undefined ? null : await loadInventoryFile(inventoryPath);
+    const defaultPod = stringValue(values.pod) ?? null;
+
+    let paths = ctx.positionals;
+    if (paths.length === 0) {
+      if ((io.stdin as { isTTY?: boolean }).isTTY) {
+        throw new UsageError('logs: no input', { hint: "Give log files, or pipe them in: kubectl logs POD -c istio-proxy | podpath logs -" });
+      }
+      paths = ['-'];
+    }
+    if (paths.filter((p) => p === '-').length > 1) throw new UsageError('logs: - (stdin) given more than once');
+    for (const path of paths) if (path !== '-') await checkReadable(path);
+
+    const listEntries = !onlySummary && !onlyDiagnose && followFrom === undefined;
+    const wantSummary = onlySummary || (!json && !onlyDiagnose && followFrom === undefined);
+    const wantDiagnoses = onlyDiagnose || failOn.length > 0 || (!json && !onlySummary && followFrom === undefined);
+    const out = new ChunkedWriter(io.stdout);
+    const summary = wantSummary ? new Summary() : null;
+    const diagnoser = wantDiagnoses ? new Diagnoser({ inventory }) : null;
+    const index = followFrom !== undefined ? new ConnectionIndex() : null;
+    const skipped: Partial<Record<SkipReason, number>> = {};
+    const problems: string[] = [];
+    let entries = 0;
+    let lines = 0;
+
+    if (listEntries && !json) out.push(paint('bold', row(HEADER), io.stdout));
+    for (const path of paths) {
+      let opened;
+      try {
+        opened = await openInput(path, io.stdin);
+      } catch (error) {
+        problems.push(ioErrorMessage(path, error));
+        continue;
+      }
+      if (opened.warning) await write(io.stderr, `podpath: logs: ${opened.warning}\n`);
+      const source = opened.source;
+      const sourceJson = jsonString(source);
+      const onLine = (line: string, lineNumber: number): void => {
+        if (line.length === 0) return;
+        const result = parser.parse(line, lineNumber, source, defaultPod);
+        if (typeof result === 'string') {
+          skipped[result] = (skipped[result] ?? 0) + 1;
+          return;
+        }
+        entries++;
+        if (listEntries) out.push(json ? entryToJson(result, sourceJson) + '\n' : humanRow(result, inventory));
+        summary?.add(result);
+        diagnoser?.add(result);
+        index?.add(result);
+      };
+      try {
+        const stats = await readLines(opened.stream, onLine, {
+          afterChunk: async () => {
+            if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
+            await out.maybeFlush();
+          },
+          onOversized: () => {
+            skipped.oversized = (skipped.oversized ?? 0) + 1;
+          },
+        });
+        lines += stats.lines;
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        problems.push(ioErrorMessage(path, error));
+      }
+    }
+
+    const diagnoses = diagnoser?.results() ?? [];
+    if (index !== null && followFrom !== undefined) {
+      const hops = index.follow(followFrom);
+      if (json) {
+        out.push(`{"localAddress":${jsonString(hops.localAddress)},"client":${hops.client ? entryToJson(hops.client) : 'null'},"server":${hops.server ? entryToJson(hops.server) : 'null'},"stoppedAt":${jsonString(hops.stoppedAt)}}\n`);
+      } else out.push(hopsHuman(hops));
+    }
+    if (summary !== null && (onlySummary || !json)) {
+      const rows = summary.result();
+      if (json) for (const r of rows) out.push(JSON.stringify(r) + '\n');
+      else out.push(summaryHuman(rows, summary.total, io.stdout));
+    }
+    if (diagnoser !== null && (onlyDiagnose || !json)) {
+      if (json) for (const d of diagnoses) out.push(diagnosisJson(d) + '\n');
+      else out.push(diagnosesHuman(diagnoses, io.stdout));
+    }
+    await out.flush();
+
+    const skippedTotal = Object.values(skipped).reduce((a, b) => a + (b ?? 0), 0);
+    const reasons = Object.entries(skipped).map(([k, v]) => `${v} ${SKIP_LABELS[k as SkipReason]}`).join(', ');
+    const tally = `${entries} access log ${entries === 1 ? 'entry' : 'entries'} from ${lines} lines in ${paths.length} ${paths.length === 1 ? 'input' : 'inputs'}` +
+      (skippedTotal ? `; ${skippedTotal} skipped (${reasons})` : '') +
+      (inventory ? '' : diagnoses.some((d) => d.inferred) ? '; inferred diagnoses: give --inventory to confirm' : '');
+    await write(json ? io.stderr : io.stdout, `${json ? 'podpath: logs: ' : '\n'}${tally}\n`);
+    for (const p of problems) await write(io.stderr, `podpath: logs: ${p}\n`);
+    if (problems.length) return 2;
+    const found = diagnoses.filter((d) => failOn.includes(d.id));
+    if (found.length) {
+      await write(io.stderr, `podpath: logs: failing on ${found.map((d) => `${d.id} (${d.count})`).join(', ')}\n`);
+      return 1;
+    }
+    return 0;
   },
 };

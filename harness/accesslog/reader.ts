@@ -1,0 +1,139 @@
+/**
+ * Streaming line reader: large chunks, UTF-8 decoded once per chunk (invalid bytes become U+FFFD),
+ * split on \n by indexOf, a line split across chunks joined once, and a line longer than
+ * maxLineLength dropped (counted) without ever being assembled, so a 5 MB line costs O(size).
+ */
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { UsageError } from '../errors/index.ts';
+
+export const DEFAULT_MAX_LINE = 1 << 20;
+export const CHUNK_SIZE = 1 << 20;
+
+export interface ReadStats { lines: number; oversized: number }
+
+export async function readLines(
+  input: AsyncIterable<Uint8Array | string>,
+  onLine: (line: string, lineNumber: number) => void,
+  options: { maxLineLength?: number; afterChunk?: () => Promise<void> | void; onOversized?: (lineNumber: number) => void } = {},
+): Promise<ReadStats> {
+  const max = options.maxLineLength ?? DEFAULT_MAX_LINE;
+  const decoder = new TextDecoder('utf-8');
+  const pending: string[] = [];
+  let pendingLength = 0;
+  let dropping = false;
+  let lineNumber = 0;
+  let oversized = 0;
+
+  const emit = (line: string): void => {
+    lineNumber++;
+    if (line.length > max) {
+      oversized++;
+      options.onOversized?.(lineNumber);
+      return;
+    }
+    onLine(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line, lineNumber);
+  };
+  const consume = (text: string): void => {
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      if (dropping) {
+        lineNumber++;
+        oversized++;
+        options.onOversized?.(lineNumber);
+        dropping = false;
+      } else if (pending.length > 0) {
+        pending.push(text.slice(start, nl));
+        const line = pending.join('');
+        pending.length = 0;
+        pendingLength = 0;
+        emit(line);
+      } else {
+        emit(text.slice(start, nl));
+      }
+      start = nl + 1;
+    }
+    if (start < text.length && !dropping) {
+      const rest = start === 0 ? text : text.slice(start);
+      pendingLength += rest.length;
+      if (pendingLength > max) {
+        dropping = true;
+        pending.length = 0;
+        pendingLength = 0;
+      } else pending.push(rest);
+    }
+  };
+
+  for await (const chunk of input) {
+    consume(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    if (options.afterChunk) await options.afterChunk();
+  }
+  consume(decoder.decode());
+  if (dropping) {
+    lineNumber++;
+    oversized++;
+    options.onOversized?.(lineNumber);
+  } else if (pending.length > 0) {
+    const line = pending.join('');
+    pending.length = 0;
+    emit(line);
+  }
+  return { lines: lineNumber, oversized };
+}
+
+export interface OpenedInput { source: string; stream: AsyncIterable<Uint8Array | string>; gzip: boolean; warning: string | null }
+
+function describe(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Checks a path before any output is written, so usage errors exit 2 cleanly. */
+export async function checkReadable(path: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw new UsageError(`logs: ${path}: ${describe(error)}`, { hint: 'Give access log files (or - for stdin), e.g. kubectl logs POD -c istio-proxy > proxy.log', cause: error });
+  }
+  if (info.isDirectory()) throw new UsageError(`logs: ${path}: is a directory`, { hint: 'Give the log files inside it, e.g. podpath logs DIR/*.log' });
+  try {
+    const handle = await open(path, 'r');
+    await handle.close();
+  } catch (error) {
+    throw new UsageError(`logs: ${path}: ${describe(error)}`, { cause: error });
+  }
+}
+
+/** Opens a file (gunzipping by magic bytes) or stdin for `-`. */
+export async function openInput(path: string, stdin: NodeJS.ReadableStream): Promise<OpenedInput> {
+  if (path === '-') return { source: '-', stream: stdin as AsyncIterable<Uint8Array | string>, gzip: false, warning: null };
+  const handle = await open(path, 'r');
+  const magic = Buffer.alloc(2);
+  const { bytesRead } = await handle.read(magic, 0, 2, 0);
+  await handle.close();
+  const isGzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  const file = createReadStream(path, { highWaterMark: CHUNK_SIZE });
+  if (isGzip) {
+    const gunzip = createGunzip({ chunkSize: CHUNK_SIZE });
+    file.on('error', (error) => gunzip.destroy(error));
+    file.pipe(gunzip);
+    return { source: path, stream: gunzip, gzip: true, warning: null };
+  }
+  const warning = path.endsWith('.gz') ? `${path}: not gzip data (no gzip header); reading it as plain text` : null;
+  return { source: path, stream: file, gzip: false, warning };
+}
+
+export function ioErrorMessage(path: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || (error instanceof Error && /unexpected end of file/i.test(error.message))) {
+    return `${path}: gzip data is corrupt or truncated (${error instanceof Error ? error.message : String(error)}); lines before the damage were read`;
+  }
+  return `${path}: ${describe(error)}`;
+}

@@ -1,0 +1,29 @@
+import type { AccessLogEntry, ClusterRef } from './types.ts';
+
+export interface SummaryRow { cluster: string | null; kind: ClusterRef['kind']; direction: ClusterRef['direction']; flags: string[]; count: number; first: string | null; last: string | null }
+
+/** Counts entries by (cluster, flags): bounded by the number of distinct pairs, not by lines. */
+export class Summary {
+  private readonly rows = new Map<string, SummaryRow>();
+  total = 0;
+
+  add(e: AccessLogEntry): void {
+    this.total++;
+    const key = `${e.upstreamCluster ?? '-'}\t${e.responseFlags.join(',')}`;
+    const row = this.rows.get(key);
+    if (row === undefined) {
+      this.rows.set(key, { cluster: e.upstreamCluster, kind: e.cluster.kind, direction: e.cluster.direction, flags: e.responseFlags.slice(), count: 1, first: e.startTime, last: e.startTime });
+      return;
+    }
+    row.count++;
+    if (e.startTime !== null) {
+      if (row.first === null || e.startTime < row.first) row.first = e.startTime;
+      if (row.last === null || e.startTime > row.last) row.last = e.startTime;
+    }
+  }
+
+  /** Most frequent first; ties by cluster name for a stable order. */
+  result(): SummaryRow[] {
+    return [...this.rows.values()].sort((a, b) => b.count - a.count || (a.cluster ?? '').localeCompare(b.cluster ?? '') || a.flags.join(',').localeCompare(b.flags.join(',')));
+  }
+}
