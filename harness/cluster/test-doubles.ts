@@ -33,7 +33,8 @@ export class ScriptedExec implements Exec {
     const line = formatCommand(file, args);
     const call = { file, args, options, line };
     this.calls.push(call);
-    const rule = this.rules.find((r) => line.startsWith(r.prefix) || line.includes(` ${r.prefix}`) || line.endsWith(`/${r.prefix}`) || line.includes(`/${r.prefix} `));
+    // A rule matches the command line from its start, or after a directory (for /cache/.../kind).
+    const rule = this.rules.find((r) => line.startsWith(r.prefix) || line.includes(`/${r.prefix}`));
     const answer = rule ? (typeof rule.answer === 'function' ? await rule.answer(call) : rule.answer) : {};
     if (answer === 'missing') throw new EnvironmentError(`${file}: command not found`);
     if (answer === 'fail') throw new ExecError(line, 1, 'scripted failure');

@@ -1,0 +1,416 @@
+import test from 'ava';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { down, status, up, upgradeIstio, type BedDeps, type BedOptions } from './bed.ts';
+import { preflight } from './preflight.ts';
+import { ensureIstioctl, ensureKind } from './tools.ts';
+import { FakeKube, ScriptedExec } from './test-doubles.ts';
+import { DryRunExec, Plan } from '../exec/index.ts';
+import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
+import type { KubeClient, KubeDocument } from '../kube/index.ts';
+
+// Baseline as the harness/kube contract describes it (namespaces, agent ConfigMap, deployments, services).
+const BASELINE = [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'manager', labels: { 'istio-injection': 'enabled' } } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app', labels: { 'istio-injection': 'enabled' } } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'idle', labels: { 'istio-injection': 'enabled' } } },
+  { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'podpath-agent', namespace: 'manager' }, data: { 'agent.ts': '' } },
+  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'manager', namespace: 'manager' }, spec: { replicas: 2, template: { metadata: { labels: { app: 'manager' } } } } },
+  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'app', namespace: 'app' }, spec: { template: { metadata: {} } } },
+  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'idle', namespace: 'idle' }, spec: {} },
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'manager', namespace: 'manager' } },
+] as KubeDocument[];
+
+const MARKER_122 = JSON.stringify({ name: 'podpath', istio: '1.22.8', revision: '', kind: 'v0.27.0', nodeImage: 'kindest/node:v1.30.10@sha256:x', logEncoding: 'json', connectTimeout: '1s', pilotEnv: '{"ENABLE_EXTERNAL_NAME_ALIAS":"false"}', createdAt: '2026-11-23T09:00:00Z', podpath: 'podpath' });
+
+interface World {
+  exec: ScriptedExec;
+  kube: FakeKube;
+  overrides: Partial<BedDeps>;
+  written: Map<string, string>;
+  work: string;
+}
+
+async function world(setup: (exec: ScriptedExec) => void = () => {}): Promise<World> {
+  const work = await mkdtemp(join(tmpdir(), 'podpath-bed-'));
+  const exec = new ScriptedExec();
+  setup(exec);
+  exec.on('docker info', { stdout: '27.3.1|/var/lib/docker\n' });
+  exec.on('kind get clusters', { stdout: 'No kind clusters found.\n' });
+  const kube = new FakeKube('kind-podpath');
+  const written = new Map<string, string>();
+  let t = 0;
+  const overrides: Partial<BedDeps> = {
+    exec,
+    plan: null,
+    kube: async () => kube as unknown as KubeClient,
+    baseline: async () => structuredClone(BASELINE),
+    ensureKind: async (version) => ({ tool: 'kind', version, path: '/cache/kind', origin: 'cache' }),
+    ensureIstioctl: async (version) => ({ tool: 'istioctl', version, path: '/cache/istioctl', origin: 'cache' }),
+    preflight: () => preflight({ exec, cacheDir: work, platform: 'linux', arch: 'x64', freeBytes: async () => 100 * 1024 ** 3 }),
+    writeFile: async (path, content) => void written.set(path, content),
+    workDir: (name) => join(work, name),
+    now: () => (t += 10),
+    holder: 'test-holder',
+  };
+  return { exec, kube, overrides, written, work };
+}
+
+const base: BedOptions = { name: 'podpath', istio: '1.22', logEncoding: 'text', reuse: false, keep: false, dryRun: false };
+
+/** Index of the first call matching each pattern, asserting they appear in this order. */
+function inOrder(lines: string[], patterns: RegExp[]): number[] {
+  let from = 0;
+  return patterns.map((pattern) => {
+    const at = lines.findIndex((line, i) => i >= from && pattern.test(line));
+    if (at === -1) throw new Error(`no ${pattern} after position ${from} in:\n${lines.join('\n')}`);
+    from = at + 1;
+    return at;
+  });
+}
+
+test('fresh up: preflight, kind create from the generated config, marker, preload, istioctl, baseline, rollouts, in that order', async (t) => {
+  const w = await world((exec) => exec.on("docker image inspect --format '{{.Id}}' docker.io/istio/proxyv2", 'fail'));
+  const bed = await up({ ...base, pilotEnv: { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }, connectTimeout: '1s' }, w.overrides);
+  const calls = w.exec.lines();
+  t.notThrows(() =>
+    inOrder(calls, [
+      /^docker info/,
+      /^\/cache\/kind get clusters$/,
+      /^\/cache\/kind create cluster --name podpath --config .*\/podpath\/kind-config\.yaml --wait 120s$/,
+      /^docker image inspect .* docker\.io\/library\/node:24-alpine$/,
+      /^\/cache\/kind load docker-image docker\.io\/library\/node:24-alpine --name podpath$/,
+      /^docker pull docker\.io\/istio\/proxyv2:1\.22\.8$/,
+      /^\/cache\/istioctl install -y -f .*\/podpath\/istio-operator\.yaml --context kind-podpath$/,
+    ]),
+  );
+  t.false(calls.includes('docker pull docker.io/istio/pilot:1.22.8'), 'images already present are not pulled again');
+  t.deepEqual(w.kube.calls.slice(0, 2), ['apply ConfigMap/kube-system/podpath-cluster', 'lease podpath-bed test-holder']);
+  t.true(w.kube.calls.includes('rollout istio-system/istiod'));
+  t.deepEqual(w.kube.calls.filter((c) => c.startsWith('rollout')).slice(1), ['rollout manager/manager', 'rollout app/app', 'rollout idle/idle']);
+  t.true(w.kube.calls.indexOf('release podpath-bed') > w.kube.calls.indexOf('rollout idle/idle'));
+  t.true(bed.created);
+  t.is(bed.context, 'kind-podpath');
+  t.is(bed.istio.version, '1.22.8');
+  for (const phase of ['preflight', 'tools', 'cluster', 'marker', 'lock', 'preload', 'istio', 'baseline', 'ready']) t.true(phase in bed.timings, phase);
+  t.is(bed.marker.connectTimeout, '1s', 'the marker records connectTimeout so reports can say so');
+
+  const kindConfig = parse(w.written.get(join(w.work, 'podpath', 'kind-config.yaml')) ?? '');
+  t.is(kindConfig.kind, 'Cluster');
+  t.is(kindConfig.apiVersion, 'kind.x-k8s.io/v1alpha4');
+  t.is(kindConfig.name, 'podpath');
+  t.regex(kindConfig.nodes[0].image, /^kindest\/node:v1\.30\.\d+@sha256:/, 'Istio 1.22 supports Kubernetes up to 1.30');
+  t.is(kindConfig.nodes[0].labels['podpath.io/cluster'], 'podpath');
+
+  const operator = parse(w.written.get(join(w.work, 'podpath', 'istio-operator.yaml')) ?? '');
+  t.is(operator.kind, 'IstioOperator');
+  t.is(operator.spec.profile, 'minimal');
+  t.is(operator.spec.meshConfig.accessLogFile, '/dev/stdout');
+  t.is(operator.spec.meshConfig.accessLogEncoding, 'TEXT');
+  t.is(operator.spec.meshConfig.connectTimeout, '1s');
+  t.deepEqual(operator.spec.values.pilot.env, { ENABLE_EXTERNAL_NAME_ALIAS: 'false' });
+  t.false(operator.spec.components.ingressGateways[0].enabled);
+});
+
+test('json encoding and no connectTimeout: JSON access log, connectTimeout left to Istio', async (t) => {
+  const w = await world();
+  await up({ ...base, logEncoding: 'json' }, w.overrides);
+  const operator = parse(w.written.get(join(w.work, 'podpath', 'istio-operator.yaml')) ?? '');
+  t.is(operator.spec.meshConfig.accessLogEncoding, 'JSON');
+  t.false('connectTimeout' in operator.spec.meshConfig);
+  t.false('values' in operator.spec, 'no pilot env asked for, none set');
+});
+
+test('idempotent: an existing podpath cluster with the same Istio is healed, not recreated', async (t) => {
+  const w = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'other\npodpath\n' });
+    exec.on('docker exec podpath-control-plane kubectl --kubeconfig /etc/kubernetes/admin.conf get configmap podpath-cluster', { stdout: MARKER_122 });
+  });
+  const bed = await up(base, w.overrides);
+  t.false(bed.created);
+  t.false(w.exec.lines().some((l) => / create cluster /.test(l)));
+  t.true(w.exec.lines().some((l) => /istioctl install -y/.test(l)));
+  t.true(w.kube.calls.some((c) => c.startsWith('apply Namespace/manager')));
+  t.is(bed.marker.createdAt, '2026-11-23T09:00:00Z', 'the original marker is kept');
+});
+
+test('safety: an existing kind cluster without the podpath marker is refused', async (t) => {
+  const w = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', 'fail');
+  });
+  const error = await t.throwsAsync(up(base, w.overrides), { instanceOf: UsageError });
+  t.regex(error.shortMessage, /refusing to change kind cluster 'podpath': podpath did not create it/);
+  t.regex(error.hint ?? '', /--allow-context kind-podpath/);
+  t.deepEqual(w.kube.calls, [], 'no API call was made');
+  t.false(w.exec.lines().some((l) => /istioctl|kind (create|delete|load)/.test(l)));
+});
+
+test('safety: --allow-context names an unmarked cluster explicitly', async (t) => {
+  const w = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', 'fail');
+  });
+  const bed = await up({ ...base, allowContext: 'kind-podpath' }, w.overrides);
+  t.false(bed.created);
+  t.true(w.kube.calls.includes('apply ConfigMap/kube-system/podpath-cluster'), 'it is marked from now on');
+});
+
+test('an existing podpath cluster with another Istio version is not silently reinstalled', async (t) => {
+  const w = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', { stdout: MARKER_122 });
+  });
+  const error = await t.throwsAsync(up({ ...base, istio: '1.24' }, w.overrides), { instanceOf: UsageError });
+  t.regex(error.shortMessage, /already runs Istio 1\.22\.8, not 1\.24\.6/);
+});
+
+test('--reuse only checks readiness: no create, no install, no apply', async (t) => {
+  const w = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', { stdout: MARKER_122 });
+  });
+  let istioctlAsked = false;
+  const bed = await up({ ...base, reuse: true }, { ...w.overrides, ensureIstioctl: async () => ((istioctlAsked = true), { tool: 'istioctl', version: 'x', path: 'x', origin: 'cache' }) });
+  t.false(istioctlAsked);
+  t.deepEqual(w.kube.calls, ['rollout istio-system/istiod', 'rollout manager/manager', 'rollout app/app', 'rollout idle/idle']);
+  t.false(w.exec.lines().some((l) => /istioctl|create|load|pull/.test(l)));
+  t.is(bed.marker.logEncoding, 'json', 'the marker tells how the cluster was set up');
+  t.deepEqual(Object.keys(bed.timings), ['preflight', 'tools', 'cluster', 'ready']);
+});
+
+test('--reuse without a cluster is a UsageError pointing at podpath up', async (t) => {
+  const w = await world();
+  const error = await t.throwsAsync(up({ ...base, reuse: true }, w.overrides), { instanceOf: UsageError });
+  t.regex(error.hint ?? '', /without --reuse/);
+});
+
+test('Ctrl-C during istioctl install: the child gets the signal, the new cluster is deleted, exit 130', async (t) => {
+  const controller = new AbortController();
+  const w = await world((exec) =>
+    exec.on('/cache/istioctl install', (call) => {
+      t.is(call.options.signal, controller.signal, 'the child process is tied to the signal');
+      controller.abort(new Error('SIGINT'));
+      return new InterruptedError('interrupted: istioctl install');
+    }),
+  );
+  const error = await t.throwsAsync(up({ ...base, signal: controller.signal }, w.overrides), { instanceOf: InterruptedError });
+  t.is(error.exitCode, 130);
+  t.regex(error.hint ?? '', /Removed kind cluster 'podpath'/);
+  t.is(w.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+  t.is(w.exec.calls.at(-1)?.options.signal, undefined, 'cleanup is not cancelled by the same Ctrl-C');
+  t.true(w.kube.calls.includes('release podpath-bed'), 'the lease is released on the way out');
+});
+
+test('Ctrl-C with --keep leaves the cluster and says how to remove it', async (t) => {
+  const controller = new AbortController();
+  const w = await world((exec) => exec.on('/cache/istioctl install', () => (controller.abort(), new InterruptedError('interrupted'))));
+  const error = await t.throwsAsync(up({ ...base, keep: true, signal: controller.signal }, w.overrides), { instanceOf: InterruptedError });
+  t.regex(error.hint ?? '', /Kept kind cluster 'podpath' \(--keep\).*podpath down --name podpath/);
+  t.false(w.exec.lines().some((l) => / delete cluster /.test(l)));
+});
+
+test('Ctrl-C between phases stops before the next one', async (t) => {
+  const controller = new AbortController();
+  const w = await world();
+  w.kube.onCall = (name) => {
+    if (name === 'apply') controller.abort();
+  };
+  await t.throwsAsync(up({ ...base, signal: controller.signal }, w.overrides), { instanceOf: InterruptedError });
+  t.false(w.exec.lines().some((l) => /istioctl|kind load/.test(l)), 'nothing after the marker ran');
+  t.is(w.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+});
+
+test('Ctrl-C on an existing cluster deletes nothing (this run created nothing)', async (t) => {
+  const controller = new AbortController();
+  const w = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', { stdout: MARKER_122 });
+    exec.on('/cache/istioctl install', () => (controller.abort(), new InterruptedError('interrupted')));
+  });
+  const error = await t.throwsAsync(up({ ...base, signal: controller.signal }, w.overrides), { instanceOf: InterruptedError });
+  t.regex(error.hint ?? '', /Nothing was created/);
+  t.false(w.exec.lines().some((l) => / delete cluster /.test(l)));
+});
+
+test('a failure after creating the cluster removes it and keeps the original error', async (t) => {
+  const w = await world();
+  w.kube.failures.set('waitForRollout', new EnvironmentError('rollout of istio-system/istiod timed out'));
+  const error = await t.throwsAsync(up(base, w.overrides), { instanceOf: EnvironmentError });
+  t.is(error.shortMessage, 'rollout of istio-system/istiod timed out');
+  t.regex(error.hint ?? '', /Removed kind cluster 'podpath'/);
+});
+
+test('preflight failure: Docker missing is exit 2 naming what to install, and nothing else runs', async (t) => {
+  const w = await world((exec) => exec.on('docker info', 'missing'));
+  const error = await t.throwsAsync(up(base, w.overrides), { instanceOf: EnvironmentError });
+  t.is(error.exitCode, 2);
+  t.regex(error.shortMessage, /Docker is not installed/);
+  t.regex(error.hint ?? '', /Install Docker Engine/);
+  t.deepEqual(w.exec.lines(), ['docker info --format \'{{.ServerVersion}}|{{.DockerRootDir}}\'']);
+});
+
+test('disposing a bed deletes only a cluster it created, and never with --keep', async (t) => {
+  const w = await world();
+  const bed = await up(base, w.overrides);
+  await bed[Symbol.asyncDispose]();
+  t.is(w.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+  const kept = await world();
+  const keptBed = await up({ ...base, keep: true }, kept.overrides);
+  await keptBed[Symbol.asyncDispose]();
+  t.false(kept.exec.lines().some((l) => / delete cluster /.test(l)));
+});
+
+test('dry run: the whole plan for --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_ALIAS=false, in order, touching nothing', async (t) => {
+  const cache = await mkdtemp(join(tmpdir(), 'podpath-dry-'));
+  const plan = new Plan();
+  const exec = new DryRunExec(plan);
+  const env = { XDG_CACHE_HOME: cache };
+  const kube = new FakeKube('kind-podpath', plan);
+  const tools = { exec, env, plan, platform: 'linux', arch: 'x64' };
+  const bed = await up(
+    { ...base, dryRun: true, pilotEnv: { ENABLE_EXTERNAL_NAME_ALIAS: 'false' } },
+    {
+      exec,
+      plan,
+      env,
+      kube: async () => kube as unknown as KubeClient,
+      baseline: async () => structuredClone(BASELINE),
+      ensureKind: (v) => ensureKind(v, tools),
+      ensureIstioctl: (v) => ensureIstioctl(v, tools),
+      preflight: () => preflight({ exec, cacheDir: join(cache, 'podpath'), plan, platform: 'linux', arch: 'x64' }),
+    },
+  );
+  const steps = plan.steps.map((s) => `[${s.kind}] ${s.text}`);
+  t.notThrows(() =>
+    inOrder(steps, [
+      /^\[exec\] docker info --format/,
+      /^\[note\] use kind v0\.27\.0 .*download https:\/\/github\.com\/kubernetes-sigs\/kind\/releases\/download\/v0\.27\.0\/kind-linux-amd64/,
+      /^\[note\] use istioctl 1\.22\.8 .*istioctl-1\.22\.8-linux-amd64\.tar\.gz/,
+      /^\[exec\] \S+\/kind get clusters$/,
+      /^\[file\] write \S+\/clusters\/podpath\/kind-config\.yaml/,
+      /^\[exec\] \S+\/kind create cluster --name podpath --config \S+\/kind-config\.yaml --wait 120s$/,
+      /^\[api\] apply ConfigMap\/kube-system\/podpath-cluster$/,
+      /^\[api\] lease podpath-bed/,
+      /^\[exec\] docker image inspect --format '\{\{\.Id\}\}' docker\.io\/library\/node:24-alpine$/,
+      /^\[exec\] \S+\/kind load docker-image docker\.io\/istio\/pilot:1\.22\.8 --name podpath$/,
+      /^\[exec\] \S+\/kind load docker-image docker\.io\/istio\/proxyv2:1\.22\.8 --name podpath$/,
+      /^\[file\] write \S+\/clusters\/podpath\/istio-operator\.yaml/,
+      /^\[exec\] \S+\/istioctl install -y -f \S+\/istio-operator\.yaml --context kind-podpath$/,
+      /^\[api\] apply Namespace\/manager Namespace\/app Namespace\/idle .*Deployment\/manager\/manager/,
+      /^\[api\] rollout istio-system\/istiod$/,
+      /^\[api\] rollout idle\/idle$/,
+    ]),
+  );
+  t.deepEqual(await readdir(cache), [], 'nothing written to the cache');
+  const operator = parse([...bed.files.entries()].find(([p]) => p.endsWith('istio-operator.yaml'))?.[1] ?? '');
+  t.deepEqual(operator.spec.values.pilot.env, { ENABLE_EXTERNAL_NAME_ALIAS: 'false' });
+  t.is(bed.plan, plan);
+});
+
+test('down: deletes a podpath cluster, refuses others, and is a no-op when absent', async (t) => {
+  const ours = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', { stdout: MARKER_122 });
+  });
+  t.true((await down({ name: 'podpath', dryRun: false }, ours.overrides)).deleted);
+  t.is(ours.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+
+  const theirs = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', 'fail');
+  });
+  const error = await t.throwsAsync(down({ name: 'podpath', dryRun: false }, theirs.overrides), { instanceOf: UsageError });
+  t.regex(error.shortMessage, /refusing to delete/);
+  t.false(theirs.exec.lines().some((l) => / delete cluster /.test(l)));
+  t.true((await down({ name: 'podpath', dryRun: false, allowContext: 'kind-podpath' }, theirs.overrides)).deleted);
+
+  const none = await world();
+  const result = await down({ name: 'podpath', dryRun: false }, none.overrides);
+  t.false(result.deleted);
+  t.regex(result.message, /nothing to delete/);
+});
+
+test('status: Istio version from the istiod image, workloads and readiness', async (t) => {
+  const w = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec podpath-control-plane kubectl --kubeconfig /etc/kubernetes/admin.conf get configmap', { stdout: MARKER_122 });
+    exec.on('docker exec podpath-control-plane kubectl --kubeconfig /etc/kubernetes/admin.conf get deployments', { stdout: 'docker.io/istio/pilot:1.22.8' });
+  });
+  const pod = (name: string, namespace: string, ready = true) => ({ name, namespace, ip: '10.244.0.5', ready, labels: {}, node: 'podpath-control-plane' });
+  w.kube.pods = [pod('istiod-1', 'istio-system'), pod('manager-1', 'manager'), pod('manager-2', 'manager'), pod('app-1', 'app'), pod('idle-1', 'idle', false)];
+  const { status: s } = await status({ name: 'podpath', dryRun: false }, w.overrides);
+  t.true(s.exists);
+  t.true(s.podpath);
+  t.deepEqual(s.istio, { version: '1.22.8', source: 'istiod image' });
+  t.deepEqual(s.workloads.map((x) => [x.namespace, x.pods.length]), [['istio-system', 1], ['manager', 2], ['app', 1], ['idle', 1]]);
+  t.false(s.ready, 'idle is not ready');
+});
+
+test('status of a missing cluster says so without calling the API', async (t) => {
+  const w = await world();
+  const { status: s } = await status({ name: 'podpath', dryRun: false }, w.overrides);
+  t.false(s.exists);
+  t.deepEqual(w.kube.calls, []);
+});
+
+test('upgradeIstio canary: revision install, namespaces relabelled istio.io/rev, workloads restarted, marker updated', async (t) => {
+  const w = await world();
+  const bed = await up(base, w.overrides);
+  w.kube.calls.length = 0;
+  const before = w.exec.calls.length;
+  await upgradeIstio(bed, '1.23', { canary: true });
+  const calls = w.exec.lines().slice(before);
+  t.true(calls.some((l) => /^\/cache\/istioctl install -y -f \S+istio-operator-1-23-6\.yaml --context kind-podpath --set revision=1-23-6$/.test(l)));
+  t.is(w.kube.calls[0], 'rollout istio-system/istiod-1-23-6');
+  t.regex(w.kube.calls[1], /^apply Namespace\/manager Namespace\/app Namespace\/idle Deployment\/manager\/manager Deployment\/app\/app Deployment\/idle\/idle$/);
+  t.is(w.kube.calls.at(-1), 'apply ConfigMap/kube-system/podpath-cluster');
+  t.is(bed.istio.version, '1.23.6');
+  t.is(bed.marker.revision, '1-23-6');
+});
+
+test('upgradeIstio canary relabels namespaces and annotates pod templates', async (t) => {
+  const w = await world();
+  const applied: KubeDocument[][] = [];
+  const bed = await up(base, w.overrides);
+  const kube = bed.kube as unknown as { apply(docs: KubeDocument[]): Promise<void> };
+  const original = kube.apply.bind(kube);
+  kube.apply = async (docs) => (applied.push(docs), original(docs));
+  await upgradeIstio(bed, '1.23.6', { canary: true });
+  const [changes] = applied;
+  const ns = changes.find((d) => d.kind === 'Namespace' && d.metadata.name === 'app') as { metadata: { labels: Record<string, string> } };
+  t.deepEqual(ns.metadata.labels, { 'istio.io/rev': '1-23-6' }, 'istio-injection removed: it would win over istio.io/rev');
+  const deployment = changes.find((d) => d.kind === 'Deployment' && d.metadata.name === 'idle') as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+  t.is(deployment.spec.template.metadata.annotations['podpath.io/restarted-for'], 'istio-1.23.6');
+});
+
+test('upgradeIstio in place: the new istioctl installs over the old control plane, no revision', async (t) => {
+  const w = await world();
+  const bed = await up(base, w.overrides);
+  const before = w.exec.calls.length;
+  w.kube.calls.length = 0;
+  await upgradeIstio(bed, '1.23', { canary: false });
+  t.is(w.kube.calls[0], 'rollout istio-system/istiod');
+  t.regex(w.kube.calls[1], /^apply Deployment\/manager\/manager Deployment\/app\/app Deployment\/idle\/idle$/, 'workloads restart onto the new sidecar');
+  const install = w.exec.lines().slice(before).find((l) => /istioctl install/.test(l)) ?? '';
+  t.regex(install, /install -y -f \S+\/istio-operator\.yaml --context kind-podpath$/);
+  t.false(w.kube.calls.some((c) => c.startsWith('apply Namespace')), 'namespaces keep istio-injection');
+});
+
+test('invalid inputs are UsageErrors before anything runs', async (t) => {
+  const w = await world();
+  await t.throwsAsync(up({ ...base, name: 'Bad_Name' }, w.overrides), { instanceOf: UsageError });
+  await t.throwsAsync(up({ ...base, istio: '1.9' }, w.overrides), { instanceOf: UsageError });
+  await t.throwsAsync(up({ ...base, connectTimeout: 'soon' }, w.overrides), { instanceOf: UsageError });
+  t.deepEqual(w.exec.lines(), []);
+});
+
+test('generated files are written for real when not a dry run', async (t) => {
+  const w = await world();
+  const { writeFile: _ignored, ...rest } = w.overrides;
+  await up(base, rest);
+  const config = await readFile(join(w.work, 'podpath', 'kind-config.yaml'), 'utf8');
+  t.regex(config, /^# Generated by podpath/);
+});

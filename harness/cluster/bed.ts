@@ -1,0 +1,483 @@
+/**
+ * The live bed: a kind cluster with Istio and the podpath workloads. `up` is preflight → tools →
+ * cluster (from a generated kind config, marked as podpath's) → image preload → istioctl install
+ * (generated IstioOperator) → baseline workloads → rollouts. Every side effect goes through an
+ * Exec, the KubeClient or writeFile, so a dry run records the whole plan and touches nothing.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { KubeClient, KubeDocument } from '../kube/index.ts';
+import { EnvironmentError, InterruptedError, PodpathError, UsageError } from '../errors/index.ts';
+import { DryRunExec, Plan, type Exec } from '../exec/index.ts';
+import { ExecaExec } from '../exec/execa-exec.ts';
+import { assertSafeClusterName, cacheRoot } from './assets.ts';
+import {
+  checkDuration,
+  contextFor,
+  controlPlaneContainer,
+  istioOperatorYaml,
+  istioVersionFromImage,
+  kindClusterConfig,
+  markerConfigMap,
+  parseMarkerData,
+  revisionFor,
+  MARKER_NAME,
+  MARKER_NAMESPACE,
+  type ClusterMarker,
+  type KubeDoc,
+} from './config.ts';
+import { writeFileAtomic } from './download.ts';
+import { preflight, type PreflightResult } from './preflight.ts';
+import { ensureIstioctl, ensureKind, type ResolvedTool } from './tools.ts';
+import { DEFAULT_KIND_VERSION, preloadImages, resolveIstio, type IstioRelease } from './versions.ts';
+
+export interface BedOptions {
+  name: string;
+  istio: string;
+  k8s?: string;
+  logEncoding: 'text' | 'json';
+  pilotEnv?: Record<string, string>;
+  connectTimeout?: string;
+  reuse: boolean;
+  keep: boolean;
+  allowContext?: string;
+  dryRun: boolean;
+  signal?: AbortSignal;
+  onProgress?: (phase: string, detail: string) => void;
+  /** Pull and `kind load` the workload and Istio images (default true). */
+  preload?: boolean;
+}
+
+export interface Bed extends AsyncDisposable {
+  name: string;
+  context: string;
+  istio: IstioRelease;
+  kube: KubeClient;
+  plan: Plan | null;
+  /** ms per phase of the bring-up */
+  timings: Record<string, number>;
+  /** Whether this invocation created the kind cluster (then disposing deletes it unless keep). */
+  created: boolean;
+  /** What the cluster's marker says (istio version, connectTimeout, pilot env...): reports cite it. */
+  marker: ClusterMarker;
+  /** Generated files, path → content (also written to disk unless dry run). */
+  files: Map<string, string>;
+  /** Facts the user should see: unverified versions, unmeasurable disk... */
+  warnings: string[];
+}
+
+/** Everything `up`/`down`/`status` touch the world through. Tests replace any of it. */
+export interface BedDeps {
+  exec: Exec;
+  plan: Plan | null;
+  env: NodeJS.ProcessEnv;
+  kube(context: string): Promise<KubeClient>;
+  baseline(): Promise<KubeDocument[]>;
+  ensureKind(version: string): Promise<ResolvedTool>;
+  ensureIstioctl(version: string): Promise<ResolvedTool>;
+  preflight(): Promise<PreflightResult>;
+  writeFile(path: string, content: string): Promise<void>;
+  workDir(name: string): string;
+  now(): number;
+  holder: string;
+}
+
+export interface DepsOptions {
+  dryRun: boolean;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  progress?: Writable;
+  isTTY?: boolean;
+}
+
+/** The live (or dry-run) wiring. The kube layer is imported lazily so this module loads without it. */
+export function defaultDeps(options: DepsOptions, overrides: Partial<BedDeps> = {}): BedDeps {
+  const env = options.env ?? process.env;
+  const plan = overrides.plan !== undefined ? overrides.plan : options.dryRun ? new Plan() : null;
+  const exec = overrides.exec ?? (plan ? new DryRunExec(plan) : new ExecaExec());
+  const toolOptions = { exec, env, signal: options.signal, plan, progress: options.progress, isTTY: options.isTTY };
+  const root = cacheRoot(env);
+  return {
+    exec,
+    plan,
+    env,
+    async kube(context) {
+      const kube = await import('../kube/index.ts');
+      return kube.KubeClient.fromKubeconfig(plan ? { context, plan } : { context });
+    },
+    async baseline() {
+      const kube = await import('../kube/index.ts');
+      return await kube.baselineDocuments();
+    },
+    ensureKind: (version) => ensureKind(version, toolOptions),
+    ensureIstioctl: (version) => ensureIstioctl(version, toolOptions),
+    preflight: () => preflight({ exec, cacheDir: root, signal: options.signal, plan }),
+    async writeFile(path, content) {
+      if (plan) plan.add('file', `write ${path} (${Buffer.byteLength(content)} bytes)`);
+      else await writeFileAtomic(path, content);
+    },
+    workDir: (name) => join(root, 'clusters', name),
+    now: () => performance.now(),
+    holder: `${hostname()}-${process.pid}`,
+    ...overrides,
+  };
+}
+
+const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
+const ROLLOUT_TIMEOUT_MS = 5 * 60_000;
+
+function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
+  if (signal?.aborted) throw new InterruptedError(`interrupted during ${where}`);
+}
+
+/** kubectl inside the kind node: reads podpath needs without a kubectl on the host. */
+async function nodeKubectl(deps: BedDeps, name: string, args: string[], signal?: AbortSignal): Promise<string | null> {
+  try {
+    const { stdout } = await deps.exec.run('docker', ['exec', controlPlaneContainer(name), 'kubectl', '--kubeconfig', ADMIN_KUBECONFIG, ...args], { signal, timeoutMs: 20_000 });
+    return stdout;
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    return null;
+  }
+}
+
+export async function readMarker(deps: BedDeps, name: string, signal?: AbortSignal): Promise<ClusterMarker | null> {
+  const out = await nodeKubectl(deps, name, ['get', 'configmap', MARKER_NAME, '-n', MARKER_NAMESPACE, '-o', 'jsonpath={.data}'], signal);
+  return out === null ? null : parseMarkerData(out);
+}
+
+async function kindClusters(deps: BedDeps, kind: string, signal?: AbortSignal): Promise<string[]> {
+  const { stdout } = await deps.exec.run(kind, ['get', 'clusters'], { signal, timeoutMs: 30_000 });
+  return stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('No kind clusters'));
+}
+
+function allowed(allowContext: string | undefined, name: string): boolean {
+  return allowContext !== undefined && (allowContext === name || allowContext === contextFor(name));
+}
+
+function notOurs(name: string, action: string): UsageError {
+  return new UsageError(`refusing to ${action} kind cluster '${name}': podpath did not create it (no ${MARKER_NAMESPACE}/${MARKER_NAME} marker)`, {
+    hint: `podpath only changes clusters it marked. Use another --name, or pass --allow-context ${contextFor(name)} if you really mean this cluster.`,
+  });
+}
+
+function deploymentsOf(docs: readonly KubeDoc[]): Array<{ namespace: string; name: string }> {
+  return docs.filter((d) => d.kind === 'Deployment').map((d) => ({ namespace: d.metadata.namespace ?? 'default', name: d.metadata.name }));
+}
+
+const bedDeps = new WeakMap<Bed, { deps: BedDeps; options: BedOptions }>();
+
+export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, depsOptions: Omit<DepsOptions, 'dryRun' | 'signal'> = {}): Promise<Bed> {
+  const name = assertSafeClusterName(options.name);
+  const deps = defaultDeps({ ...depsOptions, dryRun: options.dryRun, signal: options.signal }, overrides);
+  const release = resolveIstio(options.istio, { k8s: options.k8s });
+  if (options.connectTimeout) checkDuration(options.connectTimeout);
+  const context = contextFor(name);
+  const signal = options.signal;
+  const timings: Record<string, number> = {};
+  const warnings = [...release.warnings];
+  const files = new Map<string, string>();
+  const plan = deps.plan;
+  let created = false;
+  let kindPath = 'kind';
+
+  const phase = async <T>(phaseName: string, detail: string, work: () => Promise<T>): Promise<T> => {
+    throwIfAborted(signal, phaseName);
+    options.onProgress?.(phaseName, detail);
+    plan?.add('note', `phase ${phaseName}: ${detail}`);
+    const started = deps.now();
+    try {
+      return await work();
+    } finally {
+      timings[phaseName] = Math.round(deps.now() - started);
+    }
+  };
+  const write = async (path: string, content: string) => {
+    files.set(path, content);
+    await deps.writeFile(path, content);
+  };
+
+  try {
+    const pre = await phase('preflight', 'Docker, disk, platform', () => deps.preflight());
+    warnings.push(...pre.notes);
+    const kind = await phase('tools', `kind ${release.kind}${options.reuse ? '' : `, istioctl ${release.version}`}`, async () => {
+      const k = await deps.ensureKind(release.kind);
+      if (!options.reuse) await deps.ensureIstioctl(release.version);
+      return k;
+    });
+    kindPath = kind.path;
+
+    const existing = await phase('cluster', options.reuse ? `attach to ${name}` : `kind cluster ${name} (${release.node.image})`, async () => {
+      let present: boolean;
+      if (plan) {
+        present = options.reuse;
+        plan.add('note', `dry run: assuming kind cluster '${name}' ${present ? 'exists and is podpath\'s' : 'does not exist yet'}`);
+        await kindClusters(deps, kindPath, signal);
+      } else {
+        present = (await kindClusters(deps, kindPath, signal)).includes(name);
+      }
+      if (!present) {
+        if (options.reuse) {
+          throw new UsageError(`--reuse: there is no kind cluster '${name}' to attach to`, { hint: `Run 'podpath up --name ${name}' without --reuse to create it.` });
+        }
+        const configPath = join(deps.workDir(name), 'kind-config.yaml');
+        await write(configPath, kindClusterConfig({ name, nodeImage: release.node.image }));
+        created = true;
+        await deps.exec.run(kindPath, ['create', 'cluster', '--name', name, '--config', configPath, '--wait', '120s'], { signal, inherit: false });
+        return null;
+      }
+      const marker = plan ? null : await readMarker(deps, name, signal);
+      if (!marker && !plan && !allowed(options.allowContext, name)) throw notOurs(name, options.reuse ? 'attach to' : 'change');
+      if (marker && !options.reuse && marker.istio !== release.version) {
+        throw new UsageError(`kind cluster '${name}' already runs Istio ${marker.istio}, not ${release.version}`, {
+          hint: `Run 'podpath down --name ${name}' first, use another --name, or upgrade it (upgradeIstio).`,
+        });
+      }
+      return marker;
+    });
+
+    const kube = await deps.kube(context);
+    const marker: ClusterMarker = existing ?? {
+      name,
+      istio: release.version,
+      revision: '',
+      kind: release.kind,
+      nodeImage: release.node.image,
+      logEncoding: options.logEncoding,
+      connectTimeout: options.connectTimeout ?? '',
+      pilotEnv: { ...(options.pilotEnv ?? {}) },
+      createdAt: new Date().toISOString(),
+      podpath: 'podpath',
+    };
+
+    if (options.reuse) {
+      const docs = await deps.baseline();
+      await phase('ready', 'istiod and workloads ready', async () => {
+        await kube.waitForRollout('istio-system', marker.revision ? `istiod-${marker.revision}` : 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+        for (const d of deploymentsOf(docs)) await kube.waitForRollout(d.namespace, d.name, { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+      });
+      const istio = existing ? resolveIstioLoosely(existing.istio, release) : release;
+      return makeBed({ name, context, istio, kube, plan, timings, created, marker, files, warnings }, deps, options);
+    }
+
+    // The marker goes on first, so an interrupted bring-up still leaves a cluster podpath recognises.
+    await phase('marker', `${MARKER_NAMESPACE}/${MARKER_NAME}`, () => kube.apply([markerConfigMap(marker)], { signal }));
+
+    const lease = await phase('lock', 'lease podpath-bed', () => kube.acquireLease('podpath-bed', deps.holder, { waitMs: 120_000 }));
+    try {
+      if (options.preload ?? true) {
+        await phase('preload', preloadImages(release.version).join(', '), async () => {
+          for (const image of preloadImages(release.version)) {
+            plan?.add('note', `docker pull ${image} runs only if 'docker image inspect' finds it missing`);
+            try {
+              await deps.exec.run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { signal, timeoutMs: 30_000 });
+            } catch (error) {
+              if (error instanceof InterruptedError) throw error;
+              await deps.exec.run('docker', ['pull', image], { signal });
+            }
+            await deps.exec.run(kindPath, ['load', 'docker-image', image, '--name', name], { signal });
+          }
+        });
+      }
+
+      await phase('istio', `istioctl install ${release.version} (minimal, access log ${options.logEncoding.toUpperCase()})`, async () => {
+        const istioctl = await deps.ensureIstioctl(release.version);
+        const operatorPath = join(deps.workDir(name), 'istio-operator.yaml');
+        await write(operatorPath, istioOperatorYaml({ logEncoding: options.logEncoding, connectTimeout: options.connectTimeout, pilotEnv: options.pilotEnv }));
+        await deps.exec.run(istioctl.path, ['install', '-y', '-f', operatorPath, '--context', context], { signal });
+      });
+
+      const docs = await deps.baseline();
+      await phase('baseline', `${docs.length} documents (namespaces, agent, deployments, services)`, () => kube.apply(docs, { signal }));
+
+      await phase('ready', 'istiod and workloads rolled out', async () => {
+        await kube.waitForRollout('istio-system', 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+        for (const d of deploymentsOf(docs)) await kube.waitForRollout(d.namespace, d.name, { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+      });
+    } finally {
+      await lease[Symbol.asyncDispose]();
+    }
+    return makeBed({ name, context, istio: release, kube, plan, timings, created, marker, files, warnings }, deps, options);
+  } catch (error) {
+    throw await cleanUpAfterFailure(error, { deps, name, kindPath, created, keep: options.keep, signal });
+  }
+}
+
+/** A marker's version may predate podpath's table; keep the release facts podpath has. */
+function resolveIstioLoosely(version: string, fallback: IstioRelease): IstioRelease {
+  try {
+    return resolveIstio(version);
+  } catch {
+    return { ...fallback, version, warnings: [...fallback.warnings, `the cluster runs Istio ${version}, which podpath's table does not list`] };
+  }
+}
+
+async function cleanUpAfterFailure(
+  error: unknown,
+  context: { deps: BedDeps; name: string; kindPath: string; created: boolean; keep: boolean; signal?: AbortSignal },
+): Promise<unknown> {
+  const wasInterrupted = error instanceof InterruptedError || context.signal?.aborted === true;
+  let note: string;
+  if (!context.created) note = 'Nothing was created by this run.';
+  else if (context.keep) note = `Kept kind cluster '${context.name}' (--keep); remove it with 'podpath down --name ${context.name}'.`;
+  else {
+    try {
+      // No signal: the cleanup must run even though the user pressed Ctrl-C.
+      await context.deps.exec.run(context.kindPath, ['delete', 'cluster', '--name', context.name], { timeoutMs: 120_000 });
+      note = `Removed kind cluster '${context.name}', which this run created.`;
+    } catch (cleanupError) {
+      note = `Could not remove kind cluster '${context.name}' (${cleanupError instanceof PodpathError ? cleanupError.shortMessage : String(cleanupError)}); run 'podpath down --name ${context.name}'.`;
+    }
+  }
+  if (wasInterrupted) {
+    return new InterruptedError(error instanceof InterruptedError ? error.shortMessage : 'interrupted', { hint: note, cause: error });
+  }
+  if (error instanceof PodpathError) {
+    // Same message and exit code (2), with what happened to the cluster added to the hint.
+    const Kind = error instanceof UsageError ? UsageError : EnvironmentError;
+    return new Kind(error.shortMessage, { hint: [error.hint, note].filter(Boolean).join('\n'), cause: error });
+  }
+  return error;
+}
+
+function makeBed(fields: Omit<Bed, typeof Symbol.asyncDispose>, deps: BedDeps, options: BedOptions): Bed {
+  const bed: Bed = {
+    ...fields,
+    async [Symbol.asyncDispose]() {
+      // A bed removes only what its own up() created, and never with --keep.
+      if (!bed.created || options.keep) return;
+      const kind = await deps.ensureKind(bed.marker.kind || DEFAULT_KIND_VERSION);
+      await deps.exec.run(kind.path, ['delete', 'cluster', '--name', bed.name], { timeoutMs: 120_000 });
+    },
+  };
+  bedDeps.set(bed, { deps, options });
+  return bed;
+}
+
+export interface DownOptions {
+  name: string;
+  dryRun: boolean;
+  allowContext?: string;
+  signal?: AbortSignal;
+}
+
+export async function down(options: DownOptions, overrides: Partial<BedDeps> = {}): Promise<{ deleted: boolean; plan: Plan | null; message: string }> {
+  const name = assertSafeClusterName(options.name);
+  const deps = defaultDeps({ dryRun: options.dryRun, signal: options.signal }, overrides);
+  const kind = await deps.ensureKind(DEFAULT_KIND_VERSION);
+  const clusters = await kindClusters(deps, kind.path, options.signal);
+  if (deps.plan) {
+    deps.plan.add('note', `dry run: assuming kind cluster '${name}' exists and carries the podpath marker`);
+    await readMarker(deps, name, options.signal);
+  } else {
+    if (!clusters.includes(name)) return { deleted: false, plan: null, message: `no kind cluster '${name}': nothing to delete` };
+    const marker = await readMarker(deps, name, options.signal);
+    if (!marker && !allowed(options.allowContext, name)) throw notOurs(name, 'delete');
+  }
+  await deps.exec.run(kind.path, ['delete', 'cluster', '--name', name], { signal: options.signal, timeoutMs: 180_000 });
+  return { deleted: true, plan: deps.plan, message: `deleted kind cluster '${name}'` };
+}
+
+export interface WorkloadStatus {
+  namespace: string;
+  pods: Array<{ name: string; ready: boolean; ip: string }>;
+}
+
+export interface ClusterStatus {
+  name: string;
+  context: string;
+  exists: boolean;
+  podpath: boolean;
+  istio: { version: string | null; source: 'istiod image' | 'marker' | null };
+  marker: ClusterMarker | null;
+  workloads: WorkloadStatus[];
+  ready: boolean;
+}
+
+export const STATUS_NAMESPACES = ['istio-system', 'manager', 'app', 'idle'] as const;
+
+export async function status(options: { name: string; dryRun: boolean; signal?: AbortSignal }, overrides: Partial<BedDeps> = {}): Promise<{ status: ClusterStatus; plan: Plan | null }> {
+  const name = assertSafeClusterName(options.name);
+  const deps = defaultDeps({ dryRun: options.dryRun, signal: options.signal }, overrides);
+  const context = contextFor(name);
+  const kind = await deps.ensureKind(DEFAULT_KIND_VERSION);
+  const clusters = await kindClusters(deps, kind.path, options.signal);
+  const exists = deps.plan ? true : clusters.includes(name);
+  const result: ClusterStatus = { name, context, exists, podpath: false, istio: { version: null, source: null }, marker: null, workloads: [], ready: false };
+  if (!exists) return { status: result, plan: deps.plan };
+  result.marker = await readMarker(deps, name, options.signal);
+  result.podpath = result.marker !== null;
+  const images = await nodeKubectl(deps, name, ['get', 'deployments', '-n', 'istio-system', '-l', 'app=istiod', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].image}'], options.signal);
+  const fromImage = images ? istioVersionFromImage(images.split(/\s+/)[0] ?? '') : null;
+  if (fromImage) result.istio = { version: fromImage, source: 'istiod image' };
+  else if (result.marker) result.istio = { version: result.marker.istio, source: 'marker' };
+  const kube = await deps.kube(context);
+  for (const namespace of STATUS_NAMESPACES) {
+    const pods = await kube.listPods(namespace);
+    result.workloads.push({ namespace, pods: pods.map((p) => ({ name: p.name, ready: p.ready, ip: p.ip })) });
+  }
+  result.ready = result.workloads.every((w) => w.pods.length > 0 && w.pods.every((p) => p.ready));
+  return { status: result, plan: deps.plan };
+}
+
+/**
+ * In place: the new istioctl installs over the old control plane, then workloads restart to get
+ * the new sidecar. Canary: a second control plane under revision `1-30-5`, namespaces relabelled
+ * `istio.io/rev`, workloads restarted onto it; the old revision is left running (remove it with
+ * `istioctl uninstall --revision OLD` once satisfied).
+ */
+export async function upgradeIstio(bed: Bed, to: string, options: { canary: boolean }, overrides: Partial<BedDeps> = {}): Promise<void> {
+  const known = bedDeps.get(bed);
+  if (!known) throw new UsageError('upgradeIstio needs a bed returned by up()');
+  const deps = { ...known.deps, ...overrides };
+  const signal = known.options.signal;
+  const release = resolveIstio(to);
+  // A bed only exists once up() checked the cluster is podpath's (or --allow-context named it).
+  const istioctl = await deps.ensureIstioctl(release.version);
+  const revision = options.canary ? revisionFor(release.version) : '';
+  const settings = {
+    logEncoding: bed.marker.logEncoding,
+    connectTimeout: bed.marker.connectTimeout || undefined,
+    pilotEnv: bed.marker.pilotEnv,
+    revision: revision || undefined,
+  };
+  const operatorPath = join(deps.workDir(bed.name), revision ? `istio-operator-${revision}.yaml` : 'istio-operator.yaml');
+  const content = istioOperatorYaml(settings);
+  bed.files.set(operatorPath, content);
+  await deps.writeFile(operatorPath, content);
+  const args = ['install', '-y', '-f', operatorPath, '--context', bed.context];
+  if (revision) args.push('--set', `revision=${revision}`);
+  throwIfAborted(signal, 'upgrade');
+  await deps.exec.run(istioctl.path, args, { signal });
+  await bed.kube.waitForRollout('istio-system', revision ? `istiod-${revision}` : 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+
+  const docs = (await deps.baseline()) as KubeDoc[];
+  const stamp = new Date().toISOString();
+  const changed: KubeDoc[] = [];
+  for (const doc of docs) {
+    if (revision && doc.kind === 'Namespace') {
+      const copy = structuredClone(doc);
+      const labels = { ...((copy.metadata.labels as Record<string, string> | undefined) ?? {}) };
+      delete labels['istio-injection'];
+      labels['istio.io/rev'] = revision;
+      copy.metadata.labels = labels;
+      changed.push(copy);
+    }
+  }
+  for (const doc of docs) {
+    if (doc.kind !== 'Deployment') continue;
+    // A changed pod-template annotation is how a rollout restart works; server-side apply keeps it ours.
+    const copy = structuredClone(doc) as KubeDoc & { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } };
+    copy.spec ??= {};
+    copy.spec.template ??= {};
+    copy.spec.template.metadata ??= {};
+    copy.spec.template.metadata.annotations = { ...(copy.spec.template.metadata.annotations ?? {}), 'podpath.io/restarted-for': `istio-${release.version}`, 'podpath.io/restarted-at': stamp };
+    changed.push(copy);
+  }
+  await bed.kube.apply(changed as KubeDocument[], { signal });
+  for (const d of deploymentsOf(docs)) await bed.kube.waitForRollout(d.namespace, d.name, { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+  bed.marker = { ...bed.marker, istio: release.version, revision };
+  await bed.kube.apply([markerConfigMap(bed.marker)], { signal });
+  bed.istio = release;
+}

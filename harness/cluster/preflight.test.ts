@@ -1,0 +1,63 @@
+import test from 'ava';
+import { preflight } from './preflight.ts';
+import { ScriptedExec } from './test-doubles.ts';
+import { ExecError } from '../exec/execa-exec.ts';
+import { EnvironmentError } from '../errors/index.ts';
+import { Plan } from '../exec/index.ts';
+
+const GiB = 1024 ** 3;
+const dockerOk = () => new ScriptedExec().on('docker info', { stdout: '27.3.1|/var/lib/docker\n' });
+
+test('a healthy machine passes and reports the Docker version', async (t) => {
+  const result = await preflight({ exec: dockerOk(), cacheDir: '/home/u/.cache/podpath', platform: 'linux', arch: 'x64', freeBytes: async () => 50 * GiB });
+  t.is(result.dockerVersion, '27.3.1');
+  t.deepEqual(result.target, { os: 'linux', arch: 'amd64' });
+  t.deepEqual(result.notes, []);
+});
+
+test('Docker daemon not running: exit 2, says to start it, quotes docker', async (t) => {
+  const exec = new ScriptedExec().on('docker info', new ExecError('docker info', 1, 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
+  const error = await t.throwsAsync(preflight({ exec, cacheDir: '/c', platform: 'linux', arch: 'x64' }), { instanceOf: EnvironmentError });
+  t.is(error.exitCode, 2);
+  t.regex(error.shortMessage, /Docker daemon is not running/);
+  t.regex(error.hint ?? '', /Start Docker.*Cannot connect to the Docker daemon/s);
+});
+
+test('Docker not installed: names what to install', async (t) => {
+  const exec = new ScriptedExec().on('docker', 'missing');
+  const error = await t.throwsAsync(preflight({ exec, cacheDir: '/c', platform: 'darwin', arch: 'arm64' }), { instanceOf: EnvironmentError });
+  t.regex(error.hint ?? '', /Docker Engine .*Docker Desktop/);
+});
+
+test('unsupported OS is refused before Docker is even asked', async (t) => {
+  const exec = dockerOk();
+  await t.throwsAsync(preflight({ exec, cacheDir: '/c', platform: 'win32', arch: 'x64' }), { instanceOf: EnvironmentError });
+  t.deepEqual(exec.calls, []);
+});
+
+test('low disk for the cache or for Docker is an EnvironmentError with the numbers', async (t) => {
+  const lowCache = await t.throwsAsync(
+    preflight({ exec: dockerOk(), cacheDir: '/c', platform: 'linux', arch: 'x64', freeBytes: async (p) => (p === '/c' ? 0.2 * GiB : 50 * GiB) }),
+    { instanceOf: EnvironmentError },
+  );
+  t.regex(lowCache.shortMessage, /0\.2 GiB free at \/c/);
+  const lowDocker = await t.throwsAsync(
+    preflight({ exec: dockerOk(), cacheDir: '/c', platform: 'linux', arch: 'x64', freeBytes: async (p) => (p === '/var/lib/docker' ? 2 * GiB : 50 * GiB) }),
+    { instanceOf: EnvironmentError },
+  );
+  t.regex(lowDocker.shortMessage, /not enough disk for Docker: 2\.0 GiB free at \/var\/lib\/docker/);
+  t.regex(lowDocker.hint ?? '', /docker system prune/);
+});
+
+test('a Docker root podpath cannot measure (Docker Desktop) is a note, not a failure', async (t) => {
+  const result = await preflight({ exec: dockerOk(), cacheDir: '/c', platform: 'darwin', arch: 'arm64', freeBytes: async (p) => (p === '/c' ? 50 * GiB : null) });
+  t.regex(result.notes[0], /could not measure free disk for Docker/);
+});
+
+test('dry run records docker info and the disk check without measuring', async (t) => {
+  const plan = new Plan();
+  let measured = false;
+  await preflight({ exec: dockerOk(), cacheDir: '/c', platform: 'linux', arch: 'x64', plan, freeBytes: async () => ((measured = true), 0) });
+  t.false(measured);
+  t.regex(plan.render(), /check free disk/);
+});

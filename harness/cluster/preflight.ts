@@ -1,0 +1,95 @@
+/**
+ * Before anything is downloaded or created: the right OS/arch, a Docker daemon that answers,
+ * and enough disk. Each failure is an EnvironmentError naming what to install or free.
+ */
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { EnvironmentError, InterruptedError, PodpathError } from '../errors/index.ts';
+import type { Exec, Plan } from '../exec/index.ts';
+import { platformTarget, type Target } from './assets.ts';
+
+const GiB = 1024 ** 3;
+
+export interface PreflightOptions {
+  exec: Exec;
+  platform?: string;
+  arch?: string;
+  /** Cache directory (tools are written there). */
+  cacheDir: string;
+  signal?: AbortSignal;
+  plan?: Plan | null;
+  /** Free bytes at a path, or null when it cannot be read (e.g. Docker Desktop's VM). */
+  freeBytes?: (path: string) => Promise<number | null>;
+  minCacheBytes?: number;
+  minDockerBytes?: number;
+}
+
+export interface PreflightResult {
+  target: Target;
+  dockerVersion: string;
+  notes: string[];
+}
+
+export async function freeBytesAt(path: string): Promise<number | null> {
+  // The cache may not exist yet: measure the nearest existing ancestor.
+  let current = path;
+  for (;;) {
+    try {
+      const info = await statfs(current);
+      return Number(info.bavail) * Number(info.bsize);
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return null;
+      current = parent;
+    }
+  }
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / GiB).toFixed(1)} GiB`;
+}
+
+export async function preflight(options: PreflightOptions): Promise<PreflightResult> {
+  const target = platformTarget(options.platform ?? process.platform, options.arch ?? process.arch);
+  const notes: string[] = [];
+  let stdout = '';
+  try {
+    ({ stdout } = await options.exec.run('docker', ['info', '--format', '{{.ServerVersion}}|{{.DockerRootDir}}'], { signal: options.signal, timeoutMs: 20_000 }));
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    if (error instanceof EnvironmentError && /command not found/.test(error.shortMessage)) {
+      throw new EnvironmentError('Docker is not installed (podpath up runs kind, which needs Docker)', {
+        hint: 'Install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, then run podpath up again.',
+        cause: error,
+      });
+    }
+    const detail = error instanceof PodpathError ? error.shortMessage.split('\n').slice(-1)[0] : String(error);
+    throw new EnvironmentError('the Docker daemon is not running or not reachable (docker info failed)', {
+      hint: `Start Docker (e.g. 'sudo systemctl start docker' or open Docker Desktop) and check 'docker info' works for this user. docker said: ${detail}`,
+      cause: error,
+    });
+  }
+  const [dockerVersion = '', dockerRoot = ''] = stdout.trim().split('|');
+  if (options.plan) {
+    options.plan.add('note', `check free disk: ${gib(options.minCacheBytes ?? GiB)} at ${options.cacheDir}, ${gib(options.minDockerBytes ?? 6 * GiB)} for Docker`);
+    return { target, dockerVersion, notes };
+  }
+  const free = options.freeBytes ?? freeBytesAt;
+  const minCache = options.minCacheBytes ?? GiB;
+  const cacheFree = await free(options.cacheDir);
+  if (cacheFree !== null && cacheFree < minCache) {
+    throw new EnvironmentError(`not enough disk for the tool cache: ${gib(cacheFree)} free at ${options.cacheDir}, podpath needs ${gib(minCache)}`, {
+      hint: 'Free some space, or set XDG_CACHE_HOME to a disk with room.',
+    });
+  }
+  const minDocker = options.minDockerBytes ?? 6 * GiB;
+  const dockerFree = dockerRoot ? await free(dockerRoot) : null;
+  if (dockerFree === null) {
+    notes.push(`could not measure free disk for Docker${dockerRoot ? ` at ${dockerRoot}` : ''}; kind node and Istio images need about ${gib(minDocker)}`);
+  } else if (dockerFree < minDocker) {
+    throw new EnvironmentError(`not enough disk for Docker: ${gib(dockerFree)} free at ${dockerRoot}, a kind cluster with Istio needs about ${gib(minDocker)}`, {
+      hint: "Free space (e.g. 'docker system prune') and run podpath up again.",
+    });
+  }
+  return { target, dockerVersion, notes };
+}
