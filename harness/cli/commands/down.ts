@@ -1,14 +1,36 @@
-import type { Command } from '../command.ts';
-import { EnvironmentError } from '../../errors/index.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { write } from '../output.ts';
+import { down, type BedDeps } from '../../cluster/index.ts';
 
-// PLACEHOLDER: replaced by the real command; must not survive into a landed build.
-export const downCommand: Command = {
-  name: 'down',
-  summary: 'Delete a kind cluster podpath created',
-  usage: '',
-  options: {},
-  allowPositionals: true,
-  async run() {
-    throw new EnvironmentError('down: not built yet');
-  },
-};
+export function makeDownCommand(overrides: Partial<BedDeps> = {}): Command {
+  return {
+    name: 'down',
+    summary: 'Delete the podpath kind cluster',
+    usage: '[--name NAME] [--allow-context NAME] [--dry-run]',
+    details: [
+      'Deletes only kind clusters podpath created (marker ConfigMap kube-system/podpath-cluster);',
+      'any other cluster is refused unless --allow-context names it. No cluster: nothing to do, exit 0.',
+      '',
+      'Exit codes: 0 deleted or nothing to delete, 2 refused or environment error, 130 interrupted.',
+    ].join('\n'),
+    options: {
+      name: { type: 'string', valueName: 'NAME', description: 'kind cluster name (default podpath)' },
+      'allow-context': { type: 'string', valueName: 'NAME', description: 'allow deleting this cluster even without the podpath marker' },
+      'dry-run': { type: 'boolean', description: 'print the plan and touch nothing' },
+    },
+    allowPositionals: false,
+    async run(ctx: CommandContext): Promise<number> {
+      const name = typeof ctx.values.name === 'string' ? ctx.values.name : 'podpath';
+      const allowContext = typeof ctx.values['allow-context'] === 'string' ? ctx.values['allow-context'] : undefined;
+      const result = await down({ name, dryRun: ctx.values['dry-run'] === true, allowContext, signal: ctx.signal }, overrides);
+      if (result.plan) {
+        await write(ctx.io.stdout, `Plan for podpath down (dry run, nothing was changed):\n${result.plan.render()}`);
+        return 0;
+      }
+      await write(ctx.io.stdout, `${result.message}\n`);
+      return 0;
+    },
+  };
+}
+
+export const downCommand: Command = makeDownCommand();

@@ -1,0 +1,115 @@
+import test from 'ava';
+import { parseArgs } from 'node:util';
+import { makeStatusCommand } from './status.ts';
+import { makeDownCommand } from './down.ts';
+import type { Command } from '../command.ts';
+import { main } from '../main.ts';
+import { captureIo } from '../../testing/capture-io.ts';
+import { DryRunExec, Plan } from '../../exec/index.ts';
+import { FakeKube, ScriptedExec } from '../../cluster/test-doubles.ts';
+import type { BedDeps } from '../../cluster/index.ts';
+import type { KubeClient } from '../../kube/index.ts';
+
+async function runCommand(command: Command, argv: string[]) {
+  const options = Object.fromEntries(Object.entries(command.options).map(([k, { description: _d, valueName: _v, ...spec }]) => [k, spec]));
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: command.allowPositionals, strict: true });
+  const cap = captureIo();
+  const code = await command.run({ values, positionals, io: cap.io, signal: new AbortController().signal });
+  return { code, stdout: cap.stdout, stderr: cap.stderr };
+}
+
+const MARKER = JSON.stringify({ name: 'podpath', istio: '1.30.5', revision: '', kind: 'v0.32.0', nodeImage: 'kindest/node:v1.36.1@sha256:3489', logEncoding: 'text', connectTimeout: '1s', pilotEnv: '{}', createdAt: '2026-11-23T09:00:00Z', podpath: '0.1.0' });
+
+function live(setup: (exec: ScriptedExec) => void): { exec: ScriptedExec; kube: FakeKube; overrides: Partial<BedDeps> } {
+  const exec = new ScriptedExec();
+  setup(exec);
+  const kube = new FakeKube('kind-podpath');
+  const overrides: Partial<BedDeps> = {
+    exec,
+    plan: null,
+    kube: async () => kube as unknown as KubeClient,
+    ensureKind: async (version) => ({ tool: 'kind', version, path: 'kind', origin: 'path' }),
+  };
+  return { exec, kube, overrides };
+}
+
+const pod = (name: string, namespace: string, ready = true) => ({ name, namespace, ip: '10.244.0.7', ready, labels: {}, node: null });
+
+test('status: human table with Istio version source, mesh settings and per-namespace readiness', async (t) => {
+  const w = live((exec) => {
+    exec.on('kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec podpath-control-plane kubectl --kubeconfig /etc/kubernetes/admin.conf get configmap', { stdout: MARKER });
+    exec.on('docker exec podpath-control-plane kubectl --kubeconfig /etc/kubernetes/admin.conf get deployments', { stdout: 'docker.io/istio/pilot:1.30.5' });
+  });
+  w.kube.pods = [pod('istiod-x', 'istio-system'), pod('manager-a', 'manager'), pod('manager-b', 'manager', false), pod('app-a', 'app'), pod('idle-a', 'idle')];
+  const result = await runCommand(makeStatusCommand(w.overrides), []);
+  t.is(result.code, 0);
+  t.regex(result.stdout, /^cluster    podpath \(context kind-podpath\), created by podpath$/m);
+  t.regex(result.stdout, /^istio      1\.30\.5 \(from the istiod image\)$/m);
+  t.regex(result.stdout, /^mesh       access log TEXT, connectTimeout 1s$/m);
+  t.regex(result.stdout, /^  manager       1\/2 ready  manager-a 10\.244\.0\.7, manager-b \(not ready\)/m);
+  t.regex(result.stdout, /^ready      no$/m);
+});
+
+test('status --json is the ClusterStatus object', async (t) => {
+  const w = live((exec) => {
+    exec.on('kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', { stdout: MARKER });
+  });
+  w.kube.pods = ['istio-system', 'manager', 'app', 'idle'].map((ns) => pod(`${ns}-1`, ns));
+  const result = await runCommand(makeStatusCommand(w.overrides), ['--json']);
+  const json = JSON.parse(result.stdout) as { name: string; exists: boolean; podpath: boolean; ready: boolean; istio: { version: string; source: string }; workloads: unknown[] };
+  t.is(json.name, 'podpath');
+  t.true(json.exists && json.podpath && json.ready);
+  t.deepEqual(json.istio, { version: '1.30.5', source: 'marker' }, 'no istiod image seen: falls back to the marker, and says so');
+  t.is(json.workloads.length, 4);
+});
+
+test('status of a missing cluster says how to create it', async (t) => {
+  const w = live((exec) => exec.on('kind get clusters', { stdout: 'No kind clusters found.\n' }));
+  const result = await runCommand(makeStatusCommand(w.overrides), ['--name', 'other']);
+  t.regex(result.stdout, /other: no such kind cluster \(create it with 'podpath up --name other'\)/);
+});
+
+test('status --dry-run lists the read-only commands and API calls', async (t) => {
+  const plan = new Plan();
+  const overrides: Partial<BedDeps> = {
+    exec: new DryRunExec(plan),
+    plan,
+    kube: async () => new FakeKube('kind-podpath', plan) as unknown as KubeClient,
+    ensureKind: async (version) => ({ tool: 'kind', version, path: 'kind', origin: 'planned' }),
+  };
+  const result = await runCommand(makeStatusCommand(overrides), ['--dry-run']);
+  t.regex(result.stdout, /\[exec\] kind get clusters\n.*\[exec\] docker exec podpath-control-plane kubectl .* get configmap podpath-cluster/s);
+  t.regex(result.stdout, /\[api\] list pods idle/);
+  t.notRegex(result.stdout, /apply|delete|create/);
+});
+
+test('down deletes a podpath cluster and refuses an unmarked one with exit 2', async (t) => {
+  const ours = live((exec) => {
+    exec.on('kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', { stdout: MARKER });
+  });
+  const deleted = await runCommand(makeDownCommand(ours.overrides), []);
+  t.is(deleted.stdout, "deleted kind cluster 'podpath'\n");
+  t.is(ours.exec.lines().at(-1), 'kind delete cluster --name podpath');
+
+  const theirs = live((exec) => {
+    exec.on('kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', 'fail');
+  });
+  await t.throwsAsync(runCommand(makeDownCommand(theirs.overrides), []), { message: /refusing to delete kind cluster 'podpath'/ });
+});
+
+test('down --dry-run prints the delete without running it', async (t) => {
+  const plan = new Plan();
+  const overrides: Partial<BedDeps> = { exec: new DryRunExec(plan), plan, ensureKind: async (version) => ({ tool: 'kind', version, path: 'kind', origin: 'planned' }) };
+  const result = await runCommand(makeDownCommand(overrides), ['--dry-run', '--name', 'podpath']);
+  t.regex(result.stdout, /\[exec\] kind delete cluster --name podpath/);
+});
+
+test('down with an invalid name is exit 2 through main()', async (t) => {
+  const cap = captureIo();
+  t.is(await main(['down', '--name', '../etc'], cap.io), 2);
+  t.regex(cap.stderr, /not a valid cluster name/);
+});
