@@ -1,0 +1,22 @@
+import test from 'ava';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+
+// The zx scripts run as real child processes; they share the cluster library with `podpath up/down`.
+
+test('scripts/up.ts: an unknown Istio version exits 2 with the known list, like podpath up', async (t) => {
+  const result = await execa('npx', ['node', 'scripts/up.ts', '--istio', '1.19', '--dry-run'], { reject: false, env: { NO_COLOR: '1' } });
+  t.is(result.exitCode, 2);
+  t.regex(result.stderr, /scripts\/up: podpath does not know Istio 1\.19\nKnown Istio versions: 1\.30/);
+});
+
+test('scripts/down.ts --dry-run prints the plan for each cluster and touches nothing', async (t) => {
+  const cache = await mkdtemp(join(tmpdir(), 'podpath-scripts-'));
+  const result = await execa('npx', ['node', 'scripts/down.ts', '--dry-run', '--name', 'a', '--name', 'b'], { reject: false, env: { XDG_CACHE_HOME: cache } });
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stdout, /\[exec\] \S+\/kind delete cluster --name a\b/);
+  t.regex(result.stdout, /\[exec\] \S+\/kind delete cluster --name b\b/);
+  t.deepEqual(await readdir(cache), []);
+});
