@@ -1,0 +1,7 @@
+/** Public surface of the envoy concern: load a sidecar's config dump and explain a connection. */
+export { loadConfigDump, hasListener, hasCluster, type ConfigDump, type Section } from './load.ts';
+export { explain, type ExplainQuery, type Explanation, type Verdict } from './explain.ts';
+export { readConfigDump, parseConfigDump } from './read.ts';
+export { renderExplanation, advise, type Advice } from './render.ts';
+export { parseDestination } from './ip.ts';
+export type { Listener, Cluster, RouteConfig, FilterChain, Endpoint } from './model.ts';
