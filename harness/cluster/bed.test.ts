@@ -133,7 +133,9 @@ test('idempotent: an existing podpath cluster with the same Istio is healed, not
   t.false(w.exec.lines().some((l) => / create cluster /.test(l)));
   t.true(w.exec.lines().some((l) => /istioctl install -y/.test(l)));
   t.true(w.kube.calls.some((c) => c.startsWith('apply Namespace/manager')));
-  t.is(bed.marker.createdAt, '2026-11-23T09:00:00Z', 'the original marker is kept');
+  t.is(bed.marker.createdAt, '2026-11-23T09:00:00Z', 'the original creation time is kept');
+  t.is(bed.marker.logEncoding, 'text', 'the marker follows the settings this run installed (it said json before)');
+  t.deepEqual(bed.marker.pilotEnv, {});
 });
 
 test('safety: an existing kind cluster without the podpath marker is refused', async (t) => {

@@ -4,6 +4,7 @@
  * (generated IstioOperator) → baseline workloads → rollouts. Every side effect goes through an
  * Exec, the KubeClient or writeFile, so a dry run records the whole plan and touches nothing.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -125,6 +126,7 @@ export function defaultDeps(options: DepsOptions, overrides: Partial<BedDeps> = 
 }
 
 const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
+const PODPATH_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const ROLLOUT_TIMEOUT_MS = 5 * 60_000;
 
 function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
@@ -238,17 +240,17 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     });
 
     const kube = await deps.kube(context);
-    const marker: ClusterMarker = existing ?? {
+    const settings = { logEncoding: options.logEncoding, connectTimeout: options.connectTimeout ?? '', pilotEnv: { ...(options.pilotEnv ?? {}) } };
+    // --reuse reports the cluster as it is; a heal re-installs with this run's settings, so the marker follows them.
+    const marker: ClusterMarker = existing ? (options.reuse ? existing : { ...existing, ...settings }) : {
+      ...settings,
       name,
       istio: release.version,
       revision: '',
       kind: release.kind,
       nodeImage: release.node.image,
-      logEncoding: options.logEncoding,
-      connectTimeout: options.connectTimeout ?? '',
-      pilotEnv: { ...(options.pilotEnv ?? {}) },
       createdAt: new Date().toISOString(),
-      podpath: 'podpath',
+      podpath: PODPATH_VERSION,
     };
 
     if (options.reuse) {

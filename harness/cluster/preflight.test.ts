@@ -1,5 +1,7 @@
 import test from 'ava';
-import { preflight } from './preflight.ts';
+import { freeBytesAt, preflight } from './preflight.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ScriptedExec } from './test-doubles.ts';
 import { ExecError } from '../exec/execa-exec.ts';
 import { EnvironmentError } from '../errors/index.ts';
@@ -60,4 +62,10 @@ test('dry run records docker info and the disk check without measuring', async (
   await preflight({ exec: dockerOk(), cacheDir: '/c', platform: 'linux', arch: 'x64', plan, freeBytes: async () => ((measured = true), 0) });
   t.false(measured);
   t.regex(plan.render(), /check free disk/);
+});
+
+test('free disk is measured at the nearest existing ancestor of a cache that does not exist yet', async (t) => {
+  const free = await freeBytesAt(join(tmpdir(), 'podpath-no-such-dir', 'deeper'));
+  t.is(typeof free, 'number');
+  t.true((free ?? 0) > 0);
 });
