@@ -1,0 +1,80 @@
+import test from 'ava';
+import { selectByFilterChainMatch } from './filter-chain.ts';
+import { parseIp, type Ip } from './ip.ts';
+import { filterChain } from './model.ts';
+import { chain, type ChainBuilder } from './fixtures/builders.ts';
+import type { Connection } from './connection.ts';
+
+function ip(text: string): Ip {
+  const parsed = parseIp(text);
+  if (!parsed) throw new Error(text);
+  return parsed;
+}
+
+function conn(dst: string, port: number, extra: Partial<Connection> = {}): Connection {
+  return { dst: ip(dst), port, src: null, srcPort: null, serverName: '', transportProtocol: 'raw_buffer', applicationProtocols: [], ...extra };
+}
+
+function chains(...builders: ChainBuilder[]) {
+  return builders.map((b, i) => filterChain(b.build(), i));
+}
+
+test('exact destination port beats a chain without port, even when the latter is more specific on IP', (t) => {
+  const list = chains(chain().destinationPrefix('10.0.0.1', 32).tcpProxy('a'), chain().destinationPort(80).tcpProxy('b'));
+  t.is(selectByFilterChainMatch(list, null, conn('10.0.0.1', 80)).chain?.index, 1);
+  t.is(selectByFilterChainMatch(list, null, conn('10.0.0.1', 81)).chain?.index, 0);
+});
+
+test('no backtracking: once the port stage picks the exact-port group, a later stage failure rejects', (t) => {
+  // Chain 0 matches port 80 only for TLS; chain 1 would take any port. Envoy does not fall back to chain 1.
+  const list = chains(chain().destinationPort(80).transport('tls').tcpProxy('a'), chain().tcpProxy('b'));
+  const d = selectByFilterChainMatch(list, null, conn('10.0.0.1', 80));
+  t.is(d.chain, null);
+  t.is(d.reason, 'no chain matches transport raw_buffer');
+});
+
+test('longest destination prefix wins; chains without prefixes are the 0/0 fallback', (t) => {
+  const list = chains(chain().destinationPrefix('10.0.0.0', 8).tcpProxy('a'), chain().destinationPrefix('10.1.0.0', 16).tcpProxy('b'), chain().tcpProxy('c'));
+  t.is(selectByFilterChainMatch(list, null, conn('10.1.2.3', 1)).chain?.index, 1);
+  t.is(selectByFilterChainMatch(list, null, conn('10.2.2.3', 1)).chain?.index, 0);
+  t.is(selectByFilterChainMatch(list, null, conn('192.168.0.1', 1)).chain?.index, 2);
+  const d = selectByFilterChainMatch(list, null, conn('10.1.2.3', 1));
+  t.false(d.exactDestination);
+  t.true(selectByFilterChainMatch(chains(chain().destinationPrefix('10.1.2.3', 32).tcpProxy('x')), null, conn('10.1.2.3', 1)).exactDestination);
+});
+
+test('server names: exact, then the longest wildcard, then chains without server names', (t) => {
+  const list = chains(chain().serverNames('*.example.com').tcpProxy('a'), chain().serverNames('*.b.example.com').tcpProxy('b'), chain().serverNames('x.b.example.com').tcpProxy('c'), chain().tcpProxy('d'));
+  const pick = (sni: string) => selectByFilterChainMatch(list, null, conn('1.1.1.1', 443, { serverName: sni, transportProtocol: 'tls' })).chain?.index;
+  t.is(pick('x.b.example.com'), 2);
+  t.is(pick('y.b.example.com'), 1);
+  t.is(pick('z.example.com'), 0);
+  t.is(pick('other.org'), 3);
+  t.is(pick(''), 3);
+});
+
+test('transport protocol and ALPN: exact value first, empty as fallback, ALPN in the client order', (t) => {
+  const list = chains(chain().transport('tls').alpn('istio-peer-exchange', 'istio').tcpProxy('mtls'), chain().transport('tls').tcpProxy('tls'), chain().transport('raw_buffer').tcpProxy('plain'));
+  const pick = (c: Partial<Connection>) => selectByFilterChainMatch(list, null, conn('1.1.1.1', 1, c)).chain?.index;
+  t.is(pick({ transportProtocol: 'tls', applicationProtocols: ['istio', 'h2'] }), 0);
+  t.is(pick({ transportProtocol: 'tls', applicationProtocols: ['h2'] }), 1);
+  t.is(pick({ transportProtocol: 'raw_buffer' }), 2);
+});
+
+test('source criteria without a known source are skipped to the fallback and reported', (t) => {
+  const list = chains(chain().sourcePrefix('10.0.0.0', 8).tcpProxy('a'), chain().tcpProxy('b'));
+  const unknownSource = selectByFilterChainMatch(list, null, conn('1.1.1.1', 1));
+  t.is(unknownSource.chain?.index, 1);
+  t.is(unknownSource.uncertain.length, 1);
+  const known = selectByFilterChainMatch(list, null, conn('1.1.1.1', 1, { src: ip('10.9.9.9') }));
+  t.is(known.chain?.index, 0);
+  t.deepEqual(known.uncertain, []);
+});
+
+test('no chain and a default_filter_chain: the default is used and says why', (t) => {
+  const list = chains(chain().destinationPort(80).tcpProxy('a'));
+  const fallback = filterChain(chain().tcpProxy('d').build(), -1);
+  const d = selectByFilterChainMatch(list, fallback, conn('1.1.1.1', 81));
+  t.is(d.chain?.index, -1);
+  t.regex(d.reason, /^default_filter_chain: no chain matches destination port 81$/);
+});

@@ -1,0 +1,103 @@
+import test from 'ava';
+import { gzipSync } from 'node:zlib';
+import { PassThrough } from 'node:stream';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasCluster, hasListener, loadConfigDump, parseConfigDump, readConfigDump } from './index.ts';
+import { cidr, cidrContains, parseDestination, parseIp } from './ip.ts';
+import { camelize, chain, cluster, configDump, listener } from './fixtures/builders.ts';
+import { FQDN, healthySidecar, seedBrokenSidecar } from './fixtures/istio.ts';
+
+test('admin dump: sections, node, presence checks', (t) => {
+  const dump = loadConfigDump(seedBrokenSidecar().build());
+  t.is(dump.shape, 'admin-config-dump');
+  t.deepEqual([...dump.sections].sort(), ['clusters', 'endpoints', 'listeners', 'routes']);
+  t.deepEqual(dump.node, { podIp: '10.244.1.5', podName: 'manager-7948dffbdd-p44xx.manager', istioVersion: '1.24.3' });
+  t.true(hasListener(dump, '0.0.0.0_5701'));
+  t.false(hasListener(dump, '0.0.0.0_5702'));
+  t.true(hasCluster(dump, `outbound|5701||${FQDN.appExt}`));
+  t.false(hasCluster(dump, 'outbound|5701||nope'));
+  t.deepEqual(dump.listenersAt('0.0.0.0', 5701), ['0.0.0.0_5701']);
+  t.is(dump.virtualOutbound()?.name, 'virtualOutbound');
+  t.is(dump.virtualInbound()?.name, 'virtualInbound');
+});
+
+test('camelCase dump: same index', (t) => {
+  const dump = loadConfigDump(camelize(seedBrokenSidecar().build()));
+  t.true(hasListener(dump, '0.0.0.0_5701'));
+  t.is(dump.cluster(`outbound|5701||${FQDN.appExt}`)?.type, 'STRICT_DNS');
+  t.deepEqual(dump.edsEndpoints(`outbound|5701||${FQDN.app}`)?.map((e) => e.text), ['10.244.2.9:5701']);
+});
+
+test('bare arrays: listeners, clusters, and wrapped dynamic listeners', (t) => {
+  const listeners = loadConfigDump(seedBrokenSidecar().buildListenerArray());
+  t.is(listeners.shape, 'resource-array');
+  t.deepEqual([...listeners.sections], ['listeners']);
+  const clusters = loadConfigDump([cluster('outbound|80||a').strictDns('a.example.com', 80).build(), cluster('PassthroughCluster').originalDst().build()]);
+  t.deepEqual([...clusters.sections], ['clusters']);
+  t.is(clusters.cluster('PassthroughCluster')?.type, 'ORIGINAL_DST');
+  const wrapped = loadConfigDump([{ name: 'x', active_state: { listener: listener('x', '0.0.0.0', 1).build() } }]);
+  t.true(hasListener(wrapped, 'x'));
+  t.is(loadConfigDump(listener('solo', '0.0.0.0', 1).chain(chain().tcpProxy('a')).build()).shape, 'single-listener');
+});
+
+test('a STATIC cluster without "type" (proto3 omits enum zero) is STATIC', (t) => {
+  const dump = loadConfigDump(configDump().cluster(cluster('s').static('127.0.0.1:5701')).build());
+  t.deepEqual(dump.cluster('s'), { name: 's', type: 'STATIC', endpoints: [{ address: '127.0.0.1', port: 5701, ip: parseIp('127.0.0.1'), text: '127.0.0.1:5701' }], edsServiceName: null });
+});
+
+test('not a dump: specific UsageErrors', (t) => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump' }] }, /holds no Listeners/],
+    [[], /empty JSON array/],
+    [[{ kind: 'Service' }], /none of the array elements/],
+    [{ apiVersion: 'v1', kind: 'Pod' }, /got an object with keys apiVersion, kind/],
+    ['hello', /got a string/],
+    [null, /got null/],
+  ];
+  for (const [json, message] of cases) {
+    const error = t.throws(() => loadConfigDump(json));
+    t.is(error?.name, 'UsageError');
+    t.regex(error?.message ?? '', message);
+  }
+});
+
+test('parseConfigDump: gzip by magic number, JSON errors and .gz mislabels are UsageErrors', (t) => {
+  const json = JSON.stringify(healthySidecar().build());
+  t.true(hasListener(parseConfigDump(gzipSync(json), 'dump.json.gz'), 'virtualOutbound'));
+  t.true(hasListener(parseConfigDump(Buffer.from(json), 'dump.json'), 'virtualOutbound'));
+  t.throws(() => parseConfigDump(Buffer.from('ADDRESS PORT MATCH DESTINATION'), 'table.txt'), { name: 'UsageError', message: /^table\.txt is not JSON/ });
+  t.throws(() => parseConfigDump(Buffer.from(json), 'dump.json.gz'), { name: 'UsageError', message: /named \.gz but is not gzip/ });
+  t.throws(() => parseConfigDump(Buffer.alloc(0), 'empty.json'), { name: 'UsageError', message: /empty/ });
+  t.throws(() => parseConfigDump(Buffer.from('{"a":1}'), 'x.json'), { name: 'UsageError', message: /^x\.json: not an Envoy config dump/ });
+});
+
+test('readConfigDump: file, stdin and a missing file', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'podpath-envoy-'));
+  try {
+    const file = join(dir, 'dump.json');
+    await writeFile(file, JSON.stringify(healthySidecar().build()));
+    t.true(hasListener(await readConfigDump(file, new PassThrough()), 'virtualOutbound'));
+    const stdin = new PassThrough();
+    stdin.end(JSON.stringify(seedBrokenSidecar().buildListenerArray()));
+    t.true(hasListener(await readConfigDump('-', stdin), '0.0.0.0_5701'));
+    await t.throwsAsync(readConfigDump(join(dir, 'nope.json'), new PassThrough()), { name: 'UsageError', message: /cannot read config dump .*nope\.json: no such file/ });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('IP helpers: destinations, IPv6 canonical form, CIDR containment', (t) => {
+  t.deepEqual(parseDestination('10.244.1.7:5701')?.text, '10.244.1.7:5701');
+  t.deepEqual(parseDestination('[FD00:0:0::7]:5701')?.text, '[fd00::7]:5701');
+  t.is(parseDestination('fd00::7:5701'), null);
+  t.is(parseIp('::ffff:10.0.0.1')?.text, '::ffff:a00:1');
+  const range = cidr('10.244.0.0', 16);
+  t.truthy(range);
+  if (!range) return;
+  t.true(cidrContains(range, parseIp('10.244.255.1')!));
+  t.false(cidrContains(range, parseIp('10.245.0.1')!));
+  t.false(cidrContains(range, parseIp('fd00::1')!));
+  t.true(cidrContains(cidr('::', 0)!, parseIp('fd00::1')!));
+});

@@ -1,0 +1,53 @@
+import test from 'ava';
+import { routeConfig as normalise } from './model.ts';
+import { selectRoute, selectVirtualHost } from './routes.ts';
+import { routeConfig, routeTo } from './fixtures/builders.ts';
+
+const config = normalise(
+  routeConfig('80')
+    .virtualHost('exact', ['api.example.com', 'api.example.com:80'], [routeTo('c-exact')])
+    .virtualHost('suffix-long', ['*.b.example.com'], [routeTo('c1')])
+    .virtualHost('suffix-short', ['*.example.com'], [routeTo('c2')])
+    .virtualHost('prefix', ['api.*', 'api.example.*'], [routeTo('c3')])
+    .virtualHost('default', ['*'], [routeTo('c4')])
+    .build(),
+);
+
+test('domain order: exact, longest suffix wildcard, longest prefix wildcard, then "*"', (t) => {
+  const pick = (host: string) => selectVirtualHost(config, host)?.virtualHost.name;
+  t.is(pick('api.example.com'), 'exact');
+  t.is(pick('API.Example.com'), 'exact');
+  t.is(pick('x.b.example.com'), 'suffix-long');
+  t.is(pick('x.example.com'), 'suffix-short');
+  t.is(pick('api.example.org'), 'prefix');
+  t.is(selectVirtualHost(config, 'api.example.org')?.domain, 'api.example.*');
+  t.is(pick('10.244.1.7:80'), 'default');
+  // A port is part of the Host: "*.example.com" no longer matches, "api.example.*" does.
+  t.is(pick('api.example.com:8080'), 'prefix');
+});
+
+test('a wildcard never matches the empty string', (t) => {
+  const c = normalise(routeConfig('x').virtualHost('w', ['*.example.com'], [routeTo('a')]).build());
+  t.is(selectVirtualHost(c, '.example.com'), null);
+});
+
+test('routes: first match in order; header conditions are assumed not to match and reported', (t) => {
+  const vh = normalise(
+    routeConfig('x')
+      .virtualHost('v', ['*'], [
+        { ...routeTo('hdr', { prefix: '/', headers: [{ name: 'x-canary', string_match: { exact: '1' } }] }, 'canary') },
+        routeTo('exact', { path: '/healthz' }, 'health'),
+        routeTo('regex', { safe_regex: { regex: '/api/v[0-9]+/.*' } }, 'api'),
+        routeTo('sep', { path_separated_prefix: '/docs' }, 'docs'),
+        routeTo('all', { prefix: '/' }, 'rest'),
+      ])
+      .build(),
+  ).virtualHosts[0];
+  const pick = (path: string) => selectRoute(vh, path).route?.name;
+  t.is(pick('/healthz'), 'health');
+  t.is(pick('/healthz?x=1'), 'health');
+  t.is(pick('/api/v2/users'), 'api');
+  t.is(pick('/docs/a'), 'docs');
+  t.is(pick('/docsx'), 'rest');
+  t.true(selectRoute(vh, '/').uncertain[0].includes('headers'));
+});
