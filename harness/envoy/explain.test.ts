@@ -273,3 +273,38 @@ test('the inbound fixture builder keeps one tls and one raw_buffer chain per por
   const chains = raw.filter_chains as Json[];
   t.is(chains.length, 1 + 2 + 2);
 });
+
+test('hand-written 1.24 STRICT server dump: plaintext refused, mTLS delivered, HTTP needs the istio-http ALPN', (t) => {
+  const dump = loadConfigDump(JSON.parse(readFileSync(new URL('./fixtures/inbound-strict-1.24-admin.json', import.meta.url), 'utf8')) as Json);
+  const plain = explain(dump, { dst: '10.244.1.7:5701', inbound: true });
+  t.is(plain.verdict, 'rejected');
+  t.regex(plain.steps.at(-1) ?? '', /plaintext refused/);
+  const tcp = explain(dump, { dst: '10.244.1.7:5701', inbound: true, transport: 'tls' });
+  t.is(tcp.verdict, 'service');
+  t.is(tcp.filterChain?.name, '0.0.0.0_5701');
+  // Without --protocol, the TCP ALPN finds no chain on 8080 and the HTTP one does: explain says it assumed HTTP.
+  const http = explain(dump, { dst: '10.244.1.7:8080', inbound: true, transport: 'tls' });
+  t.is(http.verdict, 'service');
+  t.is(http.filterChain?.name, '0.0.0.0_8080');
+  t.true(http.steps.some((s) => s.includes('assumed HTTP')));
+  t.deepEqual(http.route, { config: 'inbound|8080||', virtualHost: 'inbound|http|8080', route: 'default' });
+  t.is(explain(dump, { dst: '10.244.1.7:8080', inbound: true, transport: 'raw_buffer', protocol: 'http' }).verdict, 'rejected');
+  // An undeclared port over mTLS takes the passthrough chain.
+  t.is(explain(dump, { dst: '10.244.1.7:9090', inbound: true, transport: 'tls' }).verdict, 'passthrough');
+});
+
+test('a sniffed port: TCP and HTTP take different chains and explain says which one it assumed', (t) => {
+  const json = configDump()
+    .listener(virtualOutbound())
+    .listener(
+      listener('0.0.0.0_9000', '0.0.0.0', 9000)
+        .listenerFilters('envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector')
+        .chain(chain().name('http').alpn('http/1.1', 'h2c').httpRds('9000'))
+        .chain(chain().name('tcp').tcpProxy('PassthroughCluster')),
+    )
+    .build();
+  const tcp = run(json, { dst: `${POD.app}:9000` });
+  t.is(tcp.filterChain?.name, 'tcp');
+  t.true(tcp.missing.some((m) => m.startsWith('application protocol: HTTP would take filter chain 0 "http"')));
+  t.is(run(json, { dst: `${POD.app}:9000`, protocol: 'http' }).filterChain?.name, 'http');
+});

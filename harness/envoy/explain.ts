@@ -282,8 +282,23 @@ function explainCluster(dump: ConfigDump, spec: ClusterSpec, dst: Destination, i
 }
 
 function explainInListener(dump: ConfigDump, listener: Listener, dst: Destination, query: ExplainQuery, inbound: boolean, walk: Walk): Explanation {
-  const conn = connectionFor(listener, dst, query, inbound);
-  const decision = selectChain(listener, conn);
+  let conn = connectionFor(listener, dst, query, inbound);
+  let decision = selectChain(listener, conn);
+  const protocolGiven = query.protocol !== undefined || query.host !== undefined || query.path !== undefined || query.alpn !== undefined;
+  if (!protocolGiven) {
+    // Chains may split one port by ALPN (Istio's protocol sniffing, istio-http/* on mTLS):
+    // when the caller did not say, see whether HTTP would be treated differently.
+    const httpConn = connectionFor(listener, dst, { ...query, protocol: 'http' }, inbound);
+    if (httpConn.applicationProtocols.join() !== conn.applicationProtocols.join()) {
+      const httpDecision = selectChain(listener, httpConn);
+      if (!decision.chain && httpDecision.chain) {
+        conn = httpConn;
+        decision = { ...httpDecision, reason: `${httpDecision.reason}; assumed HTTP: no chain takes it as plain TCP` };
+      } else if (decision.chain && httpDecision.chain && httpDecision.chain !== decision.chain) {
+        walk.need(`application protocol: HTTP would take ${chainLabel(httpDecision.chain)} instead (explained as TCP; pass --protocol http or --host)`);
+      }
+    }
+  }
   for (const u of decision.uncertain) walk.need(u);
   if (!decision.chain) {
     walk.steps.push(`no filter chain (${decision.reason})`);
