@@ -3,5 +3,5 @@ export { loadConfigDump, hasListener, hasCluster, type ConfigDump, type Section 
 export { explain, type ExplainQuery, type Explanation, type Verdict } from './explain.ts';
 export { readConfigDump, parseConfigDump } from './read.ts';
 export { renderExplanation, advise, type Advice } from './render.ts';
-export { parseDestination } from './ip.ts';
+export { parseDestination, parseIp } from './ip.ts';
 export type { Listener, Cluster, RouteConfig, FilterChain, Endpoint } from './model.ts';

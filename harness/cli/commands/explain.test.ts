@@ -84,6 +84,7 @@ test('unusable input exits 2 with a specific one-line message and no stack', asy
     [['--dst', '10.0.0.1:1'], /^podpath: explain: --config-dump FILE is required/],
     [['--config-dump', seed], /^podpath: explain: --dst IP:PORT is required/],
     [['--config-dump', seed, '--dst', '10.0.0.1:1', '--transport', 'quic'], /--transport must be tls or raw_buffer, not 'quic'/],
+    [['--config-dump', seed, '--dst', '10.0.0.1:1', '--src', 'pod-a'], /--src 'pod-a' is not an IP address/],
   ];
   for (const [args, message] of cases) {
     const cap = captureIo();

@@ -1,7 +1,7 @@
 import type { Command } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
-import { explain, parseDestination, readConfigDump, renderExplanation, type Explanation, type ExplainQuery } from '../../envoy/index.ts';
+import { explain, parseDestination, parseIp, readConfigDump, renderExplanation, type Explanation, type ExplainQuery } from '../../envoy/index.ts';
 
 function stringValue(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
@@ -77,8 +77,8 @@ export const explainCommand: Command = {
       throw new UsageError(`explain: --dst '${dst}' is not IP:PORT`, { hint: 'Give the address the client dials, e.g. --dst 10.244.1.7:5701 or --dst [fd00::7]:5701.' });
     }
     const src = stringValue(values.src);
-    if (src !== undefined && !parseDestination(`${src.includes(':') ? `[${src}]` : src}:1`)) {
-      throw new UsageError(`explain: --src '${src}' is not an IP address`);
+    if (src !== undefined && !parseIp(src)) {
+      throw new UsageError(`explain: --src '${src}' is not an IP address`, { hint: 'Give the client pod IP, e.g. --src 10.244.1.5.' });
     }
     const query: ExplainQuery = {
       dst,
