@@ -84,6 +84,24 @@ export async function readLines(
   return { lines: lineNumber, oversized };
 }
 
+/**
+ * A plain file in 1 MiB chunks read into one reused buffer: every consumer here is done with a
+ * chunk (decoded, copied or written) before asking for the next, and no garbage piles up.
+ */
+export async function* fileChunks(path: string, size = CHUNK_SIZE): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafeSlow(size);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, size, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 export interface OpenedInput { source: string; stream: AsyncIterable<Uint8Array | string>; gzip: boolean; warning: string | null }
 
 function describe(error: unknown): string {
@@ -119,15 +137,15 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream): Pro
   const { bytesRead } = await handle.read(magic, 0, 2, 0);
   await handle.close();
   const isGzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-  const file = createReadStream(path, { highWaterMark: CHUNK_SIZE });
   if (isGzip) {
+    const file = createReadStream(path, { highWaterMark: CHUNK_SIZE });
     const gunzip = createGunzip({ chunkSize: CHUNK_SIZE });
     file.on('error', (error) => gunzip.destroy(error));
     file.pipe(gunzip);
     return { source: path, stream: gunzip, gzip: true, warning: null };
   }
   const warning = path.endsWith('.gz') ? `${path}: not gzip data (no gzip header); reading it as plain text` : null;
-  return { source: path, stream: file, gzip: false, warning };
+  return { source: path, stream: fileChunks(path), gzip: false, warning };
 }
 
 export function ioErrorMessage(path: string, error: unknown): string {
@@ -136,4 +154,77 @@ export function ioErrorMessage(path: string, error: unknown): string {
     return `${path}: gzip data is corrupt or truncated (${error instanceof Error ? error.message : String(error)}); lines before the damage were read`;
   }
   return `${path}: ${describe(error)}`;
+}
+
+/**
+ * The byte twin of readLines for the --json fast path: lines are handed out as byte ranges of
+ * the chunk; only a line split across chunks is copied (once) into a carry buffer.
+ */
+export async function readByteLines(
+  input: AsyncIterable<Uint8Array | string>,
+  onLine: (bytes: Buffer, start: number, end: number, lineNumber: number) => void,
+  options: { maxLineLength?: number; afterChunk?: () => Promise<void> | void; onOversized?: (lineNumber: number) => void } = {},
+): Promise<ReadStats> {
+  const max = options.maxLineLength ?? DEFAULT_MAX_LINE;
+  let carry = Buffer.alloc(0);
+  let carryLength = 0;
+  let dropping = false;
+  let lineNumber = 0;
+  let oversized = 0;
+  const drop = (): void => {
+    lineNumber++;
+    oversized++;
+    options.onOversized?.(lineNumber);
+  };
+  const append = (chunk: Buffer, from: number, to: number): void => {
+    const need = carryLength + (to - from);
+    if (need > max) {
+      dropping = true;
+      carryLength = 0;
+      return;
+    }
+    if (need > carry.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(need, carry.length * 2, 4096));
+      carry.copy(bigger, 0, 0, carryLength);
+      carry = bigger;
+    }
+    chunk.copy(carry, carryLength, from, to);
+    carryLength = need;
+  };
+  for await (const raw of input) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      if (dropping) {
+        dropping = false;
+        drop();
+      } else if (carryLength > 0) {
+        append(chunk, start, nl);
+        if (dropping) {
+          dropping = false;
+          drop();
+        } else {
+          lineNumber++;
+          onLine(carry, 0, carryLength, lineNumber);
+        }
+        carryLength = 0;
+      } else if (nl - start > max) {
+        drop();
+      } else {
+        lineNumber++;
+        onLine(chunk, start, nl, lineNumber);
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length && !dropping) append(chunk, start, chunk.length);
+    if (options.afterChunk) await options.afterChunk();
+  }
+  if (dropping) drop();
+  else if (carryLength > 0) {
+    lineNumber++;
+    onLine(carry, 0, carryLength, lineNumber);
+  }
+  return { lines: lineNumber, oversized };
 }

@@ -3,14 +3,15 @@
  * written as they are parsed (chunked writes with backpressure); only the summary counts,
  * a few evidence lines per diagnosis, and (for --follow-from) the address index are kept.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Command, CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { InterruptedError, UsageError } from '../../errors/index.ts';
 import {
-  checkReadable, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, hostOf, ioErrorMessage,
-  isKnownFlag, jsonString, loadInventory, openInput, readLines, resolveIp, SIGNATURE_IDS, Summary,
+  checkReadable, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
+  isKnownFlag, jsonString, loadInventory, openInput, parallelFastJson, readByteLines, readLines, resolveIp, SIGNATURE_IDS, Summary,
   type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason, type SummaryRow,
 } from '../../accesslog/index.ts';
 
@@ -25,6 +26,35 @@ class ChunkedWriter {
     this.stream = stream;
   }
 
+  /** Bytes from the fast path: written as they are (they are never reused). */
+  async writeBytes(buffers: Uint8Array[]): Promise<void> {
+    await this.flush();
+    for (const bytes of buffers) if (bytes.length > 0 && !this.stream.write(bytes)) await this.drained();
+  }
+
+  /** Writes and waits until the stream has taken the bytes, so the caller may reuse the buffers. */
+  async writeBytesFlushed(buffers: Uint8Array[]): Promise<void> {
+    await this.flush();
+    for (const bytes of buffers) {
+      if (bytes.length === 0) continue;
+      await new Promise<void>((resolve, reject) => this.stream.write(bytes, (error) => (error ? reject(error) : resolve())));
+    }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        this.stream.off('error', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
+      this.stream.on('error', done);
+    });
+  }
+
   push(text: string): void {
     this.buffer += text;
   }
@@ -37,19 +67,7 @@ class ChunkedWriter {
     if (this.buffer.length === 0) return;
     const text = this.buffer;
     this.buffer = '';
-    if (!this.stream.write(text)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.stream.off('drain', done);
-          this.stream.off('close', done);
-          this.stream.off('error', done);
-          resolve();
-        };
-        this.stream.on('drain', done);
-        this.stream.on('close', done);
-        this.stream.on('error', done);
-      });
-    }
+    if (!this.stream.write(text)) await this.drained();
   }
 }
 
@@ -143,6 +161,15 @@ function hopsHuman(h: Hops): string {
   return out;
 }
 
+/** Worker threads for the --json fast path: none for small inputs; PODPATH_LOGS_WORKERS overrides (0 = single thread). */
+async function workerCount(path: string, gzip: boolean, env: NodeJS.ProcessEnv): Promise<number> {
+  const forced = env.PODPATH_LOGS_WORKERS;
+  const limit = forced !== undefined && /^\d+$/.test(forced) ? Math.min(Number(forced), 8) : Math.min(2, availableParallelism());
+  if (limit === 0 || path === '-') return 0;
+  const size = (await stat(path)).size * (gzip ? 8 : 1);
+  return size >= 8 << 20 ? limit : 0;
+}
+
 const SKIP_LABELS: Record<SkipReason, string> = {
   'not-access-log': 'not access log lines',
   truncated: 'truncated',
@@ -196,6 +223,7 @@ export const logsCommand: Command = {
     const unknownIds = failOn.filter((id) => !SIGNATURE_IDS.includes(id));
     if (unknownIds.length) throw new UsageError(`logs: --fail-on: unknown signature ${unknownIds.join(', ')}`, { hint: `Known: ${SIGNATURE_IDS.join(', ')}` });
     const parser = createLineParser({ mode: format, logFormat: stringValue(values['log-format']) ?? null });
+
     const inventoryPath = stringValue(values.inventory);
     const inventory = inventoryPath === undefined ? null : await loadInventoryFile(inventoryPath);
     const defaultPod = stringValue(values.pod) ?? null;
@@ -210,6 +238,7 @@ export const logsCommand: Command = {
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('logs: - (stdin) given more than once');
     for (const path of paths) if (path !== '-') await checkReadable(path);
 
+    const logFormat = stringValue(values['log-format']) ?? null;
     const listEntries = !onlySummary && !onlyDiagnose && followFrom === undefined;
     const wantSummary = onlySummary || (!json && !onlyDiagnose && followFrom === undefined);
     const wantDiagnoses = onlyDiagnose || failOn.length > 0 || (!json && !onlySummary && followFrom === undefined);
@@ -222,6 +251,7 @@ export const logsCommand: Command = {
     let entries = 0;
     let lines = 0;
 
+    const fast = json && listEntries && !wantSummary && !wantDiagnoses && index === null && logFormat === null && format !== 'json';
     if (listEntries && !json) out.push(paint('bold', row(HEADER), io.stdout));
     for (const path of paths) {
       let opened;
@@ -234,6 +264,47 @@ export const logsCommand: Command = {
       if (opened.warning) await write(io.stderr, `podpath: logs: ${opened.warning}\n`);
       const source = opened.source;
       const sourceJson = jsonString(source);
+      // Plain --json listing needs no entry objects: bytes in, NDJSON bytes out (on several cores for big files).
+      const threads = fast ? await workerCount(path, opened.gzip, io.env) : 0;
+      if (threads > 0) {
+        try {
+          const stats = await parallelFastJson(opened.stream, {
+            source, defaultPod, mode: format, workers: threads,
+            write: (buffers) => out.writeBytesFlushed(buffers),
+            onEntries: (count) => void (entries += count),
+            onSkip: (reason, count) => void (skipped[reason] = (skipped[reason] ?? 0) + count),
+            checkAbort: () => {
+              if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
+            },
+          });
+          lines += stats.lines;
+        } catch (error) {
+          if (error instanceof InterruptedError) throw error;
+          problems.push(ioErrorMessage(path, error));
+        }
+        continue;
+      }
+      if (fast) {
+        const writer = new FastJsonWriter({
+          source, defaultPod, parser,
+          sink: { onEntry: () => void entries++, onSkip: (reason) => void (skipped[reason] = (skipped[reason] ?? 0) + 1) },
+        });
+        try {
+          const stats = await readByteLines(opened.stream, (b, start, end, n) => writer.write(b, start, end, n), {
+            afterChunk: async () => {
+              if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
+              if (writer.size >= 1 << 16) await out.writeBytes(writer.take());
+            },
+            onOversized: () => void (skipped.oversized = (skipped.oversized ?? 0) + 1),
+          });
+          lines += stats.lines;
+        } catch (error) {
+          if (error instanceof InterruptedError) throw error;
+          problems.push(ioErrorMessage(path, error));
+        }
+        await out.writeBytes(writer.take());
+        continue;
+      }
       const onLine = (line: string, lineNumber: number): void => {
         if (line.length === 0) return;
         const result = parser.parse(line, lineNumber, source, defaultPod);

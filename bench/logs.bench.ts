@@ -1,0 +1,215 @@
+/**
+ * podpath logs throughput and memory (issue 4 "Performance"), all measured in this run:
+ *  - `podpath logs --json` over N mixed TEXT lines (all eras, all prefix styles)
+ *  - `jq -c .` over the same N entries as Istio JSON lines     (target: podpath >= 5x jq)
+ *  - a bare Node loop that only JSON.parse's each JSON line    (target: podpath >= 1.0x)
+ *  - `wc -l` over the TEXT file, the floor                     (printed, no target)
+ *  - peak RSS of podpath for 2,000,000 lines vs 100,000 lines  (target: <= 1.2x)
+ * N = 1,000,000 x BENCH_SCALE (default 1). Inputs are generated once into bench/.data/.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { printRatio } from './lib.ts';
+import { blankEntry, compileFormat, decodeCluster, ISTIO_TEXT_FORMATS, renderEntry, type AccessLogEntry, type TextEra } from '../harness/accesslog/index.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = join(root, 'bench', '.data');
+const scale = Number(process.env.BENCH_SCALE ?? '1');
+if (!(scale > 0)) throw new Error(`BENCH_SCALE must be a positive number, not ${process.env.BENCH_SCALE}`);
+const N = Math.max(1000, Math.round(1_000_000 * scale));
+const SMALL = Math.max(100, Math.round(N / 10));
+
+// Deterministic pseudo-random (xorshift) so files are identical across runs.
+let seed = 0x9e3779b9;
+function rand(n: number): number {
+  seed ^= seed << 13; seed >>>= 0;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5; seed >>>= 0;
+  return seed % n;
+}
+const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)];
+
+const ERAS: TextEra[] = ['text-1.6', 'text-1.8', 'text-1.9', 'text-1.23'];
+const COMPILED = Object.fromEntries(ERAS.map((e) => [e, compileFormat(ISTIO_TEXT_FORMATS[e])])) as Record<TextEra, ReturnType<typeof compileFormat>>;
+const CLUSTERS = [
+  'outbound|5701||manager.manager.svc.cluster.local', 'outbound|8080||app.app.svc.cluster.local', 'PassthroughCluster',
+  'inbound|5701||', 'inbound|8080||', 'InboundPassthroughClusterIpv4', 'BlackHoleCluster', 'outbound|5701||app-ext.app.svc.cluster.local',
+];
+const FLAGS = [[], [], [], [], ['UF', 'URX'], ['UH'], ['NR'], ['UC'], ['DC']];
+const ip = (): string => `10.244.${rand(4)}.${2 + rand(250)}`;
+
+function makeEntry(i: number): AccessLogEntry {
+  const cluster = pick(CLUSTERS);
+  const http = rand(2) === 0;
+  const e = blankEntry('gen', i, null, 'text-1.9', '', decodeCluster(cluster));
+  const port = cluster.includes('8080') ? 8080 : 5701;
+  e.startTime = `2026-11-23T10:${String(rand(60)).padStart(2, '0')}:${String(rand(60)).padStart(2, '0')}.${String(rand(1000)).padStart(3, '0')}Z`;
+  e.responseFlags = pick(FLAGS).slice();
+  e.bytesReceived = rand(5000);
+  e.bytesSent = rand(50000);
+  e.durationMs = rand(2000);
+  if (http) {
+    e.method = pick(['GET', 'POST']);
+    e.path = `/api/v1/items/${rand(10000)}`;
+    e.protocol = 'HTTP/1.1';
+    e.responseCode = pick([200, 200, 200, 503, 404]);
+    e.responseCodeDetails = 'via_upstream';
+    e.upstreamServiceTimeMs = rand(500);
+    e.userAgent = 'curl/8.5.0';
+    e.requestId = `${rand(1 << 30).toString(16)}-4c1d-9a0b-${rand(1 << 30).toString(16)}`;
+    e.authority = `app.app.svc.cluster.local:${port}`;
+    e.routeName = 'default';
+  } else {
+    e.responseCode = 0;
+  }
+  e.upstreamHost = `${ip()}:${port}`;
+  e.upstreamCluster = cluster;
+  e.upstreamLocalAddress = `${ip()}:${30000 + rand(30000)}`;
+  e.downstreamLocalAddress = `${ip()}:${port}`;
+  e.downstreamRemoteAddress = `${ip()}:${30000 + rand(30000)}`;
+  return e;
+}
+
+function prefix(i: number, line: string): string {
+  switch (i % 4) {
+    case 0: return line;
+    case 1: return `2026-11-23T10:00:00.123456789Z ${line}`;
+    case 2: return `[pod/manager-7948dffbdd-p44xx/istio-proxy] ${line}`;
+    default: return `manager-7948dffbdd-p44xx istio-proxy ${line}`;
+  }
+}
+
+function istioJson(e: AccessLogEntry): string {
+  return JSON.stringify({
+    start_time: e.startTime, method: e.method, path: e.path, protocol: e.protocol, response_code: e.responseCode,
+    response_flags: e.responseFlags.length ? e.responseFlags.join(',') : '-', response_code_details: e.responseCodeDetails,
+    connection_termination_details: e.connectionTerminationDetails, upstream_transport_failure_reason: e.upstreamTransportFailureReason,
+    bytes_received: e.bytesReceived, bytes_sent: e.bytesSent, duration: e.durationMs, upstream_service_time: e.upstreamServiceTimeMs,
+    x_forwarded_for: e.xForwardedFor, user_agent: e.userAgent, request_id: e.requestId, authority: e.authority,
+    upstream_host: e.upstreamHost, upstream_cluster: e.upstreamCluster, upstream_local_address: e.upstreamLocalAddress,
+    downstream_local_address: e.downstreamLocalAddress, downstream_remote_address: e.downstreamRemoteAddress,
+    requested_server_name: e.requestedServerName, route_name: e.routeName,
+  });
+}
+
+async function generate(count: number): Promise<{ text: string; json: string }> {
+  mkdirSync(dataDir, { recursive: true });
+  const text = join(dataDir, `logs-${count}.txt`);
+  const json = join(dataDir, `logs-${count}.json`);
+  if (existsSync(text) && existsSync(json)) return { text, json };
+  seed = 0x9e3779b9;
+  const textOut = createWriteStream(`${text}.tmp`);
+  const jsonOut = createWriteStream(`${json}.tmp`);
+  let tbuf = '';
+  let jbuf = '';
+  for (let i = 0; i < count; i++) {
+    const e = makeEntry(i);
+    tbuf += prefix(i, renderEntry(COMPILED[ERAS[i % 4]], e)) + '\n';
+    jbuf += istioJson(e) + '\n';
+    if (tbuf.length > 1 << 20) {
+      if (!textOut.write(tbuf)) await new Promise<void>((r) => textOut.once("drain", () => r()));
+      if (!jsonOut.write(jbuf)) await new Promise<void>((r) => jsonOut.once("drain", () => r()));
+      tbuf = jbuf = '';
+    }
+  }
+  textOut.end(tbuf);
+  jsonOut.end(jbuf);
+  await Promise.all([new Promise<void>((r) => textOut.on("close", () => r())), new Promise<void>((r) => jsonOut.on("close", () => r()))]);
+  renameSync(`${text}.tmp`, text);
+  renameSync(`${json}.tmp`, json);
+  return { text, json };
+}
+
+const hasTime = existsSync('/usr/bin/time');
+
+/** Runs a command with stdout to /dev/null; wall ms and (via /usr/bin/time -f %M) max RSS in KiB. */
+async function run(argv: string[]): Promise<{ ms: number; rssKb: number | null; code: number | null; stderr: string }> {
+  const full = hasTime ? ['/usr/bin/time', '-f', 'MAXRSS %M', ...argv] : argv;
+  const start = performance.now();
+  const child = spawn(full[0], full.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: root });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const ms = performance.now() - start;
+  const m = /MAXRSS (\d+)/.exec(stderr) ?? /maxRSS=(\d+)/.exec(stderr);
+  return { ms, rssKb: m ? Number(m[1]) : null, code, stderr };
+}
+
+const node = process.execPath;
+const podpath = join(root, 'harness', 'cli', 'podpath.ts');
+// Without /usr/bin/time the child reports its own peak RSS (KiB) on exit.
+const rssHook = hasTime ? [] : ['--import', `data:text/javascript,process.on('exit',()=>process.stderr.write('maxRSS='+process.resourceUsage().maxRSS+'\\n'))`];
+const BARE_JSON_LOOP = `
+const fs = require('node:fs');
+const fd = fs.openSync(process.argv[1], 'r');
+const buf = Buffer.allocUnsafe(1 << 20);
+const dec = new TextDecoder();
+let rest = '', n = 0, x = 0;
+for (;;) {
+  const got = fs.readSync(fd, buf, 0, buf.length, null);
+  const text = rest + (got ? dec.decode(buf.subarray(0, got), { stream: true }) : dec.decode());
+  let start = 0, nl;
+  while ((nl = text.indexOf('\\n', start)) >= 0) { const o = JSON.parse(text.slice(start, nl)); x += o.duration; n++; start = nl + 1; }
+  rest = text.slice(start);
+  if (!got) break;
+}
+if (rest) { JSON.parse(rest); n++; }
+process.stderr.write('parsed ' + n + ' ' + x + '\\n');
+`;
+
+const perSecond = (lines: number, ms: number): string => `${Math.round(lines / (ms / 1000)).toLocaleString('en-US')} lines/s`;
+
+const { text, json } = await generate(N);
+const small = await generate(SMALL);
+console.log(`inputs: ${N.toLocaleString('en-US')} lines (${(statSync(text).size / 1e6).toFixed(0)} MB text, ${(statSync(json).size / 1e6).toFixed(0)} MB JSON)`);
+
+const wc = await run(['wc', '-l', text]);
+console.log(`wc -l (floor): ${perSecond(N, wc.ms)}`);
+
+const ours = await run([node, ...rssHook, podpath, 'logs', '--json', text]);
+if (ours.code !== 0) throw new Error(`podpath logs exited ${ours.code}: ${ours.stderr}`);
+const ourRate = `${N} TEXT lines in ${(ours.ms / 1000).toFixed(2)} s (${perSecond(N, ours.ms)})`;
+
+const bare = await run([node, '-e', BARE_JSON_LOOP, json]);
+if (bare.code !== 0) throw new Error(`bare JSON.parse loop exited ${bare.code}: ${bare.stderr}`);
+printRatio({
+  name: 'podpath logs --json (TEXT) vs a bare Node JSON.parse loop over the same entries as JSON',
+  measured: ourRate,
+  reference: `${N} JSON lines in ${(bare.ms / 1000).toFixed(2)} s (${perSecond(N, bare.ms)})`,
+  ratio: bare.ms / ours.ms,
+  target: { min: 1.0 },
+});
+
+const jq = spawnSync('jq', ['--version'], { encoding: 'utf8' });
+if (jq.error || jq.status !== 0) {
+  console.log('jq: NOT INSTALLED, so the podpath-vs-jq ratio was not measured (install it: apt-get install -y jq)');
+} else {
+  const j = await run(['jq', '-c', '.', json]);
+  if (j.code !== 0) throw new Error(`jq exited ${j.code}: ${j.stderr}`);
+  printRatio({
+    name: `podpath logs --json (TEXT) vs ${jq.stdout.trim()} -c . over the same entries as JSON`,
+    measured: ourRate,
+    reference: `${N} JSON lines in ${(j.ms / 1000).toFixed(2)} s (${perSecond(N, j.ms)})`,
+    ratio: j.ms / ours.ms,
+    target: { min: 5 },
+  });
+}
+
+// Memory: the big input is the N-line file given twice (2N lines), against N/10 lines.
+const big = await run([node, ...rssHook, podpath, 'logs', '--json', text, text]);
+const little = await run([node, ...rssHook, podpath, 'logs', '--json', small.text]);
+if (big.rssKb === null || little.rssKb === null) {
+  console.log('peak RSS: could not be measured (no /usr/bin/time and no maxRSS report)');
+} else {
+  printRatio({
+    name: `podpath logs --json peak RSS, ${(2 * N).toLocaleString('en-US')} lines vs ${SMALL.toLocaleString('en-US')} lines`,
+    measured: `${(big.rssKb / 1024).toFixed(1)} MiB for ${(2 * N).toLocaleString('en-US')} lines`,
+    reference: `${(little.rssKb / 1024).toFixed(1)} MiB for ${SMALL.toLocaleString('en-US')} lines`,
+    ratio: big.rssKb / little.rssKb,
+    target: { max: 1.2 },
+  });
+}

@@ -1,0 +1,44 @@
+/** Worker side of the parallel --json fast path: pieces of whole lines in, NDJSON bytes out. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { FastJsonWriter } from './fast-json.ts';
+import { createLineParser, type FormatMode } from './parse.ts';
+import type { SkipReason } from './types.ts';
+
+export interface PieceMessage { seq: number; buf: Uint8Array; firstLine: number }
+/** Output buffers the main thread has written, handed back for reuse. */
+export interface RecycleMessage { recycle: ArrayBuffer[] }
+export interface PieceResult { seq: number; out: Uint8Array[]; piece: ArrayBuffer; entries: number; skipped: Partial<Record<SkipReason, number>> }
+
+const data = workerData as { source: string; defaultPod: string | null; mode: FormatMode };
+let entries = 0;
+let skipped: Partial<Record<SkipReason, number>> = {};
+const writer = new FastJsonWriter({
+  source: data.source,
+  defaultPod: data.defaultPod,
+  parser: createLineParser({ mode: data.mode }),
+  sink: { onEntry: () => void entries++, onSkip: (reason) => void (skipped[reason] = (skipped[reason] ?? 0) + 1) },
+  capacity: 1 << 20,
+});
+
+parentPort?.on('message', (message: PieceMessage | RecycleMessage) => {
+  if ('recycle' in message) {
+    for (const ab of message.recycle) if (writer.spare.length < 8) writer.spare.push(Buffer.from(ab));
+    return;
+  }
+  const b = Buffer.from(message.buf.buffer, message.buf.byteOffset, message.buf.byteLength);
+  entries = 0;
+  skipped = {};
+  let start = 0;
+  let line = message.firstLine;
+  while (start < b.length) {
+    let nl = b.indexOf(10, start);
+    if (nl < 0) nl = b.length;
+    writer.write(b, start, nl, line++);
+    start = nl + 1;
+  }
+  const out = writer.take();
+  // The input piece goes back too, for the main thread to fill again.
+  const piece = message.buf.buffer as ArrayBuffer;
+  const result: PieceResult = { seq: message.seq, out, piece, entries, skipped };
+  parentPort?.postMessage(result, [...out.map((o) => o.buffer as ArrayBuffer), piece]);
+});
