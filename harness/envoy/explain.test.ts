@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { explain, loadConfigDump, type ExplainQuery } from './index.ts';
+import { advise, explain, loadConfigDump, type ExplainQuery } from './index.ts';
 import { camelize, chain, cluster, configDump, exactMap, inputs, ipTrie, listener, nested, toChain } from './fixtures/builders.ts';
 import { FQDN, healthySidecar, POD, seedBrokenSidecar, VIP, virtualInbound, virtualOutbound } from './fixtures/istio.ts';
 import type { Json } from './json.ts';
@@ -307,4 +307,14 @@ test('a sniffed port: TCP and HTTP take different chains and explain says which 
   t.is(tcp.filterChain?.name, 'tcp');
   t.true(tcp.missing.some((m) => m.startsWith('application protocol: HTTP would take filter chain 0 "http"')));
   t.is(run(json, { dst: `${POD.app}:9000`, protocol: 'http' }).filterChain?.name, 'http');
+});
+
+test('advice: captured over HTTP explains Host routing; unknown lists what is missing', (t) => {
+  const captured = run(healthySidecar().build(), { dst: `${POD.idle}:8080`, host: FQDN.app });
+  t.regex(advise(captured).fixes[0], /routed by Host, not by the dialled IP/);
+  const unknown = run(seedBrokenSidecar().buildListenerArray(), { dst: `${POD.managerB}:5701` });
+  t.regex(advise(unknown).meaning, /ClustersConfigDump/);
+  const seed = run(seedBrokenSidecar().build(), { dst: `${POD.managerB}:5701` });
+  t.regex(advise(seed).meaning, /This is the seed incident/);
+  t.true(advise(seed).fixes.some((f) => f.includes('exportTo')));
 });

@@ -48,7 +48,9 @@ export function advise(e: Explanation): Advice {
       return {
         meaning: `${e.dst} is routed to ${cluster}, whose endpoints (${e.cluster?.endpoints.join(', ') || 'none'}) do not include ${ip}: something other than the pod you dialled will answer, if anything does.`,
         fixes: [
-          e.route ? `Check the virtual host "${e.route.virtualHost}" in route config "${e.route.config}": a pod-IP Host should fall to a passthrough or headless-service host.` : `Find the Service that owns ${cluster} and restrict its visibility (exportTo, Sidecar egress) or its ports.`,
+          e.route
+            ? `HTTP is routed by Host, not by the dialled IP: the Host selected virtual host "${e.route.virtualHost}" (route config "${e.route.config}"). Send the Host of the service you mean, or the pod IP itself as Host.`
+            : `Find the Service that owns ${cluster} and restrict its visibility (exportTo, Sidecar egress) or its ports.`,
           'Call the service by name instead of a pod IP, or use a headless Service for pod-to-pod traffic.',
         ],
       };
