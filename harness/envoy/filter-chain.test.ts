@@ -78,3 +78,31 @@ test('no chain and a default_filter_chain: the default is used and says why', (t
   t.is(d.chain?.index, -1);
   t.regex(d.reason, /^default_filter_chain: no chain matches destination port 81$/);
 });
+
+test('property: the chosen chain does not depend on the order of filter_chains (Envoy rejects duplicate matches)', async (t) => {
+  const fc = await import('fast-check');
+  const ports = [null, 80, 81] as const;
+  const prefixes = [null, ['10.0.0.0', 8], ['10.1.0.0', 16], ['10.1.2.3', 32]] as const;
+  const transports = ['', 'tls', 'raw_buffer'] as const;
+  const spec = fc.record({ port: fc.constantFrom(...ports), prefix: fc.constantFrom(...prefixes), transport: fc.constantFrom(...transports) });
+  fc.assert(
+    fc.property(fc.uniqueArray(spec, { minLength: 1, maxLength: 12, selector: (s) => JSON.stringify(s) }), fc.constantFrom('10.1.2.3', '10.1.9.9', '10.7.0.1', '192.168.0.1'), fc.constantFrom(80, 81, 82), fc.constantFrom('tls', 'raw_buffer'), (specs, dst, port, transport) => {
+      const build = (order: typeof specs) =>
+        chains(
+          ...order.map((s) => {
+            const b = chain().name(JSON.stringify(s));
+            if (s.port !== null) b.destinationPort(s.port);
+            if (s.prefix !== null) b.destinationPrefix(s.prefix[0], s.prefix[1]);
+            if (s.transport) b.transport(s.transport);
+            return b.tcpProxy('x');
+          }),
+        );
+      const c = conn(dst, port, { transportProtocol: transport });
+      const forward = selectByFilterChainMatch(build(specs), null, c).chain?.name ?? null;
+      const backward = selectByFilterChainMatch(build([...specs].reverse()), null, c).chain?.name ?? null;
+      return forward === backward;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
