@@ -1,0 +1,64 @@
+/**
+ * Istio version behaviour shared by lint and scenarios. Sources checked (search tool):
+ * - istio/istio releasenotes/notes/external-name.yaml and the 1.20 / 1.21 upgrade notes:
+ *   1.20 added ExternalName-as-alias behind ENABLE_EXTERNAL_NAME_ALIAS (off by default, opt in
+ *   with =true); 1.21 turned it on by default (opt out with =false); the 1.21.1 notes fix
+ *   "VirtualServices routing to ExternalName ... when ENABLE_EXTERNAL_NAME_ALIAS=false".
+ * - Istio 1.24.0 change notes: support for compatibilityVersion 1.20 was removed, and with it
+ *   ENABLE_EXTERNAL_NAME_ALIAS ("removed from Istio entirely"): on >= 1.24 ExternalName is an alias.
+ * - Istio 1.25.0 change notes: PILOT_ENABLE_IP_AUTOALLOCATE is true by default (ServiceEntries
+ *   without addresses get status.addresses), "not used unless the proxy is configured to do DNS
+ *   proxying (which remains off by default)"; ISTIO_META_DNS_AUTO_ALLOCATE is deprecated.
+ * - DNS proxying docs (sidecar mode): ISTIO_META_DNS_CAPTURE is "not currently enabled by default".
+ */
+
+export interface IstioVersion {
+  major: number;
+  minor: number;
+}
+
+/** `1.22`, `1.22.3`, `v1.24.0-beta.1` → {1, 22}; null when it is not a version. */
+export function parseIstioVersion(text: string): IstioVersion | null {
+  const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?$/.exec(text.trim());
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : null;
+}
+
+function atLeast(v: IstioVersion, major: number, minor: number): boolean {
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+/** Go's strconv.ParseBool, which istiod's env.Register uses; anything else leaves the default. */
+export function envBool(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  return undefined;
+}
+
+/**
+ * Whether an ExternalName Service's (non-HTTP) ports become their own outbound listeners
+ * (the seed incident's `0.0.0.0_PORT` catch-all) on this Istio version with this istiod env.
+ * 'unknown': not a version, or ENABLE_EXTERNAL_NAME_ALIAS=false set on >= 1.24 where the flag
+ * is reported removed and podpath has not yet observed what it does.
+ */
+export function externalNameCreatesListener(istioVersion: string, pilotEnv: Record<string, string> = {}): boolean | 'unknown' {
+  const v = parseIstioVersion(istioVersion);
+  if (v === null) return 'unknown';
+  const alias = envBool(pilotEnv.ENABLE_EXTERNAL_NAME_ALIAS);
+  if (!atLeast(v, 1, 20)) return true;
+  if (!atLeast(v, 1, 21)) return alias !== true;
+  if (!atLeast(v, 1, 24)) return alias === false;
+  return alias === false ? 'unknown' : false;
+}
+
+/** Whether istiod auto-allocates addresses to ServiceEntries without `addresses` by default. */
+export function dnsAutoAllocateDefault(istioVersion: string): boolean | 'unknown' {
+  const v = parseIstioVersion(istioVersion);
+  if (v === null) return 'unknown';
+  return atLeast(v, 1, 25);
+}
+
+/** Whether sidecars capture DNS by default (sidecar mode: never, as of every release checked). */
+export function dnsCaptureDefault(istioVersion: string): boolean | 'unknown' {
+  return parseIstioVersion(istioVersion) === null ? 'unknown' : false;
+}

@@ -1,0 +1,22 @@
+import { UsageError } from '../errors/index.ts';
+import { parseIstioVersion } from './istio-behaviour.ts';
+import { loadResources } from './load.ts';
+import { buildModel } from './model.ts';
+import { runRules } from './rules.ts';
+import { SEVERITY_ORDER, type Finding, type LintInput, type LintOptions } from './types.ts';
+
+/**
+ * Lints Kubernetes/Istio YAML for the mesh pitfalls of issue 5. Throws UsageError with
+ * `file:line:col` for invalid YAML; findings come sorted by input order, line, severity, rule.
+ */
+export function lint(inputs: LintInput[], options: LintOptions = {}): Finding[] {
+  if (options.istio !== undefined && parseIstioVersion(options.istio) === null) {
+    throw new UsageError(`lint: --istio: '${options.istio}' is not an Istio version`, { hint: 'Give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. --istio 1.22 or --istio 1.24.3' });
+  }
+  const resources = loadResources(inputs);
+  const model = buildModel(resources, options.pilotEnv ?? {});
+  const findings = runRules(model, { istio: options.istio });
+  const order = new Map(inputs.map((input, i) => [input.path, i]));
+  return findings.sort((a, b) =>
+    (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.rule.localeCompare(b.rule) || a.resource.localeCompare(b.resource));
+}

@@ -1,0 +1,306 @@
+/**
+ * The rules of issue 5. Each reads the Model built in one pass; port collisions are found by
+ * grouping ports by number first and checking visibility only inside a group (no pair loops).
+ */
+import type { Finding, Severity } from './types.ts';
+import { envBool, dnsAutoAllocateDefault, externalNameCreatesListener } from './istio-behaviour.ts';
+import { isCatchAllProtocol, isHttpProtocol, PROTOCOL_PREFIXES } from './protocol.ts';
+import { resourceId, serviceEntryPortProtocol, Visibility, type Exported, type Model, type ServiceInfo, type ServiceEntryInfo } from './model.ts';
+import type { Resource } from './load.ts';
+
+export interface RuleOptions {
+  istio?: string;
+}
+
+/** Annotation that marks a Service whose pods are called directly by pod IP or per-pod name (PP006). */
+export const DIRECT_POD_ANNOTATION = 'podpath.io/direct-pod-traffic';
+
+const SEED = 'docs/lint.md#the-seed-incident';
+const MAX_NAMES = 8;
+
+interface PortUser {
+  namespace: string;
+  id: string;
+  res: Resource;
+}
+
+function names(list: string[]): string {
+  const unique = [...new Set(list)];
+  return unique.length <= MAX_NAMES ? unique.join(', ') : `${unique.slice(0, MAX_NAMES).join(', ')} and ${unique.length - MAX_NAMES} more`;
+}
+
+class Context {
+  readonly findings: Finding[] = [];
+  readonly vis: Visibility;
+  readonly namespaces: string[];
+  /** Port number → the Services (port or targetPort) and workloads (containerPort) that use it. */
+  readonly portUsers = new Map<number, PortUser[]>();
+  readonly model: Model;
+  readonly options: RuleOptions;
+
+  constructor(model: Model, options: RuleOptions) {
+    this.model = model;
+    this.options = options;
+    this.vis = new Visibility(model);
+    this.namespaces = [...model.namespaces.keys()];
+    const add = (port: number, user: PortUser): void => {
+      const list = this.portUsers.get(port);
+      if (list === undefined) this.portUsers.set(port, [user]);
+      else if (list[list.length - 1].res !== user.res) list.push(user);
+    };
+    for (const s of model.services) {
+      if (s.type === 'ExternalName') continue; // an ExternalName has no pods of its own
+      const user = { namespace: s.namespace, id: resourceId(s.res), res: s.res };
+      for (const p of s.ports) {
+        add(p.port, user);
+        if (p.targetPort !== null && p.targetPort !== p.port) add(p.targetPort, user);
+      }
+    }
+    for (const w of model.workloads) {
+      const user = { namespace: w.namespace, id: resourceId(w.res), res: w.res };
+      for (const port of w.containerPorts) add(port, user);
+    }
+  }
+
+  add(rule: string, severity: Severity, res: Resource, line: number, message: string, fix: string): void {
+    this.findings.push({ rule, severity, resource: resourceId(res), file: res.file, line, message, fix });
+  }
+
+  viewers(item: Exported, port: number): string[] {
+    return this.namespaces.filter((ns) => this.vis.sees(item, ns, port));
+  }
+
+  /**
+   * Severity of a wildcard listener on `port`: error when it reaches another namespace whose own
+   * Services or pods use the port (their pod-to-pod traffic gets captured: the seed incident),
+   * warning when it stays in its own namespace or nobody else in the input uses the port.
+   */
+  catchAllImpact(item: Exported, port: number, self: Resource): { severity: Severity; detail: string } {
+    const viewers = this.viewers(item, port);
+    const users = (this.portUsers.get(port) ?? []).filter((u) => u.res !== self && viewers.includes(u.namespace));
+    const cross = users.filter((u) => u.namespace !== item.namespace);
+    const own = users.filter((u) => u.namespace === item.namespace);
+    const seenBy = viewers.length ? `sidecars in namespace${viewers.length > 1 ? 's' : ''} ${names(viewers)} get it` : 'no namespace in the input imports it';
+    if (cross.length) {
+      return { severity: 'error', detail: `${seenBy}; ${names(cross.map((u) => u.id))} use${cross.length === 1 ? 's' : ''} port ${port} there, so pod-to-pod connections to it are captured` };
+    }
+    if (own.length) {
+      return { severity: 'warning', detail: `${seenBy}; only its own namespace uses port ${port} (${names(own.map((u) => u.id))}): pod-to-pod connections from ${item.namespace} on ${port} are captured` };
+    }
+    return { severity: 'warning', detail: `${seenBy}; nothing else in the input uses port ${port}, but any workload added later that does will be captured` };
+  }
+}
+
+function serviceExported(s: ServiceInfo): Exported {
+  return { namespace: s.namespace, hosts: [s.hostname], exportTo: s.exportTo };
+}
+
+function entryExported(e: ServiceEntryInfo): Exported {
+  return { namespace: e.namespace, hosts: e.hosts, exportTo: e.exportTo };
+}
+
+function portLabel(port: number, name: string | null): string {
+  return name ? `${port} (${name})` : `${port} (unnamed)`;
+}
+
+/** What ExternalName ports do on the version in hand: true, false, 'unknown', or null when --istio was not given. */
+function externalNameBehaviour(ctx: Context): boolean | 'unknown' | null {
+  return ctx.options.istio === undefined ? null : externalNameCreatesListener(ctx.options.istio, ctx.model.mesh.pilotEnv);
+}
+
+function versionText(ctx: Context, behaviour: boolean | 'unknown' | null): string {
+  if (behaviour === null) return 'with no --istio, podpath assumes a version that builds ExternalName listeners (<= 1.20, or 1.21-1.23 with ENABLE_EXTERNAL_NAME_ALIAS=false)';
+  const flag = ctx.model.mesh.pilotEnv.ENABLE_EXTERNAL_NAME_ALIAS;
+  return `on Istio ${ctx.options.istio}${flag !== undefined ? ` with ENABLE_EXTERNAL_NAME_ALIAS=${flag}` : ''}`;
+}
+
+function pp001(ctx: Context): void {
+  const behaviour = externalNameBehaviour(ctx);
+  for (const s of ctx.model.services) {
+    if (s.type !== 'ExternalName' || s.ports.length === 0) continue;
+    const target = s.externalName ?? '(no externalName)';
+    if (behaviour === false) {
+      ctx.add('PP001', 'info', s.res, s.res.line,
+        `ExternalName declares ports ${s.ports.map((p) => p.port).join(', ')}; ${versionText(ctx, behaviour)}, ExternalName is an alias of ${target} and its ports are ignored (no listener), but the same manifest on Istio <= 1.20 (or 1.21-1.23 with ENABLE_EXTERNAL_NAME_ALIAS=false) makes every TCP port a mesh-wide catch-all.`,
+        'Remove spec.ports: an ExternalName needs none. See ' + SEED);
+      continue;
+    }
+    const catchAll = s.ports.filter((p) => isCatchAllProtocol(p.protocol));
+    if (catchAll.length === 0) {
+      ctx.add('PP001', 'info', s.res, s.res.line,
+        `ExternalName declares only HTTP ports (${s.ports.map((p) => portLabel(p.port, p.name)).join(', ')}): they route by Host, so a pod-IP Host still falls through to passthrough; no catch-all.`,
+        'Remove spec.ports if nothing needs them (Istio >= 1.21 ignores them).');
+      continue;
+    }
+    for (const p of catchAll) {
+      const impact = ctx.catchAllImpact(serviceExported(s), p.port, s.res);
+      const severity: Severity = behaviour === 'unknown' ? 'warning' : impact.severity;
+      const unknownNote = behaviour === 'unknown' ? ' (ENABLE_EXTERNAL_NAME_ALIAS was removed in 1.24; podpath has not observed what setting it does there)' : '';
+      ctx.add('PP001', severity, s.res, p.line,
+        `ExternalName to ${target} declares ${p.protocol === 'unknown' ? 'non-HTTP' : p.protocol.toUpperCase()} port ${portLabel(p.port, p.name)}: ${versionText(ctx, behaviour)}${unknownNote}, istiod builds a 0.0.0.0_${p.port} listener whose catch-all chain sends every connection on ${p.port}, to any IP including pod IPs, to ${target}:${p.port}; ${impact.detail}.`,
+        `Drop port ${p.port} from ${s.res.name} (an ExternalName needs no ports); or use a VirtualService routing to ${target} instead of an ExternalName; or scope it with the annotation networking.istio.io/exportTo: "." or a Sidecar limiting egress hosts in the client namespaces; or run Istio >= 1.21 without ENABLE_EXTERNAL_NAME_ALIAS=false. See ${SEED}`);
+    }
+  }
+}
+
+type Known = boolean | 'unknown';
+
+function dnsCapture(ctx: Context): Known {
+  const explicit = envBool(ctx.model.mesh.proxyMetadata.ISTIO_META_DNS_CAPTURE);
+  if (explicit !== undefined) return explicit;
+  // Off by default in sidecar mode on every version; only unknown when we know nothing of the mesh.
+  return ctx.options.istio !== undefined || ctx.model.mesh.known ? false : 'unknown';
+}
+
+function dnsAutoAllocate(ctx: Context): Known {
+  const { proxyMetadata, pilotEnv } = ctx.model.mesh;
+  if (envBool(proxyMetadata.ISTIO_META_DNS_AUTO_ALLOCATE) === true) return true;
+  const explicit = envBool(pilotEnv.PILOT_ENABLE_IP_AUTOALLOCATE);
+  if (explicit !== undefined) return explicit;
+  return ctx.options.istio !== undefined ? dnsAutoAllocateDefault(ctx.options.istio) : 'unknown';
+}
+
+function pp002(ctx: Context): void {
+  const capture = dnsCapture(ctx);
+  const allocate = dnsAutoAllocate(ctx);
+  for (const e of ctx.model.serviceEntries) {
+    if (!(e.resolution === 'DNS' || e.resolution === 'DNS_ROUND_ROBIN') || e.addresses.length > 0) continue;
+    for (const p of e.ports) {
+      const protocol = serviceEntryPortProtocol(p);
+      if (!isCatchAllProtocol(protocol)) continue;
+      const impact = ctx.catchAllImpact(entryExported(e), p.port, e.res);
+      const hosts = e.hosts.join(', ') || '(no hosts)';
+      const base = `ServiceEntry (resolution ${e.resolution}, no addresses) for ${hosts} has ${protocol === 'unknown' ? 'a port without protocol' : `a ${protocol.toUpperCase()} port`} ${portLabel(p.port, p.name)}`;
+      const fix = `Give the ServiceEntry addresses (a VIP), declare the port's protocol as HTTP or TLS if it is, enable DNS capture with auto-allocation (ISTIO_META_DNS_CAPTURE=true; auto-allocation is on by default from Istio 1.25, before that ISTIO_META_DNS_AUTO_ALLOCATE=true), or scope it with exportTo / Sidecar egress hosts. See ${SEED}`;
+      let severity: Severity;
+      let why: string;
+      if (capture === true && allocate === true) {
+        severity = 'info';
+        why = `DNS capture and address auto-allocation are on, so the listener binds the allocated address; only clients that bypass the sidecar's DNS proxy still hit the 0.0.0.0_${p.port} catch-all`;
+      } else if (capture === false || allocate === false) {
+        severity = impact.severity;
+        why = `without ${capture === false ? 'DNS capture' : 'address auto-allocation'} istiod builds a 0.0.0.0_${p.port} listener whose catch-all chain sends every connection on ${p.port} to the DNS cluster; ${impact.detail}`;
+      } else {
+        severity = 'warning';
+        why = `unless DNS capture with auto-allocation is on (not known from the input: give --istio, --pilot-env or the mesh config), istiod builds a 0.0.0.0_${p.port} catch-all on every version; ${impact.detail}`;
+      }
+      ctx.add('PP002', severity, e.res, p.line, `${base}: ${why}.`, fix);
+    }
+  }
+}
+
+interface PortEntry {
+  item: Exported;
+  res: Resource;
+  id: string;
+  line: number;
+  /** Makes a wildcard (0.0.0.0) listener rather than one on its own VIP. */
+  wildcard: boolean;
+}
+
+function pp003(ctx: Context): void {
+  const behaviour = externalNameBehaviour(ctx);
+  const byPort = new Map<number, PortEntry[]>();
+  const push = (port: number, entry: PortEntry): void => {
+    const list = byPort.get(port);
+    if (list) list.push(entry);
+    else byPort.set(port, [entry]);
+  };
+  for (const s of ctx.model.services) {
+    const isExternal = s.type === 'ExternalName';
+    if (isExternal && behaviour === false) continue; // an alias has no listener of its own
+    for (const p of s.ports) {
+      if (!isCatchAllProtocol(p.protocol)) continue;
+      push(p.port, { item: serviceExported(s), res: s.res, id: resourceId(s.res), line: p.line, wildcard: isExternal });
+    }
+  }
+  for (const e of ctx.model.serviceEntries) {
+    for (const p of e.ports) {
+      if (!isCatchAllProtocol(serviceEntryPortProtocol(p))) continue;
+      const wildcard = e.addresses.length === 0 && (e.resolution === 'DNS' || e.resolution === 'DNS_ROUND_ROBIN');
+      push(p.port, { item: entryExported(e), res: e.res, id: resourceId(e.res), line: p.line, wildcard });
+    }
+  }
+  for (const [port, entries] of byPort) {
+    if (entries.length < 2) continue;
+    const spread = new Set(entries.map((e) => e.item.namespace));
+    if (spread.size < 2) continue;
+    const colliding = new Set<PortEntry>();
+    const viewersOf = new Map<PortEntry, string[]>();
+    for (const viewer of ctx.namespaces) {
+      const visible = entries.filter((e) => ctx.vis.sees(e.item, viewer, port));
+      if (new Set(visible.map((e) => e.item.namespace)).size < 2) continue;
+      for (const e of visible) {
+        colliding.add(e);
+        const list = viewersOf.get(e);
+        if (list) list.push(viewer);
+        else viewersOf.set(e, [viewer]);
+      }
+    }
+    if (colliding.size === 0) continue;
+    const all = [...colliding];
+    const severity: Severity = all.some((e) => e.wildcard) ? 'warning' : 'info';
+    for (const e of all) {
+      const others = all.filter((o) => o.item.namespace !== e.item.namespace).map((o) => o.id);
+      ctx.add('PP003', severity, e.res, e.line,
+        `TCP port ${port} is shared with ${names(others)} in other namespaces, and sidecars in ${names(viewersOf.get(e) ?? [])} see them together` +
+          (severity === 'warning' ? `; one of them has no address of its own, so its 0.0.0.0_${port} listener can capture the others' pod-to-pod traffic.` : '; each has its own VIP today, but one ExternalName, ServiceEntry without addresses or headless change away from a collision.'),
+        'Use distinct TCP port numbers per service where you can, scope services with networking.istio.io/exportTo, add Sidecar resources limiting egress hosts, or use TLS with SNI so Envoy can tell them apart. See ' + SEED);
+    }
+  }
+}
+
+function pp004(ctx: Context): void {
+  for (const s of ctx.model.services) {
+    if (s.type === 'ExternalName') continue; // PP001 covers ExternalName ports
+    for (const p of s.ports) {
+      if (p.protocol !== 'unknown' || p.appProtocol) continue;
+      ctx.add('PP004', 'warning', s.res, p.line,
+        `port ${portLabel(p.port, p.name)} has no Istio protocol prefix and no appProtocol: Istio sniffs the protocol (HTTP vs TCP) on every connection, which adds latency to server-first protocols and changes how pod-IP traffic is routed.`,
+        `Name it <protocol>[-suffix] (one of ${PROTOCOL_PREFIXES.join(', ')}), e.g. tcp-${p.name ?? 'app'}, or set appProtocol.`);
+    }
+  }
+}
+
+function pp005(ctx: Context): void {
+  if (ctx.vis.hasMeshDefaultScope()) return;
+  const active = new Set<string>();
+  for (const s of ctx.model.services) active.add(s.namespace);
+  for (const w of ctx.model.workloads) active.add(w.namespace);
+  for (const ns of ctx.namespaces) {
+    if (!active.has(ns) || ns === ctx.model.mesh.rootNamespace || ctx.vis.hasNamespaceSidecar(ns)) continue;
+    const anchor = ctx.model.namespaces.get(ns) ?? ctx.model.firstInNamespace.get(ns);
+    if (!anchor) continue;
+    ctx.add('PP005', 'info', anchor, anchor.line,
+      `namespace ${ns} has no Sidecar and the input sets no mesh-wide scope (root-namespace Sidecar or meshConfig.defaultServiceExportTo): its sidecars import every Service in the mesh, so any namespace's ExternalName or ServiceEntry can add listeners to them.`,
+      `Add a Sidecar in ${ns} with egress hosts limited to what it calls (e.g. "./*" and "istio-system/*"), or set meshConfig.defaultServiceExportTo: ["."]. See ${SEED}`);
+  }
+}
+
+function pp006(ctx: Context): void {
+  const statefulSetServices = new Set<string>();
+  for (const w of ctx.model.workloads) if (w.serviceName) statefulSetServices.add(`${w.namespace}/${w.serviceName}`);
+  for (const s of ctx.model.services) {
+    if (s.headless || s.type === 'ExternalName') continue;
+    const httpPorts = s.ports.filter((p) => isHttpProtocol(p.protocol) || p.protocol === 'unknown');
+    if (httpPorts.length === 0) continue;
+    const hinted = s.annotations[DIRECT_POD_ANNOTATION] === 'true';
+    const governs = statefulSetServices.has(`${s.namespace}/${s.res.name}`);
+    if (!hinted && !governs) continue;
+    const why = hinted ? `is annotated ${DIRECT_POD_ANNOTATION}: "true"` : 'is the serviceName of a StatefulSet (its pods are addressed one by one)';
+    ctx.add('PP006', 'info', s.res, s.res.line,
+      `Service ${why} but is not headless: HTTP sent to a pod IP on ${httpPorts.map((p) => p.port).join(', ')} carries a Host no virtual host knows, falls to the passthrough route and leaves without mTLS, so a STRICT server rejects it.`,
+      'Add a headless Service (clusterIP: None) for the same pods and call them by per-pod name: Istio gives each pod a hostname and a "*" fallback on its ports, keeping mTLS. See docs/lint.md#pp006');
+  }
+}
+
+export function runRules(model: Model, options: RuleOptions): Finding[] {
+  const ctx = new Context(model, options);
+  pp001(ctx);
+  pp002(ctx);
+  pp003(ctx);
+  pp004(ctx);
+  pp005(ctx);
+  pp006(ctx);
+  return ctx.findings;
+}

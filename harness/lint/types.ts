@@ -1,0 +1,30 @@
+/** The lint contract (CONTRACTS.md, harness/lint): what every finding carries. */
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  /** PP001..PP006 */
+  rule: string;
+  severity: Severity;
+  /** `kind/namespace/name`; cluster-scoped resources are `kind/name`. */
+  resource: string;
+  file: string;
+  /** 1-based line of the resource, or of the offending port when the finding is about one port. */
+  line: number;
+  message: string;
+  fix: string;
+}
+
+export interface LintInput {
+  /** Shown in findings and errors; `-` (stdin) is shown as `<stdin>` by the CLI. */
+  path: string;
+  text: string;
+}
+
+export interface LintOptions {
+  /** Istio version the manifests run on, e.g. `1.22` or `1.24.3`; unknown when absent. */
+  istio?: string;
+  /** istiod environment (e.g. ENABLE_EXTERNAL_NAME_ALIAS); `ISTIO_META_*` keys count as mesh-wide proxy metadata. */
+  pilotEnv?: Record<string, string>;
+}
+
+export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
