@@ -5,3 +5,4 @@ export { readConfigDump, parseConfigDump } from './read.ts';
 export { renderExplanation, advise, type Advice } from './render.ts';
 export { parseDestination, parseIp } from './ip.ts';
 export type { Listener, Cluster, RouteConfig, FilterChain, Endpoint } from './model.ts';
+export { convergedOn, type ConfigExpectation } from './converge.ts';
