@@ -318,3 +318,13 @@ test('advice: captured over HTTP explains Host routing; unknown lists what is mi
   t.regex(advise(seed).meaning, /This is the seed incident/);
   t.true(advise(seed).fixes.some((f) => f.includes('exportTo')));
 });
+
+test('TLS on a listener without tls_inspector is detected as raw_buffer, and explain says so', (t) => {
+  const json = configDump()
+    .listener(virtualOutbound())
+    .listener(listener('0.0.0.0_443', '0.0.0.0', 443).chain(chain().transport('tls').tcpProxy('PassthroughCluster')).chain(chain().transport('raw_buffer').tcpProxy('BlackHoleCluster')))
+    .build();
+  const e = run(json, { dst: '1.2.3.4:443', transport: 'tls' });
+  t.is(e.verdict, 'blackhole');
+  t.true(e.missing.some((m) => m.includes('no tls_inspector')));
+});

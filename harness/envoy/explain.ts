@@ -283,6 +283,9 @@ function explainCluster(dump: ConfigDump, spec: ClusterSpec, dst: Destination, i
 
 function explainInListener(dump: ConfigDump, listener: Listener, dst: Destination, query: ExplainQuery, inbound: boolean, walk: Walk): Explanation {
   let conn = connectionFor(listener, dst, query, inbound);
+  if ((query.transport === 'tls' || (query.transport === undefined && query.sni)) && conn.transportProtocol !== 'tls') {
+    walk.need(`transport: ${listener.name} has no tls_inspector listener filter, so Envoy detects raw_buffer even for TLS`);
+  }
   let decision = selectChain(listener, conn);
   const protocolGiven = query.protocol !== undefined || query.host !== undefined || query.path !== undefined || query.alpn !== undefined;
   if (!protocolGiven) {
