@@ -101,3 +101,37 @@ test('IP helpers: destinations, IPv6 canonical form, CIDR containment', (t) => {
   t.false(cidrContains(range, parseIp('fd00::1')!));
   t.true(cidrContains(cidr('::', 0)!, parseIp('fd00::1')!));
 });
+
+test('property: malformed dumps never crash explain (a verdict, or a UsageError)', async (t) => {
+  const fc = await import('fast-check');
+  const { explain } = await import('./index.ts');
+  const T = 'type.googleapis.com/envoy.admin.v3.';
+  const junk = fc.jsonValue({ maxDepth: 4 });
+  // Real field names with junk values, so the normalisers see the shapes they narrow on.
+  const listenerish = fc.record(
+    { name: fc.constantFrom('0.0.0.0_5701', 'virtualOutbound', 'x'), address: fc.oneof(junk, fc.constant({ socket_address: { address: '0.0.0.0', port_value: 5701 } })), filter_chains: fc.oneof(junk, fc.array(fc.record({ filter_chain_match: junk, filters: fc.oneof(junk, fc.constant([{ name: 'envoy.filters.network.tcp_proxy', typed_config: { cluster: 'c' } }])) }, { requiredKeys: [] }))), use_original_dst: junk, filter_chain_matcher: junk },
+    { requiredKeys: [] },
+  );
+  const dump = fc.record({
+    configs: fc.array(
+      fc.oneof(
+        fc.record({ '@type': fc.constant(`${T}ListenersConfigDump`), dynamic_listeners: fc.array(fc.record({ active_state: fc.record({ listener: listenerish }) })), static_listeners: junk }),
+        fc.record({ '@type': fc.constant(`${T}ClustersConfigDump`), dynamic_active_clusters: fc.array(fc.record({ cluster: fc.record({ name: fc.constant('c'), type: junk, load_assignment: junk }) })) }),
+        fc.record({ '@type': fc.constant(`${T}RoutesConfigDump`), dynamic_route_configs: junk }),
+      ),
+      { minLength: 1 },
+    ),
+  });
+  fc.assert(
+    fc.property(dump, fc.constantFrom('10.0.0.1:5701', '[fd00::1]:5701'), fc.boolean(), (json, dst, inbound) => {
+      try {
+        const e = explain(loadConfigDump(json), { dst, inbound });
+        return typeof e.verdict === 'string';
+      } catch (error) {
+        return error instanceof Error && error.name === 'UsageError';
+      }
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
