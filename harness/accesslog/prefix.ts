@@ -65,33 +65,37 @@ export function locateContent(line: string): Located | null {
   return null;
 }
 
-/** Every offset a custom format might start at (custom formats need not start with `[` or `{`). */
+/** Offsets a custom format might start at, most specific prefix first (custom formats need not start with `[` or `{`). */
 export function candidateStarts(line: string): Located[] {
-  const out: Located[] = [{ start: 0, pod: null }];
-  let p = 0;
-  let pod: string | null = null;
+  const out: Located[] = [];
   if (line.startsWith('[pod/')) {
     const end = line.indexOf(']');
     if (end > 0) {
       const inner = line.slice(5, end);
       const slash = inner.indexOf('/');
-      pod = slash >= 0 ? inner.slice(0, slash) : inner;
-      p = skipSpaces(line, end + 1);
+      const pod = slash >= 0 ? inner.slice(0, slash) : inner;
+      const p = skipSpaces(line, end + 1);
+      const t = skipTimestamp(line, p);
+      if (t !== p) out.push({ start: t, pod });
       out.push({ start: p, pod });
     }
+    out.push({ start: 0, pod: null });
+    return out;
   }
-  const t = skipTimestamp(line, p);
-  if (t !== p) out.push({ start: t, pod });
-  if (p === 0) {
-    const words: string[] = [];
-    let q = 0;
-    for (let w = 0; w < 3; w++) {
-      const sp = line.indexOf(' ', q);
-      if (sp <= q || sp > 300) break;
-      words.push(line.slice(q, sp));
-      q = skipTimestamp(line, skipSpaces(line, sp + 1));
-      out.push({ start: q, pod: words.length >= 3 ? words[1] : words[0] });
-    }
+  const t = skipTimestamp(line, 0);
+  if (t !== 0) out.push({ start: t, pod: null });
+  out.push({ start: 0, pod: null });
+  const words: string[] = [];
+  let q = 0;
+  for (let w = 0; w < 3; w++) {
+    const sp = line.indexOf(' ', q);
+    if (sp <= q || sp > 300) break;
+    words.push(line.slice(q, sp));
+    q = skipSpaces(line, sp + 1);
+    const pod = words.length >= 3 ? words[1] : words[0];
+    const after = skipTimestamp(line, q);
+    if (after !== q) out.push({ start: after, pod });
+    out.push({ start: q, pod });
   }
   return out;
 }

@@ -1,0 +1,117 @@
+import test from 'ava';
+import fc from 'fast-check';
+import {
+  blankEntry, compileFormat, createLineParser, decodeCluster, entryToJson, FastJsonWriter, ISTIO_TEXT_FORMATS, KNOWN_FLAGS,
+  parseLogText, renderEntry, type AccessLogEntry, type TextEra,
+} from './index.ts';
+import type { FieldName } from './types.ts';
+
+// Values Envoy could print in each position: bare fields never hold whitespace or quotes, quoted
+// fields never hold a quote; `-` and "" mean unset, so generated values are neither.
+const bareChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/{}()+=-'.split(''));
+const bare = fc.string({ unit: bareChar, minLength: 1, maxLength: 24 }).filter((s) => s !== '-');
+const quotedText = fc.string({ minLength: 1, maxLength: 30, unit: fc.oneof(bareChar, fc.constantFrom(' ', ',', ';', 'é', '→', '\\', '[', ']')) })
+  .filter((s) => s !== '-' && !s.includes('"'));
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null, freq: 3 });
+const count = maybe(fc.nat({ max: 10_000_000 }));
+const address = fc.tuple(fc.nat({ max: 255 }), fc.nat({ max: 255 }), fc.integer({ min: 1, max: 65535 })).map(([a, b, p]) => `10.244.${a}.${b}:${p}`);
+const cluster = fc.oneof(
+  fc.constantFrom('PassthroughCluster', 'BlackHoleCluster', 'InboundPassthroughClusterIpv4', 'InboundPassthroughCluster', 'inbound|8080||', 'inbound|5701|tcp-hazelcast|manager.manager.svc.cluster.local'),
+  fc.tuple(fc.integer({ min: 1, max: 65535 }), fc.constantFrom('', 'v1', 'v2'), fc.constantFrom('', 'app.app.svc.cluster.local', 'manager.manager.svc.cluster.local'))
+    .map(([port, subset, fqdn]) => `outbound|${port}|${subset}|${fqdn}`),
+);
+const flags = fc.oneof(fc.constant([] as string[]), fc.uniqueArray(fc.oneof(fc.constantFrom(...KNOWN_FLAGS), fc.constantFrom('XYZ', 'NEWFLAG')), { minLength: 1, maxLength: 3 }));
+const time = fc.date({ min: new Date('2019-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
+
+const entryArb = (era: TextEra) => fc.record({
+  startTime: time, method: maybe(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE')), path: maybe(bare.map((s) => `/${s}`)),
+  protocol: maybe(fc.constantFrom('HTTP/1.1', 'HTTP/2', 'HTTP/1.0')), responseCode: maybe(fc.integer({ min: 0, max: 599 })), responseFlags: flags,
+  responseCodeDetails: era === 'text-1.6' || era === 'text-1.8' ? fc.constant(null) : maybe(bare),
+  connectionTerminationDetails: era === 'text-1.6' || era === 'text-1.8' ? fc.constant(null) : maybe(bare),
+  upstreamTransportFailureReason: maybe(quotedText), bytesReceived: count, bytesSent: count, durationMs: count, upstreamServiceTimeMs: count,
+  xForwardedFor: maybe(quotedText), userAgent: maybe(quotedText), requestId: maybe(quotedText), authority: maybe(quotedText),
+  upstreamHost: maybe(address), upstreamCluster: maybe(cluster), upstreamLocalAddress: maybe(address), downstreamLocalAddress: maybe(address),
+  downstreamRemoteAddress: maybe(address), requestedServerName: maybe(bare), routeName: maybe(bare),
+}).map((fields) => {
+  const e = blankEntry('gen', 1, null, era, '', decodeCluster(fields.upstreamCluster));
+  return Object.assign(e, fields);
+});
+
+const FIELDS: FieldName[] = ['startTime', 'method', 'path', 'protocol', 'responseCode', 'responseFlags', 'responseCodeDetails', 'connectionTerminationDetails',
+  'upstreamTransportFailureReason', 'bytesReceived', 'bytesSent', 'durationMs', 'upstreamServiceTimeMs', 'xForwardedFor', 'userAgent', 'requestId',
+  'authority', 'upstreamHost', 'upstreamCluster', 'upstreamLocalAddress', 'downstreamLocalAddress', 'downstreamRemoteAddress', 'requestedServerName', 'routeName'];
+const pick = (e: AccessLogEntry, names: FieldName[] = FIELDS) => Object.fromEntries(names.map((n) => [n, e[n]]));
+
+for (const era of Object.keys(ISTIO_TEXT_FORMATS) as TextEra[]) {
+  test(`round trip: an entry formatted with Istio's ${era} format string parses back to the same entry`, (t) => {
+    const compiled = compileFormat(ISTIO_TEXT_FORMATS[era]);
+    fc.assert(fc.property(entryArb(era), (entry) => {
+      const line = renderEntry(compiled, entry);
+      const { entries } = parseLogText(line, { source: 'gen' });
+      if (entries.length !== 1) return false;
+      const [back] = entries;
+      t.deepEqual(pick(back), pick(entry));
+      t.deepEqual(back.cluster, decodeCluster(entry.upstreamCluster));
+      // 1.9 and >=1.23 print the same fields; only a marker (`;`, InboundPassthroughCluster) tells them apart.
+      t.true(back.format === era || (era === 'text-1.23' && back.format === 'text-1.9') || (era === 'text-1.9' && back.format === 'text-1.23'), `${era} read as ${back.format}`);
+      return true;
+    }), { numRuns: 150 });
+  });
+}
+
+test('round trip: random custom format strings (operators, literal text between them) parse back', (t) => {
+  const operators: [string, FieldName, fc.Arbitrary<unknown>][] = [
+    ['START_TIME', 'startTime', time], ['REQ(:METHOD)', 'method', maybe(fc.constantFrom('GET', 'POST'))], ['PROTOCOL', 'protocol', maybe(fc.constantFrom('HTTP/1.1', 'HTTP/2'))],
+    ['RESPONSE_CODE', 'responseCode', maybe(fc.integer({ min: 0, max: 599 }))], ['RESPONSE_FLAGS', 'responseFlags', flags],
+    ['UPSTREAM_CLUSTER', 'upstreamCluster', maybe(cluster)], ['DOWNSTREAM_REMOTE_ADDRESS', 'downstreamRemoteAddress', maybe(address)],
+    ['DOWNSTREAM_LOCAL_ADDRESS', 'downstreamLocalAddress', maybe(address)], ['UPSTREAM_HOST', 'upstreamHost', maybe(address)],
+    ['DURATION', 'durationMs', count], ['REQ(X-REQUEST-ID)', 'requestId', maybe(bare)], ['ROUTE_NAME', 'routeName', maybe(bare)],
+  ];
+  // Separators never occur inside generated values (no spaces, | or ; in them).
+  const separator = fc.constantFrom(' ', ' | ', '; ', ' x=', '" "', ' ;; ');
+  const formatArb = fc.uniqueArray(fc.nat({ max: operators.length - 1 }), { minLength: 1, maxLength: operators.length })
+    .chain((indexes) => fc.tuple(fc.constant(indexes), fc.array(separator, { minLength: indexes.length, maxLength: indexes.length }),
+      fc.tuple(...indexes.map((i) => operators[i][2]))));
+  fc.assert(fc.property(formatArb, ([indexes, separators, values]) => {
+    let format = '<';
+    indexes.forEach((i, k) => (format += `%${operators[i][0]}%${k < indexes.length - 1 ? separators[k] : '>'}`));
+    const entry = blankEntry('gen', 1, null, 'custom', '', decodeCluster(null));
+    indexes.forEach((i, k) => Object.assign(entry, { [operators[i][1]]: values[k] }));
+    const compiled = compileFormat(format);
+    const { entries } = parseLogText(renderEntry(compiled, entry), { source: 'gen', logFormat: format });
+    t.is(entries.length, 1, format);
+    t.deepEqual(pick(entries[0]), pick(entry), format);
+    return true;
+  }), { numRuns: 200 });
+});
+
+test('the --json fast path writes exactly what entryToJson writes, prefixes, escapes and all', (t) => {
+  const prefix = fc.constantFrom('', '2024-01-01T00:00:00.123456789Z ', '[pod/manager-1/istio-proxy] ', 'manager-1 istio-proxy ', 'ns manager-1 istio-proxy ', '[pod/x/y] 2024-01-01T00:00:00Z ');
+  const eraArb = fc.constantFrom(...(Object.keys(ISTIO_TEXT_FORMATS) as TextEra[]));
+  const lineArb = eraArb.chain((era) => fc.tuple(prefix, entryArb(era).map((e) => renderEntry(compileFormat(ISTIO_TEXT_FORMATS[era]), e))))
+    .map(([p, l]) => p + l);
+  const noise = fc.oneof(lineArb, lineArb, lineArb, fc.string({ maxLength: 80 }).map((s) => s.replace(/\n/g, ' ')));
+  fc.assert(fc.property(fc.array(noise, { minLength: 1, maxLength: 8 }), (lines) => {
+    const parser = createLineParser();
+    let expected = '';
+    let expectedEntries = 0;
+    lines.forEach((line, i) => {
+      if (line.replace(/\r$/, '') === '') return;
+      const r = parser.parse(line.replace(/\r$/, ''), i + 1, 'f.log', null);
+      if (typeof r !== 'string') {
+        expected += entryToJson(r) + '\n';
+        expectedEntries++;
+      }
+    });
+    let entries = 0;
+    const writer = new FastJsonWriter({ source: 'f.log', defaultPod: null, parser: createLineParser(), sink: { onEntry: () => void entries++, onSkip: () => {} }, capacity: 256 });
+    lines.forEach((line, i) => {
+      const b = Buffer.from(line, 'utf8');
+      writer.write(b, 0, b.length, i + 1);
+    });
+    const actual = Buffer.concat(writer.take()).toString('utf8');
+    t.is(actual, expected);
+    t.is(entries, expectedEntries);
+    return true;
+  }), { numRuns: 300 });
+});
