@@ -1,14 +1,128 @@
-import type { Command } from '../command.ts';
-import { EnvironmentError } from '../../errors/index.ts';
+/**
+ * `podpath lint [FILE...|-]`: offline checks of Kubernetes/Istio YAML for the port collisions
+ * and mesh pitfalls behind the seed incidents (rules PP001-PP006, docs/lint.md).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command, CommandContext } from '../command.ts';
+import { paint, write } from '../output.ts';
+import { UsageError } from '../../errors/index.ts';
+import { findingToJson, formatHuman, lint, parseIstioVersion, RULES, type LintInput } from '../../lint/index.ts';
 
-// PLACEHOLDER: replaced by the real command; must not survive into a landed build.
+const STDIN_NAME = '<stdin>';
+
+async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function ioError(path: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+  return new UsageError(`lint: ${path}: ${why}`, { cause: error });
+}
+
+/** A directory stands for the YAML/JSON files under it, in name order. */
+async function expand(path: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw ioError(path, error);
+  }
+  if (!info.isDirectory()) return [path];
+  const entries = await readdir(path, { withFileTypes: true });
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = join(path, e.name);
+    if (e.isDirectory()) out.push(...(await expand(full)));
+    else if (/\.(ya?ml|json)$/.test(e.name)) out.push(full);
+  }
+  return out;
+}
+
+function parsePilotEnv(values: unknown): Record<string, string> {
+  const list = Array.isArray(values) ? values : values === undefined ? [] : [values];
+  const env: Record<string, string> = {};
+  for (const item of list) {
+    const text = String(item);
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new UsageError(`lint: --pilot-env needs K=V, not '${text}'`, { hint: 'e.g. --pilot-env ENABLE_EXTERNAL_NAME_ALIAS=false' });
+    env[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return env;
+}
+
 export const lintCommand: Command = {
   name: 'lint',
   summary: 'Find port collisions and mesh pitfalls in Kubernetes/Istio YAML (offline)',
-  usage: '',
-  options: {},
+  usage: '[FILE...|DIR...|-] [--istio VERSION] [--pilot-env K=V ...] [--json]',
+  details: [
+    'Reads multi-document YAML and kind: List (kubectl get svc,se,sidecar,vs -A -o yaml), files, directories',
+    '(their *.yaml, *.yml, *.json) or - (stdin, also the default when stdin is not a terminal).',
+    'Mesh settings found in the input (IstioOperator, the istio ConfigMap, a root ProxyConfig) are used;',
+    '--istio and --pilot-env say what the input cannot (ISTIO_META_* keys count as mesh-wide proxy metadata).',
+    '',
+    'Rules:',
+    ...RULES.map((r) => `  ${r.id}  ${r.title}`),
+    '',
+    'Examples:',
+    '  kubectl get svc,se,sidecar,vs -A -o yaml | podpath lint --istio 1.22',
+    '  podpath lint manifests/ --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_ALIAS=false',
+    '  podpath lint app.yaml --json | jq -c "select(.severity == \\"error\\")"',
+    '',
+    '--json prints NDJSON: one object per finding, keys rule, severity, resource, file, line, message, fix.',
+    'Exit codes: 0 no error-level finding, 1 at least one error, 2 unreadable or invalid YAML (file:line:col).',
+    'Guide: docs/lint.md',
+  ].join('\n'),
+  options: {
+    istio: { type: 'string', valueName: 'VERSION', description: 'Istio version the manifests run on, e.g. 1.22 (severities depend on it)' },
+    'pilot-env': { type: 'string', multiple: true, valueName: 'K=V', description: 'istiod environment, e.g. ENABLE_EXTERNAL_NAME_ALIAS=false (repeatable)' },
+    json: { type: 'boolean', description: 'NDJSON: one finding per line' },
+  },
   allowPositionals: true,
-  async run() {
-    throw new EnvironmentError('lint: not built yet');
+
+  async run(ctx: CommandContext): Promise<number> {
+    const { values, io } = ctx;
+    const istio = typeof values.istio === 'string' ? values.istio : undefined;
+    if (istio !== undefined && parseIstioVersion(istio) === null) {
+      throw new UsageError(`lint: --istio: '${istio}' is not an Istio version`, { hint: 'Give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. --istio 1.22' });
+    }
+    const pilotEnv = parsePilotEnv(values['pilot-env']);
+
+    let paths = ctx.positionals;
+    if (paths.length === 0) {
+      if ((io.stdin as { isTTY?: boolean }).isTTY) {
+        throw new UsageError('lint: no input', { hint: 'Give YAML files, or pipe them in: kubectl get svc,se,sidecar,vs -A -o yaml | podpath lint -' });
+      }
+      paths = ['-'];
+    }
+    if (paths.filter((p) => p === '-').length > 1) throw new UsageError('lint: - (stdin) given more than once');
+
+    const inputs: LintInput[] = [];
+    for (const p of paths) {
+      if (p === '-') {
+        inputs.push({ path: STDIN_NAME, text: await readStdin(io.stdin) });
+        continue;
+      }
+      const files = await expand(p);
+      if (files.length === 0) throw new UsageError(`lint: ${p}: no *.yaml, *.yml or *.json files in this directory`);
+      for (const file of files) {
+        try {
+          inputs.push({ path: file, text: await readFile(file, 'utf8') });
+        } catch (error) {
+          throw ioError(file, error);
+        }
+      }
+    }
+
+    const findings = lint(inputs, { istio, pilotEnv });
+    if (values.json === true) {
+      await write(io.stdout, findings.map((f) => findingToJson(f) + '\n').join(''));
+    } else {
+      await write(io.stdout, formatHuman(findings, (style, text) => paint(style, text, io.stdout)));
+    }
+    return findings.some((f) => f.severity === 'error') ? 1 : 0;
   },
 };
