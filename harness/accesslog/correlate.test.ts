@@ -1,0 +1,59 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { correlate, parseLogText, type AccessLogEntry } from './index.ts';
+
+const load = (name: string, pod: string): AccessLogEntry[] =>
+  parseLogText(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'), { source: name, pod }).entries;
+const entries = [...load('client.log', 'manager-a'), ...load('server.log', 'manager-b')];
+
+test('follows a connection from the client socket through both sidecars', (t) => {
+  const hops = correlate(entries, '10.244.1.5:43210');
+  t.is(hops.stoppedAt, null);
+  t.is(hops.client?.source, 'client.log');
+  t.is(hops.client?.line, 1);
+  t.is(hops.client?.upstreamCluster, 'outbound|5701||manager.manager.svc.cluster.local');
+  t.is(hops.server?.source, 'server.log');
+  t.is(hops.server?.line, 1);
+  t.is(hops.server?.cluster.kind, 'inbound');
+  t.is(hops.server?.pod, 'manager-b');
+});
+
+test('order of the logs does not matter (server entries first)', (t) => {
+  const hops = correlate([...entries].reverse(), '10.244.1.5:43210');
+  t.is(hops.server?.line, 1);
+  t.is(hops.client?.line, 1);
+});
+
+test('stops in the client sidecar when the upstream connection failed (UF,URX)', (t) => {
+  const hops = correlate(entries, '10.244.1.5:43300');
+  t.is(hops.client?.line, 2);
+  t.is(hops.server, null);
+  t.regex(hops.stoppedAt ?? '', /connection ended in the client sidecar: UF,URX/);
+});
+
+test('passthrough to a STRICT server: the server entry is the NR filter_chain_not_found reject', (t) => {
+  const hops = correlate(entries, '10.244.1.5:43400');
+  t.is(hops.client?.cluster.kind, 'passthrough');
+  t.deepEqual(hops.server?.responseFlags, ['NR']);
+  t.is(hops.server?.responseCodeDetails, 'filter_chain_not_found');
+});
+
+test('says why when there is no client entry, or no server log', (t) => {
+  t.regex(correlate(entries, '10.9.9.9:1').stoppedAt ?? '', /^no client entry/);
+  t.is(correlate(entries, '10.9.9.9:1').client, null);
+  const clientOnly = correlate(load('client.log', 'a'), '10.244.1.5:43210');
+  t.regex(clientOnly.stoppedAt ?? '', /no server entry with downstream_remote_address 10\.244\.1\.5:44444/);
+});
+
+test('is linear: 200,000 unrelated entries are indexed, not scanned per lookup', (t) => {
+  const base = entries[0];
+  const many: AccessLogEntry[] = [];
+  for (let i = 0; i < 200_000; i++) many.push({ ...base, downstreamRemoteAddress: `10.1.${i >> 8 & 255}.${i & 255}:${10000 + (i % 50000)}`, upstreamLocalAddress: `10.2.0.1:${i}` });
+  many.push(...entries);
+  let reads = 0;
+  // Count property reads of downstreamRemoteAddress: O(n) means about one per entry.
+  const counted = many.map((e) => new Proxy(e, { get: (target, key, receiver) => (key === 'downstreamRemoteAddress' && reads++, Reflect.get(target, key, receiver)) }));
+  const hops = correlate(counted, '10.244.1.5:43210');
+  t.is(hops.stoppedAt, null);
+  t.true(reads < many.length * 3, `${reads} reads for ${many.length} entries`);
+});

@@ -1,0 +1,111 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { diagnose, loadInventory, parseLogText, SIGNATURE_IDS, type Diagnosis } from './index.ts';
+
+const inventory = JSON.parse(readFileSync(new URL('./fixtures/inventory.json', import.meta.url), 'utf8')) as unknown;
+const T = (rest: string) => `[2024-09-01T12:00:00.000Z] ${rest}`;
+const run = (lines: string[], withInventory = false): Diagnosis[] =>
+  diagnose(parseLogText(lines.join('\n'), { source: 't' }).entries, withInventory ? { inventory } : {});
+const ids = (ds: Diagnosis[]) => ds.map((d) => d.id);
+const find = (ds: Diagnosis[], id: string) => ds.find((d) => d.id === id);
+
+// 1.9+ TCP line to a pod IP captured by a service listener (the seed, with addresses).
+const CAPTURED = T('"- - -" 0 UF,URX - - "delayed connect error: 111" 0 0 1000 - "-" "-" "-" "-" "10.96.33.7:5701" outbound|5701||app-ext.app.svc.cluster.local - 10.244.1.8:5701 10.244.1.5:43300 - -');
+// Same flags to the service's own ClusterIP: a real upstream failure, not a capture.
+const REAL_FAILURE = T('"- - -" 0 UF,URX - - "-" 0 0 1000 - "-" "-" "-" "-" "10.244.1.7:5701" outbound|5701||app.app.svc.cluster.local - 10.96.20.30:5701 10.244.1.5:43301 - -');
+const HEALTHY = T('"- - -" 0 - - - "-" 12 12 3 - "-" "-" "-" "-" "10.244.1.9:5701" outbound|5701||manager.manager.svc.cluster.local 10.244.1.5:44444 10.96.14.20:5701 10.244.1.5:43210 - -');
+
+test('every signature has an id, severity, meaning and fixes', (t) => {
+  t.true(SIGNATURE_IDS.includes('pod-ip-captured-by-service-listener'));
+  for (const id of ['passthrough', 'blackhole', 'plaintext-to-strict-mtls', 'upstream-reset-before-response', 'no-healthy-upstream', 'no-route']) t.true(SIGNATURE_IDS.includes(id), id);
+});
+
+test('pod-ip-captured-by-service-listener: exact with an inventory, with the seed fixes', (t) => {
+  const d = find(run([CAPTURED], true), 'pod-ip-captured-by-service-listener');
+  t.truthy(d);
+  t.is(d?.severity, 'error');
+  t.false(d?.inferred);
+  t.is(d?.count, 1);
+  t.is(d?.evidence[0].line, 1);
+  t.regex(d?.meaning ?? '', /10\.244\.1\.8:5701 \(pod manager\/manager-7948dffbdd-sh7rx\)/);
+  t.regex(d?.meaning ?? '', /app-ext\.app\.svc\.cluster\.local is an ExternalName Service/);
+  const fixes = (d?.fixes ?? []).join('\n');
+  for (const fix of [/Drop the colliding TCP port/, /VirtualService/, /exportTo: "\."/, /Sidecar resource/, /distinct ports/, /TLS with SNI/]) t.regex(fixes, fix);
+});
+
+test('pod-ip-captured-by-service-listener: inferred without an inventory, and says so', (t) => {
+  const d = find(run([CAPTURED]), 'pod-ip-captured-by-service-listener');
+  t.true(d?.inferred);
+  t.regex(d?.meaning ?? '', /--inventory/);
+});
+
+test("pod-ip-captured-by-service-listener: the seed's own line (addresses cut) is inferred", (t) => {
+  const seed = readFileSync(new URL('./fixtures/seed.log', import.meta.url), 'utf8').split('\n');
+  const d = find(run(seed), 'pod-ip-captured-by-service-listener');
+  t.is(d?.count, 1);
+  t.true(d?.inferred);
+});
+
+test('pod-ip-captured-by-service-listener: negative when the address is an endpoint or ClusterIP of the service, or HTTP', (t) => {
+  t.false(ids(run([REAL_FAILURE], true)).includes('pod-ip-captured-by-service-listener'));
+  t.false(ids(run([HEALTHY], true)).includes('pod-ip-captured-by-service-listener'));
+  const http = T('"GET / HTTP/1.1" 503 UF,URX via_upstream - "-" 0 0 1000 - "-" "curl" "id" "10.244.1.8:8080" "10.96.33.7:8080" outbound|8080||app-ext.app.svc.cluster.local - 10.244.1.8:8080 10.244.1.5:43300 - default');
+  t.false(ids(run([http], true)).includes('pod-ip-captured-by-service-listener'));
+  // Without inventory: Envoy connected to exactly the address the app asked for, so nothing was captured.
+  const direct = T('"- - -" 0 UF,URX - - "-" 0 0 1000 - "-" "-" "-" "-" "10.244.1.8:5701" outbound|5701||manager-headless.manager.svc.cluster.local - 10.244.1.8:5701 10.244.1.5:43302 - -');
+  t.false(ids(run([direct])).includes('pod-ip-captured-by-service-listener'));
+});
+
+test('passthrough: info on PassthroughCluster, none otherwise', (t) => {
+  const pt = T('"- - -" 0 - - - "-" 6 0 20 - "-" "-" "-" "-" "10.244.1.8:5701" PassthroughCluster 10.244.1.5:45555 10.244.1.8:5701 10.244.1.5:43400 - -');
+  const d = find(run([pt]), 'passthrough');
+  t.is(d?.severity, 'info');
+  t.false(d?.inferred);
+  t.deepEqual(ids(run([HEALTHY])), []);
+});
+
+test('blackhole: BlackHoleCluster is an error; none for other clusters', (t) => {
+  const bh = T('"- - -" 0 - - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 93.184.216.34:443 10.244.1.5:51000 - -');
+  t.is(find(run([bh]), 'blackhole')?.severity, 'error');
+  t.false(ids(run([HEALTHY])).includes('blackhole'));
+});
+
+test('plaintext-to-strict-mtls: inbound NR filter_chain_not_found; HTTP NR is no-route instead', (t) => {
+  const reject = T('"- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" "-" "-" "-" - - 10.244.1.8:5701 10.244.1.5:45555 - -');
+  const d = find(run([reject]), 'plaintext-to-strict-mtls');
+  t.false(d?.inferred);
+  const httpNr = T('"GET / HTTP/1.1" 404 NR route_not_found - "-" 0 0 0 - "-" "curl" "id" "10.244.1.8:8080" "-" - - 10.244.1.8:8080 10.244.1.5:45556 - -');
+  const ds = run([httpNr]);
+  t.false(ids(ds).includes('plaintext-to-strict-mtls'));
+  t.is(find(ds, 'no-route')?.severity, 'warning');
+  // 1.6-1.8 print no details: same shape, marked inferred.
+  const old = '[2020-12-01T10:00:00.000Z] "- - -" 0 NR "-" 0 0 0 - "-" "-" "-" "-" "-" - - 10.244.1.8:5701 10.244.1.5:45557 - -';
+  t.true(find(run([old]), 'plaintext-to-strict-mtls')?.inferred);
+});
+
+test('upstream-reset-before-response: UC or URX on HTTP; not on TCP', (t) => {
+  const uc = T('"POST /x HTTP/1.1" 503 UC upstream_reset_before_response_started{connection_termination} - "-" 10 95 12 - "-" "curl" "id" "app:8080" "10.244.1.7:8080" outbound|8080||app.app.svc.cluster.local 10.244.1.5:49000 10.96.20.30:8080 10.244.1.5:48990 - default');
+  t.truthy(find(run([uc]), 'upstream-reset-before-response'));
+  t.false(ids(run([CAPTURED])).includes('upstream-reset-before-response'));
+});
+
+test('no-healthy-upstream: UH; none without it', (t) => {
+  const uh = T('"GET / HTTP/1.1" 503 UH no_healthy_upstream - "-" 0 19 0 - "-" "curl" "id" "idle:8080" "-" outbound|8080||idle.idle.svc.cluster.local - 10.96.33.7:8080 10.244.1.5:52000 - default');
+  t.is(find(run([uh]), 'no-healthy-upstream')?.count, 1);
+  t.false(ids(run([HEALTHY, CAPTURED])).includes('no-healthy-upstream'));
+});
+
+test('unknown response flags are reported as such', (t) => {
+  const odd = T('"- - -" 0 ZZZ - - "-" 0 0 0 - "-" "-" "-" "-" "-" PassthroughCluster - 10.244.1.8:5701 10.244.1.5:1 - -');
+  t.truthy(find(run([odd]), 'unknown-response-flag'));
+});
+
+test('evidence is capped while the count is not', (t) => {
+  const d = find(run(Array.from({ length: 50 }, () => CAPTURED)), 'pod-ip-captured-by-service-listener');
+  t.is(d?.count, 50);
+  t.is(d?.evidence.length, 20);
+});
+
+test('a bad inventory is a usage error', (t) => {
+  t.throws(() => loadInventory({ kind: 'Pod' }), { message: /not a Kubernetes list/ });
+});

@@ -1,0 +1,195 @@
+import test from 'ava';
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { main } from '../main.ts';
+import { captureIo } from '../../testing/capture-io.ts';
+
+const fixtures = fileURLToPath(new URL('../../accesslog/fixtures/', import.meta.url));
+const fx = (name: string) => join(fixtures, name);
+const dir = mkdtempSync(join(tmpdir(), 'podpath-logs-test-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = (name: string, content: string | Buffer) => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+
+async function logs(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const cap = captureIo({ stdin: options.stdin, env: options.env });
+  const code = await main(['logs', ...args], cap.io);
+  return { code, stdout: cap.stdout, stderr: cap.stderr };
+}
+
+// The keys issue 4 lists for --json, in order; `raw` is deliberately not among them.
+const KEYS = ['source', 'line', 'pod', 'format', 'startTime', 'method', 'path', 'protocol', 'responseCode', 'responseFlags', 'responseCodeDetails',
+  'connectionTerminationDetails', 'upstreamTransportFailureReason', 'bytesReceived', 'bytesSent', 'durationMs', 'upstreamServiceTimeMs', 'xForwardedFor',
+  'userAgent', 'requestId', 'authority', 'upstreamHost', 'upstreamCluster', 'upstreamLocalAddress', 'downstreamLocalAddress', 'downstreamRemoteAddress',
+  'requestedServerName', 'routeName', 'cluster'];
+const ndjson = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('the 3 a.m. use: the seed log gives a table, a summary by (cluster, flags) and the diagnosis', async (t) => {
+  const r = await logs([fx('seed.log')]);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /^TIME\s+POD\s+DIR\s+CODE\s+FLAGS\s+CLUSTER/m);
+  t.regex(r.stdout, /2020-07-23T14:47:24\.040Z\s+manager-7948dffbdd-p44xx\s+out\s+0\s+UF,URX\s+outbound\|5701\|\|/);
+  t.regex(r.stdout, /Summary by \(cluster, flags\): 7 entries/);
+  t.regex(r.stdout, /^\s+3\s+inbound\s+inbound\|5701\|tcp-hazelcast\|manager\.manager\.svc\.cluster\.local\s+-$/m);
+  t.regex(r.stdout, /UF: upstream connection failure; URX: retry limit/);
+  t.regex(r.stdout, /\[ERROR\] pod-ip-captured-by-service-listener: .* \(1 entry, inferred\)/);
+  t.regex(r.stdout, /seed\.log:7 {2}manager-7948dffbdd-p44xx istio-proxy \[2020-07-23T14:47:24\.040Z\]/);
+  t.regex(r.stdout, /\[INFO\] passthrough/);
+  t.regex(r.stdout, /7 access log entries from 7 lines in 1 input/);
+  t.notRegex(r.stdout, /\u001b\[/, 'no colour when NO_COLOR is set / not a TTY');
+});
+
+test('--json: NDJSON with exactly the contract keys, numbers as numbers, the decoded cluster, no raw', async (t) => {
+  const r = await logs(['--json', fx('istio-1.9.log'), fx('istio-json.log')]);
+  t.is(r.code, 0);
+  const rows = ndjson(r.stdout);
+  t.is(rows.length, 10);
+  for (const row of rows) t.deepEqual(Object.keys(row), KEYS);
+  t.deepEqual(rows[4], {
+    source: fx('istio-1.9.log'), line: 5, pod: null, format: 'text-1.9', startTime: '2023-03-10T08:19:00.000Z', method: 'POST', path: '/upload',
+    protocol: 'HTTP/1.1', responseCode: 503, responseFlags: ['UC'], responseCodeDetails: 'upstream_reset_before_response_started{connection_termination}',
+    connectionTerminationDetails: null, upstreamTransportFailureReason: null, bytesReceived: 2048, bytesSent: 95, durationMs: 12, upstreamServiceTimeMs: null,
+    xForwardedFor: null, userAgent: 'python-requests/2.31.0', requestId: '0f1e2d3c-4b5a-4968-8776-655443322110', authority: 'app.app.svc.cluster.local:8080',
+    upstreamHost: '10.244.1.7:8080', upstreamCluster: 'outbound|8080||app.app.svc.cluster.local', upstreamLocalAddress: '10.244.0.8:49000',
+    downstreamLocalAddress: '10.96.20.30:8080', downstreamRemoteAddress: '10.244.0.8:48990', requestedServerName: null, routeName: 'default',
+    cluster: { kind: 'outbound', direction: 'outbound', port: 8080, subset: null, service: 'app.app.svc.cluster.local' },
+  });
+  t.is(rows[7].format, 'json');
+  t.deepEqual(rows[7].responseFlags, ['UF', 'URX']);
+  t.regex(r.stderr, /10 access log entries from 11 lines in 2 inputs; 1 skipped \(1 not access log lines\)/);
+});
+
+test('--json is the same whether it takes the byte fast path or the entry path', async (t) => {
+  const files = ['istio-1.6.log', 'istio-1.8.log', 'istio-1.9.log', 'istio-1.23.log', 'istio-json.log', 'seed.log', 'prefixes.log'].map(fx);
+  const fast = await logs(['--json', ...files]);
+  // --fail-on needs diagnoses, so entries are built as objects: the other path.
+  const slow = await logs(['--json', '--fail-on', 'blackhole', ...files]);
+  t.is(slow.code, 1);
+  t.is(fast.stdout, slow.stdout);
+  t.true(fast.stdout.length > 1000);
+});
+
+test('--summary and --diagnose, alone and with --json', async (t) => {
+  const summary = await logs(['--summary', '--json', fx('client.log'), fx('server.log')]);
+  const rows = ndjson(summary.stdout);
+  t.is(rows.length, 5);
+  t.like(rows.find((r) => r.cluster === 'PassthroughCluster'), { kind: 'passthrough', direction: 'outbound', count: 1, flags: [] });
+  const human = await logs(['--summary', fx('client.log')]);
+  t.notRegex(human.stdout, /^TIME/m);
+  t.notRegex(human.stdout, /Diagnoses/);
+  const diag = await logs(['--diagnose', '--json', '--inventory', fx('inventory.json'), fx('client.log'), fx('server.log')]);
+  const ds = ndjson(diag.stdout);
+  t.deepEqual(ds.map((d) => d.id).sort(), ['passthrough', 'plaintext-to-strict-mtls', 'pod-ip-captured-by-service-listener']);
+  const captured = ds.find((d) => d.id === 'pod-ip-captured-by-service-listener');
+  t.is(captured?.inferred, false);
+  t.deepEqual((captured?.evidence as { line: number }[]).map((e) => e.line), [2]);
+});
+
+test('--fail-on exits 1 when a listed signature is found, 0 when not, 2 for an unknown id', async (t) => {
+  const hit = await logs(['--fail-on', 'pod-ip-captured-by-service-listener,blackhole', fx('seed.log')]);
+  t.is(hit.code, 1);
+  t.regex(hit.stderr, /failing on pod-ip-captured-by-service-listener \(1\)/);
+  t.is((await logs(['--fail-on', 'blackhole', fx('seed.log')])).code, 0);
+  const bad = await logs(['--fail-on', 'nope', fx('seed.log')]);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /unknown signature nope/);
+});
+
+test('--follow-from follows one connection across the client and the server log', async (t) => {
+  const human = await logs(['--follow-from', '10.244.1.5:43210', fx('client.log'), fx('server.log')]);
+  t.is(human.code, 0);
+  t.regex(human.stdout, /→ client sidecar .*outbound\|5701\|\|manager\.manager\.svc\.cluster\.local .*client\.log:1\]/);
+  t.regex(human.stdout, /→ server sidecar .*inbound\|5701\|\| .*server\.log:1\]\n {2}→ server app/);
+  const stopped = await logs(['--json', '--follow-from', '10.244.1.5:43300', fx('client.log'), fx('server.log')]);
+  const [hops] = ndjson(stopped.stdout);
+  t.is((hops.client as { line: number }).line, 2);
+  t.is(hops.server, null);
+  t.regex(String(hops.stoppedAt), /UF,URX/);
+  t.is((await logs(['--follow-from', 'not-an-address', fx('client.log')])).code, 2);
+});
+
+test('stdin (- or piped), .gz, several files', async (t) => {
+  const seed = readFileSync(fx('seed.log'), 'utf8');
+  const piped = await logs(['--json', '-'], { stdin: seed });
+  t.is(ndjson(piped.stdout).length, 7);
+  t.is(ndjson(piped.stdout)[0].source, '-');
+  t.is(ndjson((await logs(['--json'], { stdin: seed })).stdout).length, 7);
+  const gz = tmp('seed.log.gz', gzipSync(seed));
+  const fromGz = ndjson((await logs(['--json', gz, fx('istio-1.8.log')])).stdout);
+  t.is(fromGz.length, 11);
+  t.deepEqual(fromGz[6].responseFlags, ['UF', 'URX']);
+});
+
+test('bad input: empty file, directory, missing file, non-gzip .gz, truncated gzip', async (t) => {
+  const empty = await logs([tmp('empty.log', '')]);
+  t.is(empty.code, 0);
+  t.regex(empty.stdout, /0 access log entries from 0 lines/);
+  mkdirSync(join(dir, 'adir'), { recursive: true });
+  const isDir = await logs([join(dir, 'adir')]);
+  t.is(isDir.code, 2);
+  t.regex(isDir.stderr, /adir: is a directory/);
+  const missing = await logs([join(dir, 'nope.log')]);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /nope\.log: no such file/);
+  const fake = await logs(['--json', tmp('plain.log.gz', readFileSync(fx('seed.log')))]);
+  t.is(fake.code, 0);
+  t.regex(fake.stderr, /not gzip data \(no gzip header\); reading it as plain text/);
+  t.is(ndjson(fake.stdout).length, 7);
+  const whole = gzipSync(readFileSync(fx('istio-1.9.log')));
+  const cut = await logs([tmp('cut.log.gz', whole.subarray(0, whole.length - 12))]);
+  t.is(cut.code, 2);
+  t.regex(cut.stderr, /gzip data is corrupt or truncated/);
+  for (const r of [empty, isDir, missing, fake, cut]) t.notRegex(r.stderr, /internal error|\n\s+at /);
+});
+
+test('bad input: binary garbage, invalid UTF-8, a 5 MB line without newline, truncated lines', async (t) => {
+  const good = readFileSync(fx('istio-1.9.log'), 'utf8').split('\n')[0];
+  const garbage = Buffer.concat([
+    Buffer.from([0x00, 0xff, 0xfe, 0x1b, 0x5b, 0x00, 0x0a]), Buffer.from('\xc3\x28 invalid utf-8 \xa0\xa1\n', 'latin1'),
+    Buffer.from(`${good.slice(0, 90)}\n${good}\n`), Buffer.alloc(5 * 1024 * 1024, 0x41),
+  ]);
+  for (const json of [false, true]) {
+    const started = Date.now();
+    const r = await logs([...(json ? ['--json'] : []), tmp(`garbage-${json}.log`, garbage)]);
+    t.is(r.code, 0);
+    t.true(Date.now() - started < 20_000);
+    t.regex(json ? r.stderr : r.stdout, /1 access log entry from 5 lines in 1 input; 4 skipped \(.*1 longer than 1 MiB.*\)/);
+    t.notRegex(r.stderr, /internal error/);
+  }
+});
+
+test('usage errors exit 2 with a hint: bad --format, bad --log-format, bad --inventory', async (t) => {
+  const format = await logs(['--format', 'xml', fx('seed.log')]);
+  t.is(format.code, 2);
+  t.regex(format.stderr, /--format must be text, json or auto/);
+  const custom = await logs(['--log-format', '%START_TIME%%UPSTREAM_CLUSTER%', fx('seed.log')]);
+  t.is(custom.code, 2);
+  t.regex(custom.stderr, /no text between them/);
+  const inv = await logs(['--inventory', fx('seed.log'), fx('seed.log')]);
+  t.is(inv.code, 2);
+  t.regex(inv.stderr, /--inventory: .* is not JSON\nCreate it with: kubectl get pods,services,endpointslices -A -o json/);
+});
+
+test('as a child process: big inputs go through the worker threads and give the same bytes as one thread', async (t) => {
+  const lines = readFileSync(fx('istio-1.9.log'), 'utf8') + readFileSync(fx('seed.log'), 'utf8') + readFileSync(fx('prefixes.log'), 'utf8');
+  // > 8 MiB so the parallel path is taken; odd piece boundaries are the point.
+  const big = tmp('big.log', lines.repeat(Math.ceil((9 << 20) / lines.length)));
+  const cli = fileURLToPath(new URL('../podpath.ts', import.meta.url));
+  const run = (env: Record<string, string>) => execa(process.execPath, [cli, 'logs', '--json', big], { env, reject: false, stripFinalNewline: false, maxBuffer: 1 << 30 });
+  const [parallel, single] = await Promise.all([run({ PODPATH_LOGS_WORKERS: '2' }), run({ PODPATH_LOGS_WORKERS: '0' })]);
+  t.is(parallel.exitCode, 0);
+  t.is(single.exitCode, 0);
+  t.true(parallel.stdout.length > 9 << 20);
+  t.is(parallel.stdout, single.stdout);
+  t.is(parallel.stderr, single.stderr);
+  const last = ndjson(parallel.stdout.slice(parallel.stdout.lastIndexOf('\n', parallel.stdout.length - 2)));
+  // prefixes.log ends with four lines that are not entries.
+  t.is(last[0].line, lines.repeat(Math.ceil((9 << 20) / lines.length)).split('\n').length - 1 - 4);
+});
