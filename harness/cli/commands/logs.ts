@@ -21,23 +21,38 @@ const FLUSH_AT = 1 << 16;
 class ChunkedWriter {
   private buffer = '';
   private readonly stream: Writable;
+  /** The reader went away (`podpath logs ... | head`): stop quietly, like any Unix filter. */
+  closed = false;
 
   constructor(stream: Writable) {
     this.stream = stream;
+    stream.on('error', this.onError);
+  }
+
+  private readonly onError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED' || error.code === 'ERR_STREAM_WRITE_AFTER_END') this.closed = true;
+    else throw error;
+  };
+
+  detach(): void {
+    this.stream.off('error', this.onError);
   }
 
   /** Bytes from the fast path: written as they are (they are never reused). */
   async writeBytes(buffers: Uint8Array[]): Promise<void> {
     await this.flush();
-    for (const bytes of buffers) if (bytes.length > 0 && !this.stream.write(bytes)) await this.drained();
+    for (const bytes of buffers) if (!this.closed && bytes.length > 0 && !this.stream.write(bytes)) await this.drained();
   }
 
   /** Writes and waits until the stream has taken the bytes, so the caller may reuse the buffers. */
   async writeBytesFlushed(buffers: Uint8Array[]): Promise<void> {
     await this.flush();
     for (const bytes of buffers) {
-      if (bytes.length === 0) continue;
-      await new Promise<void>((resolve, reject) => this.stream.write(bytes, (error) => (error ? reject(error) : resolve())));
+      if (bytes.length === 0 || this.closed) continue;
+      await new Promise<void>((resolve) => this.stream.write(bytes, (error) => {
+        if (error) this.closed = true;
+        resolve();
+      }));
     }
   }
 
@@ -67,6 +82,7 @@ class ChunkedWriter {
     if (this.buffer.length === 0) return;
     const text = this.buffer;
     this.buffer = '';
+    if (this.closed) return;
     if (!this.stream.write(text)) await this.drained();
   }
 }
@@ -170,6 +186,8 @@ async function workerCount(path: string, gzip: boolean, env: NodeJS.ProcessEnv):
   return size >= 8 << 20 ? limit : 0;
 }
 
+class OutputClosed extends Error {}
+
 const SKIP_LABELS: Record<SkipReason, string> = {
   'not-access-log': 'not access log lines',
   truncated: 'truncated',
@@ -239,133 +257,150 @@ export const logsCommand: Command = {
     for (const path of paths) if (path !== '-') await checkReadable(path);
 
     const logFormat = stringValue(values['log-format']) ?? null;
-    const listEntries = !onlySummary && !onlyDiagnose && followFrom === undefined;
-    const wantSummary = onlySummary || (!json && !onlyDiagnose && followFrom === undefined);
-    const wantDiagnoses = onlyDiagnose || failOn.length > 0 || (!json && !onlySummary && followFrom === undefined);
     const out = new ChunkedWriter(io.stdout);
-    const summary = wantSummary ? new Summary() : null;
-    const diagnoser = wantDiagnoses ? new Diagnoser({ inventory }) : null;
-    const index = followFrom !== undefined ? new ConnectionIndex() : null;
-    const skipped: Partial<Record<SkipReason, number>> = {};
-    const problems: string[] = [];
-    let entries = 0;
-    let lines = 0;
-
-    const fast = json && listEntries && !wantSummary && !wantDiagnoses && index === null && logFormat === null && format !== 'json';
-    if (listEntries && !json) out.push(paint('bold', row(HEADER), io.stdout));
-    for (const path of paths) {
-      let opened;
-      try {
-        opened = await openInput(path, io.stdin);
-      } catch (error) {
-        problems.push(ioErrorMessage(path, error));
-        continue;
-      }
-      if (opened.warning) await write(io.stderr, `podpath: logs: ${opened.warning}\n`);
-      const source = opened.source;
-      const sourceJson = jsonString(source);
-      // Plain --json listing needs no entry objects: bytes in, NDJSON bytes out (on several cores for big files).
-      const threads = fast ? await workerCount(path, opened.gzip, io.env) : 0;
-      if (threads > 0) {
-        try {
-          const stats = await parallelFastJson(opened.stream, {
-            source, defaultPod, mode: format, workers: threads,
-            write: (buffers) => out.writeBytesFlushed(buffers),
-            onEntries: (count) => void (entries += count),
-            onSkip: (reason, count) => void (skipped[reason] = (skipped[reason] ?? 0) + count),
-            checkAbort: () => {
-              if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
-            },
-          });
-          lines += stats.lines;
-        } catch (error) {
-          if (error instanceof InterruptedError) throw error;
-          problems.push(ioErrorMessage(path, error));
-        }
-        continue;
-      }
-      if (fast) {
-        const writer = new FastJsonWriter({
-          source, defaultPod, parser,
-          sink: { onEntry: () => void entries++, onSkip: (reason) => void (skipped[reason] = (skipped[reason] ?? 0) + 1) },
-        });
-        try {
-          const stats = await readByteLines(opened.stream, (b, start, end, n) => writer.write(b, start, end, n), {
-            afterChunk: async () => {
-              if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
-              if (writer.size >= 1 << 16) await out.writeBytes(writer.take());
-            },
-            onOversized: () => void (skipped.oversized = (skipped.oversized ?? 0) + 1),
-          });
-          lines += stats.lines;
-        } catch (error) {
-          if (error instanceof InterruptedError) throw error;
-          problems.push(ioErrorMessage(path, error));
-        }
-        await out.writeBytes(writer.take());
-        continue;
-      }
-      const onLine = (line: string, lineNumber: number): void => {
-        if (line.length === 0) return;
-        const result = parser.parse(line, lineNumber, source, defaultPod);
-        if (typeof result === 'string') {
-          skipped[result] = (skipped[result] ?? 0) + 1;
-          return;
-        }
-        entries++;
-        if (listEntries) out.push(json ? entryToJson(result, sourceJson) + '\n' : humanRow(result, inventory));
-        summary?.add(result);
-        diagnoser?.add(result);
-        index?.add(result);
+    try {
+      return await streamLogs(out);
+    } finally {
+      out.detach();
+    }
+    // Everything that writes output, so the writer is always detached from stdout afterwards.
+    async function streamLogs(out: ChunkedWriter): Promise<number> {
+      const stopIfNeeded = (): void => {
+        if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
+        if (out.closed) throw new OutputClosed();
       };
-      try {
-        const stats = await readLines(opened.stream, onLine, {
-          afterChunk: async () => {
-            if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
-            await out.maybeFlush();
-          },
-          onOversized: () => {
-            skipped.oversized = (skipped.oversized ?? 0) + 1;
-          },
-        });
-        lines += stats.lines;
-      } catch (error) {
-        if (error instanceof InterruptedError) throw error;
-        problems.push(ioErrorMessage(path, error));
+      const listEntries = !onlySummary && !onlyDiagnose && followFrom === undefined;
+      const wantSummary = onlySummary || (!json && !onlyDiagnose && followFrom === undefined);
+      const wantDiagnoses = onlyDiagnose || failOn.length > 0 || (!json && !onlySummary && followFrom === undefined);
+      const summary = wantSummary ? new Summary() : null;
+      const diagnoser = wantDiagnoses ? new Diagnoser({ inventory }) : null;
+      const index = followFrom !== undefined ? new ConnectionIndex() : null;
+      const skipped: Partial<Record<SkipReason, number>> = {};
+      const problems: string[] = [];
+      let entries = 0;
+      let lines = 0;
+
+      const fast = json && listEntries && !wantSummary && !wantDiagnoses && index === null && logFormat === null && format !== 'json';
+      if (listEntries && !json) out.push(paint('bold', row(HEADER), io.stdout));
+      for (const path of paths) {
+        let opened;
+        try {
+          opened = await openInput(path, io.stdin);
+        } catch (error) {
+          problems.push(ioErrorMessage(path, error));
+          continue;
+        }
+        if (opened.warning) await write(io.stderr, `podpath: logs: ${opened.warning}\n`);
+        const source = opened.source;
+        const sourceJson = jsonString(source);
+        // Plain --json listing needs no entry objects: bytes in, NDJSON bytes out (on several cores for big files).
+        const threads = fast ? await workerCount(path, opened.gzip, io.env) : 0;
+        if (threads > 0) {
+          try {
+            const stats = await parallelFastJson(opened.stream, {
+              source, defaultPod, mode: format, workers: threads,
+              write: (buffers) => out.writeBytesFlushed(buffers),
+              onEntries: (count) => void (entries += count),
+              onSkip: (reason, count) => void (skipped[reason] = (skipped[reason] ?? 0) + count),
+              checkAbort: () => {
+                stopIfNeeded();
+              },
+            });
+            lines += stats.lines;
+          } catch (error) {
+            if (error instanceof InterruptedError) throw error;
+            if (error instanceof OutputClosed) break;
+            problems.push(ioErrorMessage(path, error));
+          }
+          continue;
+        }
+        if (fast) {
+          const writer = new FastJsonWriter({
+            source, defaultPod, parser,
+            sink: { onEntry: () => void entries++, onSkip: (reason) => void (skipped[reason] = (skipped[reason] ?? 0) + 1) },
+          });
+          try {
+            const stats = await readByteLines(opened.stream, (b, start, end, n) => writer.write(b, start, end, n), {
+              afterChunk: async () => {
+                stopIfNeeded();
+                if (writer.size >= 1 << 16) await out.writeBytes(writer.take());
+              },
+              onOversized: () => void (skipped.oversized = (skipped.oversized ?? 0) + 1),
+            });
+            lines += stats.lines;
+          } catch (error) {
+            if (error instanceof InterruptedError) throw error;
+            if (error instanceof OutputClosed) break;
+            problems.push(ioErrorMessage(path, error));
+          }
+          await out.writeBytes(writer.take());
+          continue;
+        }
+        const onLine = (line: string, lineNumber: number): void => {
+          if (line.length === 0) return;
+          const result = parser.parse(line, lineNumber, source, defaultPod);
+          if (typeof result === 'string') {
+            skipped[result] = (skipped[result] ?? 0) + 1;
+            return;
+          }
+          entries++;
+          if (listEntries) out.push(json ? entryToJson(result, sourceJson) + '\n' : humanRow(result, inventory));
+          summary?.add(result);
+          diagnoser?.add(result);
+          index?.add(result);
+        };
+        try {
+          const stats = await readLines(opened.stream, onLine, {
+            afterChunk: async () => {
+              stopIfNeeded();
+              await out.maybeFlush();
+            },
+            onOversized: () => {
+              skipped.oversized = (skipped.oversized ?? 0) + 1;
+            },
+          });
+          lines += stats.lines;
+        } catch (error) {
+          if (error instanceof InterruptedError) throw error;
+            if (error instanceof OutputClosed) break;
+          problems.push(ioErrorMessage(path, error));
+        }
       }
-    }
 
-    const diagnoses = diagnoser?.results() ?? [];
-    if (index !== null && followFrom !== undefined) {
-      const hops = index.follow(followFrom);
-      if (json) {
-        out.push(`{"localAddress":${jsonString(hops.localAddress)},"client":${hops.client ? entryToJson(hops.client) : 'null'},"server":${hops.server ? entryToJson(hops.server) : 'null'},"stoppedAt":${jsonString(hops.stoppedAt)}}\n`);
-      } else out.push(hopsHuman(hops));
-    }
-    if (summary !== null && (onlySummary || !json)) {
-      const rows = summary.result();
-      if (json) for (const r of rows) out.push(JSON.stringify(r) + '\n');
-      else out.push(summaryHuman(rows, summary.total, io.stdout));
-    }
-    if (diagnoser !== null && (onlyDiagnose || !json)) {
-      if (json) for (const d of diagnoses) out.push(diagnosisJson(d) + '\n');
-      else out.push(diagnosesHuman(diagnoses, io.stdout));
-    }
-    await out.flush();
+      if (out.closed) return 0;
+      const diagnoses = diagnoser?.results() ?? [];
+      if (index !== null && followFrom !== undefined) {
+        const hops = index.follow(followFrom);
+        if (json) {
+          out.push(`{"localAddress":${jsonString(hops.localAddress)},"client":${hops.client ? entryToJson(hops.client) : 'null'},"server":${hops.server ? entryToJson(hops.server) : 'null'},"stoppedAt":${jsonString(hops.stoppedAt)}}\n`);
+        } else out.push(hopsHuman(hops));
+      }
+      if (summary !== null && (onlySummary || !json)) {
+        const rows = summary.result();
+        if (json) for (const r of rows) out.push(JSON.stringify(r) + '\n');
+        else out.push(summaryHuman(rows, summary.total, io.stdout));
+      }
+      if (diagnoser !== null && (onlyDiagnose || !json)) {
+        if (json) for (const d of diagnoses) out.push(diagnosisJson(d) + '\n');
+        else out.push(diagnosesHuman(diagnoses, io.stdout));
+      }
+      await out.flush();
+      if (out.closed) return 0;
 
-    const skippedTotal = Object.values(skipped).reduce((a, b) => a + (b ?? 0), 0);
-    const reasons = Object.entries(skipped).map(([k, v]) => `${v} ${SKIP_LABELS[k as SkipReason]}`).join(', ');
-    const tally = `${entries} access log ${entries === 1 ? 'entry' : 'entries'} from ${lines} lines in ${paths.length} ${paths.length === 1 ? 'input' : 'inputs'}` +
-      (skippedTotal ? `; ${skippedTotal} skipped (${reasons})` : '') +
-      (inventory ? '' : diagnoses.some((d) => d.inferred) ? '; inferred diagnoses: give --inventory to confirm' : '');
-    await write(json ? io.stderr : io.stdout, `${json ? 'podpath: logs: ' : '\n'}${tally}\n`);
-    for (const p of problems) await write(io.stderr, `podpath: logs: ${p}\n`);
-    if (problems.length) return 2;
-    const found = diagnoses.filter((d) => failOn.includes(d.id));
-    if (found.length) {
-      await write(io.stderr, `podpath: logs: failing on ${found.map((d) => `${d.id} (${d.count})`).join(', ')}\n`);
-      return 1;
+      const skippedTotal = Object.values(skipped).reduce((a, b) => a + (b ?? 0), 0);
+      const reasons = Object.entries(skipped).map(([k, v]) => `${v} ${SKIP_LABELS[k as SkipReason]}`).join(', ');
+      const tally = `${entries} access log ${entries === 1 ? 'entry' : 'entries'} from ${lines} lines in ${paths.length} ${paths.length === 1 ? 'input' : 'inputs'}` +
+        (skippedTotal ? `; ${skippedTotal} skipped (${reasons})` : '') +
+        (inventory ? '' : diagnoses.some((d) => d.inferred) ? '; inferred diagnoses: give --inventory to confirm' : '');
+      await write(json ? io.stderr : io.stdout, `${json ? 'podpath: logs: ' : '\n'}${tally}\n`);
+      for (const p of problems) await write(io.stderr, `podpath: logs: ${p}\n`);
+      if (problems.length) return 2;
+      const found = diagnoses.filter((d) => failOn.includes(d.id));
+      if (found.length) {
+        await write(io.stderr, `podpath: logs: failing on ${found.map((d) => `${d.id} (${d.count})`).join(', ')}\n`);
+        return 1;
+      }
+      return 0;
     }
-    return 0;
   },
 };
