@@ -211,6 +211,7 @@ export const logsCommand: Command = {
     '  podpath logs ci.log --json --fail-on pod-ip-captured-by-service-listener,blackhole',
     '',
     `Signatures: ${SIGNATURE_IDS.join(', ')}.`,
+    'Big --json inputs use two worker threads; PODPATH_LOGS_WORKERS=0 keeps to one.',
     'Exit codes: 0 done, 1 a --fail-on signature was found, 2 usage or I/O error. Guide: docs/logs.md',
   ].join('\n'),
   options: {
