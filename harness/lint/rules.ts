@@ -33,8 +33,8 @@ class Context {
   readonly findings: Finding[] = [];
   readonly vis: Visibility;
   readonly namespaces: string[];
-  /** Port number → the Services (port or targetPort) and workloads (containerPort) that use it. */
-  readonly portUsers = new Map<number, PortUser[]>();
+  /** Port number → namespace → the Services (port or targetPort) and workloads (containerPort) that use it. */
+  readonly portUsers = new Map<number, Map<string, PortUser[]>>();
   readonly model: Model;
   readonly options: RuleOptions;
 
@@ -44,8 +44,10 @@ class Context {
     this.vis = new Visibility(model);
     this.namespaces = [...model.namespaces.keys()];
     const add = (port: number, user: PortUser): void => {
-      const list = this.portUsers.get(port);
-      if (list === undefined) this.portUsers.set(port, [user]);
+      let byNs = this.portUsers.get(port);
+      if (byNs === undefined) this.portUsers.set(port, (byNs = new Map()));
+      const list = byNs.get(user.namespace);
+      if (list === undefined) byNs.set(user.namespace, [user]);
       else if (list[list.length - 1].res !== user.res) list.push(user);
     };
     for (const s of model.services) {
@@ -77,9 +79,15 @@ class Context {
    */
   catchAllImpact(item: Exported, port: number, self: Resource): { severity: Severity; detail: string } {
     const viewers = this.viewers(item, port);
-    const users = (this.portUsers.get(port) ?? []).filter((u) => u.res !== self && viewers.includes(u.namespace));
-    const cross = users.filter((u) => u.namespace !== item.namespace);
-    const own = users.filter((u) => u.namespace === item.namespace);
+    const byNs = this.portUsers.get(port);
+    const cross: PortUser[] = [];
+    let own: PortUser[] = [];
+    for (const ns of viewers) {
+      const users = byNs?.get(ns);
+      if (!users) continue;
+      if (ns === item.namespace) own = users.filter((u) => u.res !== self);
+      else for (const u of users) cross.push(u);
+    }
     const seenBy = viewers.length ? `sidecars in namespace${viewers.length > 1 ? 's' : ''} ${names(viewers)} get it` : 'no namespace in the input imports it';
     if (cross.length) {
       return { severity: 'error', detail: `${seenBy}; ${names(cross.map((u) => u.id))} use${cross.length === 1 ? 's' : ''} port ${port} there, so pod-to-pod connections to it are captured` };
@@ -240,10 +248,19 @@ function pp003(ctx: Context): void {
     if (colliding.size === 0) continue;
     const all = [...colliding];
     const severity: Severity = all.some((e) => e.wildcard) ? 'warning' : 'info';
+    const perNamespace = new Map<string, number>();
+    for (const e of all) perNamespace.set(e.item.namespace, (perNamespace.get(e.item.namespace) ?? 0) + 1);
     for (const e of all) {
-      const others = all.filter((o) => o.item.namespace !== e.item.namespace).map((o) => o.id);
+      // Name the first few others and count the rest: listing all would be quadratic in output.
+      const others: string[] = [];
+      for (const o of all) {
+        if (o.item.namespace === e.item.namespace) continue;
+        if (others.length === MAX_NAMES) break;
+        others.push(o.id);
+      }
+      const more = all.length - (perNamespace.get(e.item.namespace) ?? 0) - others.length;
       ctx.add('PP003', severity, e.res, e.line,
-        `TCP port ${port} is shared with ${names(others)} in other namespaces, and sidecars in ${names(viewersOf.get(e) ?? [])} see them together` +
+        `TCP port ${port} is shared with ${others.join(', ')}${more > 0 ? ` and ${more} more` : ''} in other namespaces, and sidecars in ${names(viewersOf.get(e) ?? [])} see them together` +
           (severity === 'warning' ? `; one of them has no address of its own, so its 0.0.0.0_${port} listener can capture the others' pod-to-pod traffic.` : '; each has its own VIP today, but one ExternalName, ServiceEntry without addresses or headless change away from a collision.'),
         'Use distinct TCP port numbers per service where you can, scope services with networking.istio.io/exportTo, add Sidecar resources limiting egress hosts, or use TLS with SNI so Envoy can tell them apart. See ' + SEED);
     }
@@ -290,7 +307,7 @@ function pp006(ctx: Context): void {
     const why = hinted ? `is annotated ${DIRECT_POD_ANNOTATION}: "true"` : 'is the serviceName of a StatefulSet (its pods are addressed one by one)';
     ctx.add('PP006', 'info', s.res, s.res.line,
       `Service ${why} but is not headless: HTTP sent to a pod IP on ${httpPorts.map((p) => p.port).join(', ')} carries a Host no virtual host knows, falls to the passthrough route and leaves without mTLS, so a STRICT server rejects it.`,
-      'Add a headless Service (clusterIP: None) for the same pods and call them by per-pod name: Istio gives each pod a hostname and a "*" fallback on its ports, keeping mTLS. See docs/lint.md#pp006');
+      'Add a headless Service (clusterIP: None) for the same pods and call them by per-pod name: Istio gives each pod a hostname and a "*" fallback on its ports, keeping mTLS. See docs/lint.md#rules');
   }
 }
 
