@@ -324,7 +324,12 @@ export const logsCommand: Command = {
             const stats = await readByteLines(opened.stream, (b, start, end, n) => writer.write(b, start, end, n), {
               afterChunk: async () => {
                 stopIfNeeded();
-                if (writer.size >= 1 << 16) await out.writeBytes(writer.take());
+                if (writer.size >= 1 << 16) {
+                // Written buffers go back to the writer: no new allocation per chunk, nothing for the GC.
+                const buffers = writer.take();
+                await out.writeBytesFlushed(buffers);
+                for (const b of buffers) if (writer.spare.length < 8 && b.byteOffset === 0) writer.spare.push(Buffer.from(b.buffer as ArrayBuffer));
+              }
               },
               onOversized: () => void (skipped.oversized = (skipped.oversized ?? 0) + 1),
             });
