@@ -237,13 +237,13 @@ function readMeshSource(r: Resource, mesh: MeshSettings): void {
     // compatibilityVersion 1.20 pins the pre-1.21 ExternalName behaviour (1.21-1.23 only; removed in 1.24).
     if (compat === '1.20' && mesh.pilotEnv.ENABLE_EXTERNAL_NAME_ALIAS === undefined) mesh.pilotEnv.ENABLE_EXTERNAL_NAME_ALIAS = 'false';
   } else if (r.kind === 'ConfigMap') {
+    // istio-ca-root-cert and friends share the prefix: only a `mesh` key is mesh config.
     const text = str(field(s, field(s, r.node, 'data'), 'mesh'));
-    if (text !== null) {
-      try {
-        applyMeshConfig(mesh, parseYaml(text));
-      } catch {
-        return; // a broken mesh string is istiod's problem to report; lint just learns nothing from it
-      }
+    if (text === null) return;
+    try {
+      applyMeshConfig(mesh, parseYaml(text));
+    } catch {
+      return; // a broken mesh string is istiod's problem to report; lint just learns nothing from it
     }
   } else if (r.kind === 'ProxyConfig') {
     Object.assign(mesh.proxyMetadata, stringMap(s, field(s, spec, 'environmentVariables')));

@@ -132,6 +132,11 @@ test('PP002: DNS capture read from the istio ConfigMap mesh string', (t) => {
   t.deepEqual(rule(run(dnsTcp + managerSvc + cm, { istio: '1.26' }), 'PP002').map((x) => x.severity), ['info']);
 });
 
+test('PP002: a ConfigMap without a mesh key (istio-ca-root-cert) says nothing about DNS capture', (t) => {
+  const cert = '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio-ca-root-cert, namespace: istio-system}\ndata:\n  root-cert.pem: x\n';
+  t.deepEqual(rule(run(dnsTcp + managerSvc + cert), 'PP002').map((x) => x.severity), ['warning']);
+});
+
 test('PP002 negatives: addresses, resolution NONE/STATIC, HTTP or TLS ports', (t) => {
   t.deepEqual(rule(run(se('  addresses: [240.240.0.1]\n  resolution: DNS\n  ports:\n  - {number: 5701, name: tcp, protocol: TCP}\n')), 'PP002'), []);
   t.deepEqual(rule(run(se('  resolution: NONE\n  ports:\n  - {number: 5701, name: tcp, protocol: TCP}\n')), 'PP002'), []);
