@@ -1,6 +1,6 @@
 import { UsageError } from '../errors/index.ts';
 import { parseIstioVersion } from './istio-behaviour.ts';
-import { loadResources } from './load.ts';
+import { loadResources, type Skipped } from './load.ts';
 import { buildModel } from './model.ts';
 import { runRules } from './rules.ts';
 import { SEVERITY_ORDER, type Finding, type LintInput, type LintOptions } from './types.ts';
@@ -13,7 +13,9 @@ export function lint(inputs: LintInput[], options: LintOptions = {}): Finding[] 
   if (options.istio !== undefined && parseIstioVersion(options.istio) === null) {
     throw new UsageError(`lint: --istio: '${options.istio}' is not an Istio version`, { hint: 'Give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. --istio 1.22 or --istio 1.24.3' });
   }
-  const resources = loadResources(inputs);
+  const skipped: Skipped[] = [];
+  const resources = loadResources(inputs, skipped);
+  for (const s of skipped) options.onSkip?.(s.file, s.line, s.reason);
   const model = buildModel(resources, options.pilotEnv ?? {});
   const findings = runRules(model, { istio: options.istio });
   const order = new Map(inputs.map((input, i) => [input.path, i]));

@@ -78,11 +78,16 @@ test('an invalid document after valid ones is still reported with its own line',
   t.regex(error.shortMessage, /^lint: f\.yaml:8:1: Map keys must be unique/);
 });
 
-test('documents that are not objects, or objects without kind, are rejected with their line', (t) => {
+test('documents that are not mappings are rejected with their line', (t) => {
   const scalar = t.throws(() => loadResources([{ path: 's.yaml', text: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\njust text\n' }]), { instanceOf: UsageError });
   t.regex(scalar.shortMessage, /^lint: s\.yaml:5:1: expected a Kubernetes object/);
-  const nokind = t.throws(() => loadResources([{ path: 'k.yaml', text: '\napiVersion: v1\nmetadata: {name: a}\n' }]), { instanceOf: UsageError });
-  t.regex(nokind.shortMessage, /^lint: k\.yaml:2:1: object has no kind/);
+});
+
+test('mappings without kind (Helm values, kind-less kustomizations) are skipped and reported', (t) => {
+  const skipped: { file: string; line: number; reason: string }[] = [];
+  const rs = loadResources([{ path: 'k.yaml', text: '\nreplicaCount: 2\nimage: {tag: x}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n' }], skipped);
+  t.deepEqual(rs.map((r) => r.name), ['a']);
+  t.deepEqual(skipped, [{ file: 'k.yaml', line: 2, reason: 'a mapping without kind is not a Kubernetes object' }]);
 });
 
 test('empty input and comment-only documents yield nothing', (t) => {

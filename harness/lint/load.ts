@@ -98,16 +98,26 @@ function invalid(path: string, line: number, col: number, message: string, cause
   });
 }
 
-function toResource(path: string, source: Source, node: unknown, fallbackLine: number, out: Resource[]): void {
+/** A YAML mapping that is not a Kubernetes object (a Helm values file, a kind-less kustomization). */
+export interface Skipped {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+function toResource(path: string, source: Source, node: unknown, fallbackLine: number, out: Resource[], skipped: Skipped[]): void {
   const line = source.lineOf(node, fallbackLine);
   if (!isMap(node)) {
     throw invalid(path, line, 1, 'expected a Kubernetes object (a mapping with apiVersion and kind)');
   }
   const kind = str(field(source, node, 'kind'));
   const apiVersion = str(field(source, node, 'apiVersion')) ?? '';
-  if (kind === null) throw invalid(path, line, 1, 'object has no kind');
+  if (kind === null) {
+    skipped.push({ file: path, line, reason: 'a mapping without kind is not a Kubernetes object' });
+    return;
+  }
   if (kind === 'List' || (kind.endsWith('List') && isSeq(field(source, node, 'items')))) {
-    for (const item of seqItems(source, field(source, node, 'items'))) toResource(path, source, item, line, out);
+    for (const item of seqItems(source, field(source, node, 'items'))) toResource(path, source, item, line, out, skipped);
     return;
   }
   const metadata = field(source, node, 'metadata');
@@ -123,8 +133,11 @@ function toResource(path: string, source: Source, node: unknown, fallbackLine: n
   });
 }
 
-/** Parses every input; throws UsageError `lint: FILE:LINE:COL: ...` on the first YAML error. */
-export function loadResources(inputs: readonly LintInput[]): Resource[] {
+/**
+ * Parses every input; throws UsageError `lint: FILE:LINE:COL: ...` on the first YAML error or a
+ * document that is not a mapping. Mappings without `kind` are left out and listed in `skipped`.
+ */
+export function loadResources(inputs: readonly LintInput[], skipped: Skipped[] = []): Resource[] {
   const out: Resource[] = [];
   for (const input of inputs) {
     const counter = new LineCounter();
@@ -139,7 +152,7 @@ export function loadResources(inputs: readonly LintInput[]): Resource[] {
       const contents = doc.contents;
       if (contents === null || (isScalar(contents) && contents.value === null)) continue; // empty document
       const source = new Source(input.path, counter, doc);
-      toResource(input.path, source, contents, 1, out);
+      toResource(input.path, source, contents, 1, out, skipped);
     }
   }
   return out;

@@ -25,6 +25,8 @@ export interface LintOptions {
   istio?: string;
   /** istiod environment (e.g. ENABLE_EXTERNAL_NAME_ALIAS); `ISTIO_META_*` keys count as mesh-wide proxy metadata. */
   pilotEnv?: Record<string, string>;
+  /** Told about each YAML mapping left out because it has no `kind` (e.g. a Helm values file). */
+  onSkip?: (file: string, line: number, reason: string) => void;
 }
 
 export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

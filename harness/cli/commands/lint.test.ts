@@ -85,11 +85,13 @@ test('a directory stands for its YAML files; an empty one is an error', async (t
   await mkdir(join(dir, 'empty'));
   await writeFile(join(dir, 'sub', 'a.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: x}\nspec:\n  ports: [{port: 7000}]\n');
   await writeFile(join(dir, 'notes.txt'), 'not yaml: [');
+  await writeFile(join(dir, 'values.yaml'), 'replicaCount: 2\n');
   const r = await run([dir, '--json']);
   t.is(r.code, 0);
   const objects = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   t.deepEqual([...new Set(objects.map((o) => o.file))], [join(dir, 'sub', 'a.yaml')], 'notes.txt is not read');
   t.like(objects.find((o) => o.rule === 'PP004'), { line: 5 });
+  t.is(r.stderr, `podpath: lint: ${join(dir, 'values.yaml')}:1: skipped: a mapping without kind is not a Kubernetes object\n`);
   t.is((await run([join(dir, 'empty')])).code, 2);
 });
 

@@ -117,7 +117,9 @@ export const lintCommand: Command = {
       }
     }
 
-    const findings = lint(inputs, { istio, pilotEnv });
+    const skipped: string[] = [];
+    const findings = lint(inputs, { istio, pilotEnv, onSkip: (file, line, reason) => skipped.push(`${file}:${line}: skipped: ${reason}`) });
+    for (const note of skipped) await write(io.stderr, `podpath: lint: ${note}\n`);
     if (values.json === true) {
       await write(io.stdout, findings.map((f) => findingToJson(f) + '\n').join(''));
     } else {
