@@ -294,10 +294,7 @@ export function buildModel(resources: readonly Resource[], pilotEnv: Record<stri
 
 /** Port protocol for a ServiceEntry: the `protocol:` field, else (like istioctl analyze IST0134) unset. */
 export function serviceEntryPortProtocol(p: ServiceEntryPort): IstioProtocol {
-  if (p.declared === null) return 'unknown';
-  const lower = p.declared.toLowerCase();
-  const fromField = protocolFromName(lower);
-  return fromField === 'unknown' ? 'unknown' : fromField;
+  return p.declared === null ? 'unknown' : protocolFromName(p.declared);
 }
 
 /** Something a client's sidecar may import: a Service or ServiceEntry. */
