@@ -1,0 +1,82 @@
+/**
+ * Small text helpers shared by every renderer, so the terminal table, summary.md, JUnit and
+ * diff all describe a path with the same words ("client UF,URX outbound|5701||app-ext...").
+ */
+import type { ExpectedPath, ObservedPath, PathSide, ProbeReport, RunReport, ScenarioReport, ScenarioStatus, TargetReport, Totals } from './schema.ts';
+
+/** Envoy prints "-" for "no flags"; so do we, so a reader can match the log line by eye. */
+export function formatFlags(flags: readonly string[] | null | undefined): string {
+  return flags && flags.length > 0 ? flags.join(',') : '-';
+}
+
+export function formatSide(side: PathSide | null): string {
+  if (!side) return 'absent';
+  return `${formatFlags(side.flags)} ${side.cluster ?? '-'}`;
+}
+
+export function formatObserved(observed: ObservedPath): string {
+  const parts = [observed.outcome];
+  if (observed.httpStatus !== null) parts.push(`HTTP ${observed.httpStatus}`);
+  if (observed.responder) parts.push(`by ${observed.responder}`);
+  parts.push(`client ${formatSide(observed.client)}`, `server ${formatSide(observed.server)}`);
+  return parts.join('; ');
+}
+
+type ExpectedSide = { clusterKind: string | null; cluster: string | null; flags: string[] | null };
+
+export function formatExpectedSide(side: ExpectedSide | 'absent' | null): string {
+  if (side === null) return 'any';
+  if (side === 'absent') return 'absent';
+  const flags = side.flags === null ? 'any flags' : formatFlags(side.flags);
+  const cluster = side.cluster ?? (side.clusterKind ? `(${side.clusterKind})` : 'any cluster');
+  return `${flags} ${cluster}`;
+}
+
+export function formatExpected(expected: ExpectedPath): string {
+  const parts = [expected.outcome ?? 'any outcome'];
+  if (expected.responder) parts.push(`by ${expected.responder}`);
+  parts.push(`client ${formatExpectedSide(expected.client)}`, `server ${formatExpectedSide(expected.server)}`);
+  if (expected.explain) parts.push(`explain ${expected.explain}`);
+  if (expected.observeOnly) parts.push('(observe only)');
+  return parts.join('; ');
+}
+
+export function targetLabel(target: TargetReport): string {
+  return `istio-${target.istio.version}`;
+}
+
+export function probeTarget(probe: ProbeReport): string {
+  return `${probe.from.workload} → ${probe.to.target}:${probe.to.port}/${probe.to.protocol}`;
+}
+
+export function seconds(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(3);
+}
+
+export const STATUS_ORDER: readonly ScenarioStatus[] = ['passed', 'failed', 'skipped', 'flaky', 'observed'];
+
+export function formatTotals(totals: Totals): string {
+  return `${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.flaky} flaky, ${totals.observed} observed`;
+}
+
+/** Recount from the scenarios: renderers trust the data, not a stored summary that may be stale. */
+export function countStatuses(scenarios: readonly ScenarioReport[]): Totals {
+  const totals: Totals = { passed: 0, failed: 0, skipped: 0, flaky: 0, observed: 0 };
+  for (const scenario of scenarios) totals[scenario.status] += 1;
+  return totals;
+}
+
+export function reportTotals(report: RunReport): Totals {
+  return countStatuses(report.targets.flatMap((t) => t.scenarios));
+}
+
+/** One line saying why a scenario did not pass, for JUnit messages and tables. */
+export function failureHeadline(scenario: ScenarioReport): string {
+  if (scenario.error) return `harness error: ${scenario.error}`;
+  const failed = scenario.probes.filter((p) => p.verdict === 'fail');
+  const first = failed[0];
+  if (!first) return `scenario ${scenario.status}`;
+  const mismatch = first.mismatches[0] ?? 'observed path differs from the expected one';
+  const more = failed.length > 1 ? ` (+${failed.length - 1} more failing probe${failed.length > 2 ? 's' : ''})` : '';
+  return `${first.name}: ${mismatch}${more}`;
+}

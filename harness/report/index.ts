@@ -1,0 +1,11 @@
+/** harness/report: report.json (schema v1), JUnit, summary.md, terminal table, bundle, diff. */
+export * from './schema.ts';
+export { newRunId, isRunId, RUN_ID_PATTERN } from './run-id.ts';
+export { redact, redactValue, redactPatterns, REDACTED } from './redact.ts';
+export { renderJunit, escapeXmlAttribute, escapeXmlText, xmlSafe } from './junit.ts';
+export { renderSummaryMarkdown, pathFlowchart, mermaidLabel } from './markdown.ts';
+export { renderTerminalTable, type TableOptions } from './table.ts';
+export { diffReports, renderDiff, hasRegressions, pairTargets, type ReportDiff, type DiffEntry, type DiffKind, type ProbeSnapshot } from './diff.ts';
+export { writeRunResults, evidencePath, RunResultsExistError, RESULT_FILES, type WriteOptions } from './write.ts';
+export { readReport, validateReport, type LoadedReport } from './load.ts';
+export { formatObserved, formatExpected, formatSide, formatFlags, formatTotals, countStatuses } from './format.ts';
