@@ -1,0 +1,125 @@
+/**
+ * The bed's topology as plain data (CONTRACTS.md, manifests/): scenarios, the loader and the
+ * manifest tests all read these, so a port or name lives in exactly one place besides the YAML,
+ * and manifests/manifests.test.ts fails when the two disagree.
+ */
+
+export const TCP_PORT = 5701;
+export const HTTP_PORT = 8080;
+export const CONTROL_PORT = 15999;
+
+export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
+export const PART_OF_VALUE = 'podpath';
+export const PART_OF = { [PART_OF_LABEL]: PART_OF_VALUE } as const;
+
+export const NAMESPACES = ['manager', 'app', 'idle'] as const;
+export type NamespaceName = (typeof NAMESPACES)[number];
+
+/** ConfigMap in every namespace holding harness/workload/agent.ts, mounted at /agent. */
+export const AGENT_CONFIGMAP = 'podpath-agent';
+export const AGENT_FILE = 'agent.ts';
+export const AGENT_IMAGE = 'node:24-alpine';
+/** Container name of the agent in every workload (the sidecar is `istio-proxy`). */
+export const AGENT_CONTAINER = 'agent';
+export const SIDECAR_CONTAINER = 'istio-proxy';
+
+export interface WorkloadPort {
+  name: string;
+  port: number;
+}
+
+export interface Workload {
+  namespace: NamespaceName;
+  /** Deployment name, also its `app` label. */
+  name: string;
+  replicas: number;
+  /** TCP echo ports the agent binds (the seed's Hazelcast port), empty when it binds none. */
+  tcpPorts: readonly number[];
+  httpPort: number;
+  ports: readonly WorkloadPort[];
+}
+
+export const WORKLOADS = {
+  manager: {
+    namespace: 'manager',
+    name: 'manager',
+    replicas: 2,
+    tcpPorts: [TCP_PORT],
+    httpPort: HTTP_PORT,
+    ports: [
+      { name: 'tcp-hazelcast', port: TCP_PORT },
+      { name: 'http', port: HTTP_PORT },
+    ],
+  },
+  app: {
+    namespace: 'app',
+    name: 'app',
+    replicas: 1,
+    tcpPorts: [TCP_PORT],
+    httpPort: HTTP_PORT,
+    ports: [
+      { name: 'tcp-hazelcast', port: TCP_PORT },
+      { name: 'http', port: HTTP_PORT },
+    ],
+  },
+  // Like the seed's idle pod: it serves HTTP only and does NOT bind 5701.
+  idle: {
+    namespace: 'idle',
+    name: 'idle',
+    replicas: 1,
+    tcpPorts: [],
+    httpPort: HTTP_PORT,
+    ports: [{ name: 'http', port: HTTP_PORT }],
+  },
+} as const satisfies Record<string, Workload>;
+
+export interface ServiceSpec {
+  namespace: NamespaceName;
+  name: string;
+  /** Deployment whose pods it selects. */
+  selects: keyof typeof WORKLOADS;
+  headless: boolean;
+  ports: readonly WorkloadPort[];
+}
+
+export const SERVICES = {
+  manager: { namespace: 'manager', name: 'manager', selects: 'manager', headless: false, ports: WORKLOADS.manager.ports },
+  'manager-headless': { namespace: 'manager', name: 'manager-headless', selects: 'manager', headless: true, ports: WORKLOADS.manager.ports },
+  app: { namespace: 'app', name: 'app', selects: 'app', headless: false, ports: WORKLOADS.app.ports },
+  idle: { namespace: 'idle', name: 'idle', selects: 'idle', headless: false, ports: WORKLOADS.idle.ports },
+} as const satisfies Record<string, ServiceSpec>;
+
+/** FQDNs scenarios use as targets and in expectations (`outbound|5701||FQDN`). */
+export const FQDN = {
+  manager: 'manager.manager.svc.cluster.local',
+  managerHeadless: 'manager-headless.manager.svc.cluster.local',
+  app: 'app.app.svc.cluster.local',
+  idle: 'idle.idle.svc.cluster.local',
+} as const;
+
+/** The seed's ExternalName: `app-ext` in `app`, a CNAME to idle (which does not bind 5701). */
+export const APP_EXT = { namespace: 'app', name: 'app-ext', externalName: FQDN.idle } as const;
+
+/** Host of the ServiceEntry that reproduces the collision on Istio >= 1.24. */
+export const SERVICE_ENTRY_HOST = 'hazelcast.external.example';
+
+/** Port the `fix-distinct-ports` extra moves app-ext's TCP port to (nobody else uses it). */
+export const DISTINCT_TCP_PORT = 5702;
+
+/** Scenario extras: each is `manifests/extras/NAME.yaml`. */
+export const EXTRAS = [
+  'app-ext-externalname',
+  'fix-drop-port',
+  'fix-exportto-dot',
+  'fix-sidecar-egress',
+  'fix-virtualservice',
+  'fix-distinct-ports',
+  'serviceentry-dns-5701',
+  'strict-mtls',
+  'permissive-mtls',
+] as const;
+export type ExtraName = (typeof EXTRAS)[number];
+
+export function isExtraName(name: string): name is ExtraName {
+  return (EXTRAS as readonly string[]).includes(name);
+}
