@@ -182,7 +182,8 @@ export class Diagnoser {
       if (!state) this.states.set(signature.id, (state = { count: 0, exact: 0, evidence: [] }));
       state.count++;
       if (m === 'exact') state.exact++;
-      if (state.evidence.length < EVIDENCE_LIMIT) state.evidence.push(entry);
+      // A structured clone owns its strings: evidence must not pin the 1 MiB input chunks its fields slice.
+      if (state.evidence.length < EVIDENCE_LIMIT) state.evidence.push(structuredClone(entry));
     }
   }
 

@@ -22,7 +22,7 @@ const writer = new FastJsonWriter({
 
 parentPort?.on('message', (message: PieceMessage | RecycleMessage) => {
   if ('recycle' in message) {
-    for (const ab of message.recycle) if (writer.spare.length < 8) writer.spare.push(Buffer.from(ab));
+    for (const ab of message.recycle) if (writer.spare.length < 16) writer.spare.push(Buffer.from(ab));
     return;
   }
   const b = Buffer.from(message.buf.buffer, message.buf.byteOffset, message.buf.byteLength);

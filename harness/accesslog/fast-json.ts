@@ -45,6 +45,7 @@ for (const [field, name] of NAMES) {
 }
 
 const FORMAT_BYTES: Record<string, Buffer> = Object.fromEntries(['text-1.6', 'text-1.8', 'text-1.9', 'text-1.23', 'custom'].map((f) => [f, bytes(`,"format":"${f}`)]));
+const EMPTY = Buffer.alloc(0);
 const OTHER_CLUSTER = bytes(clusterJson(decodeCluster(null)));
 const clusterCache = new Map<string, Buffer>();
 
@@ -75,7 +76,7 @@ export class FastJsonWriter {
   readonly spare: Buffer[] = [];
 
   constructor(options: { source: string; defaultPod: string | null; parser: LineParser; sink: FastSink; capacity?: number }) {
-    this.capacity = options.capacity ?? 1 << 18;
+    this.capacity = options.capacity ?? 1 << 20;
     this.out = Buffer.allocUnsafeSlow(this.capacity);
     this.source = options.source;
     this.sourceJson = jsonString(options.source);
@@ -92,9 +93,14 @@ export class FastJsonWriter {
     return this.readyBytes + this.pos;
   }
 
-  /** Everything written so far; the writer goes on in fresh buffers (these may still be in flight). */
+  /** Everything written so far; the writer goes on in a spare buffer or, lazily, a new one (these may still be in flight). */
   take(): Buffer[] {
-    if (this.pos > 0) this.rotate(0);
+    if (this.pos > 0) {
+      this.ready.push(this.out.subarray(0, this.pos));
+      this.readyBytes += this.pos;
+    }
+    this.out = this.spare.pop() ?? EMPTY;
+    this.pos = 0;
     const ready = this.ready;
     this.ready = [];
     this.readyBytes = 0;
@@ -308,7 +314,7 @@ export class FastJsonWriter {
     if (why !== null) return false;
     const f = s.fields;
 
-    this.ensure((end - start) * 2 + 1024);
+    this.ensure((end - start) * 2 + 1024 + this.head.length + this.defaultPodBytes.length);
     const mark = this.pos;
     this.put(this.head);
     this.digits(lineNumber);

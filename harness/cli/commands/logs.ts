@@ -328,7 +328,7 @@ export const logsCommand: Command = {
                 // Written buffers go back to the writer: no new allocation per chunk, nothing for the GC.
                 const buffers = writer.take();
                 await out.writeBytesFlushed(buffers);
-                for (const b of buffers) if (writer.spare.length < 8 && b.byteOffset === 0) writer.spare.push(Buffer.from(b.buffer as ArrayBuffer));
+                for (const b of buffers) if (writer.spare.length < 16 && b.byteOffset === 0) writer.spare.push(Buffer.from(b.buffer as ArrayBuffer));
               }
               },
               onOversized: () => void (skipped.oversized = (skipped.oversized ?? 0) + 1),
