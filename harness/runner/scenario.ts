@@ -1,0 +1,222 @@
+/**
+ * The scenario model: what an Istio user reads in `scenarios/*.ts`. Plain data plus a few small
+ * functions: which Istio versions (and istiod env) a scenario applies to, which extras it applies,
+ * which connections it opens, and per version range what each connection must look like.
+ */
+import semver from 'semver';
+import type { ProbeOutcome, ProbeProtocol } from '../workload/agent.ts';
+import type { ClusterKind } from '../accesslog/index.ts';
+import type { Verdict } from '../envoy/index.ts';
+
+export type WorkloadName = 'manager' | 'app' | 'idle';
+
+/** Where a probe goes: another replica's pod IP, a workload's pod IP, or a Service name. */
+export type ProbeTarget =
+  | { pod: 'other-manager' }
+  | { pod: WorkloadName }
+  | { service: string };
+
+/** Where a scenario (or one expectation) holds: a semver range plus istiod env that must match. */
+export interface VersionCondition {
+  /** semver range over the Istio version, e.g. '<=1.20' or '>=1.21 <1.24'. */
+  versions: string;
+  /** istiod env the target must have been installed with (value compared as text). */
+  pilotEnv?: Record<string, string>;
+}
+
+export interface SideExpectation {
+  /** ClusterRef.kind of the entry's upstream cluster. */
+  cluster: ClusterKind;
+  /** Cluster name as logged; `*` matches any run of characters, e.g. 'outbound|5701||app-ext.*'. */
+  name?: string;
+  /** Response flags, exactly; [] means "no flags" (`-`); leave out to not check them. */
+  flags?: string[];
+  /** %RESPONSE_CODE_DETAILS%, e.g. 'filter_chain_not_found'. */
+  details?: string;
+}
+
+/** A server-side entry may carry no cluster (listener-level rejects log `-`). */
+export type ServerExpectation = 'absent' | (Omit<SideExpectation, 'cluster'> & { cluster?: ClusterKind });
+
+/** Who must answer: the pod the probe targeted, nobody (no identity reply), or a pod of a workload. */
+export type ResponderExpectation = 'target' | 'nobody' | WorkloadName;
+
+export interface PathExpectation {
+  outcome: ProbeOutcome;
+  responder?: ResponderExpectation;
+  httpStatus?: number;
+  client?: SideExpectation;
+  server?: ServerExpectation;
+  /** What `explain` on the client sidecar's config dump must predict. Also the convergence predicate. */
+  explain?: Verdict;
+}
+
+/** One row of a scenario's expectation table: where it holds, and what must happen there. */
+export interface ExpectationRule extends VersionCondition, PathExpectation {
+  /** Set (to the reason) when this behaviour is recorded but not yet pinned: it never fails a run. */
+  observe?: string;
+}
+
+export interface ProbeSpec {
+  name: string;
+  from: WorkloadName;
+  to: ProbeTarget;
+  port: number;
+  protocol: ProbeProtocol;
+  /** Connections to open, one after another (default 1). */
+  count?: number;
+  /** HTTP Host header; default: the target as dialled (a pod IP stays a pod IP). */
+  httpHost?: string;
+  /** Overrides the scenario's expectation table for this probe. */
+  expect?: ExpectationRule[];
+}
+
+export type MtlsMode = 'STRICT' | 'PERMISSIVE';
+
+export interface MeshNeeds {
+  /** istiod env the control plane must be installed with (a separate bed per distinct set). */
+  pilotEnv?: Record<string, string>;
+  /** Mesh-wide PeerAuthentication; PERMISSIVE is Istio's default and needs nothing applied. */
+  mtls?: MtlsMode;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** Which incident it comes from (a file in seeds/ or an incident id). */
+  seed: string | null;
+  /** Where the scenario applies at all (any row matches); absent = everywhere. Skipped elsewhere, with the reason. */
+  applies?: VersionCondition[];
+  mesh?: MeshNeeds;
+  /** Names of manifests/extras/NAME.yaml applied for the scenario, removed after it. */
+  apply: string[];
+  probes: ProbeSpec[];
+  /** First matching row wins: put specific rows (with pilotEnv) before general ones. */
+  expect: ExpectationRule[];
+  /** Why the expectations are what they are, for readers and the report. */
+  notes?: string;
+}
+
+/** The Istio side of a bed: version and the istiod env it was installed with. */
+export interface TargetInfo {
+  istio: string;
+  pilotEnv: Record<string, string>;
+}
+
+/** Whether `version` satisfies `range` (prerelease-tolerant, `1.22` read as `1.22.0`). */
+export function versionMatches(version: string, range: string): boolean {
+  const v = semver.coerce(version, { includePrerelease: false });
+  if (v === null) return false;
+  return semver.satisfies(v, range, { includePrerelease: true });
+}
+
+function envMatches(wanted: Record<string, string> | undefined, actual: Record<string, string>): boolean {
+  return Object.entries(wanted ?? {}).every(([k, v]) => actual[k] === v);
+}
+
+export function conditionHolds(condition: VersionCondition, target: TargetInfo): boolean {
+  return versionMatches(target.istio, condition.versions) && envMatches(condition.pilotEnv, target.pilotEnv);
+}
+
+export function describeCondition(condition: VersionCondition): string {
+  const env = Object.entries(condition.pilotEnv ?? {}).map(([k, v]) => `${k}=${v}`);
+  return env.length ? `${condition.versions} with ${env.join(', ')}` : condition.versions;
+}
+
+/** null when the scenario applies to the target, else the reason it is skipped there. */
+export function skipReason(scenario: Scenario, target: TargetInfo): string | null {
+  if (scenario.mesh?.pilotEnv && !envMatches(scenario.mesh.pilotEnv, target.pilotEnv)) {
+    return `needs istiod env ${describeCondition({ versions: '', pilotEnv: scenario.mesh.pilotEnv }).replace(/^ with /, '')}; this bed has ${describeEnv(target.pilotEnv)}`;
+  }
+  if (!scenario.applies || scenario.applies.some((c) => conditionHolds(c, target))) return null;
+  return `applies only to Istio ${scenario.applies.map(describeCondition).join(' || ')}; this bed runs ${target.istio} with ${describeEnv(target.pilotEnv)}`;
+}
+
+export function describeEnv(env: Record<string, string>): string {
+  const parts = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return parts.length ? parts.join(', ') : 'no extra istiod env';
+}
+
+/** The expectation row for this probe on this target, or null when none covers it. */
+export function expectationFor(scenario: Scenario, probe: ProbeSpec, target: TargetInfo): ExpectationRule | null {
+  return (probe.expect ?? scenario.expect).find((rule) => conditionHolds(rule, target)) ?? null;
+}
+
+/** Extras a scenario needs on a bed: its own, plus the PeerAuthentication its mesh needs. */
+export function extrasFor(scenario: Scenario): string[] {
+  const extras = scenario.mesh?.mtls === 'STRICT' ? ['strict-mtls', ...scenario.apply] : [...scenario.apply];
+  return [...new Set(extras)];
+}
+
+/** Scenarios that change mesh-wide config run alone (never beside another scenario). */
+export function isExclusive(scenario: Scenario): boolean {
+  return scenario.mesh?.mtls === 'STRICT' || scenario.apply.some((e) => e === 'strict-mtls' || e === 'permissive-mtls');
+}
+
+/** Checks a scenario file is well-formed, so a typo fails the scenario tests, not a nightly run. */
+export function validateScenario(scenario: Scenario): string[] {
+  const problems: string[] = [];
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(scenario.id)) problems.push(`id '${scenario.id}' is not kebab-case`);
+  const ranges = [...(scenario.applies ?? []), ...scenario.expect, ...scenario.probes.flatMap((p) => p.expect ?? [])];
+  for (const c of ranges) if (semver.validRange(c.versions) === null) problems.push(`'${c.versions}' is not a semver range`);
+  if (scenario.probes.length === 0) problems.push('no probes');
+  for (const p of scenario.probes) {
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) problems.push(`probe ${p.name}: bad port ${p.port}`);
+    if ((p.expect ?? scenario.expect).length === 0) problems.push(`probe ${p.name}: no expectation rows`);
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small fluent builder, so a scenario file reads top to bottom like the test it describes.
+
+export class ScenarioBuilder {
+  private readonly value: Scenario;
+
+  constructor(id: string, title: string) {
+    this.value = { id, title, seed: null, apply: [], probes: [], expect: [] };
+  }
+  seed(seed: string): this {
+    this.value.seed = seed;
+    return this;
+  }
+  /** Applies only where one of these holds, e.g. appliesTo('<=1.20').appliesTo('>=1.21 <1.24', {...}). */
+  appliesTo(versions: string, pilotEnv?: Record<string, string>): this {
+    (this.value.applies ??= []).push(pilotEnv ? { versions, pilotEnv } : { versions });
+    return this;
+  }
+  mesh(needs: MeshNeeds): this {
+    this.value.mesh = { ...this.value.mesh, ...needs };
+    return this;
+  }
+  apply(...extras: string[]): this {
+    this.value.apply.push(...extras);
+    return this;
+  }
+  probe(spec: ProbeSpec): this {
+    this.value.probes.push(spec);
+    return this;
+  }
+  /** A row of the expectation table (first match wins). */
+  expect(versions: string, expectation: PathExpectation & { pilotEnv?: Record<string, string>; observe?: string }): this {
+    this.value.expect.push({ versions, ...expectation });
+    return this;
+  }
+  notes(text: string): this {
+    this.value.notes = text;
+    return this;
+  }
+  build(): Scenario {
+    return structuredClone(this.value);
+  }
+}
+
+export function scenario(id: string, title: string): ScenarioBuilder {
+  return new ScenarioBuilder(id, title);
+}
+
+// Shared expectation pieces, named the way the seeds describe them.
+
+/** Inbound cluster name: `inbound|PORT||` from Istio 1.8, `inbound|PORT|NAME|FQDN` before. */
+export const INBOUND_TCP_5701_MODERN: SideExpectation = { cluster: 'inbound', name: 'inbound|5701||', flags: [] };
+export const INBOUND_TCP_5701_LEGACY: SideExpectation = { cluster: 'inbound', name: 'inbound|5701|tcp-hazelcast|manager.manager.svc.cluster.local', flags: [] };
