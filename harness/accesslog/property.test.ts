@@ -115,3 +115,25 @@ test('the --json fast path writes exactly what entryToJson writes, prefixes, esc
     return true;
   }), { numRuns: 300 });
 });
+
+test('fast path edge cases: leading zeros, escapes, tabs, non-ASCII and a line split into a carry buffer', (t) => {
+  const lines = [
+    '[2024-01-01T00:00:00.000Z] "GET /a HTTP/1.1" 200 - via_upstream - "-" 007 0 00 - "-" "curl" "id" "h" "10.0.0.1:80" outbound|80||a.b.svc.cluster.local 10.0.0.2:1 10.0.0.1:80 10.0.0.3:2 - default',
+    '[2024-01-01T00:00:00.000Z] "GET /a HTTP/1.1" 200 - via_upstream - "-" 1 2 3 4 "-" "agent \\\\ with\tbackslash" "id" "h" "-" - - - - - -',
+    '[2024-01-01T00:00:00.000Z] "GET /é HTTP/1.1" 200 - via_upstream - "-" 1 2 3 4 "-" "naïve → agent" "id" "h" "-" - - - - - -',
+    '[2024-01-01T00:00:00.000Z] "GET /a HTTP/1.1" 200 UF,,URX via_upstream - "-" 1 2 3 4 "-" "a" "id" "h" "-" - - - - - -',
+  ];
+  const parser = createLineParser();
+  const expected = lines.map((l, i) => {
+    const r = parser.parse(l, i + 1, 'f', null);
+    return typeof r === 'string' ? '' : entryToJson(r) + '\n';
+  }).join('');
+  t.regex(expected, /"bytesReceived":7,"bytesSent":0,"durationMs":0/);
+  const writer = new FastJsonWriter({ source: 'f', defaultPod: null, parser: createLineParser(), sink: { onEntry: () => {}, onSkip: () => {} } });
+  lines.forEach((l, i) => {
+    // Each line sits in the middle of a larger buffer, as lines do in a read chunk.
+    const b = Buffer.from(`xx\n${l}\nyy`, 'utf8');
+    writer.write(b, 3, 3 + Buffer.byteLength(l), i + 1);
+  });
+  t.is(Buffer.concat(writer.take()).toString('utf8'), expected);
+});

@@ -132,7 +132,9 @@ function humanRow(e: AccessLogEntry, inventory: Inventory | null): string {
     const name = resolveIp(inventory, hostOf(e.downstreamLocalAddress));
     if (name) dst += ` (${name})`;
   }
-  return row([e.startTime ?? '-', e.pod ?? '-', direction(e), e.responseCode === null ? '-' : String(e.responseCode), flagsText(e.responseFlags), e.upstreamCluster ?? '-', dst, e.upstreamHost ?? '-']);
+  // Operators of a custom format that podpath does not map are shown by name at the end of the row.
+  const extra = e.extra ? Object.entries(e.extra).map(([k, v]) => `${k}=${v ?? '-'}`).join(' ') : '';
+  return row([e.startTime ?? '-', e.pod ?? '-', direction(e), e.responseCode === null ? '-' : String(e.responseCode), flagsText(e.responseFlags), e.upstreamCluster ?? '-', dst, `${e.upstreamHost ?? '-'}${extra ? `  ${extra}` : ''}`]);
 }
 
 function summaryHuman(rows: SummaryRow[], total: number, stream: Writable): string {
