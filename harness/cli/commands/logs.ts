@@ -243,7 +243,8 @@ export const logsCommand: Command = {
     const failOn = (stringValue(values['fail-on']) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const unknownIds = failOn.filter((id) => !SIGNATURE_IDS.includes(id));
     if (unknownIds.length) throw new UsageError(`logs: --fail-on: unknown signature ${unknownIds.join(', ')}`, { hint: `Known: ${SIGNATURE_IDS.join(', ')}` });
-    const parser = createLineParser({ mode: format, logFormat: stringValue(values['log-format']) ?? null });
+    const logFormat = stringValue(values['log-format']) ?? null;
+    const parser = createLineParser({ mode: format, logFormat });
 
     const inventoryPath = stringValue(values.inventory);
     const inventory = inventoryPath === undefined ? null : await loadInventoryFile(inventoryPath);
@@ -259,7 +260,6 @@ export const logsCommand: Command = {
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('logs: - (stdin) given more than once');
     for (const path of paths) if (path !== '-') await checkReadable(path);
 
-    const logFormat = stringValue(values['log-format']) ?? null;
     const out = new ChunkedWriter(io.stdout);
     try {
       return await streamLogs(out);
