@@ -63,7 +63,8 @@ function snapshot(target: TargetReport, scenario: ScenarioReport, probe: ProbeRe
   };
 }
 
-type Rows = Map<string, { scenario: string; probe: string | null; snap: ProbeSnapshot }>;
+type Row = { scenario: string; probe: string | null; snap: ProbeSnapshot };
+type Rows = Map<string, Row>;
 
 function rows(target: TargetReport | null): Rows {
   const out: Rows = new Map();
@@ -148,19 +149,34 @@ export function diffReports(a: RunReport, b: RunReport): ReportDiff {
   for (const [ta, tb] of pairs) {
     const ra = rows(ta);
     const rb = rows(tb);
+    const matchedB = new Set<string>();
+    const compare = (row: Row, other: Row) => {
+      const changes = changeLines(row.snap, other.snap);
+      const kind = classify(row.snap, other.snap, changes);
+      if (kind) entries.push({ kind, scenario: row.scenario, probe: row.probe ?? other.probe, before: row.snap, after: other.snap, changes });
+      else counts.unchanged += 1;
+    };
     for (const [key, row] of ra) {
-      const other = rb.get(key);
-      if (!other) {
+      // A skipped scenario has one scenario-level row; it matches every probe row of the same scenario on the other side.
+      const candidates = rb.has(key)
+        ? [key]
+        : row.probe === null
+          ? [...rb.keys()].filter((k) => rb.get(k)!.scenario === row.scenario)
+          : rb.has(`${row.scenario}\u0000`)
+            ? [`${row.scenario}\u0000`]
+            : [];
+      if (candidates.length === 0) {
         entries.push({ kind: 'removed', scenario: row.scenario, probe: row.probe, before: row.snap, after: null, changes: [`only in ${a.run.id} (istio ${row.snap.istio}): ${row.snap.verdict}`] });
         continue;
       }
-      const changes = changeLines(row.snap, other.snap);
-      const kind = classify(row.snap, other.snap, changes);
-      if (kind) entries.push({ kind, scenario: row.scenario, probe: row.probe, before: row.snap, after: other.snap, changes });
-      else counts.unchanged += 1;
+      for (const k of candidates) {
+        if (row.probe !== null && matchedB.has(k) && rb.get(k)!.probe === null) continue;
+        matchedB.add(k);
+        compare(row, rb.get(k)!);
+      }
     }
     for (const [key, row] of rb) {
-      if (ra.has(key)) continue;
+      if (matchedB.has(key)) continue;
       entries.push({ kind: 'added', scenario: row.scenario, probe: row.probe, before: null, after: row.snap, changes: [`only in ${b.run.id} (istio ${row.snap.istio}): ${row.snap.verdict}`] });
     }
   }

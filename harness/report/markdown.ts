@@ -10,7 +10,7 @@ const STATUS_ICON: Record<ScenarioStatus, string> = { passed: '✅ passed', fail
 
 /** Table cells: a cluster name like outbound|5701||x would otherwise split the row. */
 export function mdCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>');
 }
 
 /** Inline code that survives backticks inside the text. */

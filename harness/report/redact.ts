@@ -5,7 +5,8 @@
  */
 import { parseAllDocuments, isMap, isScalar, isPair, visit, Scalar, type Document } from 'yaml';
 
-export const REDACTED = '[REDACTED]';
+// Plain in YAML (no [ or *), JSON-safe, and unmistakable in a log line.
+export const REDACTED = '<redacted>';
 
 // Keys whose value is a credential wherever they appear (kubeconfig, headers, JSON configs).
 const SENSITIVE_KEYS = [
@@ -42,12 +43,12 @@ const PEM = /(-----BEGIN ([A-Z0-9 ]+)-----)(?:(?!-----END)[\s\S])*?(-----END \2-
 // base64 of "-----BEGIN": kubeconfig *-data fields and Envoy inline_bytes hold PEM this way.
 const BASE64_PEM = /LS0tLS1CRUdJT[A-Za-z0-9+/=]*/g;
 // "Authorization: Bearer x" header lines (HTTP dumps, describe output, logs).
-const HEADER = /^(\s*(?:proxy-)?authorization\s*:\s*)(?!\[REDACTED\]).+$/gim;
-const BEARER = /\b(Bearer|Basic)\s+(?!\[REDACTED\])[A-Za-z0-9\-._~+/]+=*/g;
+const HEADER = /^(\s*(?:proxy-)?authorization\s*:\s*)(?!\s*<redacted>)(?=\S).+$/gim;
+const BEARER = /\b(Bearer|Basic)\s+(?!<redacted>)[A-Za-z0-9\-._~+/]+=*/g;
 // Service-account tokens and other JWTs: header.payload.signature, both base64url JSON.
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+/g;
 // key: value / "key": "value" / key=value, for the sensitive keys, on one line.
-const KEY_VALUE = new RegExp(`((?:^|[\\s{,"'])(?:${KEY_ALTERNATION})["']?\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'[^']*'|[^\\s,}\\]]+)`, 'gim');
+const KEY_VALUE = new RegExp(`((?:^|[\\s{,"'])(?:${KEY_ALTERNATION})["']?\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'[^']*'|(?:Bearer|Basic)\\s+<redacted>|[^\\s,}\\]]+)`, 'gim');
 
 function redactKeyValue(_match: string, prefix: string, value: string): string {
   if (value.includes(REDACTED)) return prefix + value;
@@ -146,7 +147,7 @@ function redactSecretBlocksByIndent(text: string): string {
 }
 
 /**
- * Returns `text` with secrets replaced by [REDACTED]: bearer/basic tokens, Authorization
+ * Returns `text` with secrets replaced by <redacted>: bearer/basic tokens, Authorization
  * headers, JWTs, PEM certificates and keys (also base64-encoded and "\n"-escaped), kubeconfig
  * client-key-data/token and similar keys, and Kubernetes Secret data/stringData values in JSON
  * or YAML. Text without secrets comes back byte for byte.

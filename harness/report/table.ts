@@ -36,10 +36,12 @@ export function renderTerminalTable(report: RunReport, options: TableOptions): s
   for (const id of ids) {
     const cells = versions.map((_, ti) => {
       const s = status(ti, id);
-      // Pad before painting: escape codes would otherwise count toward the width.
-      return s ? paint(CELL[s].style, pad(CELL[s].text, ti + 1)) : pad('—', ti + 1);
+      // Paint the word only and pad outside: escape codes must not count toward the width.
+      const text = s ? CELL[s].text : '—';
+      const spaces = ' '.repeat(widths[ti + 1] - text.length);
+      return (s ? paint(CELL[s].style, text) : text) + spaces;
     });
-    lines.push([pad(id, 0), ...cells].join('  ').trimEnd());
+    lines.push([pad(id, 0), ...cells].join('  ').replace(/ +$/, ''));
   }
 
   const notes: string[] = [];

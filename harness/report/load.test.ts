@@ -1,0 +1,46 @@
+import test from 'ava';
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readReport, validateReport } from './load.ts';
+import { matrixReport } from './test-fixtures.ts';
+import { UsageError } from '../errors/index.ts';
+
+test('reads a run directory or its report.json', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'podpath-load-'));
+  await writeFile(path.join(dir, 'report.json'), JSON.stringify(matrixReport()));
+  const fromDir = await readReport(dir);
+  const fromFile = await readReport(path.join(dir, 'report.json'));
+  t.is(fromDir.report.run.id, matrixReport().run.id);
+  t.is(fromFile.runDir, dir);
+  t.is(fromDir.file, path.join(dir, 'report.json'));
+});
+
+test('missing paths, missing report.json and bad JSON are usage errors with a hint', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'podpath-load-'));
+  const missing = await t.throwsAsync(readReport(path.join(dir, 'nope')), { instanceOf: UsageError });
+  t.regex(missing!.shortMessage, /no such run directory or report file/);
+  await mkdir(path.join(dir, 'empty'));
+  await t.throwsAsync(readReport(path.join(dir, 'empty')), { instanceOf: UsageError, message: /no report\.json there/ });
+  await writeFile(path.join(dir, 'bad.json'), '{"schemaVersion": 1,');
+  await t.throwsAsync(readReport(path.join(dir, 'bad.json')), { instanceOf: UsageError, message: /not valid JSON/ });
+});
+
+test('schema version: newer asks to upgrade podpath, older to re-run', (t) => {
+  const newer = t.throws(() => validateReport({ ...matrixReport(), schemaVersion: 2 }), { instanceOf: UsageError });
+  t.regex(newer!.shortMessage, /schema version 2 is not supported \(this podpath reads version 1\)/);
+  t.regex(newer!.hint ?? '', /Upgrade podpath/);
+  const older = t.throws(() => validateReport({ ...matrixReport(), schemaVersion: 0 }), { instanceOf: UsageError });
+  t.regex(older!.hint ?? '', /Re-run/);
+  t.throws(() => validateReport({ run: {} }), { message: /schemaVersion is missing/ });
+});
+
+test('structural problems name the exact field', (t) => {
+  const r = JSON.parse(JSON.stringify(matrixReport())) as { targets: { scenarios: { status: string; probes: { verdict: string }[] }[] }[] };
+  r.targets[1].scenarios[2].status = 'great';
+  t.throws(() => validateReport(r), { message: /targets\[1\]\.scenarios\[2\]\.status is not one of/ });
+  r.targets[1].scenarios[2].status = 'observed';
+  r.targets[0].scenarios[0].probes[0].verdict = 'maybe';
+  t.throws(() => validateReport(r), { message: /targets\[0\]\.scenarios\[0\]\.probes\[0\]\.verdict/ });
+  t.throws(() => validateReport([]), { message: /top level is not a JSON object/ });
+});
