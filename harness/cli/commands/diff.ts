@@ -1,14 +1,41 @@
+/**
+ * `podpath diff RUN_A RUN_B`: the upgrade-validation view. Lists every scenario probe whose
+ * verdict, outcome, responder, flags or cluster changed between two runs; exit 1 on regression.
+ */
 import type { Command } from '../command.ts';
-import { EnvironmentError } from '../../errors/index.ts';
+import { write } from '../output.ts';
+import { UsageError } from '../../errors/index.ts';
+import { diffReports, hasRegressions, readReport, renderDiff } from '../../report/index.ts';
 
-// PLACEHOLDER: replaced by the real command; must not survive into a landed build.
 export const diffCommand: Command = {
   name: 'diff',
   summary: 'Compare two runs (e.g. Istio A vs B) and list what changed',
-  usage: '',
-  options: {},
+  usage: 'RUN_A RUN_B [--json]',
+  details: [
+    'RUN_A and RUN_B are results/<run-id> directories or report.json files; A is the baseline.',
+    'Rows are scenario + probe; targets pair by equal Istio version, then in version order (so a',
+    'run on 1.29 compares with a run on 1.30).',
+    '',
+    'Kinds: regression (pass → fail), fix (fail → pass), changed (same verdict, different outcome,',
+    'responder, flags or cluster), skipped (skipped on one side only), only in A, only in B.',
+    '',
+    'Example:',
+    '  podpath diff results/<run-on-1.29> results/<run-on-1.30>',
+    '',
+    'Exit codes: 0 no regression, 1 at least one regression, 2 missing or invalid report.',
+    'Guide: docs/reports.md',
+  ].join('\n'),
+  options: {
+    json: { type: 'boolean', description: 'print the diff as JSON (kinds, before/after snapshots, counts)' },
+  },
   allowPositionals: true,
-  async run() {
-    throw new EnvironmentError('diff: not built yet');
+  async run({ values, positionals, io }) {
+    if (positionals.length !== 2) {
+      throw new UsageError(`diff: needs two runs (got ${positionals.length})`, { hint: "Usage: podpath diff RUN_A RUN_B; run 'podpath diff --help' for details." });
+    }
+    const [a, b] = await Promise.all(positionals.map((p) => readReport(p, io.cwd)));
+    const diff = diffReports(a.report, b.report);
+    await write(io.stdout, values.json ? JSON.stringify(diff, null, 2) + '\n' : renderDiff(diff));
+    return hasRegressions(diff) ? 1 : 0;
   },
 };

@@ -1,14 +1,63 @@
+/**
+ * `podpath report RUN`: re-render a finished run (a results/<run-id> directory or its
+ * report.json) as the terminal table, summary.md, junit.xml or the validated JSON.
+ */
+import type { Writable } from 'node:stream';
 import type { Command } from '../command.ts';
-import { EnvironmentError } from '../../errors/index.ts';
+import { write, type Io } from '../output.ts';
+import { UsageError } from '../../errors/index.ts';
+import { readReport, renderJunit, renderSummaryMarkdown, renderTerminalTable, countStatuses } from '../../report/index.ts';
 
-// PLACEHOLDER: replaced by the real command; must not survive into a landed build.
+const FORMATS = ['table', 'md', 'junit', 'json'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** Same rule as paint(): NO_COLOR wins, FORCE_COLOR forces, otherwise only on a terminal. */
+export function wantsColor(io: Io): boolean {
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
+  return (io.stdout as Writable & { isTTY?: boolean }).isTTY === true;
+}
+
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Re-render the reports of a finished run',
-  usage: '',
-  options: {},
+  usage: 'RUN [--format table|md|junit|json]',
+  details: [
+    'RUN is a results/<run-id> directory or its report.json.',
+    '',
+    'Formats: table (default, what podpath run prints at the end), md (summary.md, with a mermaid',
+    'diagram of each failing path), junit (junit.xml for CI test reporters), json (report.json, checked',
+    'against schema version 1).',
+    '',
+    'Examples:',
+    '  podpath report results/20261123T101500.123Z-3f9a',
+    '  podpath report results/20261123T101500.123Z-3f9a/report.json --format md > summary.md',
+    '',
+    'Exit codes: 0 the run passed, 1 it had failures, 2 missing or invalid report (or unsupported schema version).',
+    'Guide: docs/reports.md',
+  ].join('\n'),
+  options: {
+    format: { type: 'string', valueName: 'FORMAT', description: 'table, md, junit or json (default table)' },
+  },
   allowPositionals: true,
-  async run() {
-    throw new EnvironmentError('report: not built yet');
+  async run({ values, positionals, io }) {
+    if (positionals.length !== 1) {
+      throw new UsageError(positionals.length === 0 ? 'report: which run? pass a results/<run-id> directory' : 'report: pass exactly one run', {
+        hint: "Run 'podpath report --help' for usage; list runs with: ls results/",
+      });
+    }
+    const format = (values.format ?? 'table') as string;
+    if (!(FORMATS as readonly string[]).includes(format)) {
+      throw new UsageError(`report: unknown --format '${format}'`, { hint: `Use one of: ${FORMATS.join(', ')}.` });
+    }
+    const { report } = await readReport(positionals[0], io.cwd);
+    const render: Record<Format, () => string> = {
+      table: () => renderTerminalTable(report, { color: wantsColor(io) }),
+      md: () => renderSummaryMarkdown(report),
+      junit: () => renderJunit(report),
+      json: () => JSON.stringify(report, null, 2) + '\n',
+    };
+    await write(io.stdout, render[format as Format]());
+    return countStatuses(report.targets.flatMap((t) => t.scenarios)).failed > 0 ? 1 : 0;
   },
 };
