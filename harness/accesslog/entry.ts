@@ -1,4 +1,4 @@
-import type { AccessLogEntry, ClusterRef, FieldName, LogFormatId } from './types.ts';
+import type { AccessLogEntry, ClusterRef, LogFormatId } from './types.ts';
 
 /** Envoy prints `-` for unset values; an empty quoted value is unset too. */
 export function nullable(text: string): string | null {
@@ -18,15 +18,6 @@ export function toInt(text: string | null): number | null {
   }
   return value;
 }
-
-export const FIELD_NAMES: readonly FieldName[] = [
-  'startTime', 'method', 'path', 'protocol', 'responseCode', 'responseFlags', 'responseCodeDetails',
-  'connectionTerminationDetails', 'upstreamTransportFailureReason', 'bytesReceived', 'bytesSent', 'durationMs',
-  'upstreamServiceTimeMs', 'xForwardedFor', 'userAgent', 'requestId', 'authority', 'upstreamHost', 'upstreamCluster',
-  'upstreamLocalAddress', 'downstreamLocalAddress', 'downstreamRemoteAddress', 'requestedServerName', 'routeName',
-];
-
-export const NUMBER_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>(['responseCode', 'bytesReceived', 'bytesSent', 'durationMs', 'upstreamServiceTimeMs']);
 
 /** A fresh entry with every field unset, keys in contract order (one hidden class for all entries). */
 export function blankEntry(source: string, line: number, pod: string | null, format: LogFormatId, raw: string, cluster: ClusterRef): AccessLogEntry {
@@ -53,16 +44,4 @@ export function hostOf(address: string | null): string | null {
   }
   const colon = a.lastIndexOf(':');
   return colon > 0 && a.indexOf(':') === colon ? a.slice(0, colon) : a;
-}
-
-/** True for `1.2.3.4:80`, `[::1]:80`: what Envoy prints for socket addresses. */
-export function looksLikeAddress(token: string): boolean {
-  const colon = token.lastIndexOf(':');
-  if (colon <= 0 || colon === token.length - 1) return false;
-  for (let i = colon + 1; i < token.length; i++) {
-    const c = token.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  const first = token.charCodeAt(0);
-  return first === 91 /* [ */ || (first >= 48 && first <= 57);
 }

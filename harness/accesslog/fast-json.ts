@@ -19,8 +19,7 @@ import type { SkipReason } from './types.ts';
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 const K = {
-  source: bytes('{"source":'), line: bytes(',"line":'), pod: bytes(',"pod":'), format: bytes(',"format":"'),
-  responseFlags: bytes(',"responseFlags":'), cluster: bytes(',"cluster":'), end: bytes('}\n'), null: bytes('null'),
+  pod: bytes(',"pod":'), responseFlags: bytes(',"responseFlags":'), cluster: bytes(',"cluster":'), end: bytes('}\n'),
 };
 
 // Per field: the key with an opening quote (value follows) and the key with null, so each field is one or two copies.
@@ -59,7 +58,6 @@ export class FastJsonWriter {
   private ready: Buffer[] = [];
   private readyBytes = 0;
   private readonly scan = newScan();
-  private readonly sourceBytes: Buffer;
   private readonly sourceJson: string;
   private readonly defaultPodBytes: Buffer;
   private readonly decoder = new TextDecoder('utf-8');
@@ -80,7 +78,6 @@ export class FastJsonWriter {
     this.out = Buffer.allocUnsafeSlow(this.capacity);
     this.source = options.source;
     this.sourceJson = jsonString(options.source);
-    this.sourceBytes = bytes(this.sourceJson);
     this.defaultPod = options.defaultPod;
     this.defaultPodBytes = bytes(jsonString(options.defaultPod));
     this.parser = options.parser;

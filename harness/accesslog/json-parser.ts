@@ -42,7 +42,7 @@ export function parseJsonAt(line: string, p: number, where: Where): AccessLogEnt
   // pilot-agent and Envoy also log JSON (level/msg): an access log line has these.
   if (!('start_time' in o) && !('upstream_cluster' in o) && !('response_flags' in o)) return 'not-access-log';
   let upstreamCluster = str(o.upstream_cluster);
-  let format: LogFormatId = 'json';
+  const format: LogFormatId = 'json';
   if (upstreamCluster !== null && upstreamCluster.endsWith(';')) upstreamCluster = upstreamCluster.slice(0, -1) || null;
   const flags = o.response_flags;
   return {
