@@ -129,16 +129,17 @@ export class FastJsonWriter {
     return false;
   }
 
+  /** Decimal digits of a line number, written without making a string. */
   private digits(n: number): void {
     const out = this.out;
-    if (n < 10) {
-      out[this.pos++] = 48 + n;
-      return;
-    }
-    const text = String(n);
-    let p = this.pos;
-    for (let i = 0; i < text.length; i++) out[p++] = text.charCodeAt(i);
+    let width = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) width++;
+    let p = this.pos + width;
     this.pos = p;
+    do {
+      out[--p] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
   }
 
   /** A string field with its key: null for unset/`-`/empty; false when the value needs escaping or decoding. */
