@@ -172,3 +172,16 @@ test('a custom format podpath cannot split back is a usage error (exit 2), not a
   t.throws(() => parseLogText('x', { source: 'x', logFormat: 'no operators here' }), { message: /no command operators/ });
   t.throws(() => parseLogText('x', { source: 'x', logFormat: '{"a": ' }), { message: /not valid JSON/ });
 });
+
+test('older field counts (1.1-1.5): no %ROUTE_NAME%, with or without the transport failure reason', (t) => {
+  // mixer status only, no route name (the 1.1-1.2 shape)
+  const noTransport = '[2019-05-01T10:00:00.000Z] "GET /a HTTP/1.1" 200 - "-" 0 10 5 4 "-" "curl/7.58.0" "id-1" "app:8080" "10.44.1.7:8080" outbound|8080||app.app.svc.cluster.local 10.44.1.5:40000 10.0.20.30:8080 10.44.1.5:39990 -';
+  // mixer status and transport failure reason, no route name
+  const noRoute = '[2020-01-01T10:00:00.000Z] "- - -" 0 UF,URX "-" "delayed connect error: 111" 0 0 1000 - "-" "-" "-" "-" "10.44.2.9:5701" outbound|5701||app-ext.app.svc.cluster.local - 10.44.1.8:5701 10.44.1.5:50100 -';
+  const { entries } = parseLogText(`${noTransport}\n${noRoute}\n`, { source: 'x' });
+  t.is(entries.length, 2);
+  t.like(entries[0], { format: 'text-1.6', upstreamTransportFailureReason: null, bytesSent: 10, upstreamServiceTimeMs: 4, upstreamHost: '10.44.1.7:8080',
+    upstreamLocalAddress: '10.44.1.5:40000', downstreamLocalAddress: '10.0.20.30:8080', downstreamRemoteAddress: '10.44.1.5:39990', requestedServerName: null, routeName: null });
+  t.like(entries[1], { format: 'text-1.6', upstreamTransportFailureReason: 'delayed connect error: 111', upstreamLocalAddress: null,
+    downstreamLocalAddress: '10.44.1.8:5701', downstreamRemoteAddress: '10.44.1.5:50100', routeName: null });
+});
