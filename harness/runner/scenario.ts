@@ -202,6 +202,11 @@ export class ScenarioBuilder {
     this.value.expect.push({ versions, ...expectation });
     return this;
   }
+  /** Several rows at once, e.g. from a shared helper. */
+  expectRows(rows: ExpectationRule[]): this {
+    this.value.expect.push(...rows);
+    return this;
+  }
   notes(text: string): this {
     this.value.notes = text;
     return this;

@@ -1,0 +1,138 @@
+/**
+ * MeshBed: everything the runner needs from a cluster, as one small interface. The live bed
+ * wraps harness/cluster's Bed and harness/kube's KubeClient; a dry run records every call in the
+ * Plan instead; podpath's own tests use the loopback double in ./testing/.
+ */
+import type { Plan } from '../exec/index.ts';
+import type { ProbeRequest, ProbeResult } from '../workload/agent.ts';
+import type { KubeDocument } from '../kube/index.ts';
+import type { TargetInfo, WorkloadName } from './scenario.ts';
+
+export interface PodInfo {
+  name: string;
+  namespace: string;
+  ip: string;
+  workload: WorkloadName;
+}
+
+export type ConfigPredicate = (dump: unknown) => { ok: boolean; state: string };
+
+export interface MeshBed {
+  /** kind cluster name, or "test-double". */
+  readonly name: string;
+  readonly target: TargetInfo;
+  readonly kubernetes: string | null;
+  readonly meshConfig: { connectTimeout: string | null; accessLogEncoding: 'TEXT' | 'JSON' };
+  /** Set for a dry run: calls are recorded here and return placeholders. */
+  readonly plan: Plan | null;
+  pods(workload: WorkloadName): Promise<PodInfo[]>;
+  apply(extra: string, options?: { signal?: AbortSignal }): Promise<void>;
+  remove(extra: string): Promise<void>;
+  probe(from: PodInfo, request: ProbeRequest, options?: { signal?: AbortSignal }): Promise<ProbeResult[]>;
+  sidecarLog(pod: PodInfo, since: Date): Promise<string>;
+  configDump(pod: PodInfo): Promise<unknown>;
+  waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  events(pod: PodInfo): Promise<string[]>;
+}
+
+/** What the runner uses of harness/kube's KubeClient (CONTRACTS.md), so it builds before kube lands. */
+export interface KubeLike {
+  apply(docs: KubeDocument[], options?: { signal?: AbortSignal }): Promise<void>;
+  delete(docs: KubeDocument[], options?: { wait?: boolean; signal?: AbortSignal }): Promise<void>;
+  listPods(namespace: string, labelSelector?: string): Promise<Array<{ name: string; namespace: string; ip: string; ready: boolean; labels: Record<string, string>; node: string | null }>>;
+  logs(pod: { name: string; namespace: string; ip: string }, container: string, options?: { sinceTime?: Date }): Promise<string>;
+  probe(pod: { name: string; namespace: string; ip: string }, request: ProbeRequest, options?: { signal?: AbortSignal }): Promise<ProbeResult[]>;
+  configDump(pod: { name: string; namespace: string; ip: string }): Promise<unknown>;
+  waitForConfig(pod: { name: string; namespace: string; ip: string }, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  events(namespace: string, name: string): Promise<string[]>;
+}
+
+export interface LiveBedFields {
+  name: string;
+  target: TargetInfo;
+  kubernetes: string | null;
+  meshConfig: MeshBed['meshConfig'];
+  plan: Plan | null;
+  kube: KubeLike;
+  extraDocuments(name: string): Promise<KubeDocument[]>;
+}
+
+/** The bed on a real cluster (or, with a plan, the dry run of one: same calls, recorded). */
+export class LiveMeshBed implements MeshBed {
+  readonly name: string;
+  readonly target: TargetInfo;
+  readonly kubernetes: string | null;
+  readonly meshConfig: MeshBed['meshConfig'];
+  readonly plan: Plan | null;
+  private readonly kube: KubeLike;
+  private readonly documents: (name: string) => Promise<KubeDocument[]>;
+  private readonly podCache = new Map<WorkloadName, PodInfo[]>();
+
+  constructor(fields: LiveBedFields) {
+    this.name = fields.name;
+    this.target = fields.target;
+    this.kubernetes = fields.kubernetes;
+    this.meshConfig = fields.meshConfig;
+    this.plan = fields.plan;
+    this.kube = fields.kube;
+    this.documents = fields.extraDocuments;
+  }
+
+  async pods(workload: WorkloadName): Promise<PodInfo[]> {
+    const cached = this.podCache.get(workload);
+    if (cached) return cached;
+    let pods: PodInfo[];
+    if (this.plan) {
+      // Dry run: name the pods the way the plan refers to them.
+      this.plan.add('api', `list pods in namespace ${workload} (label app=${workload})`);
+      pods = [1, 2].map((n) => ({ name: `<${workload}-pod-${n}>`, namespace: workload, ip: `<${workload}-pod-${n} IP>`, workload }));
+    } else {
+      const refs = await this.kube.listPods(workload, `app=${workload}`);
+      pods = refs.filter((p) => p.ready && p.ip).sort((a, b) => a.name.localeCompare(b.name)).map((p) => ({ name: p.name, namespace: p.namespace, ip: p.ip, workload }));
+    }
+    this.podCache.set(workload, pods);
+    return pods;
+  }
+
+  async apply(extra: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.kube.apply(await this.documents(extra), options);
+  }
+
+  async remove(extra: string): Promise<void> {
+    await this.kube.delete(await this.documents(extra), { wait: true });
+  }
+
+  async probe(from: PodInfo, request: ProbeRequest, options: { signal?: AbortSignal } = {}): Promise<ProbeResult[]> {
+    if (this.plan) {
+      this.plan.add('api', `POST ${from.namespace}/${from.name}:15999/probe (API-server pod proxy) ${JSON.stringify(request)}`);
+      return [];
+    }
+    return await this.kube.probe(from, request, options);
+  }
+
+  async sidecarLog(pod: PodInfo, since: Date): Promise<string> {
+    if (this.plan) {
+      this.plan.add('api', `GET logs of ${pod.namespace}/${pod.name} container istio-proxy since the probe started`);
+      return '';
+    }
+    return await this.kube.logs(pod, 'istio-proxy', { sinceTime: since });
+  }
+
+  async configDump(pod: PodInfo): Promise<unknown> {
+    if (this.plan) {
+      this.plan.add('api', `exec ${pod.namespace}/${pod.name} -c istio-proxy -- pilot-agent request GET config_dump`);
+      return null;
+    }
+    return await this.kube.configDump(pod);
+  }
+
+  async waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    if (this.plan) return; // the runner records what it waits for; a dry run never polls
+    await this.kube.waitForConfig(pod, predicate, options);
+  }
+
+  async events(pod: PodInfo): Promise<string[]> {
+    if (this.plan) return [];
+    return await this.kube.events(pod.namespace, pod.name);
+  }
+}

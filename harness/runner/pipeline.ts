@@ -1,0 +1,373 @@
+/**
+ * One scenario attempt on one bed: apply extras → converge (config dump + explain, never a sleep)
+ * → probes → both sidecars' logs, correlated by the probe's local address → evaluate → evidence on
+ * failure → remove extras → converge back. Cleanup runs even after Ctrl-C.
+ */
+import { correlate, parseLogText, type AccessLogEntry, type Hops } from '../accesslog/index.ts';
+import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
+import { InterruptedError, isPodpathError } from '../errors/index.ts';
+import type { PhaseTimings, ProbeReport } from '../report/schema.ts';
+import type { ProbeRequest, ProbeResult } from '../workload/agent.ts';
+import { evaluate, toExpectedPath, toObservedPath, type Observation } from './evaluate.ts';
+import type { ConfigPredicate, MeshBed, PodInfo } from './mesh-bed.ts';
+import { expectationFor, extrasFor, type ExpectationRule, type ProbeSpec, type Scenario } from './scenario.ts';
+
+export interface PipelineOptions {
+  /** Consecutive matching config dumps before a change counts as converged. */
+  convergeMatches: number;
+  convergeTimeoutMs: number;
+  /** How long to keep re-reading sidecar logs for a connection's entries (Envoy flushes late). */
+  logDeadlineMs: number;
+  /** First log re-read delay; doubles up to 1 s. */
+  logBackoffMs: number;
+  /** Extra time a probe waits beyond the mesh's connectTimeout. */
+  probeMarginMs: number;
+  signal?: AbortSignal;
+  /** Called with the scenario's failure before cleanup; resolves when the run may go on (--pause-on-failure). */
+  onFailure?: (scenario: Scenario, probes: ProbeReport[]) => Promise<void>;
+  /** --keep: leave a failed scenario's extras applied. */
+  keepOnFailure: boolean;
+}
+
+export const DEFAULT_PIPELINE: Omit<PipelineOptions, 'signal' | 'onFailure' | 'keepOnFailure'> = {
+  convergeMatches: 3,
+  convergeTimeoutMs: 120_000,
+  logDeadlineMs: 15_000,
+  logBackoffMs: 200,
+  probeMarginMs: 5_000,
+};
+
+export interface AttemptResult {
+  status: 'passed' | 'failed' | 'observed';
+  probes: ProbeReport[];
+  timings: PhaseTimings;
+  evidence: Map<string, string>;
+  error: string | null;
+  /** Extras still applied because of --keep (the suite stops using this bed). */
+  kept: string[];
+}
+
+interface PlannedProbe {
+  spec: ProbeSpec;
+  client: PodInfo;
+  target: PodInfo | null;
+  dst: string;
+  rule: ExpectationRule | null;
+}
+
+/** Envoy durations like "1s", "1.5s", "250ms" → ms; null when absent or unreadable. */
+export function durationMs(text: string | null): number | null {
+  if (!text) return null;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
+  if (!m) return null;
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+}
+
+/** The probe must outlast the client sidecar's connect attempt (Istio's default connectTimeout is 10 s). */
+export function probeTimeoutMs(bed: MeshBed, marginMs: number): number {
+  return (durationMs(bed.meshConfig.connectTimeout) ?? 10_000) + marginMs;
+}
+
+/** Wraps a predicate so it is ok only after `n` ok answers in a row (config can flap while it propagates). */
+export function consecutive(predicate: ConfigPredicate, n: number): ConfigPredicate {
+  let streak = 0;
+  return (dump) => {
+    const r = predicate(dump);
+    streak = r.ok ? streak + 1 : 0;
+    return { ok: streak >= n, state: r.ok && streak < n ? `${r.state} (match ${streak}/${n})` : r.state };
+  };
+}
+
+function explainSafely(dump: unknown, query: Parameters<typeof explain>[1]): Explanation | null {
+  try {
+    return explain(loadConfigDump(dump), query);
+  } catch (error) {
+    if (isPodpathError(error)) return null;
+    throw error;
+  }
+}
+
+/** ok when the client sidecar's config predicts `verdict` for dst. */
+export function verdictPredicate(dst: string, verdict: string, host?: string): ConfigPredicate {
+  return (dump) => {
+    const e = explainSafely(dump, { dst, host });
+    if (e === null) return { ok: false, state: 'config dump not readable yet' };
+    return { ok: e.verdict === verdict, state: `explain ${dst} → ${e.verdict} (want ${verdict}); cluster ${e.cluster?.name ?? '-'}` };
+  };
+}
+
+/** ok when plaintext to dst is (or is not) rejected by the server's inbound listener (STRICT mTLS). */
+export function strictPredicate(dst: string, strict: boolean): ConfigPredicate {
+  return (dump) => {
+    const e = explainSafely(dump, { dst, inbound: true, transport: 'raw_buffer' });
+    if (e === null) return { ok: false, state: 'config dump not readable yet' };
+    const rejected = e.verdict === 'rejected';
+    return { ok: rejected === strict, state: `plaintext to ${dst} inbound → ${e.verdict} (want ${strict ? 'rejected' : 'accepted'})` };
+  };
+}
+
+async function resolveProbes(bed: MeshBed, scenario: Scenario): Promise<PlannedProbe[]> {
+  const out: PlannedProbe[] = [];
+  for (const spec of scenario.probes) {
+    const clients = await bed.pods(spec.from);
+    if (clients.length === 0) throw new Error(`no ready ${spec.from} pod to probe from`);
+    const client = clients[0];
+    let target: PodInfo | null = null;
+    let host: string;
+    if ('service' in spec.to) {
+      host = spec.to.service;
+    } else {
+      const other = spec.to.pod === 'other-manager';
+      const workload = spec.to.pod === 'other-manager' ? 'manager' : spec.to.pod;
+      const candidates = (await bed.pods(workload)).filter((p) => !(other && p.name === client.name));
+      if (candidates.length === 0) throw new Error(`no ready ${other ? 'second manager' : workload} pod to probe`);
+      target = candidates[0];
+      host = target.ip;
+    }
+    out.push({ spec, client, target, dst: `${host}:${spec.port}`, rule: expectationFor(scenario, spec, bed.target) });
+  }
+  return out;
+}
+
+function describeWait(pod: PodInfo, what: string, matches: number): string {
+  return `wait until ${pod.namespace}/${pod.name}'s config dump shows ${what} (${matches} consecutive matches)`;
+}
+
+async function converge(bed: MeshBed, waits: Array<{ pod: PodInfo; what: string; predicate: ConfigPredicate }>, options: PipelineOptions): Promise<void> {
+  for (const w of waits) {
+    bed.plan?.add('wait', describeWait(w.pod, w.what, options.convergeMatches));
+    await bed.waitForConfig(w.pod, consecutive(w.predicate, options.convergeMatches), { timeoutMs: options.convergeTimeoutMs, signal: options.signal });
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError('interrupted'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError('interrupted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+interface LogRead {
+  client: string;
+  server: string;
+  entries: AccessLogEntry[];
+}
+
+async function readLogs(bed: MeshBed, client: PodInfo, server: PodInfo | null, since: Date): Promise<LogRead> {
+  const [clientText, serverText] = await Promise.all([bed.sidecarLog(client, since), server ? bed.sidecarLog(server, since) : Promise.resolve('')]);
+  const entries = [
+    ...parseLogText(clientText, { source: `${client.namespace}/${client.name}`, pod: client.name }).entries,
+    ...(server ? parseLogText(serverText, { source: `${server.namespace}/${server.name}`, pod: server.name }).entries : []),
+  ];
+  return { client: clientText, server: serverText, entries };
+}
+
+/** Done when the client entry is there and the server entry is there too, or cannot come. */
+function complete(hops: Hops, rule: ExpectationRule | null): boolean {
+  if (hops.client === null) return false;
+  if (hops.server !== null) return true;
+  if (hops.client.upstreamLocalAddress === null) return true;
+  return rule?.server === 'absent';
+}
+
+async function collectHops(bed: MeshBed, probe: PlannedProbe, results: ProbeResult[], since: Date, options: PipelineOptions): Promise<{ hops: Array<Hops | null>; logs: LogRead | null }> {
+  if (bed.plan) {
+    await readLogs(bed, probe.client, probe.target, since);
+    return { hops: [], logs: null };
+  }
+  const deadline = performance.now() + options.logDeadlineMs;
+  let delay = options.logBackoffMs;
+  let logs: LogRead | null = null;
+  for (;;) {
+    try {
+      logs = await readLogs(bed, probe.client, probe.target, since);
+    } catch (error) {
+      if (error instanceof InterruptedError) throw error;
+      logs = null;
+    }
+    const hops = results.map((r) => (logs && r.localAddress ? correlate(logs.entries, r.localAddress) : null));
+    const done = hops.every((h, i) => results[i].localAddress === null || (h !== null && complete(h, probe.rule)));
+    if (done || performance.now() + delay > deadline) return { hops, logs };
+    await sleep(delay, options.signal);
+    delay = Math.min(delay * 2, 1000);
+  }
+}
+
+export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: number, options: PipelineOptions): Promise<AttemptResult> {
+  const started = performance.now();
+  const timings: PhaseTimings = { total: 0 };
+  const evidence = new Map<string, string>();
+  const extras = extrasFor(scenario);
+  const applied: string[] = [];
+  const reports: ProbeReport[] = [];
+  const prefix = `${bed.target.istio}${Object.keys(bed.target.pilotEnv).length ? `-${Object.entries(bed.target.pilotEnv).map(([k, v]) => `${k}=${v}`).join('-')}` : ''}/${scenario.id}/attempt-${attempt}`;
+  const time = async <T>(phase: Exclude<keyof PhaseTimings, 'total'>, work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[phase] = Math.round((timings[phase] ?? 0) + performance.now() - t0);
+    }
+  };
+  let error: string | null = null;
+  let failed = false;
+  let planned: PlannedProbe[] = [];
+  const strict = scenario.mesh?.mtls === 'STRICT';
+  const serverWaits = (rejected: boolean) =>
+    planned.filter((p) => p.target !== null).map((p) => ({ pod: p.target!, what: `plaintext to ${p.dst} ${rejected ? 'rejected (STRICT mTLS)' : 'accepted'} on the server`, predicate: strictPredicate(p.dst, rejected) }));
+  const before = new Map<PlannedProbe, string>();
+  try {
+    planned = await resolveProbes(bed, scenario);
+    bed.plan?.add('note', `scenario ${scenario.id}: ${scenario.title}`);
+    if (extras.length > 0 && !bed.plan) {
+      // What the client predicts now: after cleanup the bed must predict it again.
+      for (const p of planned) {
+        const e = explainSafely(await bed.configDump(p.client), { dst: p.dst });
+        if (e) before.set(p, e.verdict);
+      }
+    }
+    await time('apply', async () => {
+      for (const extra of extras) {
+        options.signal?.throwIfAborted();
+        bed.plan?.add('note', `apply extra ${extra} (manifests/extras/${extra}.yaml)`);
+        applied.push(extra);
+        await bed.apply(extra, { signal: options.signal });
+      }
+    });
+    await time('converge', async () => {
+      const waits = planned.filter((p) => p.rule?.explain !== undefined).map((p) => ({ pod: p.client, what: `explain ${p.dst} → ${p.rule!.explain}`, predicate: verdictPredicate(p.dst, p.rule!.explain!) }));
+      if (scenario.mesh?.mtls) waits.push(...serverWaits(strict));
+      await converge(bed, waits, options);
+    });
+    const predictions = new Map<PlannedProbe, Explanation | null>();
+    for (const p of planned) predictions.set(p, bed.plan ? null : explainSafely(await bed.configDump(p.client), { dst: p.dst }));
+
+    const since = new Date(Date.now() - 2000);
+    const timeoutMs = probeTimeoutMs(bed, options.probeMarginMs);
+    const results = await time('probe', () =>
+      Promise.all(planned.map((p) => {
+        const request: ProbeRequest = { target: p.dst, protocol: p.spec.protocol, timeoutMs, count: p.spec.count ?? 1 };
+        if (p.spec.httpHost) request.httpHost = p.spec.httpHost;
+        return bed.probe(p.client, request, { signal: options.signal });
+      })));
+
+    const collected = await time('logs', () => Promise.all(planned.map((p, i) => collectHops(bed, p, results[i], since, options))));
+    if (bed.plan) {
+      for (const p of planned) bed.plan.add('note', `compare ${p.spec.name} with: ${describeRule(p.rule)}`);
+    }
+    planned.forEach((p, i) => {
+      const prediction = predictions.get(p) ?? null;
+      const observations: Observation[] = results[i].map((result, k) => ({
+        result,
+        hops: collected[i].hops[k] ?? null,
+        targetPod: p.target ? `${p.target.namespace}/${p.target.name}` : null,
+        explain: prediction ? { verdict: prediction.verdict, steps: prediction.steps } : null,
+      }));
+      const evaluations = observations.map((o) => (p.rule ? evaluate(p.rule, o) : { verdict: 'observe' as const, mismatches: [`no expectation row covers Istio ${bed.target.istio}`] }));
+      const mismatches = evaluations.flatMap((e, k) => e.mismatches.map((m) => (observations.length > 1 ? `attempt ${k + 1}: ${m}` : m)));
+      const verdict = evaluations.some((e) => e.verdict === 'fail') ? 'fail' : evaluations.length > 0 && evaluations.every((e) => e.verdict === 'observe') ? 'observe' : bed.plan ? 'observe' : 'pass';
+      reports.push({
+        name: p.spec.name,
+        from: { workload: p.spec.from, pod: `${p.client.namespace}/${p.client.name}`, ip: p.client.ip },
+        to: { target: p.dst, pod: p.target ? `${p.target.namespace}/${p.target.name}` : null, port: p.spec.port, protocol: p.spec.protocol },
+        expected: toExpectedPath(p.rule),
+        observed: observations.map(toObservedPath),
+        prediction: prediction ? { verdict: prediction.verdict, steps: prediction.steps } : null,
+        verdict,
+        mismatches,
+      });
+    });
+    failed = reports.some((r) => r.verdict === 'fail');
+    if (failed) {
+      await time('evidence', () => collectEvidence(bed, planned, reports, collected.map((c) => c.logs), predictions, prefix, evidence));
+      await options.onFailure?.(scenario, reports);
+    }
+  } catch (caught) {
+    if (caught instanceof InterruptedError || options.signal?.aborted) {
+      await cleanup(bed, applied, before, options, strict ? serverWaits(false) : []).catch(() => {});
+      throw caught instanceof InterruptedError ? caught : new InterruptedError('interrupted', { cause: caught });
+    }
+    failed = true;
+    error = isPodpathError(caught) ? caught.shortMessage : caught instanceof Error ? caught.message : String(caught);
+  }
+  let kept: string[] = [];
+  if (failed && options.keepOnFailure && applied.length > 0) {
+    kept = [...applied];
+  } else {
+    try {
+      await time('cleanup', () => cleanup(bed, applied, before, options, strict ? serverWaits(false) : []));
+    } catch (caught) {
+      if (caught instanceof InterruptedError) throw caught;
+      failed = true;
+      error = [error, `cleanup: ${isPodpathError(caught) ? caught.shortMessage : caught instanceof Error ? caught.message : String(caught)}`].filter(Boolean).join('; ');
+    }
+  }
+  timings.total = Math.round(performance.now() - started);
+  const status = failed ? 'failed' : reports.length > 0 && reports.every((r) => r.verdict === 'observe') ? 'observed' : 'passed';
+  return { status, probes: reports, timings, evidence, error, kept };
+}
+
+/** Removes what was applied (newest first, without the abort signal) and waits for the old prediction. */
+async function cleanup(bed: MeshBed, applied: string[], before: Map<PlannedProbe, string>, options: PipelineOptions, serverWaits: Array<{ pod: PodInfo; what: string; predicate: ConfigPredicate }>): Promise<void> {
+  if (applied.length === 0) return;
+  for (const extra of [...applied].reverse()) {
+    bed.plan?.add('note', `remove extra ${extra}`);
+    await bed.remove(extra);
+  }
+  applied.length = 0;
+  const waits = [...before].map(([p, verdict]) => ({ pod: p.client, what: `explain ${p.dst} → ${verdict} again`, predicate: verdictPredicate(p.dst, verdict) }));
+  if (bed.plan && waits.length === 0) bed.plan.add('wait', 'wait until the client sidecar predicts what it predicted before the extras (config dump + explain)');
+  // Mesh-wide STRICT is undone only once plaintext is accepted again.
+  await converge(bed, [...waits, ...serverWaits], { ...options, signal: undefined });
+}
+
+function describeRule(rule: ExpectationRule | null): string {
+  if (rule === null) return 'no expectation row (observe)';
+  const parts = [`outcome ${rule.outcome}`];
+  if (rule.client) parts.push(`client ${rule.client.name ?? rule.client.cluster}${rule.client.flags ? ` flags ${rule.client.flags.join(',') || '-'}` : ''}`);
+  if (rule.server) parts.push(rule.server === 'absent' ? 'no server entry' : `server ${rule.server.name ?? rule.server.cluster ?? ''} ${rule.server.flags?.join(',') ?? ''}`.trim());
+  if (rule.explain) parts.push(`explain ${rule.explain}`);
+  if (rule.observe) parts.push(`(observe: ${rule.observe})`);
+  return parts.join('; ');
+}
+
+async function collectEvidence(
+  bed: MeshBed,
+  planned: PlannedProbe[],
+  reports: ProbeReport[],
+  logs: Array<LogRead | null>,
+  predictions: Map<PlannedProbe, Explanation | null>,
+  prefix: string,
+  evidence: Map<string, string>,
+): Promise<void> {
+  for (const [i, p] of planned.entries()) {
+    if (reports[i].verdict !== 'fail') continue;
+    const slug = reports[i].name.replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^_+|_+$/g, '');
+    const base = `${prefix}/${slug}`;
+    const read = logs[i];
+    evidence.set(`${base}/client-sidecar.log`, read?.client || `(no log lines from ${p.client.namespace}/${p.client.name} istio-proxy since the probe)\n`);
+    if (p.target) evidence.set(`${base}/server-sidecar.log`, read?.server || `(no log lines from ${p.target.namespace}/${p.target.name} istio-proxy since the probe)\n`);
+    const prediction = predictions.get(p) ?? null;
+    const explainText = prediction
+      ? [`explain ${p.dst} on ${p.client.namespace}/${p.client.name}: ${prediction.verdict}`, ...prediction.steps.map((s) => `  - ${s}`),
+        `listener: ${prediction.listener ?? '-'}`, `filter chain: ${prediction.filterChain ? JSON.stringify(prediction.filterChain) : '-'}`,
+        `route: ${prediction.route ? JSON.stringify(prediction.route) : '-'}`, `cluster: ${prediction.cluster ? JSON.stringify(prediction.cluster) : '-'}`,
+        ...(prediction.missing.length ? [`missing from the dump: ${prediction.missing.join(', ')}`] : [])].join('\n')
+      : `no prediction: the config dump of ${p.client.namespace}/${p.client.name} could not be read`;
+    evidence.set(`${base}/explain.txt`, `${explainText}\n\nmismatches:\n${reports[i].mismatches.map((m) => `  - ${m}`).join('\n')}\n`);
+    const events: string[] = [];
+    for (const pod of [p.client, p.target].filter((x): x is PodInfo => x !== null)) {
+      const list = await bed.events(pod).catch((e: unknown) => [`(events unavailable: ${e instanceof Error ? e.message : String(e)})`]);
+      events.push(`# ${pod.namespace}/${pod.name}`, ...(list.length ? list : ['(no events)']));
+    }
+    evidence.set(`${base}/events.txt`, `${events.join('\n')}\n`);
+  }
+}

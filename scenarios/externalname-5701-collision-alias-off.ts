@@ -1,0 +1,16 @@
+import { scenario } from '../harness/runner/index.ts';
+import { TCP_PORT } from '../manifests/topology.ts';
+import { ALIAS_OFF, collision } from './common.ts';
+
+/**
+ * The seed collision on 1.21–1.23, where it needs the old behaviour back: istiod installed with
+ * ENABLE_EXTERNAL_NAME_ALIAS=false (its own bed). On <= 1.20 the same env is the default.
+ */
+export default scenario('externalname-5701-collision-alias-off', 'With ENABLE_EXTERNAL_NAME_ALIAS=false the ExternalName collision comes back')
+  .seed('seeds/000 (ExternalName app-ext → idle)')
+  .mesh({ pilotEnv: { ...ALIAS_OFF } })
+  .appliesTo('<1.24')
+  .apply('app-ext-externalname')
+  .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: TCP_PORT, protocol: 'tcp' })
+  .expect('<1.24', collision('<1.24'))
+  .build();
