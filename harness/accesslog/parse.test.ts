@@ -185,3 +185,10 @@ test('older field counts (1.1-1.5): no %ROUTE_NAME%, with or without the transpo
   t.like(entries[1], { format: 'text-1.6', upstreamTransportFailureReason: 'delayed connect error: 111', upstreamLocalAddress: null,
     downstreamLocalAddress: '10.44.1.8:5701', downstreamRemoteAddress: '10.44.1.5:50100', routeName: null });
 });
+
+test('JSON lines with the trailing ; on upstream_cluster (istio/istio#54219, before #54224) are read like TEXT ones', (t) => {
+  const line = '{"start_time":"2024-11-01T00:00:00.000Z","response_flags":"UF,URX","upstream_cluster":"outbound|5701||app-ext.app.svc.cluster.local;","downstream_local_address":"10.244.1.8:5701"}';
+  const [e] = parseLogText(line, { source: 'x' }).entries;
+  t.is(e.upstreamCluster, 'outbound|5701||app-ext.app.svc.cluster.local');
+  t.is(e.cluster.service, 'app-ext.app.svc.cluster.local');
+});
