@@ -19,33 +19,84 @@ export class ConnectionIndex {
 
   follow(localAddress: string): Hops {
     const candidates = this.byRemote.get(localAddress) ?? [];
-    // The client sidecar's entry is not inbound; prefer a decoded outbound-side cluster.
-    const client = candidates.find((e) => e.cluster.direction === 'outbound') ?? candidates.find((e) => e.cluster.direction !== 'inbound') ?? null;
-    if (client === null) {
-      const inboundOnly = candidates.length > 0;
-      return {
-        localAddress, client: null, server: null,
-        stoppedAt: inboundOnly
-          ? `no client entry: ${localAddress} appears only as the source of inbound entries (give the client pod's istio-proxy log)`
-          : `no client entry: no line has downstream_remote_address ${localAddress} (give the client pod's istio-proxy log, with access logging on)`,
-      };
+    const client = pickClient(candidates);
+    const server = client?.upstreamLocalAddress ? (this.byRemote.get(client.upstreamLocalAddress) ?? []).find((e) => isServerFor(client, e)) ?? null : null;
+    return hops(localAddress, client, server, candidates.length > 0);
+  }
+}
+
+// The client sidecar's entry is not inbound; prefer a decoded outbound-side cluster.
+function pickClient(candidates: AccessLogEntry[]): AccessLogEntry | null {
+  return candidates.find((e) => e.cluster.direction === 'outbound') ?? candidates.find((e) => e.cluster.direction !== 'inbound') ?? null;
+}
+
+function isServerFor(client: AccessLogEntry, e: AccessLogEntry): boolean {
+  return e !== client && e.downstreamRemoteAddress === client.upstreamLocalAddress && e.cluster.direction !== 'outbound';
+}
+
+/** The hop chain, or where it stopped and why. */
+function hops(localAddress: string, client: AccessLogEntry | null, server: AccessLogEntry | null, seenAsSource: boolean): Hops {
+  if (client === null) {
+    return {
+      localAddress, client: null, server: null,
+      stoppedAt: seenAsSource
+        ? `no client entry: ${localAddress} appears only as the source of inbound entries (give the client pod's istio-proxy log)`
+        : `no client entry: no line has downstream_remote_address ${localAddress} (give the client pod's istio-proxy log, with access logging on)`,
+    };
+  }
+  if (client.upstreamLocalAddress === null) {
+    const why = client.cluster.kind === 'blackhole'
+      ? 'BlackHoleCluster dropped it'
+      : client.responseFlags.length > 0
+        ? `${client.responseFlags.join(',')}: no upstream connection was made`
+        : 'the entry has no upstream_local_address';
+    return { localAddress, client, server: null, stoppedAt: `no server entry (connection ended in the client sidecar: ${why})` };
+  }
+  if (server === null) {
+    return {
+      localAddress, client, server: null,
+      stoppedAt: `no server entry with downstream_remote_address ${client.upstreamLocalAddress} (server log not given, server has no sidecar, or the upstream is outside the mesh)`,
+    };
+  }
+  return { localAddress, client, server, stoppedAt: null };
+}
+
+/**
+ * Follows one address while entries stream by, keeping only the entries on its path: the
+ * client entry, and the server entry once the client's upstream_local_address is known. If the
+ * server's log came first, a second pass over the (re-readable) inputs finds it: memory stays
+ * constant whatever the log size. `correlate` and ConnectionIndex are the in-memory form.
+ */
+export class ConnectionFollower {
+  readonly localAddress: string;
+  private client: AccessLogEntry | null = null;
+  private server: AccessLogEntry | null = null;
+  private seenAsSource = false;
+
+  constructor(localAddress: string) {
+    this.localAddress = localAddress;
+  }
+
+  add(e: AccessLogEntry): void {
+    const remote = e.downstreamRemoteAddress;
+    if (remote === null) return;
+    if (remote === this.localAddress) {
+      this.seenAsSource = true;
+      if (this.client === null || (this.client.cluster.direction !== 'outbound' && e.cluster.direction === 'outbound')) {
+        if (e.cluster.direction !== 'inbound') this.client = structuredClone(e);
+      }
+      return;
     }
-    if (client.upstreamLocalAddress === null) {
-      const why = client.cluster.kind === 'blackhole'
-        ? 'BlackHoleCluster dropped it'
-        : client.responseFlags.length > 0
-          ? `${client.responseFlags.join(',')}: no upstream connection was made`
-          : 'the entry has no upstream_local_address';
-      return { localAddress, client, server: null, stoppedAt: `no server entry (connection ended in the client sidecar: ${why})` };
-    }
-    const server = (this.byRemote.get(client.upstreamLocalAddress) ?? []).find((e) => e !== client && e.cluster.direction !== 'outbound') ?? null;
-    if (server === null) {
-      return {
-        localAddress, client, server: null,
-        stoppedAt: `no server entry with downstream_remote_address ${client.upstreamLocalAddress} (server log not given, server has no sidecar, or the upstream is outside the mesh)`,
-      };
-    }
-    return { localAddress, client, server, stoppedAt: null };
+    if (this.server === null && this.client !== null && isServerFor(this.client, e)) this.server = structuredClone(e);
+  }
+
+  /** True when the client entry is known but its server entry may have streamed by before it. */
+  get wantsSecondPass(): boolean {
+    return this.client !== null && this.client.upstreamLocalAddress !== null && this.server === null;
+  }
+
+  result(): Hops {
+    return hops(this.localAddress, this.client, this.server, this.seenAsSource);
   }
 }
 

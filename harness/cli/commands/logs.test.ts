@@ -115,6 +115,17 @@ test('--follow-from follows one connection across the client and the server log'
   t.is((await logs(['--follow-from', 'not-an-address', fx('client.log')])).code, 2);
 });
 
+test('--follow-from finds the server entry when its log comes first (files: second pass; stdin: index)', async (t) => {
+  const serverFirst = ndjson((await logs(['--json', '--follow-from', '10.244.1.5:43210', fx('server.log'), fx('client.log')])).stdout)[0];
+  t.is((serverFirst.client as { source: string }).source, fx('client.log'));
+  t.is((serverFirst.server as { source: string; line: number }).source, fx('server.log'));
+  t.is(serverFirst.stoppedAt, null);
+  const stdin = readFileSync(fx('server.log'), 'utf8') + readFileSync(fx('client.log'), 'utf8');
+  const piped = ndjson((await logs(['--json', '--follow-from', '10.244.1.5:43210', '-'], { stdin })).stdout)[0];
+  t.is((piped.server as { line: number }).line, 1);
+  t.is((piped.client as { line: number }).line, 3);
+});
+
 test('stdin (- or piped), .gz, several files', async (t) => {
   const seed = readFileSync(fx('seed.log'), 'utf8');
   const piped = await logs(['--json', '-'], { stdin: seed });

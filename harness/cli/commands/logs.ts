@@ -1,7 +1,7 @@
 /**
  * `podpath logs [FILE...|-]`: offline triage of Istio sidecar access logs. Streams: entries are
  * written as they are parsed (chunked writes with backpressure); only the summary counts,
- * a few evidence lines per diagnosis, and (for --follow-from) the address index are kept.
+ * a few evidence lines per diagnosis, and (for --follow-from) the two entries on the path are kept.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -10,7 +10,7 @@ import type { Command, CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { InterruptedError, UsageError } from '../../errors/index.ts';
 import {
-  checkReadable, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
+  checkReadable, ConnectionFollower, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
   isKnownFlag, jsonString, loadInventory, openInput, parallelFastJson, readByteLines, readLines, resolveIp, SIGNATURE_IDS, Summary,
   type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason, type SummaryRow,
 } from '../../accesslog/index.ts';
@@ -277,13 +277,15 @@ export const logsCommand: Command = {
       const wantDiagnoses = onlyDiagnose || failOn.length > 0 || (!json && !onlySummary && followFrom === undefined);
       const summary = wantSummary ? new Summary() : null;
       const diagnoser = wantDiagnoses ? new Diagnoser({ inventory }) : null;
-      const index = followFrom !== undefined ? new ConnectionIndex() : null;
+      // Files can be read twice, so following keeps two entries; stdin cannot, so it keeps an address index.
+      const follower = followFrom !== undefined && !paths.includes('-') ? new ConnectionFollower(followFrom) : null;
+      const index = followFrom !== undefined && follower === null ? new ConnectionIndex() : null;
       const skipped: Partial<Record<SkipReason, number>> = {};
       const problems: string[] = [];
       let entries = 0;
       let lines = 0;
 
-      const fast = json && listEntries && !wantSummary && !wantDiagnoses && index === null && logFormat === null && format !== 'json';
+      const fast = json && listEntries && !wantSummary && !wantDiagnoses && followFrom === undefined && logFormat === null && format !== 'json';
       if (listEntries && !json) out.push(paint('bold', row(HEADER), io.stdout));
       for (const path of paths) {
         let opened;
@@ -356,6 +358,7 @@ export const logsCommand: Command = {
           summary?.add(result);
           diagnoser?.add(result);
           index?.add(result);
+          follower?.add(result);
         };
         try {
           const stats = await readLines(opened.stream, onLine, {
@@ -370,15 +373,26 @@ export const logsCommand: Command = {
           lines += stats.lines;
         } catch (error) {
           if (error instanceof InterruptedError) throw error;
-            if (error instanceof OutputClosed) break;
+          if (error instanceof OutputClosed) break;
           problems.push(ioErrorMessage(path, error));
+        }
+      }
+      if (follower?.wantsSecondPass && problems.length === 0) {
+        // The server's log came before the client's entry: read the files again for that one line.
+        for (const path of paths) {
+          const opened = await openInput(path, io.stdin);
+          await readLines(opened.stream, (line, lineNumber) => {
+            const result = line.length === 0 ? 'not-access-log' : parser.parse(line, lineNumber, opened.source, defaultPod);
+            if (typeof result !== 'string') follower.add(result);
+          }, { afterChunk: stopIfNeeded });
+          if (!follower.wantsSecondPass) break;
         }
       }
 
       if (out.closed) return 0;
       const diagnoses = diagnoser?.results() ?? [];
-      if (index !== null && followFrom !== undefined) {
-        const hops = index.follow(followFrom);
+      if (followFrom !== undefined) {
+        const hops = follower?.result() ?? index?.follow(followFrom) ?? new ConnectionIndex().follow(followFrom);
         if (json) {
           out.push(`{"localAddress":${jsonString(hops.localAddress)},"client":${hops.client ? entryToJson(hops.client) : 'null'},"server":${hops.server ? entryToJson(hops.server) : 'null'},"stoppedAt":${jsonString(hops.stoppedAt)}}\n`);
         } else out.push(hopsHuman(hops));
