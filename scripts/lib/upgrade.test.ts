@@ -1,0 +1,107 @@
+import test from 'ava';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { captureIo } from '../../harness/testing/capture-io.ts';
+import { UsageError } from '../../harness/errors/index.ts';
+import { failingScenario, report, scenario, target } from '../../harness/report/test-fixtures.ts';
+import type { RunReport } from '../../harness/report/index.ts';
+import { parseUpgradeArgs, runUpgrade, type UpgradeDeps } from './upgrade.ts';
+import type { BedLike, FlowBedOptions } from './deps.ts';
+
+const NOW = new Date('2026-11-23T03:00:00.000Z');
+const resolveIstio = (spec: string) => {
+  const version = ({ '1.29': '1.29.9', '1.30': '1.30.5' } as Record<string, string>)[spec] ?? spec;
+  return { version, minor: version.slice(0, 4) };
+};
+
+function world(reports: Record<string, RunReport | Error>) {
+  const log: string[] = [];
+  let bedOptions: FlowBedOptions | null = null;
+  const bed: BedLike = {
+    name: 'podpath',
+    context: 'kind-podpath',
+    async [Symbol.asyncDispose]() {
+      log.push('dispose');
+    },
+  };
+  const deps: UpgradeDeps<BedLike> = {
+    resolveIstio,
+    now: () => NOW,
+    async up(options) {
+      bedOptions = options;
+      log.push(`up ${options.istio}`);
+      return bed;
+    },
+    async upgradeIstio(b, to, options) {
+      log.push(`upgrade ${b.name} ${to}${options.canary ? ' canary' : ''}`);
+    },
+    async runSuite(options) {
+      log.push(`run ${options.istio.join(',')} reuse=${options.reuse} ${path.basename(options.resultsDir)}`);
+      // The suite must reuse the very cluster this flow brought up and upgraded.
+      if (options.name !== 'podpath' || options.connectTimeout !== '1s') throw new Error(`wrong bed ${options.name} ${options.connectTimeout}`);
+      const r = reports[options.istio[0]];
+      if (r instanceof Error) throw r;
+      return { report: r, runDir: path.join(options.resultsDir, r.run.id) };
+    },
+  };
+  return { log, deps, bedOptions: () => bedOptions };
+}
+
+const onA = () => report([target('1.29.9', [scenario(), scenario({ id: 'externalname-5701-collision' })])], { id: 'A' });
+const onBRegressed = () => report([target('1.30.5', [scenario(), failingScenario()])], { id: 'B' });
+const onBSame = () => report([target('1.30.5', [scenario(), scenario({ id: 'externalname-5701-collision' })])], { id: 'B' });
+
+test('parses flags and requires --from and --to', (t) => {
+  const o = parseUpgradeArgs(['--from', '1.29', '--to', '1.30', '--canary', '--scenario', 'tcp']);
+  t.like(o, { from: '1.29', to: '1.30', canary: true, name: 'podpath', connectTimeout: '1s', keep: false });
+  t.throws(() => parseUpgradeArgs(['--from', '1.29']), { instanceOf: UsageError, message: /needs --from A and --to B/ });
+  t.throws(() => parseUpgradeArgs(['--from', '1.29', '--to', '1.30', 'extra']), { instanceOf: UsageError });
+  t.true(parseUpgradeArgs(['-h']).help);
+});
+
+test('up on A, run, upgrade, run on B, diff, dispose: in that order; a regression exits 1', async (t) => {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const w = world({ '1.29.9': onA(), '1.30.5': onBRegressed() });
+  const io = captureIo({ cwd });
+  const code = await runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30']), w.deps, io.io);
+  t.is(code, 1);
+  t.deepEqual(w.log, ['up 1.29.9', 'run 1.29.9 reuse=true from-1.29.9', 'upgrade podpath 1.30.5', 'run 1.30.5 reuse=true to-1.30.5', 'dispose']);
+  t.like(w.bedOptions(), { name: 'podpath', connectTimeout: '1s', keep: false, reuse: false });
+  t.regex(io.stdout, /externalname-5701-collision \/ pod-ip-5701 {2}\[istio 1\.29\.9 → 1\.30\.5\]/);
+  t.regex(io.stdout, /client - PassthroughCluster → UF,URX outbound\|5701\|\|app-ext\.app\.svc\.cluster\.local/);
+  const root = path.join(cwd, 'results/upgrade-20261123T030000Z');
+  t.regex(await readFile(path.join(root, 'diff.txt'), 'utf8'), /1 regression/);
+  t.is((JSON.parse(await readFile(path.join(root, 'diff.json'), 'utf8')) as { counts: { regression: number } }).counts.regression, 1);
+});
+
+test('no regression exits 0; --canary reaches upgradeIstio', async (t) => {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const w = world({ '1.29.9': onA(), '1.30.5': onBSame() });
+  t.is(await runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30', '--canary']), w.deps, captureIo({ cwd }).io), 0);
+  t.true(w.log.includes('upgrade podpath 1.30.5 canary'));
+});
+
+test('the bed is disposed even when a run fails', async (t) => {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const w = world({ '1.29.9': onA(), '1.30.5': new Error('runner exploded') });
+  await t.throwsAsync(runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30']), w.deps, captureIo({ cwd }).io), { message: 'runner exploded' });
+  t.is(w.log.at(-1), 'dispose');
+  t.deepEqual(await readdir(cwd), []);
+});
+
+test('same version on both sides is a usage error before anything starts', async (t) => {
+  const w = world({});
+  await t.throwsAsync(runUpgrade(parseUpgradeArgs(['--from', '1.30', '--to', '1.30.5']), w.deps, captureIo().io), { instanceOf: UsageError, message: /nothing to upgrade/ });
+  t.deepEqual(w.log, []);
+});
+
+test('--dry-run passes dryRun to up and both runs and writes no diff files', async (t) => {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const w = world({ '1.29.9': onA(), '1.30.5': onBSame() });
+  const io = captureIo({ cwd });
+  await runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30', '--dry-run']), w.deps, io.io);
+  t.true(w.bedOptions()?.dryRun);
+  t.deepEqual(await readdir(cwd), []);
+  t.regex(io.stdout, /\(dry run\)/);
+});

@@ -1,0 +1,36 @@
+#!/usr/bin/env -S npx zx
+// Upgrade validation: run on Istio A, upgrade the control plane to B (in place or --canary),
+// restart workloads, run again, diff. Usage: npx zx scripts/upgrade.ts --from 1.29 --to 1.30
+import { echo } from 'zx';
+import { processIo } from '../harness/cli/output.ts';
+import { isPodpathError } from '../harness/errors/index.ts';
+import { resolveIstio, up, upgradeIstio } from '../harness/cluster/index.ts';
+import { runSuite } from '../harness/runner/index.ts';
+import { scriptArgs } from './lib/args.ts';
+import { parseUpgradeArgs, runUpgrade, UPGRADE_HELP } from './lib/upgrade.ts';
+
+const controller = new AbortController();
+process.once('SIGINT', () => controller.abort());
+
+try {
+  const options = parseUpgradeArgs(scriptArgs(import.meta.url));
+  if (options.help) {
+    echo(UPGRADE_HELP);
+  } else {
+    process.exitCode = await runUpgrade(
+      options,
+      {
+        resolveIstio,
+        up: (bedOptions) => up({ ...bedOptions, signal: controller.signal }),
+        upgradeIstio,
+        runSuite: (suiteOptions, io) => runSuite({ ...suiteOptions, signal: controller.signal }, io),
+        now: () => new Date(),
+      },
+      processIo(),
+    );
+  }
+} catch (error) {
+  if (!isPodpathError(error)) throw error;
+  process.stderr.write(`upgrade: ${error.shortMessage}\n${error.hint ? `${error.hint}\n` : ''}`);
+  process.exitCode = error.exitCode;
+}
