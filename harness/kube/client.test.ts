@@ -1,0 +1,455 @@
+/**
+ * The REAL @kubernetes/client-node, through KubeClient.fromKubeconfig, against the fake API
+ * server (harness/kube/testing/fake-api-server.ts, a test double on 127.0.0.1:0).
+ */
+import test from 'ava';
+import http from 'node:http';
+import { readFile, mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FakeApiServer } from './testing/fake-api-server.ts';
+import { KubeClient, KubeError, baselineDocuments, extraDocuments, rolloutState, type KubeDocument, type PodRef } from './index.ts';
+import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
+import { Plan } from '../exec/index.ts';
+import { convergedOn } from '../envoy/index.ts';
+import { startAgent } from '../workload/agent.ts';
+
+const FAST = { initialMs: 10, factor: 2, maxMs: 100 };
+
+async function setup(): Promise<{ fake: FakeApiServer; kube: KubeClient; kubeconfig: string }> {
+  const fake = await FakeApiServer.start();
+  const kubeconfig = await fake.writeKubeconfig();
+  return { fake, kube: KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST }), kubeconfig };
+}
+
+const DEPLOY = '/apis/apps/v1/namespaces/app/deployments/app';
+
+function deployment(replicas = 2): KubeDocument {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'app', namespace: 'app' },
+    spec: { replicas, selector: { matchLabels: { app: 'app' } }, template: { metadata: { labels: { app: 'app' } }, spec: { containers: [{ name: 'agent', image: 'node:24-alpine' }] } } },
+  };
+}
+
+function pod(name: string, namespace: string, ip: string, ready: boolean, labels: Record<string, string> = { app: namespace }): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels },
+    spec: { nodeName: 'podpath-control-plane', containers: [] },
+    status: { podIP: ip, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  };
+}
+
+const POD: PodRef = { name: 'manager-1', namespace: 'manager', ip: '10.244.0.7', ready: true, labels: { app: 'manager' }, node: null };
+
+// A minimal admin config_dump (envoy.admin.v3.ConfigDump) written from Envoy's API protos.
+function adminDump(listeners: string[]): unknown {
+  return {
+    configs: [
+      {
+        '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+        dynamic_listeners: listeners.map((name) => {
+          const [address, port] = name.split('_');
+          return { name, active_state: { listener: { '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', name, address: { socket_address: { address, port_value: Number(port) } }, filter_chains: [] } } };
+        }),
+      },
+    ],
+  };
+}
+
+// --- kubeconfig ------------------------------------------------------------------------------
+
+test('fromKubeconfig: current context by default, another by name, unknown ones refused with the known list', async (t) => {
+  const { fake, kube, kubeconfig } = await setup();
+  await using _ = fake;
+  t.is(kube.currentContext(), 'fake');
+  t.is(KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, context: 'elsewhere' }).currentContext(), 'elsewhere');
+  const error = t.throws(() => KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, context: 'kind-nope' }), { instanceOf: UsageError });
+  t.regex(error?.hint ?? '', /fake, elsewhere/);
+  t.throws(() => KubeClient.fromKubeconfig({ kubeconfigPath: path.join(tmpdir(), 'podpath-no-such-kubeconfig') }), { instanceOf: EnvironmentError });
+});
+
+// --- apply -----------------------------------------------------------------------------------
+
+test('apply: every baseline document is server-side applied as field manager podpath, with force, and stored as written', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const docs = await baselineDocuments();
+  await kube.apply(docs);
+  const patches = fake.calls().filter((r) => r.method === 'PATCH');
+  t.is(patches.length, docs.length, 'one PATCH per document, nothing else changes objects');
+  for (const p of patches) {
+    t.is(p.contentType, 'application/apply-patch+yaml');
+    t.is(p.query.get('fieldManager'), 'podpath');
+    t.is(p.query.get('force'), 'true');
+    t.is(p.authorization, 'Bearer fake-token');
+  }
+  t.deepEqual(patches.slice(0, 3).map((p) => p.path), ['/api/v1/namespaces/manager', '/api/v1/namespaces/app', '/api/v1/namespaces/idle'], 'namespaces first');
+  const agent = await readFile(fileURLToPath(new URL('../workload/agent.ts', import.meta.url)), 'utf8');
+  const cm = fake.get('/api/v1/namespaces/idle/configmaps/podpath-agent') as { data: Record<string, string> };
+  t.is(cm.data['agent.ts'], agent);
+  const manager = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'manager');
+  const stored = fake.get('/apis/apps/v1/namespaces/manager/deployments/manager') as { spec: unknown };
+  t.deepEqual(stored.spec, manager?.spec, 'the Deployment spec survives client-node serialization unchanged');
+});
+
+test('apply: Istio custom resources go to their group paths (discovery through client-node)', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await kube.apply([...(await extraDocuments('fix-sidecar-egress')), ...(await extraDocuments('strict-mtls'))]);
+  t.truthy(fake.get('/apis/networking.istio.io/v1beta1/namespaces/manager/sidecars/default'));
+  t.truthy(fake.get('/apis/security.istio.io/v1beta1/namespaces/istio-system/peerauthentications/default'));
+});
+
+test('apply: a 409 conflict is retried, a persistent one is a KubeError 409 saying to retry', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  fake.fail({ method: 'PATCH', path: DEPLOY, status: 409, reason: 'Conflict' });
+  await kube.apply([deployment()]);
+  t.is(fake.calls().filter((r) => r.method === 'PATCH').length, 2, 'one retry');
+  fake.fail({ method: 'PATCH', path: DEPLOY, status: 409, reason: 'Conflict', times: 10 });
+  const error = await t.throwsAsync(() => kube.apply([deployment()]), { instanceOf: KubeError });
+  t.is(error?.statusCode, 409);
+  t.is(error?.reason, 'Conflict');
+  t.regex(error?.hint ?? '', /retry/i);
+});
+
+test('apply: 403 names RBAC, 404 on a custom resource asks whether its CRD is installed', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  fake.fail({ method: 'PATCH', path: DEPLOY, status: 403, reason: 'Forbidden', message: 'deployments.apps "app" is forbidden' });
+  const forbidden = await t.throwsAsync(() => kube.apply([deployment()]), { instanceOf: KubeError });
+  t.is(forbidden?.statusCode, 403);
+  t.regex(forbidden?.shortMessage ?? '', /apply Deployment\/app\/app failed with HTTP 403 Forbidden: deployments.apps "app" is forbidden/);
+  t.regex(forbidden?.hint ?? '', /RBAC/);
+  fake.fail({ method: 'PATCH', path: 'virtualservices', status: 404, reason: 'NotFound' });
+  const vs = await extraDocuments('fix-virtualservice');
+  const missing = await t.throwsAsync(() => kube.apply(vs), { instanceOf: KubeError });
+  t.is(missing?.statusCode, 404);
+  t.regex(missing?.hint ?? '', /CRD installed/);
+});
+
+test('a cluster that is not there: connection refused says "is the cluster up?"', async (t) => {
+  // Bind an ephemeral port, close it: nothing listens there any more.
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const dir = await mkdtemp(path.join(tmpdir(), 'podpath-kube-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'kubeconfig');
+  await writeFile(file, `apiVersion: v1\nkind: Config\ncurrent-context: gone\nclusters:\n- name: gone\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: x\ncontexts:\n- name: gone\n  context:\n    cluster: gone\n    user: u\n`);
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: file, backoff: FAST });
+  const error = await t.throwsAsync(() => kube.listPods('app'), { instanceOf: KubeError });
+  t.is(error?.statusCode, null);
+  t.is(error?.reason, 'ECONNREFUSED');
+  t.regex(error?.hint ?? '', /Is the cluster up\?/);
+});
+
+// --- delete ----------------------------------------------------------------------------------
+
+test('delete: absent objects are fine; with wait it returns once the object is gone (finalizers)', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await kube.delete([deployment()]);
+  t.is(fake.calls().filter((r) => r.method === 'DELETE').length, 1, 'a 404 on delete is not an error');
+  fake.put(DEPLOY, { ...deployment(), metadata: { name: 'app', namespace: 'app', finalizers: ['example.com/hold'] } });
+  setTimeout(() => fake.remove(DEPLOY), 150);
+  await kube.delete([deployment()], { wait: true });
+  t.is(fake.get(DEPLOY), undefined);
+  const reads = fake.calls().filter((r) => r.method === 'GET' && r.path === DEPLOY).length;
+  // 150 ms under a 10/20/40/80/100 ms backoff: at most 6 reads, never a busy loop.
+  t.true(reads >= 2 && reads <= 6, `${reads} reads`);
+});
+
+// --- waitForRollout --------------------------------------------------------------------------
+
+test('rolloutState: the kubectl rollout status rule', (t) => {
+  const d = (status: Record<string, number>, generation = 2, replicas = 2) => ({ metadata: { generation }, spec: { replicas }, status });
+  t.true(rolloutState(d({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 })).done);
+  t.false(rolloutState(d({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 })).done, 'controller has not seen the new spec');
+  t.false(rolloutState(d({ observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 })).done, 'an old replica is still there');
+  t.false(rolloutState(d({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 1 })).done, 'not yet available');
+  t.is(rolloutState(d({ observedGeneration: 2, replicas: 2, updatedReplicas: 1, availableReplicas: 1 })).state, '1/2 updated, 1/2 available, 2 total, generation 2 observed 2');
+});
+
+test('waitForRollout: already rolled out costs one GET and no watch', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await kube.apply([deployment()]);
+  fake.completeRollout('app', 'app');
+  const before = fake.calls().length;
+  await kube.waitForRollout('app', 'app', { timeoutMs: 2000 });
+  t.deepEqual(fake.calls().slice(before).map((r) => `${r.watch ? 'WATCH' : r.method} ${r.path}`), [`GET ${DEPLOY}`]);
+});
+
+test('waitForRollout: a slow rollout is followed by ONE watch, not polls, however long it takes', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await kube.apply([deployment()]);
+  const before = fake.calls().length;
+  setTimeout(() => fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 1, availableReplicas: 0 }), 100);
+  setTimeout(() => fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }), 250);
+  setTimeout(() => fake.completeRollout('app', 'app'), 400);
+  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
+  const calls = fake.calls().slice(before);
+  t.is(calls.filter((r) => r.method === 'GET' && !r.watch).length, 1, 'one read');
+  const watches = calls.filter((r) => r.watch);
+  t.is(watches.length, 1, 'one watch for three status changes over 400 ms');
+  t.is(watches[0].query.get('fieldSelector'), 'metadata.name=app');
+  t.truthy(watches[0].query.get('resourceVersion'), 'the watch starts from the version read');
+});
+
+test('waitForRollout: a watch dropped mid-stream is re-established from the last resourceVersion', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await kube.apply([deployment()]);
+  fake.dropWatches = { remaining: 1, afterEvents: 1 };
+  setTimeout(() => fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 1, availableReplicas: 0 }), 80);
+  setTimeout(() => fake.completeRollout('app', 'app'), 300);
+  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
+  const watches = fake.calls().filter((r) => r.watch);
+  t.is(watches.length, 2, 'dropped once, re-watched once');
+  const first = Number(watches[0].query.get('resourceVersion'));
+  const second = Number(watches[1].query.get('resourceVersion'));
+  t.true(second > first, `resumes after the event it saw (${first} → ${second})`);
+});
+
+test('waitForRollout: 410 Gone re-reads the Deployment and watches from the fresh version', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await kube.apply([deployment()]);
+  fake.expireNextWatches = 1;
+  setTimeout(() => fake.completeRollout('app', 'app'), 200);
+  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
+  const calls = fake.calls().filter((r) => r.path.startsWith('/apis/apps'));
+  t.is(calls.filter((r) => r.method === 'GET' && !r.watch && r.path === DEPLOY).length, 2, 'read, 410, read again');
+});
+
+test('waitForRollout: the timeout names the last state seen, after one GET and one watch', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await kube.apply([deployment()]);
+  setTimeout(() => fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }), 50);
+  const error = await t.throwsAsync(() => kube.waitForRollout('app', 'app', { timeoutMs: 400 }), { instanceOf: KubeError });
+  t.regex(error?.shortMessage ?? '', /rollout of app\/app not complete after 0\.4s: 2\/2 updated, 1\/2 available/);
+  t.regex(error?.hint ?? '', /describe deployment app/);
+  t.is(fake.calls().filter((r) => r.watch).length, 1);
+});
+
+test('waitForRollout: a missing Deployment is a 404 KubeError, Ctrl-C is an InterruptedError', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const missing = await t.throwsAsync(() => kube.waitForRollout('app', 'nope', { timeoutMs: 1000 }), { instanceOf: KubeError });
+  t.is(missing?.statusCode, 404);
+  await kube.apply([deployment()]);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  await t.throwsAsync(() => kube.waitForRollout('app', 'app', { timeoutMs: 5000, signal: controller.signal }), { instanceOf: InterruptedError });
+});
+
+// --- pods, logs, events ----------------------------------------------------------------------
+
+test('listPods: IPs, readiness, labels and node, filtered by label selector', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  fake.put('/api/v1/namespaces/manager/pods/manager-b', pod('manager-b', 'manager', '10.244.0.8', false));
+  fake.put('/api/v1/namespaces/manager/pods/manager-a', pod('manager-a', 'manager', '10.244.0.7', true));
+  fake.put('/api/v1/namespaces/manager/pods/other', pod('other', 'manager', '10.244.0.9', true, { app: 'other' }));
+  const pods = await kube.listPods('manager', 'app=manager');
+  t.deepEqual(pods, [
+    { name: 'manager-a', namespace: 'manager', ip: '10.244.0.7', ready: true, labels: { app: 'manager' }, node: 'podpath-control-plane' },
+    { name: 'manager-b', namespace: 'manager', ip: '10.244.0.8', ready: false, labels: { app: 'manager' }, node: 'podpath-control-plane' },
+  ]);
+  t.is(fake.calls().at(-1)?.query.get('labelSelector'), 'app=manager');
+});
+
+test('logs: sinceTime is sent as RFC 3339 and only later lines come back; a missing container is a 404', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const t0 = new Date('2026-11-23T10:00:00.000Z');
+  fake.logs.set('manager/manager-1/istio-proxy', [
+    { time: t0, line: 'old line' },
+    { time: new Date(t0.getTime() + 1000), line: '[2026-11-23T10:00:01.000Z] "- - -" 0 UF,URX - - "-" 0 0 1000 - "-" "-" "-" "-" "10.96.0.12:5701" outbound|5701||app-ext.app.svc.cluster.local - 10.244.0.8:5701 10.244.0.7:40112 - -' },
+  ]);
+  const text = await kube.logs(POD, 'istio-proxy', { sinceTime: new Date(t0.getTime() + 500) });
+  t.is(text.split('\n').filter(Boolean).length, 1);
+  t.regex(text, /UF,URX/);
+  const req = fake.calls().at(-1);
+  t.is(req?.query.get('sinceTime'), '2026-11-23T10:00:00.500Z');
+  t.is(req?.query.get('container'), 'istio-proxy');
+  const error = await t.throwsAsync(() => kube.logs(POD, 'agent'), { instanceOf: KubeError });
+  t.is(error?.statusCode, 404);
+});
+
+test('events: about one object, oldest first, with counts', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const event = (name: string, involved: string, reason: string, message: string, time: string, count = 1, type = 'Normal') => ({
+    apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'app' }, involvedObject: { kind: 'Pod', name: involved, namespace: 'app' }, reason, message, type, count, lastTimestamp: time,
+  });
+  fake.put('/api/v1/namespaces/app/events/e2', event('e2', 'app-1', 'Unhealthy', 'Readiness probe failed', '2026-11-23T10:00:05Z', 3, 'Warning'));
+  fake.put('/api/v1/namespaces/app/events/e1', event('e1', 'app-1', 'Pulled', 'Container image "node:24-alpine" already present', '2026-11-23T10:00:01Z'));
+  fake.put('/api/v1/namespaces/app/events/e3', event('e3', 'app-2', 'Pulled', 'other pod', '2026-11-23T10:00:02Z'));
+  t.deepEqual(await kube.events('app', 'app-1'), ['Normal Pulled: Container image "node:24-alpine" already present', 'Warning Unhealthy: Readiness probe failed (x3)']);
+  t.is(fake.calls().at(-1)?.query.get('fieldSelector'), 'involvedObject.name=app-1');
+});
+
+// --- probe through the pod proxy -------------------------------------------------------------
+
+test('probe: POSTs the request to pods/NAME:15999/proxy/probe and returns the agent\'s results (real agent behind the fake proxy)', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await using agent = await startAgent({ bind: '127.0.0.1', tcpPorts: [0], controlPort: 0, identity: { pod: 'app-1', namespace: 'app' } });
+  const echoPort = agent.options.tcpPorts[0];
+  fake.proxyHandler = async ({ port, path: p, body }) => {
+    const res = await fetch(`http://127.0.0.1:${agent.options.controlPort}${p}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    t.is(port, 15999);
+    return { status: res.status, body: await res.text() };
+  };
+  const results = await kube.probe(POD, { target: `127.0.0.1:${echoPort}`, protocol: 'tcp', timeoutMs: 2000 });
+  t.is(results.length, 1);
+  t.is(results[0].outcome, 'echoed');
+  t.is(results[0].responder?.pod, 'app-1');
+  t.regex(results[0].localAddress ?? '', /^127\.0\.0\.1:\d+$/, 'the key that finds the sidecar log line');
+  const req = fake.calls().at(-1);
+  t.is(req?.path, '/api/v1/namespaces/manager/pods/manager-1:15999/proxy/probe');
+  t.deepEqual(JSON.parse(req?.body ?? ''), { target: `127.0.0.1:${echoPort}`, protocol: 'tcp', timeoutMs: 2000 });
+});
+
+test('probe: the proxy\'s 503 and a non-JSON answer are KubeErrors that say what to check', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const unavailable = await t.throwsAsync(() => kube.probe(POD, { target: '10.244.0.8:5701', protocol: 'tcp', timeoutMs: 1000 }), { instanceOf: KubeError });
+  t.is(unavailable?.statusCode, 503);
+  fake.proxyHandler = async () => ({ status: 200, body: '<html>not the agent</html>' });
+  const garbage = await t.throwsAsync(() => kube.probe(POD, { target: '10.244.0.8:5701', protocol: 'tcp', timeoutMs: 1000 }), { instanceOf: KubeError });
+  t.regex(garbage?.hint ?? '', /agent running on :15999/);
+});
+
+// --- config dump (websocket exec) and waitForConfig ------------------------------------------
+
+test('configDump: execs pilot-agent request GET config_dump in istio-proxy over the websocket and parses it', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const seen: Array<{ container: string; command: string[]; pod: string }> = [];
+  fake.execHandler = ({ container, command, pod: name }) => {
+    seen.push({ container, command, pod: name });
+    return { stdout: JSON.stringify(adminDump(['0.0.0.0_5701'])), exitCode: 0 };
+  };
+  t.deepEqual(await kube.configDump(POD), adminDump(['0.0.0.0_5701']));
+  t.deepEqual(seen, [{ container: 'istio-proxy', command: ['pilot-agent', 'request', 'GET', 'config_dump'], pod: 'manager-1' }]);
+});
+
+test('configDump: a failing command is a KubeError carrying its stderr', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  fake.execHandler = () => ({ stdout: '', stderr: 'container not found ("istio-proxy")', exitCode: 1 });
+  const error = await t.throwsAsync(() => kube.configDump(POD), { instanceOf: KubeError });
+  t.regex(error?.shortMessage ?? '', /non-zero exit code: 1 \(container not found/);
+});
+
+test('waitForConfig: polls until the predicate holds, one config dump per backoff step', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  let calls = 0;
+  fake.execHandler = () => ({ stdout: JSON.stringify(adminDump(++calls >= 4 ? ['0.0.0.0_5701'] : ['10.96.0.10_5701'])), exitCode: 0 });
+  await kube.waitForConfig(POD, convergedOn({ listeners: ['0.0.0.0_5701'] }), { timeoutMs: 5000 });
+  t.is(calls, 4, 'stops at the first dump that satisfies it');
+});
+
+test('waitForConfig: the timeout says the last state, and the number of dumps is bounded by the backoff schedule', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  let calls = 0;
+  fake.execHandler = () => (calls++, { stdout: JSON.stringify(adminDump(['0.0.0.0_5701'])), exitCode: 0 });
+  const error = await t.throwsAsync(() => kube.waitForConfig(POD, convergedOn({ absentListeners: ['0.0.0.0_5701'] }), { timeoutMs: 300 }), { instanceOf: KubeError });
+  t.regex(error?.shortMessage ?? '', /did not converge in 0\.3s \(\d+ config dumps\); last state: waiting: listener 0\.0\.0\.0_5701 present/);
+  // Delays 10, 20, 40, 80, 100, 100...: within 300 ms at most 6 waits, so at most 7 dumps.
+  t.true(calls >= 2 && calls <= 7, `${calls} dumps`);
+});
+
+test('waitForConfig: a transport can be injected (e.g. istioctl) and gets the same command', async (t) => {
+  const { fake, kubeconfig } = await setup();
+  await using _ = fake;
+  const commands: string[][] = [];
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST, execTransport: async (_pod, container, command) => (commands.push([container, ...command]), JSON.stringify(adminDump([]))) });
+  await kube.waitForConfig(POD, convergedOn({ absentListeners: ['0.0.0.0_5701'] }), { timeoutMs: 1000 });
+  t.deepEqual(commands, [['istio-proxy', 'pilot-agent', 'request', 'GET', 'config_dump']]);
+});
+
+// --- lease -----------------------------------------------------------------------------------
+
+test('acquireLease: a second holder waits, then fails naming the first; after release it gets the lease', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const first = await kube.acquireLease('podpath-bed', 'run-A', { waitMs: 1000 });
+  const lease = fake.get('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podpath-bed') as { spec: { holderIdentity: string; renewTime: string } };
+  t.is(lease.spec.holderIdentity, 'run-A');
+  t.regex(lease.spec.renewTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'MicroTime as the API server expects');
+  const error = await t.throwsAsync(() => kube.acquireLease('podpath-bed', 'run-B', { waitMs: 200 }), { instanceOf: KubeError });
+  t.regex(error?.shortMessage ?? '', /held by run-A/);
+  t.regex(error?.hint ?? '', /kubectl -n kube-system delete lease podpath-bed/);
+  await first[Symbol.asyncDispose]();
+  t.is(fake.get('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podpath-bed'), undefined, 'released');
+  const second = await kube.acquireLease('podpath-bed', 'run-B', { waitMs: 200 });
+  await second[Symbol.asyncDispose]();
+});
+
+test('acquireLease: waiting ends as soon as the holder releases; an expired lease is taken over', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const first = await kube.acquireLease('podpath-bed', 'run-A', { waitMs: 1000 });
+  setTimeout(() => void first[Symbol.asyncDispose](), 100);
+  const second = await kube.acquireLease('podpath-bed', 'run-B', { waitMs: 3000 });
+  t.is((fake.get('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podpath-bed') as { spec: { holderIdentity: string } }).spec.holderIdentity, 'run-B');
+  await second[Symbol.asyncDispose]();
+  fake.put('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/stale', {
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'stale', namespace: 'kube-system' },
+    spec: { holderIdentity: 'crashed-run', leaseDurationSeconds: 120, renewTime: '2026-01-01T00:00:00.000000Z' },
+  });
+  const taken = await kube.acquireLease('stale', 'run-C', { waitMs: 100 });
+  t.is((fake.get('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/stale') as { spec: { holderIdentity: string } }).spec.holderIdentity, 'run-C');
+  await taken[Symbol.asyncDispose]();
+});
+
+// --- dry run ---------------------------------------------------------------------------------
+
+test('dry run: every call is recorded as METHOD path (summary) and the API server receives nothing', async (t) => {
+  const { fake, kubeconfig } = await setup();
+  await using _ = fake;
+  const plan = new Plan();
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, plan });
+  const docs = await baselineDocuments();
+  await kube.apply(docs);
+  await kube.waitForRollout('manager', 'manager', { timeoutMs: 60_000 });
+  t.deepEqual(await kube.listPods('manager'), []);
+  t.deepEqual(await kube.probe(POD, { target: '10.244.0.8:5701', protocol: 'tcp', timeoutMs: 3000 }), []);
+  await kube.waitForConfig(POD, () => ({ ok: false, state: 'never' }), { timeoutMs: 30_000 });
+  await kube.logs(POD, 'istio-proxy', { sinceTime: new Date('2026-11-23T10:00:00Z') });
+  await kube.events('manager', 'manager-1');
+  const lease = await kube.acquireLease('podpath-bed', 'run-A', { waitMs: 1000 });
+  await lease[Symbol.asyncDispose]();
+  await kube.delete(await extraDocuments('app-ext-externalname'), { wait: true });
+  t.deepEqual(fake.requests, [], 'no request reached the server');
+  const lines = plan.steps.map((s) => `${s.kind} ${s.text}`);
+  t.is(lines[0], 'api PATCH /api/v1/namespaces/manager?fieldManager=podpath&force=true (server-side apply Namespace/manager)');
+  t.true(lines.includes('api PATCH /apis/apps/v1/namespaces/manager/deployments/manager?fieldManager=podpath&force=true (server-side apply Deployment/manager/manager)'));
+  t.true(lines.includes('api WATCH /apis/apps/v1/namespaces/manager/deployments?fieldSelector=metadata.name%3Dmanager (until manager/manager is rolled out, up to 60s)'));
+  t.true(lines.includes('api POST /api/v1/namespaces/manager/pods/manager-1:15999/proxy/probe (probe tcp 10.244.0.8:5701 from manager/manager-1)'));
+  t.true(lines.some((l) => /^api GET \/api\/v1\/namespaces\/manager\/pods\/manager-1\/exec\?container=istio-proxy.*command=pilot-agent&command=request&command=GET&command=config_dump/.test(l)));
+  t.true(lines.includes('api GET /api/v1/namespaces/manager/pods/manager-1/log?container=istio-proxy&sinceTime=2026-11-23T10%3A00%3A00.000Z (logs of manager/manager-1 container istio-proxy)'));
+  t.true(lines.includes('api DELETE /api/v1/namespaces/app/services/app-ext (delete Service/app/app-ext, propagation Background)'));
+  t.true(lines.includes('wait until GET /api/v1/namespaces/app/services/app-ext is 404 (backoff from 100 ms)'));
+  for (const step of plan.steps.filter((s) => s.kind === 'api')) t.regex(step.text, /^(GET|PATCH|POST|DELETE|WATCH) \/\S+ \(.+\)$/);
+});
+
+test('dry run works without any kubeconfig (the cluster may not exist yet)', (t) => {
+  const plan = new Plan();
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: path.join(tmpdir(), 'podpath-no-such-kubeconfig'), context: 'kind-podpath', plan });
+  t.is(kube.currentContext(), 'kind-podpath');
+});
