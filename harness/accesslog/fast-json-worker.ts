@@ -9,7 +9,7 @@ export interface PieceMessage { seq: number; buf: Uint8Array; firstLine: number 
 export interface RecycleMessage { recycle: ArrayBuffer[] }
 export interface PieceResult { seq: number; out: Uint8Array[]; piece: ArrayBuffer; entries: number; skipped: Partial<Record<SkipReason, number>> }
 
-const data = workerData as { source: string; defaultPod: string | null; mode: FormatMode };
+const data = workerData as { source: string; defaultPod: string | null; mode: FormatMode; maxLineLength: number };
 let entries = 0;
 let skipped: Partial<Record<SkipReason, number>> = {};
 const writer = new FastJsonWriter({
@@ -33,7 +33,10 @@ parentPort?.on('message', (message: PieceMessage | RecycleMessage) => {
   while (start < b.length) {
     let nl = b.indexOf(10, start);
     if (nl < 0) nl = b.length;
-    writer.write(b, start, nl, line++);
+    // Same rule as the single-thread reader: a line over the limit is skipped, not parsed.
+    if (nl - start > data.maxLineLength) skipped.oversized = (skipped.oversized ?? 0) + 1;
+    else writer.write(b, start, nl, line);
+    line++;
     start = nl + 1;
   }
   const out = writer.take();

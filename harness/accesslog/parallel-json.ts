@@ -28,7 +28,7 @@ export async function parallelFastJson(input: AsyncIterable<Uint8Array | string>
   const max = options.maxLineLength ?? DEFAULT_MAX_LINE;
   const workers = Array.from({ length: options.workers }, () =>
     new Worker(new URL('./fast-json-worker.ts', import.meta.url), {
-      workerData: { source: options.source, defaultPod: options.defaultPod, mode: options.mode },
+      workerData: { source: options.source, defaultPod: options.defaultPod, mode: options.mode, maxLineLength: max },
       // A small young generation keeps each worker's footprint flat however long the input is.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
     }));
@@ -94,9 +94,36 @@ export async function parallelFastJson(input: AsyncIterable<Uint8Array | string>
     return n;
   };
 
+  // Input chunks (64 KiB from a pipe, 1 MiB from a file) are gathered into ~1 MiB pieces that end on a newline.
+  const CAPACITY = PIECE + (PIECE >> 2);
+  const newAcc = (): Buffer => {
+    const free = freePieces.pop();
+    return free !== undefined && free.byteLength >= CAPACITY ? Buffer.from(free, 0, CAPACITY) : Buffer.allocUnsafeSlow(CAPACITY);
+  };
+  let acc = newAcc();
+  let accLength = 0;
+  let dropping = false;
+  /** Sends the complete lines of the accumulator; a partial line longer than it can hold is dropped as oversized. */
+  const flush = async (final: boolean): Promise<void> => {
+    if (accLength === 0) return;
+    const last = final ? accLength - 1 : acc.lastIndexOf(10, accLength - 1);
+    if (last < 0) {
+      // No newline in a full accumulator: one line longer than the limit. Skip to its end.
+      accLength = 0;
+      dropping = true;
+      return;
+    }
+    const piece = acc.subarray(0, last + 1);
+    const lines = countLines(piece, 0, piece.length) + (final && acc[last] !== 10 ? 1 : 0);
+    const next = newAcc();
+    const tail = accLength - (last + 1);
+    if (tail > 0) acc.copy(next, 0, last + 1, accLength);
+    acc = next;
+    accLength = tail;
+    await dispatch(piece, lines);
+  };
+
   try {
-    let carry: Buffer | null = null;
-    let dropping = false;
     for await (const raw of input) {
       options.checkAbort?.();
       let chunk = typeof raw === 'string' ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -108,37 +135,29 @@ export async function parallelFastJson(input: AsyncIterable<Uint8Array | string>
         oversized++;
         chunk = chunk.subarray(nl + 1);
       }
-      const last = chunk.lastIndexOf(10);
-      if (last < 0) {
-        const joined: Buffer = carry === null ? Buffer.from(chunk) : Buffer.concat([carry, chunk]);
-        if (joined.length > max) {
-          carry = null;
-          dropping = true;
-        } else carry = joined;
-        continue;
+      let offset = 0;
+      while (offset < chunk.length) {
+        if (dropping) {
+          const nl = chunk.indexOf(10, offset);
+          if (nl < 0) break;
+          dropping = false;
+          lineNumber++;
+          oversized++;
+          offset = nl + 1;
+          continue;
+        }
+        const n = Math.min(CAPACITY - accLength, chunk.length - offset);
+        chunk.copy(acc, accLength, offset, offset + n);
+        accLength += n;
+        offset += n;
+        if (accLength >= PIECE) await flush(false);
       }
-      const head = carry?.length ?? 0;
-      const need = head + last + 1;
-      const free = freePieces.pop();
-      const piece = free !== undefined && free.byteLength >= need ? Buffer.from(free, 0, need) : Buffer.allocUnsafeSlow(Math.max(need, PIECE + (PIECE >> 2))).subarray(0, need);
-      if (carry !== null) carry.copy(piece, 0);
-      chunk.copy(piece, head, 0, last + 1);
-      carry = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : null;
-      if (carry !== null && carry.length > max) {
-        carry = null;
-        dropping = true;
-      }
-      await dispatch(piece, countLines(piece, 0, piece.length));
-      if (piece.length < PIECE) await drainReady();
+      await drainReady();
     }
     if (dropping) {
       lineNumber++;
       oversized++;
-    } else if (carry !== null && carry.length > 0) {
-      const piece = Buffer.allocUnsafeSlow(carry.length);
-      carry.copy(piece);
-      await dispatch(piece, 1);
-    }
+    } else await flush(true);
     while (nextToWrite < nextSeq) await waitForOne();
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -188,6 +188,30 @@ test('usage errors exit 2 with a hint: bad --format, bad --log-format, bad --inv
   t.regex(inv.stderr, /--inventory: .* is not JSON\nCreate it with: kubectl get pods,services,endpointslices -A -o json/);
 });
 
+test('big stdin is peeked and goes through the worker threads, with the same output as one thread', async (t) => {
+  const lines = readFileSync(fx('istio-1.9.log'), 'utf8') + readFileSync(fx('seed.log'), 'utf8');
+  const stdin = lines.repeat(Math.ceil((9 << 20) / lines.length));
+  const parallel = await logs(['--json', '-'], { stdin, env: { PODPATH_LOGS_WORKERS: '2' } });
+  const single = await logs(['--json', '-'], { stdin, env: { PODPATH_LOGS_WORKERS: '0' } });
+  t.is(parallel.code, 0);
+  t.true(parallel.stdout.length > 9 << 20);
+  t.true(parallel.stdout === single.stdout, 'same NDJSON');
+  t.is(parallel.stderr, single.stderr);
+});
+
+test('oversized lines are skipped the same way by the worker threads and by one thread', async (t) => {
+  const good = readFileSync(fx('istio-1.9.log'), 'utf8');
+  const block = good.repeat(Math.ceil((5 << 20) / good.length));
+  const content = Buffer.concat([Buffer.from(block), Buffer.alloc(5 << 20, 0x41), Buffer.from(`\n${block}`), Buffer.alloc((1 << 20) + 100_000, 0x42), Buffer.from(`\n${good}`), Buffer.alloc(2 << 20, 0x43)]);
+  const path = tmp('oversized.log', content);
+  const parallel = await logs(['--json', path], { env: { PODPATH_LOGS_WORKERS: '2' } });
+  const single = await logs(['--json', path], { env: { PODPATH_LOGS_WORKERS: '0' } });
+  t.is(parallel.code, 0);
+  t.regex(single.stderr, /; 3 skipped \(3 longer than 1 MiB\)/);
+  t.is(parallel.stderr, single.stderr);
+  t.true(parallel.stdout === single.stdout, 'same NDJSON');
+});
+
 test('as a child process: big inputs go through the worker threads and give the same bytes as one thread', async (t) => {
   const lines = readFileSync(fx('istio-1.9.log'), 'utf8') + readFileSync(fx('seed.log'), 'utf8') + readFileSync(fx('prefixes.log'), 'utf8');
   // > 8 MiB so the parallel path is taken; odd piece boundaries are the point.

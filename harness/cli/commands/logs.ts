@@ -179,13 +179,41 @@ function hopsHuman(h: Hops): string {
   return out;
 }
 
+const PARALLEL_FROM = 8 << 20;
+
 /** Worker threads for the --json fast path: none for small inputs; PODPATH_LOGS_WORKERS overrides (0 = single thread). */
-async function workerCount(path: string, gzip: boolean, env: NodeJS.ProcessEnv): Promise<number> {
+function workerLimit(env: NodeJS.ProcessEnv): number {
   const forced = env.PODPATH_LOGS_WORKERS;
-  const limit = forced !== undefined && /^\d+$/.test(forced) ? Math.min(Number(forced), 8) : Math.min(2, availableParallelism());
-  if (limit === 0 || path === '-') return 0;
-  const size = (await stat(path)).size * (gzip ? 8 : 1);
-  return size >= 8 << 20 ? limit : 0;
+  return forced !== undefined && /^\d+$/.test(forced) ? Math.min(Number(forced), 8) : Math.min(2, availableParallelism());
+}
+
+/**
+ * How many workers an input deserves, and the stream to read it from. Files are sized by stat;
+ * stdin is peeked (its chunks are fresh buffers, safe to hold) until 8 MiB or its end.
+ */
+async function planWorkers(path: string, opened: { stream: AsyncIterable<Uint8Array | string>; gzip: boolean }, env: NodeJS.ProcessEnv): Promise<{ threads: number; stream: AsyncIterable<Uint8Array | string> }> {
+  const limit = workerLimit(env);
+  if (limit === 0) return { threads: 0, stream: opened.stream };
+  if (path !== '-') return { threads: (await stat(path)).size * (opened.gzip ? 8 : 1) >= PARALLEL_FROM ? limit : 0, stream: opened.stream };
+  const iterator = opened.stream[Symbol.asyncIterator]();
+  const head: (Uint8Array | string)[] = [];
+  let size = 0;
+  let ended = false;
+  while (size < PARALLEL_FROM) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head.push(next.value);
+    size += next.value.length;
+  }
+  const stream = (async function* () {
+    yield* head;
+    if (ended) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  })();
+  return { threads: ended ? 0 : limit, stream };
 }
 
 class OutputClosed extends Error {}
@@ -299,10 +327,18 @@ export const logsCommand: Command = {
         const source = opened.source;
         const sourceJson = jsonString(source);
         // Plain --json listing needs no entry objects: bytes in, NDJSON bytes out (on several cores for big files).
-        const threads = fast ? await workerCount(path, opened.gzip, io.env) : 0;
+        let plan: { threads: number; stream: AsyncIterable<Uint8Array | string> };
+        try {
+          plan = fast ? await planWorkers(path, opened, io.env) : { threads: 0, stream: opened.stream };
+        } catch (error) {
+          problems.push(ioErrorMessage(path, error));
+          continue;
+        }
+        const input = plan.stream;
+        const threads = plan.threads;
         if (threads > 0) {
           try {
-            const stats = await parallelFastJson(opened.stream, {
+            const stats = await parallelFastJson(input, {
               source, defaultPod, mode: format, workers: threads,
               write: (buffers) => out.writeBytesFlushed(buffers),
               onEntries: (count) => void (entries += count),
@@ -325,7 +361,7 @@ export const logsCommand: Command = {
             sink: { onEntry: () => void entries++, onSkip: (reason) => void (skipped[reason] = (skipped[reason] ?? 0) + 1) },
           });
           try {
-            const stats = await readByteLines(opened.stream, (b, start, end, n) => writer.write(b, start, end, n), {
+            const stats = await readByteLines(input, (b, start, end, n) => writer.write(b, start, end, n), {
               afterChunk: async () => {
                 stopIfNeeded();
                 if (writer.size >= 1 << 16) {
