@@ -219,6 +219,18 @@ test('waitForRollout: a watch dropped mid-stream is re-established from the last
   t.true(second > first, `resumes after the event it saw (${first} → ${second})`);
 });
 
+test('waitForRollout: a server that keeps ending the watch at once is retried on the backoff, not hammered', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await kube.apply([deployment()]);
+  fake.dropWatches = { remaining: 1000, afterEvents: 0 };
+  const error = await t.throwsAsync(() => kube.waitForRollout('app', 'app', { timeoutMs: 300 }), { instanceOf: KubeError });
+  t.regex(error?.shortMessage ?? '', /not complete after 0\.3s: 0\/2 updated/);
+  const watches = fake.calls().filter((r) => r.watch).length;
+  // Backoff 10, 20, 40, 80, 100, 100...: at most 7 watches fit in 300 ms.
+  t.true(watches >= 2 && watches <= 7, `${watches} watches`);
+});
+
 test('waitForRollout: 410 Gone re-reads the Deployment and watches from the fresh version', async (t) => {
   const { fake, kube } = await setup();
   await using _ = fake;

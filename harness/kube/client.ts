@@ -123,7 +123,7 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
 }
 
-type WatchOutcome = { kind: 'done' } | { kind: 'closed'; error: unknown } | { kind: 'gone' } | { kind: 'timeout' };
+type WatchOutcome = { kind: 'done' } | { kind: 'closed'; error: unknown; events: number } | { kind: 'gone' } | { kind: 'timeout' };
 
 export class KubeClient {
   readonly plan: Plan | null;
@@ -310,14 +310,16 @@ export class KubeClient {
       }
       const code = statusCodeOf(outcome.error);
       if (code !== null && code !== 410 && code < 500) throw toKubeError(outcome.error, what);
-      lastDrop = outcome.error;
+      if (outcome.error) lastDrop = outcome.error;
       const left = deadline - Date.now();
       if (left <= 0) {
         const why = lastDrop ? ` (last watch error: ${networkCode(lastDrop) ?? (lastDrop instanceof Error ? lastDrop.message : String(lastDrop))})` : '';
         throw new KubeError(`rollout of ${namespace}/${deployment} not complete after ${seconds(options.timeoutMs)}: ${state}${why}`, { reason: 'Timeout', hint: 'Is the cluster up? Check `podpath status`.' });
       }
-      // A clean server-side close is routine (watch timeouts); only repeated errors back off.
-      if (outcome.error) await pause(Math.min(delayFor(this.backoff, drops++), left), options.signal);
+      // A watch that delivered events reconnects at once; one that died empty backs off, so a
+      // server that keeps closing (or refusing) is never hammered.
+      if (outcome.events > 0) drops = 0;
+      else await pause(Math.min(delayFor(this.backoff, drops++), left), options.signal);
     }
   }
 
@@ -331,6 +333,7 @@ export class KubeClient {
   ): Promise<WatchOutcome> {
     return new Promise<WatchOutcome>((resolve, reject) => {
       let settled = false;
+      let events = 0;
       let controller: AbortController | null = null;
       const finish = (outcome: WatchOutcome | Error): void => {
         if (settled) return;
@@ -350,15 +353,16 @@ export class KubeClient {
           if (settled) return;
           if (type === 'ERROR') {
             const status = obj as V1Status;
-            finish(status.code === 410 ? { kind: 'gone' } : { kind: 'closed', error: { code: status.code, body: status } });
+            finish(status.code === 410 ? { kind: 'gone' } : { kind: 'closed', error: { code: status.code, body: status }, events });
             return;
           }
+          events++;
           if (onEvent(type, obj)) finish({ kind: 'done' });
-        }, (error: unknown) => finish({ kind: 'closed', error: error ?? null }))
+        }, (error: unknown) => finish({ kind: 'closed', error: error ?? null, events }))
         .then((c) => {
           controller = c;
           if (settled) c.abort();
-        }, (error: unknown) => finish({ kind: 'closed', error }));
+        }, (error: unknown) => finish({ kind: 'closed', error, events }));
     });
   }
 

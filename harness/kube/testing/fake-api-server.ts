@@ -140,7 +140,7 @@ export class FakeApiServer implements AsyncDisposable {
   readonly logs = new Map<string, Array<{ time: Date; line: string }>>();
   proxyHandler: ProxyHandler = async () => ({ status: 503, body: JSON.stringify(status(503, 'ServiceUnavailable', 'no proxy handler in the fake')) });
   execHandler: ExecHandler = () => ({ stdout: '', stderr: 'no exec handler in the fake', exitCode: 1 });
-  /** Drop the next N watch streams after this many events each (a mid-stream disconnect). */
+  /** Drop the next N watch streams after this many events each (a mid-stream disconnect; 0 = end at once). */
   dropWatches: { remaining: number; afterEvents: number } = { remaining: 0, afterEvents: 0 };
   /** The next N watches that name a resourceVersion get 410 Gone (their window expired). */
   expireNextWatches = 0;
@@ -376,6 +376,12 @@ export class FakeApiServer implements AsyncDisposable {
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    if (this.dropWatches.remaining > 0 && this.dropWatches.afterEvents === 0) {
+      // afterEvents 0: the stream ends before any event, like a proxy that keeps closing it.
+      this.dropWatches.remaining--;
+      res.end();
+      return;
+    }
     res.flushHeaders();
     const field = query.get('fieldSelector');
     const fieldName = field?.startsWith('metadata.name=') ? field.slice('metadata.name='.length) : null;
