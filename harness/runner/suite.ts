@@ -1,0 +1,429 @@
+/**
+ * The suite: select scenarios, group them into beds (one per Istio version and istiod env), run
+ * each scenario (--repeat times, exclusive ones alone), print a line per scenario, and hand the
+ * RunReport to harness/report. Ctrl-C stops, cleans up and still writes a partial report.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { InterruptedError, isPodpathError, UsageError } from '../errors/index.ts';
+import { Plan } from '../exec/index.ts';
+import { paint, write, type Io } from '../cli/output.ts';
+import { newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
+import type { MeshBed } from './mesh-bed.ts';
+import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
+import { describeEnv, extrasFor, isExclusive, skipReason, type Scenario } from './scenario.ts';
+
+export interface RunOptions {
+  scenarios: string[];
+  istio: string[];
+  reuse: boolean;
+  keep: boolean;
+  pauseOnFailure: boolean;
+  repeat: number;
+  concurrency: number;
+  resultsDir: string;
+  dryRun: boolean;
+  logEncoding: 'text' | 'json';
+  signal?: AbortSignal;
+  /** kind cluster name for the first bed (default podpath); others get a suffix. */
+  name?: string;
+  /** meshConfig.connectTimeout for beds podpath installs (default 1s, and the report says so). */
+  connectTimeout?: string;
+  /** argv after "podpath", recorded in the report. */
+  argv?: string[];
+}
+
+export interface BedSpec {
+  name: string;
+  istio: string;
+  pilotEnv: Record<string, string>;
+  logEncoding: 'text' | 'json';
+  connectTimeout: string;
+  reuse: boolean;
+  keep: boolean;
+  plan: Plan | null;
+  signal?: AbortSignal;
+  onProgress?: (phase: string, detail: string) => void;
+}
+
+export type OpenedBed = MeshBed & AsyncDisposable;
+
+export interface SuiteDeps {
+  scenarios: readonly Scenario[];
+  openBed(spec: BedSpec): Promise<OpenedBed>;
+  /** '1.30' → '1.30.5' (throws UsageError for unknown versions). */
+  resolveVersion(spec: string): string;
+  pipeline: Partial<Omit<PipelineOptions, 'signal' | 'onFailure' | 'keepOnFailure'>>;
+  /** Whether stdin is a terminal (for --pause-on-failure) and stderr is one (for progress). */
+  stdinIsTTY: boolean;
+  stderrIsTTY: boolean;
+  podpathVersion: string;
+  /** Receives the dry run's plan per bed. */
+  onPlan?: (label: string, plan: Plan) => void;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT = '1s';
+
+/** `--scenario` semantics: any include regex matches (none = all), and no `!` exclude matches. */
+export function selectScenarios(all: readonly Scenario[], patterns: readonly string[]): Scenario[] {
+  const compile = (p: string) => {
+    try {
+      return new RegExp(p);
+    } catch (error) {
+      throw new UsageError(`--scenario '${p}' is not a valid regular expression`, { cause: error });
+    }
+  };
+  const includes = patterns.filter((p) => !p.startsWith('!')).map(compile);
+  const excludes = patterns.filter((p) => p.startsWith('!')).map((p) => compile(p.slice(1)));
+  const chosen = all.filter((s) => (includes.length === 0 || includes.some((r) => r.test(s.id))) && !excludes.some((r) => r.test(s.id)));
+  if (chosen.length === 0) {
+    throw new UsageError(`no scenario matches ${patterns.map((p) => `'${p}'`).join(' ')}`, { hint: `Scenarios: ${all.map((s) => s.id).join(', ')}.` });
+  }
+  return chosen;
+}
+
+function envKey(env: Record<string, string>): string {
+  return Object.entries(env).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+export interface TargetGroup {
+  istio: string;
+  pilotEnv: Record<string, string>;
+  name: string;
+  scenarios: Scenario[];
+}
+
+/** One bed per (version, istiod env): scenarios needing env run on a bed installed with it. */
+export function groupTargets(versions: readonly string[], scenarios: readonly Scenario[], baseName: string): TargetGroup[] {
+  const groups: TargetGroup[] = [];
+  for (const [vi, istio] of versions.entries()) {
+    const byEnv = new Map<string, TargetGroup>();
+    for (const s of scenarios) {
+      const env = { ...(s.mesh?.pilotEnv ?? {}) };
+      const key = envKey(env);
+      let g = byEnv.get(key);
+      if (!g) {
+        const suffix = [versions.length > 1 || vi > 0 ? istio.split('.').slice(0, 2).join('-') : '', key ? `e${createHash('sha256').update(key).digest('hex').slice(0, 5)}` : ''].filter(Boolean).join('-');
+        g = { istio, pilotEnv: env, name: suffix ? `${baseName}-${suffix}` : baseName, scenarios: [] };
+        byEnv.set(key, g);
+      }
+      g.scenarios.push(s);
+    }
+    groups.push(...[...byEnv.values()].sort((a, b) => envKey(a.pilotEnv).localeCompare(envKey(b.pilotEnv))));
+  }
+  return groups;
+}
+
+function emptyTotals(): Totals {
+  return { passed: 0, failed: 0, skipped: 0, flaky: 0, observed: 0 };
+}
+
+function count(scenarios: readonly ScenarioReport[]): Totals {
+  const t = emptyTotals();
+  for (const s of scenarios) t[s.status]++;
+  return t;
+}
+
+/** passed+failed across attempts is flaky; all the same is that status. */
+export function combineAttempts(statuses: ReadonlyArray<AttemptResult['status']>): ScenarioStatus {
+  const distinct = new Set(statuses);
+  if (distinct.size === 1) return statuses[0];
+  if (distinct.has('failed')) return 'flaky';
+  return 'passed';
+}
+
+function skipped(s: Scenario, reason: string): ScenarioReport {
+  return { id: s.id, title: s.title, seed: s.seed, status: 'skipped', skipReason: reason, attempts: [], timings: { total: 0 }, probes: [], evidence: [], error: null };
+}
+
+const ICON: Record<ScenarioStatus, string> = { passed: '✔', failed: '✘', skipped: '-', flaky: '~', observed: '●' };
+const STYLE = { passed: 'green', failed: 'red', skipped: 'gray', flaky: 'yellow', observed: 'cyan' } as const;
+
+function scenarioLine(s: ScenarioReport, label: string, io: Io): string {
+  const head = `${paint(STYLE[s.status], `${ICON[s.status]} ${s.status.padEnd(8)}`, io.stdout)} ${s.id} [${label}]`;
+  if (s.status === 'skipped') return `${head}: ${s.skipReason}\n`;
+  const time = `${(s.timings.total / 1000).toFixed(1)}s`;
+  const detail = s.error ? [s.error] : s.status === 'failed' || s.status === 'flaky' ? s.probes.flatMap((p) => p.mismatches.map((m) => `${p.name}: ${m}`)).slice(0, 4) : [];
+  return `${head} ${time}\n${detail.map((d) => `    ${d}\n`).join('')}`;
+}
+
+async function waitForEnter(io: Io, signal?: AbortSignal): Promise<void> {
+  const rl = createInterface({ input: io.stdin, terminal: false });
+  try {
+    await new Promise<void>((resolve) => {
+      rl.once('line', () => resolve());
+      rl.once('close', () => resolve());
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    rl.close();
+  }
+}
+
+export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteDeps> = {}): Promise<{ report: RunReport; runDir: string; plans: Array<{ label: string; plan: Plan }> }> {
+  if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new UsageError(`--repeat must be a whole number >= 1, not ${options.repeat}`);
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new UsageError(`--concurrency must be a whole number >= 1, not ${options.concurrency}`);
+  if (options.istio.length === 0) throw new UsageError('no Istio version given', { hint: 'Pass --istio V[,V...].' });
+  const d: SuiteDeps = {
+    scenarios: deps.scenarios ?? (await import('../../scenarios/index.ts')).SCENARIOS,
+    openBed: deps.openBed ?? openLiveBed,
+    resolveVersion: deps.resolveVersion ?? (await defaultResolver()),
+    pipeline: deps.pipeline ?? {},
+    stdinIsTTY: deps.stdinIsTTY ?? Boolean((io.stdin as { isTTY?: boolean }).isTTY),
+    stderrIsTTY: deps.stderrIsTTY ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY),
+    podpathVersion: deps.podpathVersion ?? '0.0.0',
+    onPlan: deps.onPlan,
+  };
+  const selected = selectScenarios(d.scenarios, options.scenarios);
+  const versions = [...new Set(options.istio.map((v) => d.resolveVersion(v)))];
+  const groups = groupTargets(versions, selected, options.name ?? 'podpath');
+  const runId = newRunId();
+  const runDir = join(options.resultsDir, runId);
+  const startedAt = new Date().toISOString();
+  const evidence = new Map<string, string>();
+  const targets: TargetReport[] = [];
+  const plans: Array<{ label: string; plan: Plan }> = [];
+  const signal = options.signal;
+  const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+  let interrupted = false;
+  const total = groups.reduce((n, g) => n + g.scenarios.length, 0);
+  let finished = 0;
+  const progress = (text: string) => {
+    if (d.stderrIsTTY) io.stderr.write(`\r\x1b[2K[${finished}/${total}] ${text}`);
+  };
+  const clearProgress = () => {
+    if (d.stderrIsTTY) io.stderr.write('\r\x1b[2K');
+  };
+
+  for (const group of groups) {
+    const envLabel = Object.keys(group.pilotEnv).length ? ` (${describeEnv(group.pilotEnv)})` : '';
+    const label = `${group.istio}${envLabel}`;
+    const target: TargetReport = {
+      istio: { version: group.istio, pilotEnv: group.pilotEnv, meshConfig: { connectTimeout, accessLogEncoding: options.logEncoding === 'json' ? 'JSON' : 'TEXT' } },
+      kubernetes: null,
+      cluster: group.name,
+      scenarios: [],
+      totals: emptyTotals(),
+    };
+    targets.push(target);
+    const info = { istio: group.istio, pilotEnv: group.pilotEnv };
+    const runnable: Scenario[] = [];
+    for (const s of group.scenarios) {
+      const reason = interrupted ? 'not run: the run was interrupted' : skipReason(s, info);
+      if (reason !== null) {
+        const report = skipped(s, reason);
+        target.scenarios.push(report);
+        finished++;
+        clearProgress();
+        await write(io.stdout, scenarioLine(report, label, io));
+      } else runnable.push(s);
+    }
+    if (runnable.length === 0) continue;
+
+    const plan = options.dryRun ? new Plan() : null;
+    if (plan) plans.push({ label, plan });
+    let bed: OpenedBed | null = null;
+    try {
+      progress(`bringing up ${group.name} (Istio ${label})`);
+      bed = await d.openBed({
+        name: group.name, istio: group.istio, pilotEnv: group.pilotEnv, logEncoding: options.logEncoding, connectTimeout,
+        reuse: options.reuse, keep: options.keep, plan, signal,
+        onProgress: (phase, detail) => progress(`${group.name}: ${phase} ${detail}`),
+      });
+      target.kubernetes = bed.kubernetes;
+      target.cluster = bed.name;
+      target.istio.meshConfig.connectTimeout = bed.meshConfig.connectTimeout;
+      const order = new Map(runnable.map((s, i) => [s.id, i]));
+      const results = await runScenarios(bed, runnable, options, d, io, label, evidence, (report) => {
+        finished++;
+        clearProgress();
+        return write(io.stdout, scenarioLine(report, label, io));
+      }, progress);
+      target.scenarios.push(...results.reports);
+      target.scenarios.sort((a, b) => (order.get(a.id) ?? -1) - (order.get(b.id) ?? -1));
+      if (results.interrupted) interrupted = true;
+    } catch (error) {
+      if (!(error instanceof InterruptedError) && !signal?.aborted) {
+        // The bed could not be brought up: every scenario of the group fails with that error.
+        const message = isPodpathError(error) ? error.shortMessage : error instanceof Error ? error.message : String(error);
+        for (const s of runnable) {
+          const r: ScenarioReport = { ...skipped(s, ''), status: 'failed', skipReason: null, error: `bed ${group.name}: ${message}` };
+          target.scenarios.push(r);
+          finished++;
+          clearProgress();
+          await write(io.stdout, scenarioLine(r, label, io));
+        }
+        if (isPodpathError(error) && error.hint) await write(io.stderr, `${error.hint}\n`);
+      } else {
+        interrupted = true;
+      }
+    } finally {
+      if (bed) {
+        try {
+          await bed[Symbol.asyncDispose]();
+        } catch (e) {
+          await write(io.stderr, `podpath: could not tear down ${group.name}: ${isPodpathError(e) ? e.shortMessage : e instanceof Error ? e.message : String(e)}\n`);
+        }
+      }
+    }
+    for (const s of runnable) {
+      if (!target.scenarios.some((r) => r.id === s.id)) target.scenarios.push(skipped(s, 'not run: the run was interrupted'));
+    }
+    target.totals = count(target.scenarios);
+    if (plan) d.onPlan?.(label, plan);
+  }
+  clearProgress();
+
+  const totals = emptyTotals();
+  for (const t of targets) for (const k of Object.keys(totals) as Array<keyof Totals>) totals[k] += t.totals[k];
+  const report: RunReport = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    run: { id: runId, startedAt, finishedAt: new Date().toISOString(), podpathVersion: d.podpathVersion, argv: options.argv ?? [], dryRun: options.dryRun, interrupted },
+    targets,
+    totals,
+  };
+  if (options.dryRun) {
+    const last = plans.at(-1)?.plan;
+    last?.add('file', `write ${runDir}/ (report.json, junit.xml, summary.md, evidence/, bundle.tar.gz)`);
+  } else {
+    await writeRunResults(runDir, report, evidence);
+  }
+  return { report, runDir, plans };
+}
+
+interface ScenarioRun {
+  reports: ScenarioReport[];
+  interrupted: boolean;
+}
+
+/** Runs up to --concurrency scenarios at once; a scenario that applies anything runs alone. */
+async function runScenarios(
+  bed: MeshBed,
+  scenarios: Scenario[],
+  options: RunOptions,
+  d: SuiteDeps,
+  io: Io,
+  label: string,
+  evidence: Map<string, string>,
+  onDone: (report: ScenarioReport) => Promise<void>,
+  progress: (text: string) => void,
+): Promise<ScenarioRun> {
+  const reports: ScenarioReport[] = [];
+  const running = new Set<Promise<void>>();
+  let interrupted = false;
+  let keptBy: string | null = null;
+  const pipeline: PipelineOptions = {
+    ...DEFAULT_PIPELINE,
+    ...d.pipeline,
+    signal: options.signal,
+    keepOnFailure: options.keep,
+    onFailure: options.pauseOnFailure
+      ? async (s) => {
+          if (!d.stdinIsTTY) {
+            await write(io.stderr, `podpath: ${s.id} failed; --pause-on-failure cannot pause without a TTY (stdin is not a terminal), continuing\n`);
+            return;
+          }
+          await write(io.stderr, `podpath: ${s.id} failed; its extras are still applied. Inspect the bed, then press Enter to clean up and continue.\n`);
+          await waitForEnter(io, options.signal);
+        }
+      : undefined,
+  };
+  const runOne = async (s: Scenario) => {
+    const attempts: AttemptResult[] = [];
+    let error: string | null = null;
+    try {
+      for (let a = 1; a <= options.repeat; a++) {
+        progress(`${s.id} (attempt ${a}/${options.repeat})`);
+        const r = await runAttempt(bed, s, a, pipeline);
+        attempts.push(r);
+        for (const [k, v] of r.evidence) evidence.set(k, v);
+        if (r.kept.length) {
+          keptBy = s.id;
+          break;
+        }
+      }
+    } catch (caught) {
+      if (caught instanceof InterruptedError || options.signal?.aborted) {
+        interrupted = true;
+        error = 'interrupted';
+      } else throw caught;
+    }
+    if (attempts.length === 0) {
+      const r: ScenarioReport = { ...skipped(s, 'not run: the run was interrupted') };
+      reports.push(r);
+      await onDone(r);
+      return;
+    }
+    const last = attempts.at(-1)!;
+    const status = error === 'interrupted' ? 'failed' : combineAttempts(attempts.map((x) => x.status));
+    const timings = { ...last.timings };
+    const firstFailure = attempts.find((x) => x.status === 'failed') ?? last;
+    const report: ScenarioReport = {
+      id: s.id,
+      title: s.title,
+      seed: s.seed,
+      status,
+      skipReason: null,
+      attempts: attempts.map((x, i) => ({ attempt: i + 1, status: x.status })),
+      timings,
+      probes: (status === 'flaky' || status === 'failed' ? firstFailure : last).probes,
+      evidence: [...new Set(attempts.flatMap((x) => [...x.evidence.keys()]))].map((k) => `evidence/${k}`),
+      error: error ?? firstFailure.error ?? (last.kept.length ? null : null),
+    };
+    if (last.kept.length) report.error = [report.error, `--keep: left ${last.kept.join(', ')} applied`].filter(Boolean).join('; ');
+    reports.push(report);
+    await onDone(report);
+  };
+
+  for (const s of scenarios) {
+    if (interrupted || options.signal?.aborted || keptBy !== null) {
+      const reason = keptBy !== null ? `not run: --keep left ${keptBy}'s extras applied on this bed` : 'not run: the run was interrupted';
+      if (keptBy === null) interrupted = true;
+      const r = skipped(s, reason);
+      reports.push(r);
+      await onDone(r);
+      continue;
+    }
+    const exclusive = isExclusive(s) || extrasFor(s).length > 0;
+    if (exclusive || running.size >= options.concurrency) await Promise.all(running);
+    if (exclusive) {
+      await runOne(s);
+      continue;
+    }
+    const p: Promise<void> = runOne(s).finally(() => running.delete(p));
+    running.add(p);
+    if (running.size >= options.concurrency) await Promise.race(running);
+  }
+  await Promise.all(running);
+  if (options.signal?.aborted) interrupted = true;
+  return { reports, interrupted };
+}
+
+async function defaultResolver(): Promise<(v: string) => string> {
+  const { resolveIstio } = await import('../cluster/index.ts');
+  return (v) => resolveIstio(v).version;
+}
+
+/** The live bed: harness/cluster's up() (or its dry run), wrapped for the runner. */
+export async function openLiveBed(spec: BedSpec): Promise<OpenedBed> {
+  const cluster = await import('../cluster/index.ts');
+  const kubeModule = await import('../kube/index.ts');
+  const { LiveMeshBed } = await import('./mesh-bed.ts');
+  const { PlanKube } = await import('./plan-kube.ts');
+  const overrides = spec.plan ? { plan: spec.plan, kube: async () => new PlanKube(spec.plan!) as never } : {};
+  const bed = await cluster.up({
+    name: spec.name, istio: spec.istio, logEncoding: spec.logEncoding, pilotEnv: spec.pilotEnv, connectTimeout: spec.connectTimeout,
+    reuse: spec.reuse, keep: spec.keep, dryRun: spec.plan !== null, signal: spec.signal, onProgress: spec.onProgress,
+  }, overrides);
+  const live = new LiveMeshBed({
+    name: bed.name,
+    target: { istio: bed.istio.version, pilotEnv: { ...(bed.marker.pilotEnv ?? spec.pilotEnv) } },
+    kubernetes: bed.istio.node?.kubernetes ?? null,
+    meshConfig: { connectTimeout: bed.marker.connectTimeout || null, accessLogEncoding: bed.marker.logEncoding === 'json' ? 'JSON' : 'TEXT' },
+    plan: bed.plan,
+    kube: (spec.plan ? new PlanKube(spec.plan) : bed.kube) as unknown as import('./mesh-bed.ts').KubeLike,
+    extraDocuments: kubeModule.extraDocuments,
+  });
+  return Object.assign(live, { [Symbol.asyncDispose]: () => bed[Symbol.asyncDispose]() });
+}

@@ -1,0 +1,554 @@
+/**
+ * TEST DOUBLE of a podpath bed (test code only; never shipped as a mode): each pod is a loopback
+ * "pod IP" in 127.0.2X.0/24 running the REAL agent (harness/workload/agent.ts), plus a stand-in
+ * sidecar written with node:net that forwards or closes connections and writes Istio >= 1.9 TEXT
+ * access log lines into per-pod buffers, and serves fake config dumps good enough for explain.
+ *
+ * How a probe travels: Envoy gets the original destination from iptables (SO_ORIGINAL_DST); on
+ * loopback there is no iptables, so probe() asks the client pod's stand-in for a capture port
+ * dedicated to that original destination (one per destination, like a REDIRECT rule) and rewrites
+ * the probe's target to it. The agent's socket is real; its local address is what the client
+ * entry logs as downstream_remote_address. The stand-in's upstream socket, bound to the client
+ * pod IP, is what the server entry logs as downstream_remote_address: the same linkage as Istio.
+ *
+ * Routing is a tiny table derived from the applied extras (not a model of Istio to trust):
+ * - 5701 to a manager pod IP: the headless Service's per-pod listener (outbound|5701||manager-headless…)
+ * - 5701 elsewhere with a visible ExternalName/ServiceEntry on 5701: a STRICT_DNS cluster whose
+ *   target does not listen → close after connect, `UF,URX`, no server entry
+ * - 8080 to a manager pod IP: the headless Service's wildcard vhost; anything else: PassthroughCluster
+ * - strict-mtls applied: the server stand-in rejects plaintext (`NR filter_chain_not_found`); the
+ *   double never speaks mTLS, so every connection is plaintext.
+ */
+import net from 'node:net';
+import http from 'node:http';
+import { startAgent, type Agent, type ProbeRequest, type ProbeResult } from '../../workload/agent.ts';
+import { externalNameCreatesListener } from '../../lint/index.ts';
+import { APP_EXT, DISTINCT_TCP_PORT, FQDN, HTTP_PORT, SERVICE_ENTRY_HOST, TCP_PORT } from '../../../manifests/topology.ts';
+import type { ConfigPredicate, MeshBed, PodInfo } from '../mesh-bed.ts';
+import type { TargetInfo, WorkloadName } from '../scenario.ts';
+
+export interface Interference {
+  /** Per new client-side connection: 'close' drops it after connect (no upstream), 'hang' holds it open. */
+  (connection: { client: PodInfo; dst: string; index: number }): 'close' | 'hang' | undefined;
+}
+
+export interface LoopbackMeshOptions {
+  /** Third octet of the pod IPs: 20–29 (each test file its own, so parallel test files never collide). */
+  block: number;
+  istio: string;
+  pilotEnv?: Record<string, string>;
+  connectTimeout?: string;
+  /** Delay before applied extras show up in routing and config dumps (exercises convergence). */
+  propagationMs?: number;
+  /** Delay before a finished connection's log line is readable (exercises log polling). */
+  logDelayMs?: number;
+  interfere?: Interference;
+}
+
+interface PodRuntime {
+  info: PodInfo;
+  agent: Agent;
+  /** logical port → real port of the inbound stand-in on the pod IP. */
+  inbound: Map<number, number>;
+  captures: Map<string, net.Server>;
+  log: Array<{ at: number; line: string }>;
+}
+
+interface MeshState {
+  appExtPorts: number[] | null;
+  appExtExportDot: boolean;
+  sidecarEgressManager: boolean;
+  serviceEntry5701: boolean;
+  strict: boolean;
+  virtualService: boolean;
+}
+
+const EMPTY: MeshState = { appExtPorts: null, appExtExportDot: false, sidecarEgressManager: false, serviceEntry5701: false, strict: false, virtualService: false };
+
+const LAYOUT: Array<{ name: string; workload: WorkloadName; host: number; tcp: boolean }> = [
+  { name: 'manager-7948dffbdd-p44xx', workload: 'manager', host: 11, tcp: true },
+  { name: 'manager-7948dffbdd-sh7rx', workload: 'manager', host: 12, tcp: true },
+  { name: 'app-5d8f7c9b4-q2w3e', workload: 'app', host: 21, tcp: true },
+  { name: 'idle-6c9d8e7f5-z9x8c', workload: 'idle', host: 31, tcp: false },
+];
+
+/** What applying an extra does to the double's routing table (after the seed's manifests/extras). */
+function applyExtra(state: MeshState, extra: string, on: boolean): MeshState {
+  const s = { ...state };
+  switch (extra) {
+    case 'app-ext-externalname':
+      s.appExtPorts = on ? [HTTP_PORT, TCP_PORT] : null;
+      if (!on) s.appExtExportDot = false;
+      break;
+    case 'fix-drop-port':
+      s.appExtPorts = on ? [HTTP_PORT] : null;
+      break;
+    case 'fix-distinct-ports':
+      s.appExtPorts = on ? [HTTP_PORT, DISTINCT_TCP_PORT] : null;
+      break;
+    case 'fix-exportto-dot':
+      s.appExtPorts = on ? [HTTP_PORT, TCP_PORT] : null;
+      s.appExtExportDot = on;
+      break;
+    case 'fix-sidecar-egress':
+      s.sidecarEgressManager = on;
+      break;
+    case 'fix-virtualservice':
+      s.virtualService = on;
+      break;
+    case 'serviceentry-dns-5701':
+      s.serviceEntry5701 = on;
+      break;
+    case 'strict-mtls':
+      s.strict = on;
+      break;
+    case 'permissive-mtls':
+      if (on) s.strict = false;
+      break;
+    default:
+      throw new Error(`the loopback double does not know extra '${extra}'`);
+  }
+  return s;
+}
+
+function stamp(): string {
+  return new Date().toISOString();
+}
+
+function addr(ip: string | undefined, port: number | undefined): string {
+  return ip && port !== undefined ? `${ip.replace(/^::ffff:/, '')}:${port}` : '-';
+}
+
+interface Route {
+  cluster: string;
+  /** null: nothing listens there (the STRICT_DNS target): the connect is refused. */
+  upstream: { ip: string; port: number } | null;
+  upstreamHost: string;
+}
+
+export class LoopbackMesh implements MeshBed, AsyncDisposable {
+  readonly name = 'test-double';
+  readonly target: TargetInfo;
+  readonly kubernetes = null;
+  readonly meshConfig: MeshBed['meshConfig'];
+  readonly plan = null;
+  readonly applied: string[] = [];
+  /** Every connection the client stand-ins accepted, for tests. */
+  readonly connections: Array<{ client: string; dst: string; cluster: string }> = [];
+  private readonly options: LoopbackMeshOptions;
+  private readonly runtimes: PodRuntime[] = [];
+  private state: MeshState = { ...EMPTY };
+  private desired: MeshState = { ...EMPTY };
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly sockets = new Set<net.Socket>();
+  private connectionIndex = 0;
+
+  private constructor(options: LoopbackMeshOptions) {
+    if (!Number.isInteger(options.block) || options.block < 20 || options.block > 29) throw new Error(`block ${options.block} is outside 127.0.20–29`);
+    this.options = options;
+    this.target = { istio: options.istio, pilotEnv: { ...(options.pilotEnv ?? {}) } };
+    this.meshConfig = { connectTimeout: options.connectTimeout ?? '1s', accessLogEncoding: 'TEXT' };
+  }
+
+  static async start(options: LoopbackMeshOptions): Promise<LoopbackMesh> {
+    const mesh = new LoopbackMesh(options);
+    try {
+      for (const p of LAYOUT) await mesh.startPod(p);
+    } catch (error) {
+      await mesh.close();
+      throw error;
+    }
+    return mesh;
+  }
+
+  private ip(host: number): string {
+    return `127.0.${this.options.block}.${host}`;
+  }
+
+  private async startPod(p: (typeof LAYOUT)[number]): Promise<void> {
+    const ip = this.ip(p.host);
+    const agent = await startAgent({ bind: ip, tcpPorts: p.tcp ? [0] : [], httpPort: 0, controlPort: 0, identity: { pod: p.name, namespace: p.workload, ip }, shutdownGraceMs: 50 });
+    const pod: PodRuntime = { info: { name: p.name, namespace: p.workload, ip, workload: p.workload }, agent, inbound: new Map(), captures: new Map(), log: [] };
+    this.runtimes.push(pod);
+    const ports: Array<[number, number]> = [];
+    if (p.tcp) ports.push([TCP_PORT, agent.options.tcpPorts[0]]);
+    ports.push([HTTP_PORT, agent.options.httpPort!]);
+    for (const [logical, real] of ports) {
+      const server = net.createServer({ allowHalfOpen: true }, (socket) => this.inboundConnection(pod, logical, real, socket));
+      pod.inbound.set(logical, await this.listen(server, ip));
+      pod.captures.set(`inbound:${logical}`, server);
+    }
+  }
+
+  private listen(server: net.Server, ip: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, ip, () => resolve((server.address() as net.AddressInfo).port));
+    });
+  }
+
+  private track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {});
+  }
+
+  private writeLog(pod: PodRuntime, line: string): void {
+    const delay = this.options.logDelayMs ?? 0;
+    const write = () => {
+      pod.log.push({ at: Date.now(), line });
+    };
+    if (delay <= 0) {
+      write();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      write();
+    }, delay);
+    this.timers.add(t);
+  }
+
+  private modernInbound(): boolean {
+    const [maj, min] = this.target.istio.split('.').map(Number);
+    return maj > 1 || min >= 8;
+  }
+
+  private inboundCluster(pod: PodRuntime, port: number): string {
+    if (this.modernInbound()) return `inbound|${port}||`;
+    return `inbound|${port}|${port === TCP_PORT ? 'tcp-hazelcast' : 'http'}|${pod.info.workload}.${pod.info.namespace}.svc.cluster.local`;
+  }
+
+  /** The server stand-in: rejects plaintext under STRICT, else forwards to the agent and logs inbound. */
+  private inboundConnection(pod: PodRuntime, port: number, agentPort: number, downstream: net.Socket): void {
+    this.track(downstream);
+    const started = Date.now();
+    const local = `${pod.info.ip}:${port}`;
+    const remote = addr(downstream.remoteAddress, downstream.remotePort);
+    if (this.state.strict) {
+      this.writeLog(pod, `[${stamp()}] "- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" "-" "-" "-" - - ${local} ${remote} - -`);
+      downstream.destroy();
+      return;
+    }
+    const upstream = net.connect({ host: pod.info.ip, port: agentPort, localAddress: pod.info.ip, allowHalfOpen: true });
+    this.track(upstream);
+    let upstreamLocal = '-';
+    const http = port === HTTP_PORT ? new HttpSniffer() : null;
+    upstream.on('connect', () => {
+      upstreamLocal = addr(upstream.localAddress, upstream.localPort);
+    });
+    downstream.on('data', (c: Buffer) => http?.request(c));
+    upstream.on('data', (c: Buffer) => http?.response(c));
+    downstream.pipe(upstream);
+    upstream.pipe(downstream);
+    let logged = false;
+    const finish = () => {
+      if (logged) return;
+      logged = true;
+      const cluster = this.inboundCluster(pod, port);
+      const dur = Date.now() - started;
+      const rx = downstream.bytesRead;
+      const tx = downstream.bytesWritten;
+      const upHost = `${pod.info.ip}:${agentPort}`;
+      this.writeLog(pod, http
+        ? `[${stamp()}] "${http.requestLine()}" ${http.status ?? 0} - via_upstream - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "-" "${http.header('host')}" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} - default`
+        : `[${stamp()}] "- - -" 0 - - - "-" ${rx} ${tx} ${dur} - "-" "-" "-" "-" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} - -`);
+    };
+    downstream.on('close', finish);
+    upstream.on('close', () => {
+      downstream.end();
+    });
+  }
+
+  private isManager(ip: string): boolean {
+    return this.runtimes.some((p) => p.info.workload === 'manager' && p.info.ip === ip);
+  }
+
+  private catchAll(client: PodRuntime, port: number): string | null {
+    const s = this.state;
+    const egressLimited = s.sidecarEgressManager && client.info.namespace === 'manager';
+    if (s.appExtPorts?.includes(port) && port !== HTTP_PORT && !egressLimited && (!s.appExtExportDot || client.info.namespace === APP_EXT.namespace)) {
+      if (externalNameCreatesListener(this.target.istio, this.target.pilotEnv) === true) return `outbound|${port}||${APP_EXT.name}.${APP_EXT.namespace}.svc.cluster.local`;
+    }
+    if (s.serviceEntry5701 && port === TCP_PORT && !egressLimited) return `outbound|${TCP_PORT}||${SERVICE_ENTRY_HOST}`;
+    return null;
+  }
+
+  private route(client: PodRuntime, dstIp: string, port: number): Route {
+    const server = this.runtimes.find((p) => p.info.ip === dstIp);
+    const direct = server?.inbound.get(port);
+    const passthroughTo = direct !== undefined ? { ip: dstIp, port: direct } : null;
+    if (this.isManager(dstIp) && dstIp !== client.info.ip) {
+      return { cluster: `outbound|${port}||${FQDN.managerHeadless}`, upstream: passthroughTo, upstreamHost: `${dstIp}:${port}` };
+    }
+    const captured = port === HTTP_PORT ? null : this.catchAll(client, port);
+    if (captured) return { cluster: captured, upstream: null, upstreamHost: `${this.ip(LAYOUT[3].host)}:${port}` };
+    return { cluster: 'PassthroughCluster', upstream: passthroughTo, upstreamHost: `${dstIp}:${port}` };
+  }
+
+  /** The client stand-in for connections to `dst` from `client`'s app: one capture port per destination. */
+  private async capturePort(client: PodRuntime, dst: string): Promise<number> {
+    const key = `out:${dst}`;
+    const existing = client.captures.get(key);
+    if (existing) return (existing.address() as net.AddressInfo).port;
+    const [dstIp, dstPortText] = [dst.slice(0, dst.lastIndexOf(':')), dst.slice(dst.lastIndexOf(':') + 1)];
+    const dstPort = Number(dstPortText);
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.outboundConnection(client, dst, dstIp, dstPort, socket));
+    client.captures.set(key, server);
+    return await this.listen(server, client.info.ip);
+  }
+
+  private outboundConnection(client: PodRuntime, dst: string, dstIp: string, dstPort: number, downstream: net.Socket): void {
+    this.track(downstream);
+    const started = Date.now();
+    const remote = addr(downstream.remoteAddress, downstream.remotePort);
+    const route = this.route(client, dstIp, dstPort);
+    const index = this.connectionIndex++;
+    this.connections.push({ client: client.info.name, dst, cluster: route.cluster });
+    const http = dstPort === HTTP_PORT ? new HttpSniffer() : null;
+    const interference = this.options.interfere?.({ client: client.info, dst, index });
+    const log = (flags: string, details: string, upstreamLocal: string, code?: number) => {
+      const dur = Date.now() - started;
+      const rx = downstream.bytesRead;
+      const tx = downstream.bytesWritten;
+      this.writeLog(client, http && http.method
+        ? `[${stamp()}] "${http.requestLine()}" ${code ?? http.status ?? 0} ${flags} ${details} - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "-" "${http.header('host')}" "${route.upstreamHost}" ${route.cluster} ${upstreamLocal} ${dst} ${remote} - ${route.cluster === 'PassthroughCluster' ? 'allow_any' : 'default'}`
+        : `[${stamp()}] "- - -" 0 ${flags} ${details} - "-" ${rx} ${tx} ${dur} - "-" "-" "-" "-" "${route.upstreamHost}" ${route.cluster} ${upstreamLocal} ${dst} ${remote} - -`);
+    };
+    if (interference === 'hang') return;
+    if (interference === 'close' || route.upstream === null) {
+      // The STRICT_DNS target refuses (or the test says so): accept, fail upstream, close.
+      downstream.on('data', (c: Buffer) => http?.request(c));
+      setImmediate(() => {
+        log('UF,URX', '-', '-');
+        downstream.destroy();
+      });
+      return;
+    }
+    const pending: Buffer[] = [];
+    let upstreamLocal = '-';
+    let responded = false;
+    downstream.on('data', (c: Buffer) => {
+      http?.request(c);
+      if (upstreamLocal === '-') pending.push(c);
+    });
+    const upstream = net.connect({ host: route.upstream.ip, port: route.upstream.port, localAddress: client.info.ip, allowHalfOpen: true }, () => {
+      upstreamLocal = addr(upstream.localAddress, upstream.localPort);
+      for (const c of pending.splice(0)) upstream.write(c);
+      downstream.on('data', (c: Buffer) => upstream.write(c));
+      downstream.on('end', () => upstream.end());
+    });
+    this.track(upstream);
+    upstream.on('data', (c: Buffer) => {
+      responded = true;
+      http?.response(c);
+      downstream.write(c);
+    });
+    let logged = false;
+    const upstreamGone = () => {
+      if (http && !responded && upstreamLocal !== '-' && !logged) {
+        // The server side closed before any response: Envoy answers 503 itself.
+        logged = true;
+        const body = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
+        downstream.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`);
+        log('UC', 'upstream_reset_before_response_started{connection_termination}', upstreamLocal, 503);
+        return;
+      }
+      if (!downstream.writableEnded) downstream.end();
+    };
+    upstream.on('end', upstreamGone);
+    upstream.on('close', upstreamGone);
+    upstream.on('error', () => {
+      if (upstreamLocal === '-' && !logged) {
+        logged = true;
+        log('UF,URX', '-', '-');
+        downstream.destroy();
+      }
+    });
+    downstream.on('close', () => {
+      if (logged) return;
+      logged = true;
+      log('-', http ? 'via_upstream' : '-', upstreamLocal);
+      upstream.destroy();
+    });
+  }
+
+  // ---- MeshBed
+
+  async pods(workload: WorkloadName): Promise<PodInfo[]> {
+    return this.runtimes.filter((p) => p.info.workload === workload).map((p) => ({ ...p.info }));
+  }
+
+  private setDesired(next: MeshState): void {
+    this.desired = next;
+    const delay = this.options.propagationMs ?? 0;
+    if (delay <= 0) {
+      this.state = next;
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.state = next;
+    }, delay);
+    this.timers.add(t);
+  }
+
+  async apply(extra: string): Promise<void> {
+    this.setDesired(applyExtra(this.desired, extra, true));
+    this.applied.push(extra);
+  }
+
+  async remove(extra: string): Promise<void> {
+    this.setDesired(applyExtra(this.desired, extra, false));
+    const i = this.applied.lastIndexOf(extra);
+    if (i >= 0) this.applied.splice(i, 1);
+  }
+
+  private runtime(pod: PodInfo): PodRuntime {
+    const found = this.runtimes.find((p) => p.info.name === pod.name);
+    if (!found) throw new Error(`no pod ${pod.name} in the loopback double`);
+    return found;
+  }
+
+  async probe(from: PodInfo, request: ProbeRequest, options: { signal?: AbortSignal } = {}): Promise<ProbeResult[]> {
+    const client = this.runtime(from);
+    const port = await this.capturePort(client, request.target);
+    const rewritten: ProbeRequest = { ...request, target: `${client.info.ip}:${port}` };
+    if (request.protocol === 'http' && !request.httpHost) rewritten.httpHost = request.target;
+    const body = JSON.stringify(rewritten);
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: client.info.ip, port: client.agent.options.controlPort, method: 'POST', path: '/probe', headers: { 'content-type': 'application/json' }, agent: false, signal: options.signal }, (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(data) : reject(new Error(`agent answered ${res.statusCode}: ${data}`))));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const results = JSON.parse(text) as ProbeResult[];
+    return results.map((r) => ({ ...r, target: request.target, remoteAddress: r.remoteAddress ? request.target : null }));
+  }
+
+  async sidecarLog(pod: PodInfo, since: Date): Promise<string> {
+    return this.runtime(pod).log.filter((l) => l.at >= since.getTime()).map((l) => `${l.line}\n`).join('');
+  }
+
+  async configDump(pod: PodInfo): Promise<unknown> {
+    return fakeConfigDump(this.runtime(pod).info, this.runtimes.map((p) => p.info), (port) => this.catchAll(this.runtime(pod), port), this.state.strict);
+  }
+
+  async waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    const deadline = Date.now() + options.timeoutMs;
+    let state = 'no dump read yet';
+    while (Date.now() < deadline) {
+      options.signal?.throwIfAborted();
+      const r = predicate(await this.configDump(pod));
+      if (r.ok) return;
+      state = r.state;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    throw new Error(`config of ${pod.namespace}/${pod.name} did not converge: ${state}`);
+  }
+
+  async events(pod: PodInfo): Promise<string[]> {
+    return [`Normal  Started  pod/${pod.name}  Started container agent (loopback double)`];
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.runtimes.flatMap((p) => [...p.captures.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve())))));
+    await Promise.all(this.runtimes.map((p) => p.agent.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Picks the request line, Host and status out of an HTTP/1.1 byte stream (enough for a log line). */
+class HttpSniffer {
+  private head = '';
+  private responseHead = '';
+  method: string | null = null;
+  status: number | null = null;
+
+  request(chunk: Buffer): void {
+    if (this.head.includes('\r\n\r\n')) return;
+    this.head += chunk.toString('latin1');
+    const first = this.head.split('\r\n')[0];
+    if (/^[A-Z]+ \S+ HTTP\/1\.[01]$/.test(first)) this.method = first.split(' ')[0];
+  }
+  response(chunk: Buffer): void {
+    if (this.status !== null) return;
+    this.responseHead += chunk.toString('latin1');
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(this.responseHead);
+    if (m) this.status = Number(m[1]);
+  }
+  requestLine(): string {
+    const first = this.head.split('\r\n')[0];
+    return this.method ? first : '- - -';
+  }
+  header(name: string): string {
+    const line = this.head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name}:`));
+    return line ? line.slice(line.indexOf(':') + 1).trim() : '-';
+  }
+}
+
+const T = 'type.googleapis.com/';
+
+function tcpChain(cluster: string, match?: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...(match ? { filter_chain_match: match } : {}),
+    filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': `${T}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`, stat_prefix: cluster, cluster } }],
+  };
+}
+
+function listener(name: string, address: string, port: number, chains: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { '@type': `${T}envoy.config.listener.v3.Listener`, name, address: { socket_address: { address, port_value: port } }, filter_chains: chains, traffic_direction: 'OUTBOUND', ...extra };
+}
+
+function clusterOf(name: string, type: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { '@type': `${T}envoy.config.cluster.v3.Cluster`, name, type, connect_timeout: '1s', ...extra };
+}
+
+/** An admin /config_dump of the client's stand-in sidecar: just the listeners and clusters routing uses. */
+function fakeConfigDump(self: PodInfo, all: PodInfo[], catchAll: (port: number) => string | null, strict: boolean): unknown {
+  const listeners: Array<Record<string, unknown>> = [
+    listener('virtualOutbound', '0.0.0.0', 15001, [tcpChain('BlackHoleCluster', { destination_port: 15001 }), tcpChain('PassthroughCluster')], { use_original_dst: true }),
+  ];
+  const inboundChains: Array<Record<string, unknown>> = [];
+  for (const transport of strict ? ['tls'] : ['tls', 'raw_buffer']) {
+    inboundChains.push(tcpChain('InboundPassthroughCluster', { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: 0 }], transport_protocol: transport }));
+    for (const port of [TCP_PORT, HTTP_PORT]) inboundChains.push(tcpChain(`inbound|${port}||`, { destination_port: port, transport_protocol: transport }));
+  }
+  listeners.push(listener('virtualInbound', '0.0.0.0', 15006, inboundChains, { traffic_direction: 'INBOUND', use_original_dst: true }));
+  const clusters = [
+    clusterOf('PassthroughCluster', 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }),
+    clusterOf('BlackHoleCluster', 'STATIC'),
+    clusterOf('InboundPassthroughCluster', 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }),
+    clusterOf(`inbound|${TCP_PORT}||`, 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }),
+    clusterOf(`inbound|${HTTP_PORT}||`, 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }),
+    clusterOf(`outbound|${TCP_PORT}||${FQDN.managerHeadless}`, 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }),
+  ];
+  for (const peer of all) {
+    if (peer.workload !== 'manager' || peer.ip === self.ip) continue;
+    listeners.push(listener(`${peer.ip}_${TCP_PORT}`, peer.ip, TCP_PORT, [tcpChain(`outbound|${TCP_PORT}||${FQDN.managerHeadless}`)]));
+  }
+  for (const port of [TCP_PORT, DISTINCT_TCP_PORT]) {
+    const cluster = catchAll(port);
+    if (!cluster) continue;
+    listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, [tcpChain(cluster)]));
+    const host = cluster.endsWith(SERVICE_ENTRY_HOST) ? FQDN.idle : APP_EXT.externalName;
+    clusters.push(clusterOf(cluster, 'STRICT_DNS', { load_assignment: { cluster_name: cluster, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }] } }));
+  }
+  const at = '2026-11-20T10:00:00.000Z';
+  return {
+    configs: [
+      { '@type': `${T}envoy.admin.v3.ClustersConfigDump`, dynamic_active_clusters: clusters.map((cluster) => ({ cluster, last_updated: at })) },
+      { '@type': `${T}envoy.admin.v3.ListenersConfigDump`, dynamic_listeners: listeners.map((l) => ({ name: l.name, active_state: { listener: l, last_updated: at } })) },
+      { '@type': `${T}envoy.admin.v3.RoutesConfigDump`, dynamic_route_configs: [] },
+    ],
+  };
+}
