@@ -171,3 +171,19 @@ test('property: an embedded secret never survives, and redaction is idempotent',
   );
   t.pass();
 });
+
+test('only the Secret document is re-serialised; the other documents stay byte for byte', (t) => {
+  const service = ['---', 'apiVersion: v1', 'kind: Service', 'metadata:   {name: app-ext,   namespace: app}   # odd spacing kept', 'spec: {type: ExternalName, externalName: idle.idle.svc.cluster.local}', ''].join('\n');
+  const secret = ['---', 'kind: Secret', 'metadata: {name: s}', 'data:', '  k: c2VjcmV0', ''].join('\n');
+  const out = redact(service + secret + service);
+  t.true(out.startsWith(service));
+  t.true(out.endsWith(service));
+  t.false(out.includes('c2VjcmV0'));
+});
+
+test('an unterminated PEM block is left alone and later complete blocks are still redacted', (t) => {
+  const text = `-----BEGIN CERTIFICATE-----\ntruncated by kubectl logs --limit-bytes\n${PEM_KEY}`;
+  const out = redact(text);
+  t.false(out.includes('MIIEvQ'));
+  t.true(out.startsWith('-----BEGIN CERTIFICATE-----\ntruncated'));
+});

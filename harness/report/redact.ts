@@ -38,8 +38,25 @@ function isSensitiveKey(key: string): boolean {
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const KEY_ALTERNATION = SENSITIVE_KEYS.map(escapeRegExp).join('|');
 
-// PEM with real newlines or with "\n" escapes (PEM inside JSON strings); the body is replaced.
-const PEM = /(-----BEGIN ([A-Z0-9 ]+)-----)(?:(?!-----END)[\s\S])*?(-----END \2-----)/g;
+// PEM armour lines; bodies between a BEGIN and its END (real newlines or "\n" escapes) are replaced.
+const PEM_MARKER = /-----(BEGIN|END) ([A-Z0-9 ]+)-----/g;
+
+/** One pass over the armour lines (a regex pairing BEGIN with END is quadratic on unpaired BEGINs). */
+function redactPem(text: string): string {
+  let out = '';
+  let copied = 0;
+  let open: { label: string; bodyStart: number } | null = null;
+  for (const m of text.matchAll(PEM_MARKER)) {
+    const [marker, kind, label] = m;
+    if (kind === 'BEGIN') open = { label, bodyStart: m.index + marker.length };
+    else if (open && open.label === label) {
+      out += text.slice(copied, open.bodyStart) + REDACTED;
+      copied = m.index;
+      open = null;
+    }
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
 // base64 of "-----BEGIN": kubeconfig *-data fields and Envoy inline_bytes hold PEM this way.
 const BASE64_PEM = /LS0tLS1CRUdJT[A-Za-z0-9+/=]*/g;
 // "Authorization: Bearer x" header lines (HTTP dumps, describe output, logs).
@@ -61,8 +78,7 @@ function redactKeyValue(_match: string, prefix: string, value: string): string {
 
 /** Line-level rules that need no parsing: PEM, base64 PEM, headers, bearer tokens, JWTs, sensitive keys. */
 export function redactPatterns(text: string): string {
-  return text
-    .replace(PEM, (_m, begin: string, _label: string, end: string) => `${begin}${REDACTED}${end}`)
+  return redactPem(text)
     .replace(BASE64_PEM, REDACTED)
     .replace(HEADER, (_m, prefix: string) => `${prefix}${REDACTED}`)
     .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`)
@@ -124,6 +140,16 @@ function redactYamlSecrets(docs: Document.Parsed[]): boolean {
 }
 
 const SECRET_KIND_LINE = /^\s*(?:-\s+)?["']?kind["']?\s*:\s*["']?Secret["']?\s*,?\s*$/m;
+const MAX_PARSED_DOCUMENT = 1_000_000;
+
+function redactSecretDocument(part: string): string {
+  if (!SECRET_KIND_LINE.test(part)) return part;
+  if (part.length > MAX_PARSED_DOCUMENT) return redactSecretBlocksByIndent(part);
+  const docs = parseAllDocuments(part);
+  const parsed = Array.isArray(docs) ? docs : [];
+  if (parsed.length === 0 || parsed.some((d) => d.errors.length > 0)) return redactSecretBlocksByIndent(part);
+  return redactYamlSecrets(parsed) ? parsed.map((d) => d.toString({ lineWidth: 0 })).join('') : part;
+}
 
 /** Line fallback when YAML does not parse: blank every more-indented line under data:/stringData:. */
 function redactSecretBlocksByIndent(text: string): string {
@@ -162,15 +188,7 @@ export function redact(text: string): string {
       // Not one JSON document (e.g. JSON lines): the pattern rules below still apply.
     }
   }
-  let out = text;
-  if (SECRET_KIND_LINE.test(out)) {
-    const docs = parseAllDocuments(out);
-    const parsedDocs = Array.isArray(docs) ? docs : [];
-    if (parsedDocs.length > 0 && parsedDocs.every((d) => d.errors.length === 0)) {
-      if (redactYamlSecrets(parsedDocs)) out = parsedDocs.map((d) => d.toString({ lineWidth: 0 })).join('');
-    } else {
-      out = redactSecretBlocksByIndent(out);
-    }
-  }
+  // Only the documents that declare a Secret are parsed: YAML parsing is slow on big evidence files.
+  const out = SECRET_KIND_LINE.test(text) ? text.split(/^(?=---[ \t]*\r?$)/m).map(redactSecretDocument).join('') : text;
   return redactPatterns(out);
 }
