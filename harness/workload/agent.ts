@@ -1,0 +1,942 @@
+/**
+ * podpath in-pod agent. ONE self-contained file, node:* imports only, so it ships to pods in a
+ * ConfigMap and runs unchanged in stock node:24-alpine as `node agent.ts [flags]`.
+ *
+ * It answers on TCP (echo + `WHO\n` identity line) and HTTP (identity JSON) like a workload,
+ * and on a control port it opens real connections on command and says exactly what happened
+ * to them (see docs/agent.md). The probe library (harness/probe) re-exports from here.
+ */
+import net from 'node:net';
+import http from 'node:http';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+
+// ---------------------------------------------------------------------------------------------
+// Contract types (harness/probe)
+
+export type ProbeProtocol = 'tcp' | 'http';
+export type ProbeOutcome =
+  | 'echoed'
+  | 'answered'
+  | 'closed-after-connect'
+  | 'refused'
+  | 'reset'
+  | 'timeout'
+  | 'unreachable'
+  | 'error';
+
+export const PROBE_OUTCOMES: readonly ProbeOutcome[] = [
+  'echoed',
+  'answered',
+  'closed-after-connect',
+  'refused',
+  'reset',
+  'timeout',
+  'unreachable',
+  'error',
+];
+
+export interface Identity {
+  pod: string;
+  namespace: string;
+  ip: string;
+  port: number;
+  protocol: 'tcp' | 'http';
+  host?: string;
+  remote?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ProbeRequest {
+  target: string;
+  protocol: ProbeProtocol;
+  timeoutMs: number;
+  payload?: string;
+  httpPath?: string;
+  httpHost?: string;
+  count?: number;
+}
+
+export interface ProbeResult {
+  target: string;
+  protocol: ProbeProtocol;
+  outcome: ProbeOutcome;
+  localAddress: string | null;
+  remoteAddress: string | null;
+  connectMs: number | null;
+  firstByteMs: number | null;
+  totalMs: number;
+  bytesSent: number;
+  bytesReceived: number;
+  responder?: Identity;
+  httpStatus?: number;
+  httpHeaders?: Record<string, string>;
+  error?: string;
+}
+
+export interface AgentOptions {
+  bind: string;
+  tcpPorts: number[];
+  httpPort?: number;
+  controlPort: number;
+  identity: { pod: string; namespace: string; ip?: string };
+  /** How long close() lets in-flight probes finish before aborting them (default 1500 ms). */
+  shutdownGraceMs?: number;
+  /** Receives one object per event (probe result, start, stop); the CLI prints them as JSON lines. */
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface Agent extends AsyncDisposable {
+  /** The options with every port 0 replaced by the port actually bound. */
+  readonly options: AgentOptions;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits and request validation (pure)
+
+export const LIMITS = {
+  maxCount: 100,
+  minTimeoutMs: 1,
+  maxTimeoutMs: 120_000,
+  maxPayloadBytes: 16 * 1024,
+  maxBodyBytes: 64 * 1024,
+  maxHttpPathLength: 2048,
+  /** Reply bytes kept for parsing (an identity line or JSON body); counting continues past it. */
+  maxReplyKeptBytes: 64 * 1024,
+} as const;
+
+export const WHO_LINE = 'WHO\n';
+
+/** A probe request the agent refuses; the control API answers it with 400. */
+export class ProbeRequestError extends Error {
+  override name = 'ProbeRequestError';
+}
+
+const REQUEST_FIELDS = ['target', 'protocol', 'timeoutMs', 'payload', 'httpPath', 'httpHost', 'count'];
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/** Splits `IP:PORT`, `host:port` or `[v6]:port`; throws ProbeRequestError when it is not one. */
+export function parseTarget(target: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(target);
+  if (!m) throw new ProbeRequestError(`bad target ${JSON.stringify(target)}: expected IP:PORT, host:port or [IPv6]:PORT`);
+  const host = m[1] ?? m[2];
+  const port = Number(m[3]);
+  if (m[1] !== undefined && !net.isIPv6(host)) throw new ProbeRequestError(`bad target ${JSON.stringify(target)}: ${host} is not an IPv6 address`);
+  if (m[2] !== undefined && !net.isIPv4(host) && !(HOSTNAME.test(host) && !/^[\d.]+$/.test(host))) {
+    throw new ProbeRequestError(`bad target ${JSON.stringify(target)}: ${JSON.stringify(host)} is neither an IPv4 address nor a host name`);
+  }
+  if (port < 1 || port > 65535) throw new ProbeRequestError(`bad target ${JSON.stringify(target)}: port must be 1-65535`);
+  return { host, port };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function integerIn(body: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
+  const value = body[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ProbeRequestError(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Checks a parsed JSON body and returns a normalised request (count always set); throws ProbeRequestError. */
+export function validateProbeRequest(body: unknown): ProbeRequest {
+  if (!isRecord(body)) throw new ProbeRequestError('the probe request must be a JSON object');
+  for (const key of Object.keys(body)) {
+    if (!REQUEST_FIELDS.includes(key)) throw new ProbeRequestError(`unknown field ${JSON.stringify(key)} (expected: ${REQUEST_FIELDS.join(', ')})`);
+  }
+  const { target, protocol, payload, httpPath, httpHost } = body;
+  if (typeof target !== 'string') throw new ProbeRequestError('target is required: a string IP:PORT or host:port');
+  parseTarget(target);
+  if (protocol !== 'tcp' && protocol !== 'http') throw new ProbeRequestError(`protocol must be "tcp" or "http", got ${JSON.stringify(protocol)}`);
+  if (body.timeoutMs === undefined) throw new ProbeRequestError('timeoutMs is required');
+  const timeoutMs = integerIn(body, 'timeoutMs', LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs) as number;
+  const count = integerIn(body, 'count', 1, LIMITS.maxCount) ?? 1;
+  const request: ProbeRequest = { target, protocol, timeoutMs, count };
+  if (payload !== undefined) {
+    if (typeof payload !== 'string') throw new ProbeRequestError('payload must be a string');
+    if (protocol === 'tcp' && payload.length === 0) throw new ProbeRequestError('payload must not be empty for tcp (omit it to send WHO)');
+    if (Buffer.byteLength(payload) > LIMITS.maxPayloadBytes) throw new ProbeRequestError(`payload is larger than ${LIMITS.maxPayloadBytes} bytes`);
+    request.payload = payload;
+  }
+  if (httpPath !== undefined) {
+    if (protocol !== 'http') throw new ProbeRequestError('httpPath is only valid with protocol "http"');
+    if (typeof httpPath !== 'string' || !/^\/[\x21-\x7e]*$/.test(httpPath) || httpPath.length > LIMITS.maxHttpPathLength) {
+      throw new ProbeRequestError(`httpPath must start with "/" and contain only visible ASCII (max ${LIMITS.maxHttpPathLength}), got ${JSON.stringify(httpPath)}`);
+    }
+    request.httpPath = httpPath;
+  }
+  if (httpHost !== undefined) {
+    if (protocol !== 'http') throw new ProbeRequestError('httpHost is only valid with protocol "http"');
+    if (typeof httpHost !== 'string' || !/^[A-Za-z0-9._\-:[\]]{1,255}$/.test(httpHost)) {
+      throw new ProbeRequestError(`httpHost must be a host[:port] of at most 255 characters, got ${JSON.stringify(httpHost)}`);
+    }
+    request.httpHost = httpHost;
+  }
+  return request;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classification (pure): what the socket did → outcome
+
+/** How an attempt ended when it did not end with a complete reply. */
+export type AttemptEnd =
+  | { kind: 'fin' }
+  | { kind: 'timeout' }
+  | { kind: 'error'; code: string | undefined; message: string };
+
+export interface FailureObservation {
+  connected: boolean;
+  bytesReceived: number;
+  end: AttemptEnd;
+  timeoutMs: number;
+}
+
+const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+/** Outcome of an attempt that produced no complete reply, from what the socket was seen to do. */
+export function classifyFailure(obs: FailureObservation): { outcome: ProbeOutcome; error: string } {
+  const { connected, bytesReceived: n, end } = obs;
+  if (end.kind === 'timeout') {
+    if (!connected) return { outcome: 'timeout', error: `connect timeout: not connected within ${obs.timeoutMs} ms` };
+    if (n === 0) return { outcome: 'timeout', error: `first-byte timeout: connected, no byte within ${obs.timeoutMs} ms` };
+    return { outcome: 'timeout', error: `reply timeout: ${n} bytes received, reply incomplete within ${obs.timeoutMs} ms` };
+  }
+  if (end.kind === 'fin') {
+    if (!connected) return { outcome: 'error', error: 'connection closed before connect completed' };
+    if (n === 0) return { outcome: 'closed-after-connect', error: 'peer closed the connection (FIN) before sending any byte' };
+    return { outcome: 'error', error: `peer closed the connection (FIN) after ${n} bytes, reply incomplete` };
+  }
+  const code = end.code ?? 'UNKNOWN';
+  const detail = `${code}: ${end.message}`;
+  if (code === 'ECONNREFUSED') return { outcome: 'refused', error: detail };
+  if (UNREACHABLE_CODES.has(code)) return { outcome: 'unreachable', error: detail };
+  if (code === 'ETIMEDOUT') {
+    return { outcome: 'timeout', error: `${connected ? 'kernel retransmission timeout' : 'kernel connect timeout'} (${detail})` };
+  }
+  if (RESET_CODES.has(code) && connected) {
+    if (n === 0) return { outcome: 'closed-after-connect', error: `peer reset the connection before sending any byte (${detail})` };
+    return { outcome: 'reset', error: `peer reset the connection after ${n} bytes (${detail})` };
+  }
+  return { outcome: 'error', error: detail };
+}
+
+export type ReplyVerdict =
+  | { state: 'incomplete' }
+  | { state: 'echoed'; responder?: Identity }
+  | { state: 'mismatch'; error: string };
+
+function preview(bytes: Buffer): string {
+  const text = bytes.subarray(0, 80).toString('utf8');
+  return JSON.stringify(bytes.length > 80 ? `${text}...` : text);
+}
+
+/**
+ * Judges the bytes a TCP peer sent back. WHO mode (payload WHO\n): one line that is an
+ * identity (responder set) or WHO itself (a plain echo server). Otherwise: the payload intact.
+ * `finished` = the peer half-closed, so whatever came is all there is.
+ */
+export function evaluateTcpReply(sent: Buffer, received: Buffer, finished: boolean): ReplyVerdict {
+  if (sent.toString('latin1') === WHO_LINE) {
+    const nl = received.indexOf(0x0a);
+    if (nl < 0 && !finished) return { state: 'incomplete' };
+    const line = received.subarray(0, nl < 0 ? received.length : nl).toString('utf8').replace(/\r$/, '');
+    if (line === 'WHO') return { state: 'echoed' };
+    const responder = parseIdentityText(line);
+    if (responder) return { state: 'echoed', responder };
+    return { state: 'mismatch', error: `unexpected reply to WHO: ${preview(received)}` };
+  }
+  const common = Math.min(sent.length, received.length);
+  if (!received.subarray(0, common).equals(sent.subarray(0, common))) {
+    return { state: 'mismatch', error: `echo differs from the payload: got ${preview(received)}` };
+  }
+  if (received.length >= sent.length) return { state: 'echoed' };
+  if (finished) return { state: 'mismatch', error: `echo incomplete: ${received.length} of ${sent.length} bytes before the peer closed` };
+  return { state: 'incomplete' };
+}
+
+/** An Identity if `value` has the identity shape, else null. */
+export function toIdentity(value: unknown): Identity | null {
+  if (!isRecord(value)) return null;
+  const { pod, namespace, ip, port, protocol, host, remote, headers } = value;
+  if (typeof pod !== 'string' || typeof namespace !== 'string' || typeof ip !== 'string') return null;
+  if (typeof port !== 'number' || !Number.isInteger(port)) return null;
+  if (protocol !== 'tcp' && protocol !== 'http') return null;
+  const identity: Identity = { pod, namespace, ip, port, protocol };
+  if (typeof host === 'string') identity.host = host;
+  if (typeof remote === 'string') identity.remote = remote;
+  if (isRecord(headers) && Object.values(headers).every((v) => typeof v === 'string')) identity.headers = headers as Record<string, string>;
+  return identity;
+}
+
+export function parseIdentityText(text: string): Identity | null {
+  try {
+    return toIdentity(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+/** `ip:port`, with brackets for IPv6 as Envoy prints it. */
+export function formatAddress(ip: string | undefined, port: number | undefined): string | null {
+  if (!ip || port === undefined) return null;
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (!isRecord(err) && !(err instanceof Error)) return undefined;
+  const rec = err as { code?: unknown; errors?: unknown };
+  if (typeof rec.code === 'string') return rec.code;
+  if (Array.isArray(rec.errors)) return errorCode(rec.errors[0]);
+  return undefined;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const ms = (value: number): number => Math.round(value * 1000) / 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Probes (I/O)
+
+export interface RunProbeOptions {
+  signal?: AbortSignal;
+  /** Called after each attempt (the agent logs it), before the next one starts. */
+  onResult?: (result: ProbeResult) => void;
+  /** Source IP for the client socket; the agent passes its bind address unless it is a wildcard. */
+  localBind?: string;
+}
+
+/** Runs `count` attempts one after another; rejects with the signal's reason when aborted. */
+export async function runProbe(request: ProbeRequest, options: RunProbeOptions = {}): Promise<ProbeResult[]> {
+  const req = validateProbeRequest(request);
+  const { host, port } = parseTarget(req.target);
+  const results: ProbeResult[] = [];
+  for (let i = 0; i < (req.count ?? 1); i++) {
+    options.signal?.throwIfAborted();
+    const result = req.protocol === 'tcp'
+      ? await tcpAttempt(req, host, port, options.localBind, options.signal)
+      : await httpAttempt(req, host, port, options.localBind, options.signal);
+    results.push(result);
+    options.onResult?.(result);
+  }
+  return results;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The probe was aborted', 'AbortError');
+}
+
+function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: string | undefined, signal: AbortSignal | undefined): Promise<ProbeResult> {
+  return new Promise<ProbeResult>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const sent = Buffer.from(req.payload ?? WHO_LINE);
+    const start = performance.now();
+    let connected = false;
+    let connectMs: number | null = null;
+    let firstByteMs: number | null = null;
+    let localAddress: string | null = null;
+    let remoteAddress: string | null = null;
+    let bytesReceived = 0;
+    let kept = Buffer.alloc(0);
+    let settled = false;
+
+    const socket = net.connect({ host, port, noDelay: true, autoSelectFamily: false, ...(localBind ? { localAddress: localBind } : {}) });
+    // Errors after the verdict (e.g. a late RST) must not crash anything.
+    socket.on('error', () => {});
+
+    const base = (): ProbeResult => ({
+      target: req.target,
+      protocol: 'tcp',
+      outcome: 'error',
+      localAddress,
+      remoteAddress,
+      connectMs,
+      firstByteMs,
+      totalMs: ms(performance.now() - start),
+      bytesSent: socket.bytesWritten ?? 0,
+      bytesReceived,
+    });
+    const cleanup = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const succeed = (responder: Identity | undefined): void => {
+      if (settled) return;
+      const result = base();
+      cleanup();
+      result.outcome = 'echoed';
+      if (responder) result.responder = responder;
+      // Close politely (FIN) so the sidecar logs a normal close; never linger past 2 s.
+      socket.end();
+      setTimeout(() => socket.destroy(), 2000).unref();
+      resolve(result);
+    };
+    const fail = (end: AttemptEnd, extra?: string): void => {
+      if (settled) return;
+      const result = base();
+      cleanup();
+      socket.destroy();
+      const { outcome, error } = classifyFailure({ connected, bytesReceived, end, timeoutMs: req.timeoutMs });
+      result.outcome = outcome;
+      result.error = extra ?? error;
+      resolve(result);
+    };
+    const onAbort = (): void => {
+      if (settled) return;
+      cleanup();
+      socket.destroy();
+      reject(abortReason(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => fail({ kind: 'timeout' }), req.timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    socket.once('connect', () => {
+      connected = true;
+      connectMs = ms(performance.now() - start);
+      localAddress = formatAddress(socket.localAddress, socket.localPort);
+      remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+      socket.write(sent);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      if (firstByteMs === null) firstByteMs = ms(performance.now() - start);
+      bytesReceived += chunk.length;
+      if (kept.length < LIMITS.maxReplyKeptBytes) kept = Buffer.concat([kept, chunk]);
+      const verdict = evaluateTcpReply(sent, kept, false);
+      if (verdict.state === 'echoed') succeed(verdict.responder);
+      else if (verdict.state === 'mismatch') fail({ kind: 'error', code: undefined, message: verdict.error }, verdict.error);
+    });
+    socket.once('end', () => {
+      if (settled) return;
+      if (bytesReceived === 0) return fail({ kind: 'fin' });
+      const verdict = evaluateTcpReply(sent, kept, true);
+      if (verdict.state === 'echoed') succeed(verdict.responder);
+      else fail({ kind: 'fin' }, verdict.state === 'mismatch' ? verdict.error : undefined);
+    });
+    socket.prependListener('error', (err: Error) => fail({ kind: 'error', code: errorCode(err), message: errorMessage(err) }));
+    socket.once('close', () => fail({ kind: 'fin' }));
+  });
+}
+
+function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function httpAttempt(req: ProbeRequest, host: string, port: number, localBind: string | undefined, signal: AbortSignal | undefined): Promise<ProbeResult> {
+  return new Promise<ProbeResult>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const start = performance.now();
+    let socket: net.Socket | null = null;
+    let connected = false;
+    let connectMs: number | null = null;
+    let firstByteMs: number | null = null;
+    let localAddress: string | null = null;
+    let remoteAddress: string | null = null;
+    let sawFin = false;
+    let socketError: Error | null = null;
+    let httpStatus: number | undefined;
+    let httpHeaders: Record<string, string> | undefined;
+    const body: Buffer[] = [];
+    let keptBytes = 0;
+    let settled = false;
+
+    const payload = req.payload;
+    const headers: Record<string, string> = { 'user-agent': 'podpath-agent', connection: 'close' };
+    if (req.httpHost) headers.host = req.httpHost;
+    if (payload !== undefined) {
+      headers['content-type'] = 'text/plain; charset=utf-8';
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    const request = http.request({
+      host,
+      port,
+      method: payload === undefined ? 'GET' : 'POST',
+      path: req.httpPath ?? (payload === undefined ? '/' : '/echo'),
+      headers,
+      agent: false,
+      ...(localBind ? { localAddress: localBind } : {}),
+      // Passed through to net.connect (one address, deterministic errors); not in http's types.
+      ...{ autoSelectFamily: false },
+    });
+    request.on('error', () => {});
+
+    const base = (): ProbeResult => {
+      const result: ProbeResult = {
+        target: req.target,
+        protocol: 'http',
+        outcome: 'error',
+        localAddress,
+        remoteAddress,
+        connectMs,
+        firstByteMs,
+        totalMs: ms(performance.now() - start),
+        bytesSent: socket?.bytesWritten ?? 0,
+        bytesReceived: socket?.bytesRead ?? 0,
+      };
+      if (httpStatus !== undefined) result.httpStatus = httpStatus;
+      if (httpHeaders !== undefined) result.httpHeaders = httpHeaders;
+      return result;
+    };
+    const cleanup = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (fallback: AttemptEnd): void => {
+      if (settled) return;
+      const result = base();
+      cleanup();
+      request.destroy();
+      // The socket's own event beats the http layer's summary ("socket hang up" is a FIN).
+      const end: AttemptEnd =
+        fallback.kind === 'timeout' ? fallback
+        : socketError ? { kind: 'error', code: errorCode(socketError), message: errorMessage(socketError) }
+        : sawFin ? { kind: 'fin' }
+        : fallback;
+      const { outcome, error } = classifyFailure({ connected, bytesReceived: result.bytesReceived, end, timeoutMs: req.timeoutMs });
+      result.outcome = outcome;
+      result.error = httpStatus !== undefined && end.kind !== 'timeout' ? `response truncated: ${error}` : error;
+      resolve(result);
+    };
+    const onAbort = (): void => {
+      if (settled) return;
+      cleanup();
+      request.destroy();
+      reject(abortReason(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => fail({ kind: 'timeout' }), req.timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    request.on('socket', (s: net.Socket) => {
+      socket = s;
+      // prepend: the http client reacts to these too, and its reaction must not hide which came first.
+      s.prependListener('end', () => { sawFin = true; });
+      s.prependListener('error', (err: Error) => { socketError ??= err; });
+      s.prependOnceListener('data', () => { firstByteMs ??= ms(performance.now() - start); });
+      s.once('connect', () => {
+        connected = true;
+        connectMs = ms(performance.now() - start);
+        localAddress = formatAddress(s.localAddress, s.localPort);
+        remoteAddress = formatAddress(s.remoteAddress, s.remotePort);
+      });
+    });
+    request.on('response', (res: http.IncomingMessage) => {
+      firstByteMs ??= ms(performance.now() - start);
+      httpStatus = res.statusCode;
+      httpHeaders = flattenHeaders(res.headers);
+      res.on('data', (chunk: Buffer) => {
+        if (keptBytes < LIMITS.maxReplyKeptBytes) {
+          body.push(chunk);
+          keptBytes += chunk.length;
+        }
+      });
+      res.on('error', (err: Error) => fail({ kind: 'error', code: errorCode(err), message: errorMessage(err) }));
+      res.on('aborted', () => fail({ kind: 'error', code: 'ECONNRESET', message: 'response aborted' }));
+      res.on('end', () => {
+        if (settled) return;
+        const result = base();
+        cleanup();
+        result.outcome = 'answered';
+        const responder = parseIdentityText(Buffer.concat(body).toString('utf8'));
+        if (responder) result.responder = responder;
+        resolve(result);
+      });
+    });
+    request.prependListener('error', (err: Error) => fail({ kind: 'error', code: errorCode(err), message: errorMessage(err) }));
+    request.end(payload);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The agent: workload listeners + control API
+
+/** Replies `WHO\n` lines (also `WHO\r\n`, for `nc -C`) at a line start; echoes every other byte at once. */
+export class WhoFilter {
+  #held = '';
+  #lineStart = true;
+  readonly #identityLine: () => string;
+
+  constructor(identityLine: () => string) {
+    this.#identityLine = identityLine;
+  }
+
+  /** Bytes to write back for one received chunk. */
+  push(chunk: Buffer): Buffer {
+    const out: Buffer[] = [];
+    let from = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i];
+      if (!this.#lineStart) {
+        if (byte === 0x0a) this.#lineStart = true;
+        continue;
+      }
+      const candidate = this.#held + String.fromCharCode(byte);
+      if (candidate === 'WHO\n' || candidate === 'WHO\r\n') {
+        out.push(Buffer.from(this.#identityLine()));
+        this.#held = '';
+        from = i + 1;
+      } else if ('WHO\n'.startsWith(candidate) || 'WHO\r\n'.startsWith(candidate)) {
+        if (this.#held === '') out.push(chunk.subarray(from, i));
+        this.#held = candidate;
+        from = i + 1;
+      } else {
+        if (this.#held !== '') {
+          out.push(Buffer.from(this.#held, 'latin1'));
+          this.#held = '';
+          from = i;
+        }
+        this.#lineStart = byte === 0x0a;
+      }
+    }
+    if (this.#held === '') out.push(chunk.subarray(from));
+    return Buffer.concat(out);
+  }
+
+  /** Whatever is still held when the peer half-closes. */
+  flush(): Buffer {
+    const rest = Buffer.from(this.#held, 'latin1');
+    this.#held = '';
+    return rest;
+  }
+}
+
+const DEFAULT_SHUTDOWN_GRACE_MS = 1500;
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown, extraHeaders: Record<string, string> = {}): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...extraHeaders });
+  res.end(text);
+}
+
+/** Reads a request body up to `limit` bytes; past it, drains (bounded) and reports `tooLarge`. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<{ text: string; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      // Draining lets the 400 reach the client instead of a reset; a flood is cut off.
+      else if (size > limit * 16) req.destroy();
+    });
+    req.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), tooLarge: size > limit }));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('request body aborted'));
+    });
+  });
+}
+
+/** Starts the listeners; resolves once all are bound (rejects, closing what was opened, if one fails). */
+export async function startAgent(input: AgentOptions): Promise<Agent> {
+  const options: AgentOptions = { ...input, tcpPorts: [...input.tcpPorts], identity: { ...input.identity } };
+  const log = options.log ?? (() => {});
+  const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  const wildcard = options.bind === '0.0.0.0' || options.bind === '::';
+  const identityFor = (protocol: 'tcp' | 'http', port: number, localIp: string | undefined): Identity => ({
+    pod: options.identity.pod,
+    namespace: options.identity.namespace,
+    ip: options.identity.ip ?? (wildcard ? (localIp ?? options.bind) : options.bind),
+    port,
+    protocol,
+  });
+
+  const servers: net.Server[] = [];
+  const tcpSockets = new Set<net.Socket>();
+  const shutdown = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+
+  const tcpServer = (port: () => number): net.Server =>
+    net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      tcpSockets.add(socket);
+      socket.on('close', () => tcpSockets.delete(socket));
+      socket.on('error', () => {});
+      const filter = new WhoFilter(() => `${JSON.stringify(identityFor('tcp', port(), socket.localAddress))}\n`);
+      socket.on('data', (chunk: Buffer) => {
+        const out = filter.push(chunk);
+        if (out.length) socket.write(out);
+      });
+      socket.on('end', () => socket.end(filter.flush()));
+    });
+
+  const httpServer = (port: () => number): http.Server =>
+    http.createServer((req, res) => {
+      req.on('error', () => {});
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, { ok: true });
+      if (path === '/echo' && req.method === 'POST') {
+        res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' });
+        req.pipe(res);
+        return;
+      }
+      if (req.method === 'GET' || req.method === 'HEAD') {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+        const identity: Identity = {
+          ...identityFor('http', port(), req.socket.localAddress),
+          host: req.headers.host ?? '',
+          remote: formatAddress(req.socket.remoteAddress, req.socket.remotePort) ?? '',
+          headers,
+        };
+        return sendJson(res, 200, identity);
+      }
+      req.resume();
+      sendJson(res, 405, { error: `${req.method} ${path} is not served here (GET any path, POST /echo)` });
+    });
+
+  const controlServer = http.createServer((req, res) => {
+    req.on('error', () => {});
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      req.resume();
+      if (req.method === 'GET' || req.method === 'HEAD') return sendJson(res, 200, { ok: true });
+      return sendJson(res, 405, { error: `${req.method} /healthz: use GET` }, { allow: 'GET, HEAD' });
+    }
+    if (path !== '/probe') {
+      req.resume();
+      return sendJson(res, 404, { error: `no such endpoint: ${req.method} ${path} (GET /healthz, POST /probe)` });
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return sendJson(res, 405, { error: `${req.method} /probe: use POST with a JSON probe request` }, { allow: 'POST' });
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > LIMITS.maxBodyBytes * 16) {
+      return sendJson(res, 400, { error: `request body larger than ${LIMITS.maxBodyBytes} bytes` }, { connection: 'close' });
+    }
+    const work = (async () => {
+      let body: { text: string; tooLarge: boolean };
+      try {
+        body = await readBody(req, LIMITS.maxBodyBytes);
+      } catch {
+        return; // the client went away; nobody to answer
+      }
+      if (body.tooLarge) return sendJson(res, 400, { error: `request body larger than ${LIMITS.maxBodyBytes} bytes` });
+      let request: ProbeRequest;
+      try {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body.text);
+        } catch (err) {
+          throw new ProbeRequestError(`malformed JSON: ${errorMessage(err)}`);
+        }
+        request = validateProbeRequest(parsed);
+      } catch (err) {
+        return sendJson(res, 400, { error: errorMessage(err) });
+      }
+      try {
+        const results = await runProbe(request, {
+          signal: shutdown.signal,
+          ...(wildcard ? {} : { localBind: options.bind }),
+          onResult: (result) => log({ event: 'probe', ...result }),
+        });
+        sendJson(res, 200, results, shutdown.signal.aborted ? { connection: 'close' } : {});
+      } catch (err) {
+        if (shutdown.signal.aborted) return sendJson(res, 503, { error: 'agent shutting down: probe aborted' }, { connection: 'close' });
+        sendJson(res, 500, { error: `probe failed: ${errorMessage(err)}` });
+      }
+    })();
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  });
+
+  const bound: AgentOptions = { ...options, tcpPorts: [] };
+  try {
+    for (const requested of options.tcpPorts) {
+      let actual = requested;
+      const server = tcpServer(() => actual);
+      servers.push(server);
+      actual = await listen(server, requested, options.bind);
+      bound.tcpPorts.push(actual);
+    }
+    if (options.httpPort !== undefined) {
+      let actual = options.httpPort;
+      const server = httpServer(() => actual);
+      servers.push(server);
+      actual = await listen(server, options.httpPort, options.bind);
+      bound.httpPort = actual;
+    }
+    servers.push(controlServer);
+    bound.controlPort = await listen(controlServer, options.controlPort, options.bind);
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    throw err;
+  }
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      // Stop accepting first; server.close() resolves only once connections are gone, so don't await yet.
+      const closed = Promise.all(servers.map(closeServer));
+      for (const server of servers) if (server instanceof http.Server) server.closeIdleConnections();
+      if (inFlight.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); });
+        await Promise.race([Promise.allSettled([...inFlight]), grace]);
+        clearTimeout(timer);
+        shutdown.abort(new DOMException('agent shutting down', 'AbortError'));
+        await Promise.allSettled([...inFlight]);
+      } else {
+        shutdown.abort(new DOMException('agent shutting down', 'AbortError'));
+      }
+      for (const socket of tcpSockets) socket.destroy();
+      for (const server of servers) if (server instanceof http.Server) server.closeAllConnections();
+      await closed;
+      log({ event: 'stopped' });
+    })();
+    return closing;
+  };
+
+  const { log: _log, ...printable } = bound;
+  log({ event: 'started', ...printable });
+  return { options: bound, close, [Symbol.asyncDispose]: close };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+export const USAGE = `Usage: node agent.ts [options]
+
+podpath in-pod agent: answers as a workload (TCP echo + WHO identity, HTTP identity) and
+probes other pods on command through its control API.
+
+Options (each also settable by the environment variable in brackets; flags win):
+  --tcp-port N       TCP echo listener, repeatable; none = no TCP listener  [TCP_PORTS=5701,5702]
+  --http-port N      HTTP identity listener                                 [HTTP_PORT]
+  --control-port N   control API: GET /healthz, POST /probe (default 15999) [CONTROL_PORT]
+  --bind ADDR        address every listener binds (default 0.0.0.0)         [BIND_ADDRESS]
+  -h, --help         show this help
+
+Identity: POD_NAME (default: hostname), POD_NAMESPACE (default: "default"), POD_IP (default:
+the bind address, or the address a connection arrived on when binding 0.0.0.0).
+
+TCP: every byte is echoed, except a line "WHO\\n", answered with one JSON line
+{"pod","namespace","ip","port","protocol":"tcp"}. Try: echo WHO | nc POD_IP 5701
+HTTP: GET any path -> identity JSON with host, remote, headers; POST /echo; GET /healthz.
+Control: POST /probe {"target":"IP:PORT","protocol":"tcp"|"http","timeoutMs":N,...}
+  -> JSON array of results (one per attempt). One JSON line per probe is logged to stdout.
+SIGTERM/SIGINT: stop accepting, let in-flight probes finish (up to 1.5 s), exit 0.
+`;
+
+/** A bad flag or environment value; the CLI prints it with a hint and exits 2. */
+export class AgentUsageError extends Error {
+  override name = 'AgentUsageError';
+}
+
+function parsePort(text: string, what: string): number {
+  if (!/^\d{1,5}$/.test(text.trim()) || Number(text) < 1 || Number(text) > 65535) {
+    throw new AgentUsageError(`${what} must be a port number 1-65535, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+export type AgentCommand = { help: true } | { help: false; options: AgentOptions };
+
+/** Flags and environment → agent options (pure; throws AgentUsageError). */
+export function parseAgentArgs(argv: string[], env: Record<string, string | undefined>, hostname: string): AgentCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'tcp-port': { type: 'string', multiple: true },
+        'http-port': { type: 'string' },
+        'control-port': { type: 'string' },
+        bind: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new AgentUsageError(errorMessage(err));
+  }
+  if (values.help) return { help: true };
+  const tcpFromEnv = env.TCP_PORTS?.trim() ? env.TCP_PORTS.split(',').map((p) => parsePort(p.trim(), 'TCP_PORTS entry')) : [];
+  const tcpPorts = values['tcp-port'] ? values['tcp-port'].map((p) => parsePort(p, '--tcp-port')) : tcpFromEnv;
+  const httpText = values['http-port'] ?? (env.HTTP_PORT?.trim() || undefined);
+  const controlText = values['control-port'] ?? (env.CONTROL_PORT?.trim() || undefined);
+  const bind = values.bind ?? (env.BIND_ADDRESS?.trim() || '0.0.0.0');
+  if (!net.isIP(bind)) throw new AgentUsageError(`--bind must be an IP address, got ${JSON.stringify(bind)}`);
+  const options: AgentOptions = {
+    bind,
+    tcpPorts,
+    controlPort: controlText === undefined ? 15999 : parsePort(controlText, values['control-port'] ? '--control-port' : 'CONTROL_PORT'),
+    identity: { pod: env.POD_NAME?.trim() || hostname, namespace: env.POD_NAMESPACE?.trim() || 'default' },
+  };
+  if (httpText !== undefined) options.httpPort = parsePort(httpText, values['http-port'] ? '--http-port' : 'HTTP_PORT');
+  const podIp = env.POD_IP?.trim();
+  if (podIp) options.identity.ip = podIp;
+  const all = [...tcpPorts, ...(options.httpPort ? [options.httpPort] : []), options.controlPort];
+  const dup = all.find((p, i) => all.indexOf(p) !== i);
+  if (dup !== undefined) throw new AgentUsageError(`port ${dup} is given twice; every listener needs its own port`);
+  return { help: false, options };
+}
+
+async function main(): Promise<void> {
+  let command: AgentCommand;
+  try {
+    command = parseAgentArgs(process.argv.slice(2), process.env, os.hostname());
+  } catch (err) {
+    process.stderr.write(`agent: ${errorMessage(err)}\nRun 'node agent.ts --help' for usage.\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (command.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const print = (entry: Record<string, unknown>): void => {
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+  };
+  let agent: Agent;
+  try {
+    agent = await startAgent({ ...command.options, log: print });
+  } catch (err) {
+    process.stderr.write(`agent: cannot listen on ${command.options.bind}: ${errorMessage(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const stop = (signal: string): void => {
+    print({ event: 'stopping', signal });
+    // Backstop for the 2 s promise even if a socket refuses to die.
+    setTimeout(() => process.exit(0), 1900).unref();
+    void agent.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (import.meta.main) await main();
