@@ -23,6 +23,8 @@ class ChunkedWriter {
   private readonly stream: Writable;
   /** The reader went away (`podpath logs ... | head`): stop quietly, like any Unix filter. */
   closed = false;
+  /** Any other write failure (disk full, ...): stop and report it. */
+  failure: Error | null = null;
 
   constructor(stream: Writable) {
     this.stream = stream;
@@ -30,15 +32,15 @@ class ChunkedWriter {
   }
 
   private readonly onError = (error: NodeJS.ErrnoException): void => {
-    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED' || error.code === 'ERR_STREAM_WRITE_AFTER_END') this.closed = true;
-    else throw error;
+    this.closed = true;
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED' && error.code !== 'ERR_STREAM_WRITE_AFTER_END') this.failure = error;
   };
 
   detach(): void {
     this.stream.off('error', this.onError);
   }
 
-  /** Bytes from the fast path: written as they are (they are never reused). */
+  /** Bytes from the fast path, for buffers the caller will not reuse. */
   async writeBytes(buffers: Uint8Array[]): Promise<void> {
     await this.flush();
     for (const bytes of buffers) if (!this.closed && bytes.length > 0 && !this.stream.write(bytes)) await this.drained();
@@ -290,7 +292,9 @@ export const logsCommand: Command = {
 
     const out = new ChunkedWriter(io.stdout);
     try {
-      return await streamLogs(out);
+      const code = await streamLogs(out);
+      if (out.failure) throw new UsageError(`logs: cannot write the output: ${out.failure.message}`, { cause: out.failure });
+      return code;
     } finally {
       out.detach();
     }
