@@ -343,6 +343,19 @@ test('probe: the proxy\'s 503 and a non-JSON answer are KubeErrors that say what
   t.regex(garbage?.hint ?? '', /agent running on :15999/);
 });
 
+test('probe: a proxy that never answers is a Timeout KubeError after the probe\'s budget; Ctrl-C is an InterruptedError', async (t) => {
+  const { fake, kubeconfig } = await setup();
+  await using _ = fake;
+  fake.proxyHandler = () => new Promise(() => undefined);
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST, probeMarginMs: 100 });
+  const error = await t.throwsAsync(() => kube.probe(POD, { target: '10.244.0.8:5701', protocol: 'tcp', timeoutMs: 100 }), { instanceOf: KubeError });
+  t.is(error?.reason, 'Timeout');
+  t.regex(error?.shortMessage ?? '', /no answer within 0\.2s/);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 50);
+  await t.throwsAsync(() => kube.probe(POD, { target: '10.244.0.8:5701', protocol: 'tcp', timeoutMs: 5000 }, { signal: controller.signal }), { instanceOf: InterruptedError });
+});
+
 // --- config dump (websocket exec) and waitForConfig ------------------------------------------
 
 test('configDump: execs pilot-agent request GET config_dump in istio-proxy over the websocket and parses it', async (t) => {

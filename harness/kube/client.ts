@@ -60,6 +60,8 @@ export interface KubeClientOptions {
   backoff?: BackoffSchedule;
   /** How configDump runs its command (default: exec over the API server's websocket). */
   execTransport?: ExecTransport;
+  /** Extra time a probe gets beyond its own timeouts for the API-server proxy hop (default 10 s). */
+  probeMarginMs?: number;
 }
 
 export interface RolloutState {
@@ -131,6 +133,7 @@ export class KubeClient {
   private readonly kc: KubeConfig;
   private readonly context: string;
   private readonly execTransport: ExecTransport;
+  private readonly probeMarginMs: number;
   private objectsApi: KubernetesObjectApi | null = null;
 
   private constructor(kc: KubeConfig, context: string, options: KubeClientOptions) {
@@ -138,6 +141,7 @@ export class KubeClient {
     this.context = context;
     this.plan = options.plan ?? null;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.probeMarginMs = options.probeMarginMs ?? 10_000;
     this.execTransport = options.execTransport ?? ((pod, container, command) => this.execOverWebsocket(pod, container, command));
   }
 
@@ -382,7 +386,7 @@ export class KubeClient {
   }
 
   /** A raw request through the kubeconfig's auth (client-node's Log and proxy helpers cannot carry a body or keep network causes). */
-  private async request(method: HttpMethod, path: string, what: string, init: { body?: string; contentType?: string; signal?: AbortSignal } = {}): Promise<string> {
+  private async request(method: HttpMethod, path: string, what: string, init: { body?: string; contentType?: string; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new EnvironmentError('the kubeconfig has no current cluster');
     const ctx = new RequestContext(`${cluster.server}${path}`, method);
@@ -391,7 +395,9 @@ export class KubeClient {
       ctx.setHeaderParam('Content-Type', init.contentType ?? 'application/json');
       ctx.setBody(init.body);
     }
-    if (init.signal) ctx.setSignal(init.signal);
+    const timeout = init.timeoutMs === undefined ? null : AbortSignal.timeout(init.timeoutMs);
+    const signals = [...(timeout ? [timeout] : []), ...(init.signal ? [init.signal] : [])];
+    if (signals.length) ctx.setSignal(AbortSignal.any(signals));
     try {
       await this.kc.applySecurityAuthentication(ctx);
       const response = await new IsomorphicFetchHttpLibrary().send(ctx).toPromise();
@@ -400,6 +406,9 @@ export class KubeClient {
       return text;
     } catch (error) {
       if (init.signal?.aborted && !(error instanceof KubeError)) throw interrupted(init.signal);
+      if (timeout?.aborted && !(error instanceof KubeError)) {
+        throw new KubeError(`${what}: no answer within ${seconds(init.timeoutMs ?? 0)}`, { reason: 'Timeout', hint: 'The API server or the pod behind the proxy is not answering: check `podpath status` and the pod\'s events.', cause: error });
+      }
       throw toKubeError(error, what);
     }
   }
@@ -424,11 +433,11 @@ export class KubeClient {
       return [];
     }
     // The agent answers within timeoutMs per attempt; give the proxy hop a margin on top.
-    const budget = request.timeoutMs * (request.count ?? 1) + 10_000;
-    const signals = [AbortSignal.timeout(budget), ...(options.signal ? [options.signal] : [])];
+    const budget = request.timeoutMs * (request.count ?? 1) + this.probeMarginMs;
     const text = await this.request(HttpMethod.POST, path, `probe ${request.target} from ${pod.namespace}/${pod.name}`, {
       body: JSON.stringify(request),
-      signal: AbortSignal.any(signals),
+      timeoutMs: budget,
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     let parsed: unknown;
     try {
