@@ -36,10 +36,6 @@ class ChunkedWriter {
     if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED' && error.code !== 'ERR_STREAM_WRITE_AFTER_END') this.failure = error;
   };
 
-  detach(): void {
-    this.stream.off('error', this.onError);
-  }
-
   /** Bytes from the fast path, for buffers the caller will not reuse. */
   async writeBytes(buffers: Uint8Array[]): Promise<void> {
     await this.flush();
@@ -291,14 +287,10 @@ export const logsCommand: Command = {
     for (const path of paths) if (path !== '-') await checkReadable(path);
 
     const out = new ChunkedWriter(io.stdout);
-    try {
-      const code = await streamLogs(out);
-      if (out.failure) throw new UsageError(`logs: cannot write the output: ${out.failure.message}`, { cause: out.failure });
-      return code;
-    } finally {
-      out.detach();
-    }
-    // Everything that writes output, so the writer is always detached from stdout afterwards.
+    // The writer's error listener stays attached: an EPIPE can arrive after the last write returned.
+    const code = await streamLogs(out);
+    if (out.failure) throw new UsageError(`logs: cannot write the output: ${out.failure.message}`, { cause: out.failure });
+    return code;
     async function streamLogs(out: ChunkedWriter): Promise<number> {
       const stopIfNeeded = (): void => {
         if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
@@ -446,15 +438,16 @@ export const logsCommand: Command = {
         if (json) for (const d of diagnoses) out.push(diagnosisJson(d) + '\n');
         else out.push(diagnosesHuman(diagnoses, io.stdout));
       }
-      await out.flush();
-      if (out.closed) return 0;
-
       const skippedTotal = Object.values(skipped).reduce((a, b) => a + (b ?? 0), 0);
       const reasons = Object.entries(skipped).map(([k, v]) => `${v} ${SKIP_LABELS[k as SkipReason]}`).join(', ');
       const tally = `${entries} access log ${entries === 1 ? 'entry' : 'entries'} from ${lines} lines in ${paths.length} ${paths.length === 1 ? 'input' : 'inputs'}` +
         (skippedTotal ? `; ${skippedTotal} skipped (${reasons})` : '') +
         (inventory ? '' : diagnoses.some((d) => d.inferred) ? '; inferred diagnoses: give --inventory to confirm' : '');
-      await write(json ? io.stderr : io.stdout, `${json ? 'podpath: logs: ' : '\n'}${tally}\n`);
+      // Human output ends with the tally through the same writer, so a closed pipe is handled in one place.
+      if (!json) out.push(`\n${tally}\n`);
+      await out.flush();
+      if (out.closed) return 0;
+      if (json) await write(io.stderr, `podpath: logs: ${tally}\n`);
       for (const p of problems) await write(io.stderr, `podpath: logs: ${p}\n`);
       if (problems.length) return 2;
       const found = diagnoses.filter((d) => failOn.includes(d.id));
