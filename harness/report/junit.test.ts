@@ -123,3 +123,34 @@ test('an interrupted run still renders a valid document', (t) => {
   t.is(suites[1]['@tests'], '0');
   t.regex(renderJunit(r), /<testsuites name="podpath [^"]+ \(interrupted\)"/);
 });
+
+test('xmllint --schema accepts every fixture against the JUnit XSD (skips when xmllint is absent)', async (t) => {
+  const { execa } = await import('execa');
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const probeTool = await execa('xmllint', ['--version'], { reject: false }).catch(() => null);
+  if (!probeTool || probeTool.exitCode !== 0) {
+    t.log('SKIPPED: xmllint not installed (Debian: apt-get install libxml2-utils); structure is still checked above');
+    t.pass();
+    return;
+  }
+  const xsd = new URL('./junit.xsd', import.meta.url).pathname;
+  const dir = await mkdtemp(path.join(tmpdir(), 'podpath-junit-'));
+  const broken = scenario({ id: 'fix-drop-port', status: 'failed', error: 'timed out', probes: [] });
+  const fixtures: [string, RunReport][] = [
+    ['matrix', matrixReport()],
+    ['errors', report([target('1.21.5', [broken, failingScenario()])], { interrupted: true })],
+    ['empty', report([])],
+  ];
+  for (const [name, r] of fixtures) {
+    const file = path.join(dir, `${name}.xml`);
+    await writeFile(file, renderJunit(r));
+    const result = await execa('xmllint', ['--noout', '--schema', xsd, file], { reject: false });
+    t.is(result.exitCode, 0, `${name}: ${result.stderr}`);
+  }
+  // The schema is strict enough to catch what CI readers reject.
+  const bad = path.join(dir, 'bad.xml');
+  await writeFile(bad, renderJunit(matrixReport()).replace('<testcase name="tcp-pod-ip-baseline"', '<testcase time="1" name="tcp-pod-ip-baseline"><properties/></testcase><testcase name="x"'));
+  t.not((await execa('xmllint', ['--noout', '--schema', xsd, bad], { reject: false })).exitCode, 0);
+});
