@@ -20,6 +20,12 @@ export interface PipelineOptions {
   logDeadlineMs: number;
   /** First log re-read delay; doubles up to 1 s. */
   logBackoffMs: number;
+  /**
+   * After applying or removing extras, how long to wait for a config push to reach each client
+   * (the dump's version changes). Ends early when it does; a change that does not concern the
+   * client never pushes to it, so this is a bound, not a sleep (istiod's debounce is at most 10 s).
+   */
+  pushWindowMs: number;
   /** Extra time a probe waits beyond the mesh's connectTimeout. */
   probeMarginMs: number;
   signal?: AbortSignal;
@@ -32,6 +38,7 @@ export interface PipelineOptions {
 export const DEFAULT_PIPELINE: Omit<PipelineOptions, 'signal' | 'onFailure' | 'keepOnFailure'> = {
   convergeMatches: 3,
   convergeTimeoutMs: 120_000,
+  pushWindowMs: 10_000,
   logDeadlineMs: 15_000,
   logBackoffMs: 200,
   probeMarginMs: 5_000,
@@ -87,6 +94,28 @@ function explainSafely(dump: unknown, query: Parameters<typeof explain>[1]): Exp
   }
 }
 
+/** The version of the dump's listeners and clusters (what istiod last pushed), null when not recorded. */
+export function configVersion(dump: unknown): string | null {
+  const configs = (dump as { configs?: unknown } | null)?.configs;
+  if (!Array.isArray(configs)) return null;
+  const versions: string[] = [];
+  for (const c of configs) {
+    if (typeof c !== 'object' || c === null) continue;
+    const type = String((c as Record<string, unknown>)['@type'] ?? '');
+    const version = (c as Record<string, unknown>).version_info ?? (c as Record<string, unknown>).versionInfo;
+    if (/(Listeners|Clusters)ConfigDump$/.test(type) && typeof version === 'string') versions.push(version);
+  }
+  return versions.length ? versions.join(' ') : null;
+}
+
+/** ok once the dump's version differs from `before` (a push arrived). */
+export function changedFrom(before: string | null): ConfigPredicate {
+  return (dump) => {
+    const now = configVersion(dump);
+    return { ok: before === null || (now !== null && now !== before), state: `config version ${now ?? 'unknown'} (before: ${before ?? 'unknown'})` };
+  };
+}
+
 /** ok when the client sidecar's config predicts `verdict` for dst. */
 export function verdictPredicate(dst: string, verdict: string, host?: string): ConfigPredicate {
   return (dump) => {
@@ -133,11 +162,41 @@ function describeWait(pod: PodInfo, what: string, matches: number): string {
   return `wait until ${pod.namespace}/${pod.name}'s config dump shows ${what} (${matches} consecutive matches)`;
 }
 
-async function converge(bed: MeshBed, waits: Array<{ pod: PodInfo; what: string; predicate: ConfigPredicate }>, options: PipelineOptions): Promise<void> {
+type Wait = { pod: PodInfo; what: string; predicate: ConfigPredicate };
+
+function errorText(error: unknown): string {
+  return isPodpathError(error) ? error.shortMessage : error instanceof Error ? error.message : String(error);
+}
+
+/** Waits for each pod's push (bounded), then for each expectation; returns what did not converge. */
+async function converge(bed: MeshBed, pushes: Array<{ pod: PodInfo; before: string | null }>, waits: Wait[], options: PipelineOptions): Promise<string[]> {
+  const notes: string[] = [];
+  for (const p of pushes) {
+    bed.plan?.add('wait', `wait up to ${Math.round(options.pushWindowMs / 1000)}s for a config push to reach ${p.pod.namespace}/${p.pod.name} (config dump version changes)`);
+    if (bed.plan) continue;
+    try {
+      await bed.waitForConfig(p.pod, changedFrom(p.before), { timeoutMs: options.pushWindowMs, signal: options.signal });
+    } catch (error) {
+      if (error instanceof InterruptedError || options.signal?.aborted) throw error;
+      // No push within the window: the change does not concern this proxy; the expectation wait below decides.
+    }
+  }
   for (const w of waits) {
     bed.plan?.add('wait', describeWait(w.pod, w.what, options.convergeMatches));
-    await bed.waitForConfig(w.pod, consecutive(w.predicate, options.convergeMatches), { timeoutMs: options.convergeTimeoutMs, signal: options.signal });
+    try {
+      await bed.waitForConfig(w.pod, consecutive(w.predicate, options.convergeMatches), { timeoutMs: options.convergeTimeoutMs, signal: options.signal });
+    } catch (error) {
+      if (error instanceof InterruptedError || options.signal?.aborted) throw error;
+      notes.push(`config did not converge: ${w.what} (${errorText(error)})`);
+    }
   }
+  return notes;
+}
+
+async function versionsOf(bed: MeshBed, pods: PodInfo[]): Promise<Array<{ pod: PodInfo; before: string | null }>> {
+  const out: Array<{ pod: PodInfo; before: string | null }> = [];
+  for (const pod of pods) out.push({ pod, before: bed.plan ? null : configVersion(await bed.configDump(pod)) });
+  return out;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -224,6 +283,15 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
   const serverWaits = (rejected: boolean) =>
     planned.filter((p) => p.target !== null).map((p) => ({ pod: p.target!, what: `plaintext to ${p.dst} ${rejected ? 'rejected (STRICT mTLS)' : 'accepted'} on the server`, predicate: strictPredicate(p.dst, rejected) }));
   const before = new Map<PlannedProbe, string>();
+  let convergeNotes: string[] = [];
+  const pushPods = () => {
+    const pods = new Map<string, PodInfo>();
+    for (const p of planned) {
+      pods.set(p.client.name, p.client);
+      if (strict && p.target) pods.set(p.target.name, p.target);
+    }
+    return [...pods.values()];
+  };
   try {
     planned = await resolveProbes(bed, scenario);
     bed.plan?.add('note', `scenario ${scenario.id}: ${scenario.title}`);
@@ -234,6 +302,7 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
         if (e) before.set(p, e.verdict);
       }
     }
+    const versions = extras.length > 0 ? await versionsOf(bed, pushPods()) : [];
     await time('apply', async () => {
       for (const extra of extras) {
         options.signal?.throwIfAborted();
@@ -245,7 +314,7 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
     await time('converge', async () => {
       const waits = planned.filter((p) => p.rule?.explain !== undefined).map((p) => ({ pod: p.client, what: `explain ${p.dst} → ${p.rule!.explain}`, predicate: verdictPredicate(p.dst, p.rule!.explain!) }));
       if (scenario.mesh?.mtls) waits.push(...serverWaits(strict));
-      await converge(bed, waits, options);
+      convergeNotes = await converge(bed, versions, waits, options);
     });
     const predictions = new Map<PlannedProbe, Explanation | null>();
     for (const p of planned) predictions.set(p, bed.plan ? null : explainSafely(await bed.configDump(p.client), { dst: p.dst }));
@@ -273,7 +342,12 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
       }));
       const evaluations = observations.map((o) => (p.rule ? evaluate(p.rule, o) : { verdict: 'observe' as const, mismatches: [`no expectation row covers Istio ${bed.target.istio}`] }));
       const mismatches = evaluations.flatMap((e, k) => e.mismatches.map((m) => (observations.length > 1 ? `attempt ${k + 1}: ${m}` : m)));
-      const verdict = evaluations.some((e) => e.verdict === 'fail') ? 'fail' : evaluations.length > 0 && evaluations.every((e) => e.verdict === 'observe') ? 'observe' : bed.plan ? 'observe' : 'pass';
+      let verdict: ProbeReport['verdict'] = evaluations.some((e) => e.verdict === 'fail') ? 'fail' : evaluations.length > 0 && evaluations.every((e) => e.verdict === 'observe') ? 'observe' : bed.plan ? 'observe' : 'pass';
+      const notes = convergeNotes.filter((n) => n.includes(p.dst));
+      if (notes.length) {
+        mismatches.unshift(...notes);
+        if (verdict === 'pass') verdict = 'fail';
+      }
       reports.push({
         name: p.spec.name,
         from: { workload: p.spec.from, pod: `${p.client.namespace}/${p.client.name}`, ip: p.client.ip },
@@ -292,7 +366,7 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
     }
   } catch (caught) {
     if (caught instanceof InterruptedError || options.signal?.aborted) {
-      await cleanup(bed, applied, before, options, strict ? serverWaits(false) : []).catch(() => {});
+      await cleanup(bed, applied, before, options, strict ? serverWaits(false) : [], pushPods()).catch(() => {});
       throw caught instanceof InterruptedError ? caught : new InterruptedError('interrupted', { cause: caught });
     }
     failed = true;
@@ -303,7 +377,7 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
     kept = [...applied];
   } else {
     try {
-      await time('cleanup', () => cleanup(bed, applied, before, options, strict ? serverWaits(false) : []));
+      await time('cleanup', () => cleanup(bed, applied, before, options, strict ? serverWaits(false) : [], pushPods()));
     } catch (caught) {
       if (caught instanceof InterruptedError) throw caught;
       failed = true;
@@ -316,8 +390,9 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
 }
 
 /** Removes what was applied (newest first, without the abort signal) and waits for the old prediction. */
-async function cleanup(bed: MeshBed, applied: string[], before: Map<PlannedProbe, string>, options: PipelineOptions, serverWaits: Array<{ pod: PodInfo; what: string; predicate: ConfigPredicate }>): Promise<void> {
+async function cleanup(bed: MeshBed, applied: string[], before: Map<PlannedProbe, string>, options: PipelineOptions, serverWaits: Wait[], pods: PodInfo[]): Promise<void> {
   if (applied.length === 0) return;
+  const versions = await versionsOf(bed, pods);
   for (const extra of [...applied].reverse()) {
     bed.plan?.add('note', `remove extra ${extra}`);
     await bed.remove(extra);
@@ -326,7 +401,8 @@ async function cleanup(bed: MeshBed, applied: string[], before: Map<PlannedProbe
   const waits = [...before].map(([p, verdict]) => ({ pod: p.client, what: `explain ${p.dst} → ${verdict} again`, predicate: verdictPredicate(p.dst, verdict) }));
   if (bed.plan && waits.length === 0) bed.plan.add('wait', 'wait until the client sidecar predicts what it predicted before the extras (config dump + explain)');
   // Mesh-wide STRICT is undone only once plaintext is accepted again.
-  await converge(bed, [...waits, ...serverWaits], { ...options, signal: undefined });
+  const notes = await converge(bed, versions, [...waits, ...serverWaits], { ...options, signal: undefined });
+  if (notes.length) throw new Error(`the bed did not return to its state before the scenario: ${notes.join('; ')}`);
 }
 
 function describeRule(rule: ExpectationRule | null): string {

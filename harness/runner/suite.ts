@@ -350,7 +350,7 @@ async function runScenarios(
       } else throw caught;
     }
     if (attempts.length === 0) {
-      const r: ScenarioReport = { ...skipped(s, 'not run: the run was interrupted') };
+      const r = skipped(s, error === 'interrupted' ? 'interrupted while running (its extras were removed)' : 'not run: the run was interrupted');
       reports.push(r);
       await onDone(r);
       return;

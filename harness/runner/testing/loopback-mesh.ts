@@ -142,6 +142,8 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sockets = new Set<net.Socket>();
   private connectionIndex = 0;
+  /** Bumped whenever the routing state changes, like the version of an xDS push. */
+  private version = 1;
 
   private constructor(options: LoopbackMeshOptions) {
     if (!Number.isInteger(options.block) || options.block < 20 || options.block > 29) throw new Error(`block ${options.block} is outside 127.0.20–29`);
@@ -384,11 +386,13 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     const delay = this.options.propagationMs ?? 0;
     if (delay <= 0) {
       this.state = next;
+      this.version++;
       return;
     }
     const t = setTimeout(() => {
       this.timers.delete(t);
       this.state = next;
+      this.version++;
     }, delay);
     this.timers.add(t);
   }
@@ -435,7 +439,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   }
 
   async configDump(pod: PodInfo): Promise<unknown> {
-    return fakeConfigDump(this.runtime(pod).info, this.runtimes.map((p) => p.info), (port) => this.catchAll(this.runtime(pod), port), this.state.strict);
+    return fakeConfigDump(this.runtime(pod).info, this.runtimes.map((p) => p.info), (port) => this.catchAll(this.runtime(pod), port), this.state.strict, `2026-11-20T10:00:00Z/${this.version}`);
   }
 
   async waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
@@ -514,7 +518,7 @@ function clusterOf(name: string, type: string, extra: Record<string, unknown> = 
 }
 
 /** An admin /config_dump of the client's stand-in sidecar: just the listeners and clusters routing uses. */
-function fakeConfigDump(self: PodInfo, all: PodInfo[], catchAll: (port: number) => string | null, strict: boolean): unknown {
+function fakeConfigDump(self: PodInfo, all: PodInfo[], catchAll: (port: number) => string | null, strict: boolean, version: string): unknown {
   const listeners: Array<Record<string, unknown>> = [
     listener('virtualOutbound', '0.0.0.0', 15001, [tcpChain('BlackHoleCluster', { destination_port: 15001 }), tcpChain('PassthroughCluster')], { use_original_dst: true }),
   ];
@@ -546,8 +550,8 @@ function fakeConfigDump(self: PodInfo, all: PodInfo[], catchAll: (port: number) 
   const at = '2026-11-20T10:00:00.000Z';
   return {
     configs: [
-      { '@type': `${T}envoy.admin.v3.ClustersConfigDump`, dynamic_active_clusters: clusters.map((cluster) => ({ cluster, last_updated: at })) },
-      { '@type': `${T}envoy.admin.v3.ListenersConfigDump`, dynamic_listeners: listeners.map((l) => ({ name: l.name, active_state: { listener: l, last_updated: at } })) },
+      { '@type': `${T}envoy.admin.v3.ClustersConfigDump`, version_info: version, dynamic_active_clusters: clusters.map((cluster) => ({ cluster, last_updated: at })) },
+      { '@type': `${T}envoy.admin.v3.ListenersConfigDump`, version_info: version, dynamic_listeners: listeners.map((l) => ({ name: l.name, active_state: { listener: l, last_updated: at } })) },
       { '@type': `${T}envoy.admin.v3.RoutesConfigDump`, dynamic_route_configs: [] },
     ],
   };

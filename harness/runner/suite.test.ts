@@ -1,0 +1,173 @@
+import test from 'ava';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { captureIo } from '../testing/capture-io.ts';
+import { diffReports, hasRegressions, readReport, type RunReport } from '../report/index.ts';
+import { SCENARIOS } from '../../scenarios/index.ts';
+import { runSuite, scenario, selectScenarios, groupTargets, combineAttempts, type BedSpec, type RunOptions, type Scenario } from './index.ts';
+import { LoopbackMesh, type Interference } from './testing/loopback-mesh.ts';
+
+// Block 127.0.21.0/24 belongs to this file (each test file its own block; ports are ephemeral).
+const BLOCK = 21;
+
+function options(resultsDir: string, overrides: Partial<RunOptions> = {}): RunOptions {
+  return { scenarios: [], istio: ['1.20'], reuse: false, keep: false, pauseOnFailure: false, repeat: 1, concurrency: 1, resultsDir, dryRun: false, logEncoding: 'text', ...overrides };
+}
+
+function harness(t: { teardown(fn: () => void): void }, extra: { interfere?: Interference } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-suite-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const beds: LoopbackMesh[] = [];
+  const specs: BedSpec[] = [];
+  return {
+    dir,
+    beds,
+    specs,
+    deps: (scenarios: readonly Scenario[]) => ({
+      scenarios,
+      openBed: async (spec: BedSpec) => {
+        specs.push(spec);
+        // Propagation and log delays make a runner that sleeps instead of waiting fail these tests.
+        const bed = await LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: spec.pilotEnv, propagationMs: 60, logDelayMs: 40, interfere: extra.interfere });
+        beds.push(bed);
+        return bed;
+      },
+      pipeline: { logDeadlineMs: 3000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 1000, convergeTimeoutMs: 1500 },
+      stdinIsTTY: false,
+      stderrIsTTY: false,
+    }),
+  };
+}
+
+const wrongExpectation = scenario('collision-expected-to-be-harmless', 'A deliberately wrong expectation: baseline with app-ext applied')
+  .apply('app-ext-externalname')
+  .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: 5701, protocol: 'tcp' })
+  .expect('*', { outcome: 'echoed', responder: 'target', client: { cluster: 'passthrough', name: 'PassthroughCluster', flags: [] }, explain: 'passthrough' })
+  .build();
+
+const baselineOnly = SCENARIOS.filter((s) => s.id === 'tcp-pod-ip-baseline');
+
+test('seed scenarios pass on the double; the collision is only seen after convergence', async (t) => {
+  const h = harness(t);
+  const io = captureIo();
+  const { report, runDir } = await runSuite(options(h.dir, { scenarios: ['^tcp-pod-ip-baseline$', '^externalname-5701-collision$'] }), io.io, h.deps(SCENARIOS));
+  const [target] = report.targets;
+  t.deepEqual(target.scenarios.map((s) => [s.id, s.status]), [['tcp-pod-ip-baseline', 'passed'], ['externalname-5701-collision', 'passed']]);
+  const collision = target.scenarios[1].probes[0];
+  t.deepEqual(collision.observed[0].client?.flags, ['UF', 'URX']);
+  t.is(collision.observed[0].client?.cluster, 'outbound|5701||app-ext.app.svc.cluster.local');
+  t.is(collision.observed[0].server, null);
+  t.is(collision.prediction?.verdict, 'captured');
+  const baseline = target.scenarios[0].probes[0];
+  t.is(baseline.observed.length, 2, 'count: 2 opens two connections');
+  t.regex(baseline.observed[0].server?.line ?? '', /inbound\|5701\|\|/);
+  t.true(target.scenarios[1].timings.converge !== undefined && target.scenarios[1].timings.cleanup !== undefined);
+  t.deepEqual(h.beds[0].applied, [], 'extras removed after the scenario');
+  t.regex(io.stdout, /✔ passed\s+tcp-pod-ip-baseline \[1\.20\.8\]/);
+  const loaded = await readReport(runDir);
+  t.is(loaded.report.totals.passed, 2);
+  t.true(existsSync(join(runDir, 'junit.xml')) && existsSync(join(runDir, 'bundle.tar.gz')));
+});
+
+test('a failing scenario reports every mismatch and writes both logs, explain and events as evidence', async (t) => {
+  const h = harness(t);
+  const io = captureIo();
+  const { report, runDir } = await runSuite(options(h.dir), io.io, h.deps([wrongExpectation]));
+  const s = report.targets[0].scenarios[0];
+  t.is(s.status, 'failed');
+  t.is(report.totals.failed, 1);
+  t.true(s.probes[0].mismatches.some((m) => m.startsWith('expected outcome echoed, saw closed-after-connect')));
+  t.true(s.probes[0].mismatches[0].startsWith('config did not converge: explain 127.0.21.21:5701 → passthrough'), 'the wait says what it waited for');
+  t.true(s.probes[0].mismatches.includes('explain: expected verdict passthrough, predicted captured'));
+  const files = s.evidence.map((e) => e.split('/').at(-1));
+  t.deepEqual(files.sort(), ['client-sidecar.log', 'events.txt', 'explain.txt', 'server-sidecar.log']);
+  const clientLog = readFileSync(join(runDir, s.evidence.find((e) => e.endsWith('client-sidecar.log'))!), 'utf8');
+  t.regex(clientLog, /0 UF,URX .* outbound\|5701\|\|app-ext\.app\.svc\.cluster\.local/);
+  const explainText = readFileSync(join(runDir, s.evidence.find((e) => e.endsWith('explain.txt'))!), 'utf8');
+  t.regex(explainText, /: captured/);
+  t.regex(explainText, /cluster: .*STRICT_DNS/);
+  t.deepEqual(h.beds[0].applied, [], 'the failed scenario still cleaned up');
+  t.regex(io.stdout, /✘ failed\s+collision-expected-to-be-harmless/);
+  t.regex(io.stdout, /expected outcome echoed, saw closed-after-connect/);
+});
+
+test('--repeat marks a scenario whose attempts disagree as flaky', async (t) => {
+  // Every second connection the client stand-in drops: attempt 1 passes, attempt 2 fails.
+  const h = harness(t, { interfere: ({ index }) => (index % 2 === 1 ? 'close' : undefined) });
+  const { report } = await runSuite(options(h.dir, { repeat: 2 }), captureIo().io, h.deps(baselineOnly.map((s) => ({ ...s, probes: [{ ...s.probes[0], count: 1 }] }))));
+  const s = report.targets[0].scenarios[0];
+  t.is(s.status, 'flaky');
+  t.deepEqual(s.attempts, [{ attempt: 1, status: 'passed' }, { attempt: 2, status: 'failed' }]);
+  t.is(report.totals.flaky, 1);
+  t.true(s.probes[0].mismatches.length > 0, 'the failing attempt is what the report shows');
+});
+
+test('scenarios outside their version range are skipped with the reason, without a bed', async (t) => {
+  const h = harness(t);
+  const io = captureIo();
+  const { report } = await runSuite(options(h.dir, { istio: ['1.30'], scenarios: ['alias-off', 'fix-drop-port'] }), io.io, h.deps(SCENARIOS));
+  const statuses = report.targets.flatMap((x) => x.scenarios.map((s) => [s.id, s.status, s.skipReason]));
+  t.deepEqual(statuses.map((s) => s[1]), ['skipped', 'skipped']);
+  t.regex(String(statuses[0][2]), /applies only to Istio <1\.24.*this bed runs 1\.30\.\d+/);
+  t.is(h.specs.length, 0, 'no bed brought up for nothing');
+  t.regex(io.stdout, /- skipped\s+externalname-5701-collision-alias-off \[1\.30\.\d+ \(ENABLE_EXTERNAL_NAME_ALIAS=false\)\]: applies only to Istio <1\.24/);
+  t.is(report.targets[0].istio.pilotEnv.ENABLE_EXTERNAL_NAME_ALIAS, 'false');
+});
+
+test('Ctrl-C mid-probe removes the extras, skips the rest and writes a partial report marked interrupted', async (t) => {
+  const controller = new AbortController();
+  const h = harness(t, {
+    interfere: () => {
+      setTimeout(() => controller.abort(), 50);
+      return 'hang';
+    },
+  });
+  const { report, runDir } = await runSuite(options(h.dir, { signal: controller.signal }), captureIo().io, h.deps([wrongExpectation, ...baselineOnly]));
+  t.true(report.run.interrupted);
+  t.deepEqual(h.beds[0].applied, [], 'app-ext removed after Ctrl-C');
+  const [first, second] = report.targets[0].scenarios;
+  t.is(first.status, 'skipped');
+  t.is(first.skipReason, 'interrupted while running (its extras were removed)');
+  t.is(second.status, 'skipped');
+  t.is(second.skipReason, 'not run: the run was interrupted');
+  const loaded = await readReport(runDir);
+  t.true(loaded.report.run.interrupted);
+  t.false(readdirSync(h.dir).some((f) => f.startsWith('.tmp-')), 'no temporary directory left behind');
+});
+
+test('diff between a passing and a failing run lists the regression', async (t) => {
+  const h = harness(t);
+  const good = await runSuite(options(h.dir), captureIo().io, h.deps([{ ...wrongExpectation, apply: [] }]));
+  const bad = await runSuite(options(h.dir), captureIo().io, h.deps([wrongExpectation]));
+  const diff = diffReports(good.report as RunReport, bad.report as RunReport);
+  t.is(diff.counts.regression, 1);
+  const entry = diff.entries.find((e) => e.kind === 'regression');
+  t.is(entry?.scenario, 'collision-expected-to-be-harmless');
+  t.true(hasRegressions(diff));
+});
+
+test('selection: regexes include, ! excludes, nothing matching is a usage error', (t) => {
+  const ids = (p: string[]) => selectScenarios(SCENARIOS, p).map((s) => s.id);
+  t.true(ids(['^fix-']).every((id) => id.startsWith('fix-')));
+  t.false(ids(['!^fix-']).some((id) => id.startsWith('fix-')));
+  t.deepEqual(ids(['collision', '!alias|serviceentry']), ['externalname-5701-collision']);
+  t.throws(() => selectScenarios(SCENARIOS, ['nope']), { message: /no scenario matches 'nope'/ });
+  t.throws(() => selectScenarios(SCENARIOS, ['(']), { message: /not a valid regular expression/ });
+});
+
+test('grouping: one bed per version and istiod env, names kept valid for kind', (t) => {
+  const groups = groupTargets(['1.22.8', '1.20.8'], SCENARIOS, 'podpath');
+  t.is(groups.length, 4);
+  t.deepEqual(groups.map((g) => Object.keys(g.pilotEnv).length), [0, 1, 0, 1]);
+  t.true(groups.every((g) => /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(g.name)));
+  t.is(new Set(groups.map((g) => g.name)).size, 4);
+  t.deepEqual(groupTargets(['1.30.5'], baselineOnly, 'podpath').map((g) => g.name), ['podpath']);
+});
+
+test('attempt statuses combine: agreement keeps the status, pass+fail is flaky', (t) => {
+  t.is(combineAttempts(['passed', 'passed']), 'passed');
+  t.is(combineAttempts(['failed', 'failed']), 'failed');
+  t.is(combineAttempts(['passed', 'failed']), 'flaky');
+  t.is(combineAttempts(['observed', 'observed']), 'observed');
+});
