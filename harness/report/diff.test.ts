@@ -86,3 +86,26 @@ test('human rendering groups by kind and reads as an upgrade view', (t) => {
   t.regex(text, /Regressions \(passed before, fail now\): 1\n {2}externalname-5701-collision \/ pod-ip-5701 {2}\[istio 1\.20\.8 → 1\.21\.5\]\n {6}verdict pass → fail/);
   t.regex(text, /^1 regression, 0 fixes, 0 changed, 0 skipped on one side, 1 only in B, 1 only in A, 0 unchanged\.$/m);
 });
+
+test('beds with istiod env pair with their like, not with the plain bed of the same version', (t) => {
+  const env = { ENABLE_EXTERNAL_NAME_ALIAS: 'false' };
+  const a = report([target('1.22.3', [scenario()]), target('1.22.3', [failingScenario()], { istio: { version: '1.22.3', pilotEnv: env, meshConfig: { connectTimeout: '1s', accessLogEncoding: 'TEXT' } } })]);
+  const b = report([target('1.23.1', [failingScenario()], { istio: { version: '1.23.1', pilotEnv: env, meshConfig: { connectTimeout: '1s', accessLogEncoding: 'TEXT' } } }), target('1.23.1', [scenario()])]);
+  const diff = diffReports(a, b);
+  t.deepEqual(diff.pairs, [
+    { a: '1.22.3', b: '1.23.1' },
+    { a: '1.22.3+ENABLE_EXTERNAL_NAME_ALIAS=false', b: '1.23.1+ENABLE_EXTERNAL_NAME_ALIAS=false' },
+  ]);
+  t.deepEqual(diff.entries, []);
+  t.is(diff.counts.unchanged, 2);
+});
+
+test('skipped before and running now is listed as skipped on one side, with the new verdict', (t) => {
+  const skippedCollision = { ...skippedScenario(), id: 'externalname-5701-collision' };
+  const diff = diffReports(...runs([skippedCollision], [failingScenario()]));
+  t.is(diff.entries.length, 1);
+  t.is(diff.entries[0].kind, 'skipped');
+  t.is(diff.entries[0].probe, 'pod-ip-5701');
+  t.is(diff.entries[0].changes[0], 'verdict skipped → fail');
+  t.false(hasRegressions(diff));
+});

@@ -4,7 +4,7 @@
  * first, then the remaining ones in version order (so a 1.29 run compares with a 1.30 run).
  */
 import type { ObservedPath, ProbeReport, RunReport, ScenarioReport, TargetReport } from './schema.ts';
-import { formatSide } from './format.ts';
+import { envSuffix, formatSide, versionLabel } from './format.ts';
 
 export type DiffKind = 'regression' | 'fix' | 'changed' | 'added' | 'removed' | 'skipped';
 
@@ -52,7 +52,7 @@ function snapshot(target: TargetReport, scenario: ScenarioReport, probe: ProbeRe
   const verdict: ProbeSnapshot['verdict'] =
     scenario.status === 'skipped' ? 'skipped' : probe ? probe.verdict : scenario.status === 'failed' ? 'fail' : scenario.status === 'observed' ? 'observe' : 'pass';
   return {
-    istio: target.istio.version,
+    istio: versionLabel(target),
     verdict,
     scenarioStatus: scenario.status,
     outcomes: distinct(observed.map((o) => o.outcome + (o.httpStatus !== null ? ` HTTP ${o.httpStatus}` : ''))),
@@ -95,15 +95,17 @@ export function pairTargets(a: RunReport, b: RunReport): [TargetReport | null, T
   const restB = [...b.targets];
   const pairs: [TargetReport | null, TargetReport | null][] = [];
   for (const ta of a.targets) {
-    const i = restB.findIndex((tb) => tb.istio.version === ta.istio.version);
+    const i = restB.findIndex((tb) => versionLabel(tb) === versionLabel(ta));
     if (i >= 0) {
       pairs.push([ta, restB[i]]);
       restB.splice(i, 1);
       restA.splice(restA.indexOf(ta), 1);
     }
   }
-  restA.sort((x, y) => compareVersions(x.istio.version, y.istio.version));
-  restB.sort((x, y) => compareVersions(x.istio.version, y.istio.version));
+  // Version order, then env, so a plain bed pairs with a plain bed and an env bed with its like.
+  const order = (x: TargetReport, y: TargetReport) => compareVersions(x.istio.version, y.istio.version) || envSuffix(x.istio.pilotEnv ?? {}).localeCompare(envSuffix(y.istio.pilotEnv ?? {}));
+  restA.sort(order);
+  restB.sort(order);
   for (let i = 0; i < Math.max(restA.length, restB.length); i++) pairs.push([restA[i] ?? null, restB[i] ?? null]);
   return pairs;
 }
@@ -182,9 +184,9 @@ export function diffReports(a: RunReport, b: RunReport): ReportDiff {
   }
   for (const entry of entries) counts[entry.kind] += 1;
   return {
-    a: { id: a.run.id, versions: a.targets.map((t) => t.istio.version) },
-    b: { id: b.run.id, versions: b.targets.map((t) => t.istio.version) },
-    pairs: pairs.map(([x, y]) => ({ a: x?.istio.version ?? null, b: y?.istio.version ?? null })),
+    a: { id: a.run.id, versions: a.targets.map(versionLabel) },
+    b: { id: b.run.id, versions: b.targets.map(versionLabel) },
+    pairs: pairs.map(([x, y]) => ({ a: x ? versionLabel(x) : null, b: y ? versionLabel(y) : null })),
     entries,
     counts,
   };

@@ -41,8 +41,20 @@ export function formatExpected(expected: ExpectedPath): string {
   return parts.join('; ');
 }
 
+/** "+K=V,..." for a bed installed with extra istiod env: one version can have several beds. */
+export function envSuffix(env: Record<string, string>): string {
+  const entries = Object.entries(env).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length ? `+${entries.map(([k, v]) => `${k}=${v}`).join(',')}` : '';
+}
+
+/** "1.30.5", or "1.30.5+ENABLE_EXTERNAL_NAME_ALIAS=false" for a bed with istiod env. */
+export function versionLabel(target: TargetReport): string {
+  return target.istio.version + envSuffix(target.istio.pilotEnv ?? {});
+}
+
+/** JUnit suite name and classname: istio-<version>, plus the env when the bed has one. */
 export function targetLabel(target: TargetReport): string {
-  return `istio-${target.istio.version}`;
+  return `istio-${versionLabel(target)}`;
 }
 
 export function probeTarget(probe: ProbeReport): string {

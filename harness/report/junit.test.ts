@@ -154,3 +154,11 @@ test('xmllint --schema accepts every fixture against the JUnit XSD (skips when x
   await writeFile(bad, renderJunit(matrixReport()).replace('<testcase name="tcp-pod-ip-baseline"', '<testcase time="1" name="tcp-pod-ip-baseline"><properties/></testcase><testcase name="x"'));
   t.not((await execa('xmllint', ['--noout', '--schema', xsd, bad], { reject: false })).exitCode, 0);
 });
+
+test('two beds of one version (plain and with istiod env) get distinct suite names and classnames', (t) => {
+  const envTarget = target('1.22.3', [scenario()], { istio: { version: '1.22.3', pilotEnv: { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }, meshConfig: { connectTimeout: '1s', accessLogEncoding: 'TEXT' } } });
+  const suites = validateJunitStructure(t, parse(renderJunit(report([target('1.22.3', [scenario()]), envTarget]))));
+  t.deepEqual(suites.map((s) => s['@name']), ['istio-1.22.3', 'istio-1.22.3+ENABLE_EXTERNAL_NAME_ALIAS=false']);
+  const props = ((suites[1].properties as Node).property as Node[]).map((p) => `${String(p['@name'])}=${String(p['@value'])}`);
+  t.true(props.includes('pilotEnv.ENABLE_EXTERNAL_NAME_ALIAS=false'));
+});

@@ -4,7 +4,7 @@
  * mermaid flowchart of the path it took, or where it stopped.
  */
 import type { ProbeReport, RunReport, ScenarioReport, ScenarioStatus, TargetReport, ObservedPath } from './schema.ts';
-import { countStatuses, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, probeTarget, seconds } from './format.ts';
+import { countStatuses, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, probeTarget, seconds } from './format.ts';
 
 const STATUS_ICON: Record<ScenarioStatus, string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', flaky: '⚠️ flaky', observed: '👁️ observed' };
 
@@ -94,7 +94,7 @@ function targetSection(target: TargetReport): string[] {
   const totals = countStatuses(target.scenarios);
   const env = Object.entries(target.istio.pilotEnv).map(([k, v]) => `${k}=${v}`);
   const lines = [
-    `## Istio ${target.istio.version}`,
+    `## Istio ${versionLabel(target)}`,
     '',
     `Cluster ${mdCode(target.cluster)}, Kubernetes ${target.kubernetes ?? 'unknown'}, access log ${target.istio.meshConfig.accessLogEncoding}` +
       (target.istio.meshConfig.connectTimeout ? `, **meshConfig.connectTimeout ${target.istio.meshConfig.connectTimeout}** (set by podpath to keep failures fast)` : '') +
@@ -124,7 +124,7 @@ function comparisonTable(probe: ProbeReport, observed: ObservedPath): string[] {
 }
 
 function failureSection(target: TargetReport, scenario: ScenarioReport): string[] {
-  const lines = [`### ❌ ${scenario.id} on Istio ${target.istio.version}`, '', mdCell(scenario.title), ''];
+  const lines = [`### ❌ ${scenario.id} on Istio ${versionLabel(target)}`, '', mdCell(scenario.title), ''];
   if (scenario.error) lines.push(`Harness error: ${mdCode(scenario.error)}`, '');
   for (const probe of scenario.probes.filter((p) => p.verdict === 'fail')) {
     lines.push(`#### Probe ${mdCode(probe.name)}: ${mdCell(probeTarget(probe))}`, '');
@@ -147,7 +147,7 @@ function failureSection(target: TargetReport, scenario: ScenarioReport): string[
 
 export function renderSummaryMarkdown(report: RunReport): string {
   const totals = countStatuses(report.targets.flatMap((t) => t.scenarios));
-  const versions = report.targets.map((t) => t.istio.version);
+  const versions = report.targets.map(versionLabel);
   const verdict = totals.failed > 0 ? '❌ **failed**' : report.run.interrupted ? '⚠️ **interrupted**' : '✅ **passed**';
   const lines = [
     `# podpath run ${mdCode(report.run.id)}`,
@@ -164,7 +164,7 @@ export function renderSummaryMarkdown(report: RunReport): string {
     '|---|---:|---:|---:|---:|---:|',
     ...report.targets.map((t) => {
       const c = countStatuses(t.scenarios);
-      return `| ${t.istio.version} | ${c.passed} | ${c.failed} | ${c.skipped} | ${c.flaky} | ${c.observed} |`;
+      return `| ${mdCell(versionLabel(t))} | ${c.passed} | ${c.failed} | ${c.skipped} | ${c.flaky} | ${c.observed} |`;
     }),
     '',
   );

@@ -5,7 +5,7 @@
  */
 import { styleText } from 'node:util';
 import type { RunReport, ScenarioStatus } from './schema.ts';
-import { countStatuses, formatTotals, failureHeadline } from './format.ts';
+import { countStatuses, formatTotals, failureHeadline, versionLabel } from './format.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -24,7 +24,7 @@ export interface TableOptions {
 
 export function renderTerminalTable(report: RunReport, options: TableOptions): string {
   const paint = (style: Style, text: string) => (options.color ? styleText(style, text, { validateStream: false }) : text);
-  const versions = report.targets.map((t) => t.istio.version);
+  const versions = report.targets.map(versionLabel);
   const ids: string[] = [];
   for (const target of report.targets) for (const s of target.scenarios) if (!ids.includes(s.id)) ids.push(s.id);
   const status = (targetIndex: number, id: string) => report.targets[targetIndex].scenarios.find((s) => s.id === id)?.status;
@@ -47,7 +47,7 @@ export function renderTerminalTable(report: RunReport, options: TableOptions): s
   const notes: string[] = [];
   for (const target of report.targets) {
     for (const s of target.scenarios) {
-      const where = `${s.id} [istio ${target.istio.version}]`;
+      const where = `${s.id} [istio ${versionLabel(target)}]`;
       if (s.status === 'failed') notes.push(`${paint('red', '✗')} ${where}: ${failureHeadline(s)}`);
       else if (s.status === 'skipped') notes.push(`${paint('gray', '-')} ${where}: skipped, ${s.skipReason ?? 'no reason recorded'}`);
       else if (s.status === 'flaky') notes.push(`${paint('yellow', '~')} ${where}: flaky (${s.attempts.map((a) => a.status).join(', ')})`);
