@@ -1,12 +1,12 @@
 import test from 'ava';
 import { main, version } from './main.ts';
-import { commands } from './commands/index.ts';
+import { commandTable, loadAllCommands } from './commands/index.ts';
 import { captureIo } from '../testing/capture-io.ts';
 
 test('--help lists every command and exits 0', async (t) => {
   const cap = captureIo();
   t.is(await main(['--help'], cap.io), 0);
-  for (const command of commands) t.regex(cap.stdout, new RegExp(`^  ${command.name}\\s+\\S`, 'm'));
+  for (const command of commandTable) t.regex(cap.stdout, new RegExp(`^  ${command.name}\\s+\\S`, 'm'));
 });
 
 test('no arguments prints the help', async (t) => {
@@ -32,6 +32,15 @@ test('unknown global flag exits 2', async (t) => {
   const cap = captureIo();
   t.is(await main(['--frobnicate'], cap.io), 2);
   t.regex(cap.stderr, /unknown option '--frobnicate'/);
+});
+
+const commands = await loadAllCommands();
+
+test('the lazy table and each command agree on name and summary', (t) => {
+  t.deepEqual(
+    commands.map((c) => [c.name, c.summary]),
+    commandTable.map((c) => [c.name, c.summary]),
+  );
 });
 
 for (const command of commands) {

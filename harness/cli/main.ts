@@ -3,15 +3,15 @@ import { readFileSync } from 'node:fs';
 import { isPodpathError, UsageError } from '../errors/index.ts';
 import type { Command, OptionSpec, Values } from './command.ts';
 import { processIo, write, type Io } from './output.ts';
-import { commands } from './commands/index.ts';
+import { commandTable } from './commands/index.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export const version: string = packageJson.version;
 
 export function mainHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  const rows = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
+  const width = Math.max(...commandTable.map((c) => c.name.length));
+  const rows = commandTable.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
   return [
     'podpath: which path did this connection take through the Istio mesh, and was it the expected one?',
     '',
@@ -73,8 +73,8 @@ export async function main(argv: string[], io: Io = processIo(), signal: AbortSi
   const [first, ...rest] = argv;
   try {
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
-      const target = first === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-      await write(io.stdout, target ? commandHelp(target) : mainHelp());
+      const entry = first === 'help' ? commandTable.find((c) => c.name === rest[0]) : undefined;
+      await write(io.stdout, entry ? commandHelp(await entry.load()) : mainHelp());
       return 0;
     }
     if (first === '-V' || first === '--version') {
@@ -84,10 +84,11 @@ export async function main(argv: string[], io: Io = processIo(), signal: AbortSi
     if (first.startsWith('-')) {
       throw new UsageError(`unknown option '${first}'`, { hint: "Run 'podpath --help' for usage." });
     }
-    const command = commands.find((c) => c.name === first);
-    if (!command) {
+    const entry = commandTable.find((c) => c.name === first);
+    if (!entry) {
       throw new UsageError(`unknown command '${first}'`, { hint: `Run 'podpath --help' to list the commands.` });
     }
+    const command = await entry.load();
     const parsed = parseCommandArgs(command, rest);
     if (parsed === 'help') {
       await write(io.stdout, commandHelp(command));
