@@ -220,9 +220,12 @@ export function classifyFailure(obs: FailureObservation): { outcome: ProbeOutcom
   if (code === 'ETIMEDOUT') {
     return { outcome: 'timeout', error: `${connected ? 'kernel retransmission timeout' : 'kernel connect timeout'} (${detail})` };
   }
-  if (RESET_CODES.has(code) && connected) {
-    if (n === 0) return { outcome: 'closed-after-connect', error: `peer reset the connection before sending any byte (${detail})` };
-    return { outcome: 'reset', error: `peer reset the connection after ${n} bytes (${detail})` };
+  if (RESET_CODES.has(code)) {
+    if (n > 0) return { outcome: 'reset', error: `peer reset the connection after ${n} bytes (${detail})` };
+    // Linux answers a refused SYN with ECONNREFUSED; a reset at connect time means the handshake
+    // completed and the peer reset before the connect was reported: accepted, then dropped.
+    if (!connected) return { outcome: 'closed-after-connect', error: `peer reset the connection right after the handshake, before connect was reported (${detail})` };
+    return { outcome: 'closed-after-connect', error: `peer reset the connection before sending any byte (${detail})` };
   }
   return { outcome: 'error', error: detail };
 }
@@ -289,6 +292,23 @@ export function formatAddress(ip: string | undefined, port: number | undefined):
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/**
+ * The socket's own ip:port while connect() is still pending. Node reports it only after
+ * 'connect', but a peer that accepts and resets at once fails the connect, and that is exactly
+ * the connection whose sidecar log line we need. Uses the handle's getsockname (internal API);
+ * returns null when unavailable, and the tests pin the behaviour.
+ */
+function pendingLocalAddress(socket: net.Socket): string | null {
+  const handle = (socket as unknown as { _handle?: { getsockname?: (out: Record<string, unknown>) => number } })._handle;
+  const out: Record<string, unknown> = {};
+  try {
+    if (!handle?.getsockname || handle.getsockname(out) !== 0) return null;
+  } catch {
+    return null;
+  }
+  return typeof out.address === 'string' && typeof out.port === 'number' && out.port !== 0 ? formatAddress(out.address, out.port) : null;
+}
+
 function errorCode(err: unknown): string | undefined {
   if (!isRecord(err) && !(err instanceof Error)) return undefined;
   const rec = err as { code?: unknown; errors?: unknown };
@@ -351,6 +371,8 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
     const socket = net.connect({ host, port, noDelay: true, autoSelectFamily: false, ...(localBind ? { localAddress: localBind } : {}) });
     // Errors after the verdict (e.g. a late RST) must not crash anything.
     socket.on('error', () => {});
+    // connect() is issued right after this event; the kernel has picked the local port by the next tick.
+    socket.on('connectionAttempt', () => process.nextTick(() => { localAddress ??= pendingLocalAddress(socket); }));
 
     const base = (): ProbeResult => ({
       target: req.target,
@@ -523,6 +545,9 @@ function httpAttempt(req: ProbeRequest, host: string, port: number, localBind: s
 
     request.on('socket', (s: net.Socket) => {
       socket = s;
+      // For an IP target connect() was already issued; for a name, wait for the attempt.
+      localAddress ??= pendingLocalAddress(s);
+      s.on('connectionAttempt', () => process.nextTick(() => { localAddress ??= pendingLocalAddress(s); }));
       // prepend: the http client reacts to these too, and its reaction must not hide which came first.
       s.prependListener('end', () => { sawFin = true; });
       s.prependListener('error', (err: Error) => { socketError ??= err; });
