@@ -13,7 +13,7 @@ import { KubeClient, KubeError, baselineDocuments, extraDocuments, rolloutState,
 import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
 import { Plan } from '../exec/index.ts';
 import { convergedOn } from '../envoy/index.ts';
-import { startAgent } from '../workload/agent.ts';
+import { startAgent } from '../probe/index.ts';
 
 const FAST = { initialMs: 10, factor: 2, maxMs: 100 };
 
@@ -367,7 +367,7 @@ test('configDump: execs pilot-agent request GET config_dump in istio-proxy over 
     return { stdout: JSON.stringify(adminDump(['0.0.0.0_5701'])), exitCode: 0 };
   };
   t.deepEqual(await kube.configDump(POD), adminDump(['0.0.0.0_5701']));
-  t.deepEqual(seen, [{ container: 'istio-proxy', command: ['pilot-agent', 'request', 'GET', 'config_dump'], pod: 'manager-1' }]);
+  t.deepEqual(seen, [{ container: 'istio-proxy', command: ['pilot-agent', 'request', 'GET', 'config_dump?include_eds'], pod: 'manager-1' }]);
 });
 
 test('configDump: a failing command is a KubeError carrying its stderr', async (t) => {
@@ -404,7 +404,7 @@ test('waitForConfig: a transport can be injected (e.g. istioctl) and gets the sa
   const commands: string[][] = [];
   const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST, execTransport: async (_pod, container, command) => (commands.push([container, ...command]), JSON.stringify(adminDump([]))) });
   await kube.waitForConfig(POD, convergedOn({ absentListeners: ['0.0.0.0_5701'] }), { timeoutMs: 1000 });
-  t.deepEqual(commands, [['istio-proxy', 'pilot-agent', 'request', 'GET', 'config_dump']]);
+  t.deepEqual(commands, [['istio-proxy', 'pilot-agent', 'request', 'GET', 'config_dump?include_eds']]);
 });
 
 // --- lease -----------------------------------------------------------------------------------
@@ -466,7 +466,7 @@ test('dry run: every call is recorded as METHOD path (summary) and the API serve
   t.true(lines.includes('api PATCH /apis/apps/v1/namespaces/manager/deployments/manager?fieldManager=podpath&force=true (server-side apply Deployment/manager/manager)'));
   t.true(lines.includes('api WATCH /apis/apps/v1/namespaces/manager/deployments?fieldSelector=metadata.name%3Dmanager (until manager/manager is rolled out, up to 60s)'));
   t.true(lines.includes('api POST /api/v1/namespaces/manager/pods/manager-1:15999/proxy/probe (probe tcp 10.244.0.8:5701 from manager/manager-1)'));
-  t.true(lines.some((l) => /^api GET \/api\/v1\/namespaces\/manager\/pods\/manager-1\/exec\?container=istio-proxy.*command=pilot-agent&command=request&command=GET&command=config_dump/.test(l)));
+  t.true(lines.some((l) => /^api GET \/api\/v1\/namespaces\/manager\/pods\/manager-1\/exec\?container=istio-proxy.*command=pilot-agent&command=request&command=GET&command=config_dump%3Finclude_eds/.test(l)));
   t.true(lines.includes('api GET /api/v1/namespaces/manager/pods/manager-1/log?container=istio-proxy&sinceTime=2026-11-23T10%3A00%3A00.000Z (logs of manager/manager-1 container istio-proxy)'));
   t.true(lines.includes('api DELETE /api/v1/namespaces/app/services/app-ext (delete Service/app/app-ext, propagation Background)'));
   t.true(lines.includes('wait until GET /api/v1/namespaces/app/services/app-ext is 404 (backoff from 100 ms)'));

@@ -34,7 +34,8 @@ import { describe, isKnownKind, objectPath } from './resources.ts';
 export const FIELD_MANAGER = 'podpath';
 export const CONTROL_PORT = 15999;
 export const SIDECAR_CONTAINER = 'istio-proxy';
-export const CONFIG_DUMP_COMMAND: readonly string[] = ['pilot-agent', 'request', 'GET', 'config_dump'];
+// include_eds adds the endpoints, so explain can name the pods a cluster sends to.
+export const CONFIG_DUMP_COMMAND: readonly string[] = ['pilot-agent', 'request', 'GET', 'config_dump?include_eds'];
 /** Leases live beside the bed's marker ConfigMap: kube-system exists on every cluster. */
 export const LEASE_NAMESPACE = 'kube-system';
 const LEASE_SECONDS = 120;
@@ -449,7 +450,7 @@ export class KubeClient {
     return parsed as ProbeResult[];
   }
 
-  /** The sidecar's Envoy config dump (JSON), via `pilot-agent request GET config_dump` in istio-proxy. */
+  /** The sidecar's Envoy config dump (JSON), via `pilot-agent request GET config_dump?include_eds` in istio-proxy. */
   async configDump(pod: PodRef): Promise<unknown> {
     if (this.plan) {
       const query = new URLSearchParams({ container: SIDECAR_CONTAINER, stdout: 'true', stderr: 'true' });
