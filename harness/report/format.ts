@@ -57,8 +57,14 @@ export function targetLabel(target: TargetReport): string {
   return `istio-${versionLabel(target)}`;
 }
 
+/** "10.244.1.8:5701"; the runner may already put the port into `target`. */
+export function dialled(probe: ProbeReport): string {
+  const { target, port } = probe.to;
+  return target.endsWith(`:${port}`) ? target : `${target}:${port}`;
+}
+
 export function probeTarget(probe: ProbeReport): string {
-  return `${probe.from.workload} → ${probe.to.target}:${probe.to.port}/${probe.to.protocol}`;
+  return `${probe.from.workload} → ${dialled(probe)}/${probe.to.protocol}`;
 }
 
 export function seconds(ms: number): string {

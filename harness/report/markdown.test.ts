@@ -76,3 +76,11 @@ test('mermaid labels escape everything that could end a label, an edge or the fe
 test('markdown cells escape pipes and newlines', (t) => {
   t.is(mdCell('outbound|5701||x\nnext'), 'outbound\\|5701\\|\\|x<br>next');
 });
+
+test('a target that already carries its port is not given it twice', (t) => {
+  const p = probe({ to: { target: '10.244.1.8:5701', pod: null, port: 5701, protocol: 'tcp' } });
+  t.regex(pathFlowchart(p, echoedPath()), /\|"tcp 10\.244\.1\.8:5701"\|/);
+  const md = renderSummaryMarkdown(report([target('1.30.1', [scenario({ status: 'failed', probes: [{ ...p, verdict: 'fail', mismatches: ['x'] }] })])]));
+  t.regex(md, /manager → 10\.244\.1\.8:5701\/tcp/);
+  t.false(md.includes('5701:5701'));
+});

@@ -4,7 +4,7 @@
  * mermaid flowchart of the path it took, or where it stopped.
  */
 import type { ProbeReport, RunReport, ScenarioReport, ScenarioStatus, TargetReport, ObservedPath } from './schema.ts';
-import { countStatuses, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, probeTarget, seconds } from './format.ts';
+import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, probeTarget, seconds } from './format.ts';
 
 const STATUS_ICON: Record<ScenarioStatus, string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', flaky: '⚠️ flaky', observed: '👁️ observed' };
 
@@ -52,7 +52,7 @@ export function pathFlowchart(probe: ProbeReport, observed: ObservedPath): strin
   const lines = ['flowchart LR'];
   lines.push(`  ${node('src', `${probe.from.workload}\n${probe.from.pod}\n${probe.from.ip}`, 'round')}`);
   lines.push(`  ${node('cs', sideLabel('client sidecar', observed.client))}`);
-  lines.push(edge('src', 'cs', `${probe.to.protocol} ${probe.to.target}:${probe.to.port}`));
+  lines.push(edge('src', 'cs', `${probe.to.protocol} ${dialled(probe)}`));
   let stop = observed.client ? null : 'cs';
   if (observed.client) {
     lines.push(`  ${node('ss', sideLabel('server sidecar', observed.server))}`);
