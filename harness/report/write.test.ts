@@ -140,3 +140,11 @@ test('without GITHUB_STEP_SUMMARY nothing else is written', async (t) => {
   await writeRunResults(path.join(results, 'run-8'), matrixReport(), new Map(), { env: {} });
   t.deepEqual(await readdir(results), ['run-8']);
 });
+
+test('a broken GITHUB_STEP_SUMMARY is reported after the results are safely in place', async (t) => {
+  const results = await tempResults();
+  const runDir = path.join(results, 'run-9');
+  const error = await t.throwsAsync(writeRunResults(runDir, matrixReport(), new Map(), { env: { GITHUB_STEP_SUMMARY: path.join(results, 'no-such-dir', 'summary.md') } }));
+  t.regex(error?.message ?? '', /results written to .*run-9, but appending summary\.md to GITHUB_STEP_SUMMARY/);
+  t.truthy(await stat(path.join(runDir, 'report.json')));
+});

@@ -88,7 +88,11 @@ export async function writeRunResults(runDir: string, report: RunReport, evidenc
       throw error;
     });
     const stepSummary = (options.env ?? process.env).GITHUB_STEP_SUMMARY;
-    if (stepSummary) await appendFile(stepSummary, summary + '\n');
+    if (stepSummary) {
+      await appendFile(stepSummary, summary + '\n').catch((error: unknown) => {
+        throw new EnvironmentError(`results written to ${finalDir}, but appending summary.md to GITHUB_STEP_SUMMARY (${stepSummary}) failed`, { cause: error });
+      });
+    }
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
