@@ -67,6 +67,8 @@ export class LiveMeshBed implements MeshBed {
   private readonly kube: KubeLike;
   private readonly documents: (name: string) => Promise<KubeDocument[]>;
   private readonly podCache = new Map<WorkloadName, PodInfo[]>();
+  /** Objects already deleted: fixes re-apply app-ext under another extra's name, so it is deleted once. */
+  private readonly gone = new Set<string>();
 
   constructor(fields: LiveBedFields) {
     this.name = fields.name;
@@ -95,11 +97,19 @@ export class LiveMeshBed implements MeshBed {
   }
 
   async apply(extra: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.kube.apply(await this.documents(extra), options);
+    const docs = await this.documents(extra);
+    for (const d of docs) this.gone.delete(docKey(d));
+    await this.kube.apply(docs, options);
   }
 
   async remove(extra: string): Promise<void> {
-    await this.kube.delete(await this.documents(extra), { wait: true });
+    const docs = (await this.documents(extra)).filter((d) => !this.gone.has(docKey(d)));
+    if (docs.length === 0) {
+      this.plan?.add('note', `nothing left to delete for ${extra} (its objects were deleted with another extra)`);
+      return;
+    }
+    for (const d of docs) this.gone.add(docKey(d));
+    await this.kube.delete(docs, { wait: true });
   }
 
   async probe(from: PodInfo, request: ProbeRequest, options: { signal?: AbortSignal } = {}): Promise<ProbeResult[]> {
@@ -135,4 +145,8 @@ export class LiveMeshBed implements MeshBed {
     if (this.plan) return [];
     return await this.kube.events(pod.namespace, pod.name);
   }
+}
+
+function docKey(d: KubeDocument): string {
+  return `${d.apiVersion}/${d.kind}/${d.metadata.namespace ?? ''}/${d.metadata.name}`;
 }

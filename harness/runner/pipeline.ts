@@ -295,9 +295,14 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
   try {
     planned = await resolveProbes(bed, scenario);
     bed.plan?.add('note', `scenario ${scenario.id}: ${scenario.title}`);
-    if (extras.length > 0 && !bed.plan) {
+    if (extras.length > 0) {
       // What the client predicts now: after cleanup the bed must predict it again.
       for (const p of planned) {
+        if (bed.plan) {
+          bed.plan.add('api', `read ${p.client.namespace}/${p.client.name}'s config dump: explain ${p.dst} before the extras`);
+          before.set(p, 'what it predicted before the extras');
+          continue;
+        }
         const e = explainSafely(await bed.configDump(p.client), { dst: p.dst });
         if (e) before.set(p, e.verdict);
       }
@@ -399,7 +404,6 @@ async function cleanup(bed: MeshBed, applied: string[], before: Map<PlannedProbe
   }
   applied.length = 0;
   const waits = [...before].map(([p, verdict]) => ({ pod: p.client, what: `explain ${p.dst} → ${verdict} again`, predicate: verdictPredicate(p.dst, verdict) }));
-  if (bed.plan && waits.length === 0) bed.plan.add('wait', 'wait until the client sidecar predicts what it predicted before the extras (config dump + explain)');
   // Mesh-wide STRICT is undone only once plaintext is accepted again.
   const notes = await converge(bed, versions, [...waits, ...serverWaits], { ...options, signal: undefined });
   if (notes.length) throw new Error(`the bed did not return to its state before the scenario: ${notes.join('; ')}`);

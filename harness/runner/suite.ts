@@ -235,10 +235,11 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
       target.cluster = bed.name;
       target.istio.meshConfig.connectTimeout = bed.meshConfig.connectTimeout;
       const order = new Map(runnable.map((s, i) => [s.id, i]));
-      const results = await runScenarios(bed, runnable, options, d, io, label, evidence, (report) => {
+      const results = await runScenarios(bed, runnable, options, d, io, label, evidence, async (report) => {
         finished++;
         clearProgress();
-        return write(io.stdout, scenarioLine(report, label, io));
+        // A dry run observes nothing: only skips are worth a line; the plan says the rest.
+        if (!options.dryRun || report.status === 'skipped') await write(io.stdout, scenarioLine(report, label, io));
       }, progress);
       target.scenarios.push(...results.reports);
       target.scenarios.sort((a, b) => (order.get(a.id) ?? -1) - (order.get(b.id) ?? -1));

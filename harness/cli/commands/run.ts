@@ -1,14 +1,137 @@
-import type { Command } from '../command.ts';
-import { EnvironmentError } from '../../errors/index.ts';
+import type { Command, Values } from '../command.ts';
+import { paint, write, type Io } from '../output.ts';
+import { UsageError } from '../../errors/index.ts';
+import { ISTIO_MINORS } from '../../cluster/index.ts';
+import { renderTerminalTable, type RunReport } from '../../report/index.ts';
+import { runSuite, type RunOptions, type SuiteDeps } from '../../runner/index.ts';
 
-// PLACEHOLDER: replaced by the real command; must not survive into a landed build.
-export const runCommand: Command = {
-  name: 'run',
-  summary: 'Run the scenarios and report which path each connection took (needs Docker)',
-  usage: '',
-  options: {},
-  allowPositionals: true,
-  async run() {
-    throw new EnvironmentError('run: not built yet');
-  },
-};
+function list(values: Values, name: string): string[] {
+  const v = values[name];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function positiveInt(values: Values, name: string, fallback: number): number {
+  const text = str(values, name);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--${name} must be a whole number >= 1, not '${text}'`);
+  return Number(text);
+}
+
+function encoding(values: Values): 'text' | 'json' {
+  const e = str(values, 'log-encoding') ?? 'text';
+  if (e !== 'text' && e !== 'json') throw new UsageError(`--log-encoding must be text or json, not '${e}'`);
+  return e;
+}
+
+/** Totals line, in the order the issue names them; observed only when there is any. */
+export function totalsLine(report: RunReport): string {
+  const t = report.totals;
+  return `${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.flaky} flaky${t.observed ? `, ${t.observed} observed` : ''}`;
+}
+
+/** 130 when interrupted, 1 when any scenario failed, else 0 (flaky and observed never fail the run). */
+export function exitCodeFor(report: RunReport): number {
+  if (report.run.interrupted) return 130;
+  return report.totals.failed > 0 ? 1 : 0;
+}
+
+function colorOn(io: Io): boolean {
+  return Boolean((io.stdout as { isTTY?: boolean }).isTTY) && !io.env.NO_COLOR;
+}
+
+/** The command, with the suite's dependencies replaceable (podpath's own tests use the loopback double). */
+export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
+  return {
+    name: 'run',
+    summary: 'Run the scenarios and report which path each connection took (needs Docker)',
+    usage: '[--scenario REGEX]... [--istio V[,V...]] [--reuse] [--keep] [--repeat N] [--concurrency N] [--results DIR] [--dry-run] [--json]',
+    details: [
+      'Brings up one kind cluster per Istio version (and per istiod env a scenario needs), or attaches',
+      'to it with --reuse, then plays each scenario: apply its extras, wait until the client sidecar\'s',
+      'config predicts the expected path (never a fixed sleep), open the connections from inside the',
+      'pods, read both sidecars\' access logs for those exact connections, compare, clean up.',
+      'The test mesh is installed with meshConfig.connectTimeout 1s unless --connect-timeout says',
+      'otherwise; reports say which.',
+      '',
+      'Results go to DIR/<run-id>/ (report.json, junit.xml, summary.md, evidence/, bundle.tar.gz).',
+      '',
+      'Examples:',
+      '  podpath run --dry-run                          print every step without a cluster',
+      '  podpath run --reuse --scenario collision       rerun the seed incident on the current bed',
+      '  podpath run --istio 1.20,1.22 --scenario \'!^http\'',
+      '',
+      'Exit codes: 0 all passed (flaky and observe-only scenarios do not fail a run), 1 a scenario',
+      'failed, 2 usage or environment error, 130 interrupted (extras removed, partial report written).',
+    ].join('\n'),
+    options: {
+      scenario: { type: 'string', multiple: true, valueName: 'REGEX', description: 'run only scenarios whose id matches (repeatable; !REGEX excludes)' },
+      istio: { type: 'string', valueName: 'V[,V...]', description: `Istio versions, one bed each, run in turn (default ${ISTIO_MINORS[0].minor})` },
+      name: { type: 'string', valueName: 'NAME', description: 'kind cluster name of the first bed (default podpath)' },
+      reuse: { type: 'boolean', description: 'attach to the existing bed instead of creating it' },
+      keep: { type: 'boolean', description: 'keep the cluster, and a failed scenario\'s extras, for inspection' },
+      'pause-on-failure': { type: 'boolean', description: 'wait for Enter after a failure, before cleaning up (needs a TTY)' },
+      repeat: { type: 'string', valueName: 'N', description: 'run each scenario N times; disagreeing attempts are flaky (default 1)' },
+      concurrency: { type: 'string', valueName: 'N', description: 'scenarios at once; any scenario that applies something runs alone (default 1)' },
+      results: { type: 'string', valueName: 'DIR', description: 'where run directories go (default results)' },
+      'log-encoding': { type: 'string', valueName: 'text|json', description: 'sidecar access log encoding of new beds (default text)' },
+      'connect-timeout': { type: 'string', valueName: 'DURATION', description: 'meshConfig.connectTimeout of new beds (default 1s)' },
+      'dry-run': { type: 'boolean', description: 'print the full plan (bring-up and every step of every scenario); needs no cluster' },
+      json: { type: 'boolean', description: 'print report.json on stdout (scenario lines go to stderr)' },
+    },
+    allowPositionals: false,
+    async run({ values, io, signal }) {
+      const istio = (str(values, 'istio') ?? ISTIO_MINORS[0].minor).split(',').map((v) => v.trim()).filter(Boolean);
+      const json = values.json === true;
+      const human: Io = json ? { ...io, stdout: io.stderr } : io;
+      const options: RunOptions = {
+        scenarios: list(values, 'scenario'),
+        istio,
+        reuse: values.reuse === true,
+        keep: values.keep === true,
+        pauseOnFailure: values['pause-on-failure'] === true,
+        repeat: positiveInt(values, 'repeat', 1),
+        concurrency: positiveInt(values, 'concurrency', 1),
+        resultsDir: str(values, 'results') ?? 'results',
+        dryRun: values['dry-run'] === true,
+        logEncoding: encoding(values),
+        signal,
+        name: str(values, 'name'),
+        connectTimeout: str(values, 'connect-timeout'),
+        argv: ['run', ...rawArgv(values)],
+      };
+      if (options.resultsDir && !options.resultsDir.startsWith('/')) options.resultsDir = `${io.cwd}/${options.resultsDir}`;
+      const { report, runDir, plans } = await runSuite(options, human, deps);
+      if (options.dryRun) {
+        for (const { label, plan } of plans) {
+          await write(human.stdout, `\nPlan for Istio ${label}:\n${plan.render()}`);
+        }
+        await write(human.stdout, `\nDry run: nothing was created. ${report.targets.reduce((n, t) => n + t.scenarios.filter((s) => s.status !== 'skipped').length, 0)} scenario runs planned, ${report.totals.skipped} skipped.\n`);
+      } else {
+        await write(human.stdout, `\n${renderTerminalTable(report, { color: colorOn(human) })}`);
+        const line = totalsLine(report);
+        await write(human.stdout, `${report.totals.failed ? paint('red', line, human.stdout) : line}\nresults: ${runDir}\n`);
+        if (report.run.interrupted) await write(human.stderr, 'podpath: interrupted; the extras applied were removed and a partial report was written.\n');
+      }
+      if (json) await write(io.stdout, `${JSON.stringify(report, null, 2)}\n`);
+      return exitCodeFor(report);
+    },
+  };
+}
+
+/** The flags as given, for report.run.argv (re-run the same thing). */
+function rawArgv(values: Values): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined || v === false) continue;
+    for (const item of Array.isArray(v) ? v : [v]) out.push(item === true ? `--${k}` : `--${k}=${String(item)}`);
+  }
+  return out;
+}
+
+export const runCommand: Command = makeRunCommand();

@@ -1,0 +1,153 @@
+import test from 'ava';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { captureIo } from '../../testing/capture-io.ts';
+import { main } from '../main.ts';
+import { scenario, type BedSpec, type Scenario } from '../../runner/index.ts';
+import { LoopbackMesh, type Interference } from '../../runner/testing/loopback-mesh.ts';
+import { SCENARIOS } from '../../../scenarios/index.ts';
+import { makeRunCommand } from './run.ts';
+import type { Values } from '../command.ts';
+
+// Block 127.0.22.0/24 belongs to this file.
+const BLOCK = 22;
+
+function setup(t: { teardown(fn: () => void): void }, scenarios: readonly Scenario[], interfere?: Interference, tty = false) {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const beds: LoopbackMesh[] = [];
+  const command = makeRunCommand({
+    scenarios,
+    openBed: async (spec: BedSpec) => {
+      const bed = await LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: spec.pilotEnv, logDelayMs: 20, propagationMs: 30, interfere });
+      beds.push(bed);
+      return bed;
+    },
+    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 500, convergeTimeoutMs: 1000 },
+    stdinIsTTY: tty,
+    stderrIsTTY: false,
+  });
+  return { dir, beds, run: (values: Values, signal = new AbortController().signal) => {
+    const io = captureIo({ cwd: dir, stdin: '\n' });
+    return command.run({ values: { results: dir, istio: '1.20', ...values }, positionals: [], io: io.io, signal }).then((code) => ({ code, out: io.stdout, err: io.stderr }));
+  } };
+}
+
+const broken = scenario('expects-baseline-under-app-ext', 'wrong on purpose')
+  .apply('app-ext-externalname')
+  .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: 5701, protocol: 'tcp' })
+  .expect('*', { outcome: 'echoed', client: { cluster: 'passthrough', flags: [] } })
+  .build();
+
+test('a passing run exits 0 with a line per scenario, the table, the totals and the results dir', async (t) => {
+  const h = setup(t, SCENARIOS);
+  const r = await h.run({ scenario: ['^tcp-pod-ip-baseline$', 'alias-off'], istio: '1.30' });
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /✔ passed\s+tcp-pod-ip-baseline \[1\.30\.\d+\]/);
+  t.regex(r.out, /- skipped\s+externalname-5701-collision-alias-off .*: applies only to Istio <1\.24/);
+  t.regex(r.out, /1 passed, 0 failed, 1 skipped, 0 flaky/);
+  const runDir = /results: (.*)/.exec(r.out)?.[1] ?? '';
+  t.true(readdirSync(runDir).includes('report.json'));
+});
+
+test('a failing scenario makes the run exit 1 and names the mismatch', async (t) => {
+  const h = setup(t, [broken]);
+  const r = await h.run({});
+  t.is(r.code, 1);
+  t.regex(r.out, /✘ failed\s+expects-baseline-under-app-ext/);
+  t.regex(r.out, /client sidecar: expected a passthrough cluster, saw outbound/);
+  t.regex(r.out, /0 passed, 1 failed, 0 skipped, 0 flaky/);
+});
+
+test('--json prints the report on stdout and the human lines on stderr', async (t) => {
+  const h = setup(t, SCENARIOS);
+  const r = await h.run({ scenario: ['^tcp-pod-ip-baseline$'], json: true });
+  t.is(r.code, 0);
+  const report = JSON.parse(r.out) as { totals: { passed: number }; run: { argv: string[] } };
+  t.is(report.totals.passed, 1);
+  t.true(report.run.argv.includes('--json'));
+  t.regex(r.err, /✔ passed\s+tcp-pod-ip-baseline/);
+});
+
+test('Ctrl-C mid-run exits 130, removes the extras and leaves a report marked interrupted', async (t) => {
+  const controller = new AbortController();
+  const h = setup(t, [broken, ...SCENARIOS.filter((s) => s.id === 'tcp-pod-ip-baseline')], () => {
+    setTimeout(() => controller.abort(), 30);
+    return 'hang';
+  });
+  const r = await h.run({}, controller.signal);
+  t.is(r.code, 130);
+  t.deepEqual(h.beds[0].applied, []);
+  t.regex(r.err, /interrupted; the extras applied were removed/);
+  const runDir = /results: (.*)/.exec(r.out)?.[1] ?? '';
+  const report = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8')) as { run: { interrupted: boolean } };
+  t.true(report.run.interrupted);
+});
+
+test('bad flags are usage errors (exit 2) without a stack trace', async (t) => {
+  for (const [argv, message] of [
+    [['run', '--repeat', '0'], /--repeat must be a whole number >= 1/],
+    [['run', '--scenario', '(', '--dry-run'], /not a valid regular expression/],
+    [['run', '--istio', '0.1', '--dry-run'], /not an Istio version|does not know Istio/],
+    [['run', '--log-encoding', 'xml'], /--log-encoding must be text or json/],
+  ] as const) {
+    const io = captureIo();
+    t.is(await main([...argv], io.io), 2, argv.join(' '));
+    t.regex(io.stderr, message);
+    t.notRegex(io.stderr, /at .*\.ts:\d+/);
+  }
+});
+
+test('podpath run --dry-run (a real child process) prints the whole plan and touches nothing', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-dry-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = await execa('npx', ['node', 'harness/cli/podpath.ts', 'run', '--dry-run', '--istio', '1.20', '--scenario', '^externalname-5701-collision$', '--results', dir], {
+    cwd: new URL('../../../', import.meta.url).pathname, reject: false, env: { NO_COLOR: '1', XDG_CACHE_HOME: join(dir, 'cache') },
+  });
+  t.is(r.exitCode, 0, r.stderr);
+  const out = r.stdout;
+  const order = [
+    /\[exec\] .*kind create cluster --name podpath /,
+    /\[exec\] .*istioctl install -y -f /,
+    /\[api\] server-side apply .*Deployment\/manager\/manager/,
+    /\[wait\] rollout of deployment manager\/manager/,
+    /\[api\] server-side apply .*Service\/app\/app-ext/,
+    /\[wait\] wait up to 10s for a config push to reach manager\//,
+    /\[wait\] wait until manager\/<manager-pod-1>'s config dump shows explain <app-pod-1 IP>:5701 → captured \(3 consecutive matches\)/,
+    /\[api\] POST manager\/<manager-pod-1>:15999\/probe .*"target":"<app-pod-1 IP>:5701","protocol":"tcp","timeoutMs":6000/,
+    /\[api\] GET logs of manager\/<manager-pod-1> container istio-proxy/,
+    /\[api\] GET logs of app\/<app-pod-1> container istio-proxy/,
+    /\[note\] compare .* client outbound\|5701\|\|app-ext\.app\.svc\.cluster\.local flags UF,URX; no server entry; explain captured/,
+    /\[api\] delete and wait until gone: Service\/app\/app-ext/,
+    /\[exec\] .*kind delete cluster --name podpath/,
+    /\[file\] write .*\(report\.json, junit\.xml, summary\.md, evidence\/, bundle\.tar\.gz\)/,
+  ];
+  let at = 0;
+  for (const re of order) {
+    const m = re.exec(out.slice(at));
+    t.truthy(m, `missing or out of order: ${re}`);
+    if (m) at += m.index + m[0].length;
+  }
+  t.regex(out, /Dry run: nothing was created\./);
+  t.deepEqual(readdirSync(dir).filter((f) => f !== 'cache'), [], 'no results written');
+});
+
+test('run --help documents the flags and exit codes', async (t) => {
+  const io = captureIo();
+  t.is(await main(['run', '--help'], io.io), 0);
+  for (const flag of ['--scenario REGEX', '--istio V[,V...]', '--reuse', '--keep', '--pause-on-failure', '--repeat N', '--concurrency N', '--results DIR', '--dry-run', '--log-encoding']) t.true(io.stdout.includes(flag), flag);
+  t.regex(io.stdout, /130 interrupted/);
+});
+
+test('--pause-on-failure says it cannot pause without a TTY, and waits for Enter with one', async (t) => {
+  const noTty = await setup(t, [broken]).run({ 'pause-on-failure': true });
+  t.is(noTty.code, 1);
+  t.regex(noTty.err, /cannot pause without a TTY \(stdin is not a terminal\), continuing/);
+  const h = setup(t, [broken], undefined, true);
+  const tty = await h.run({ 'pause-on-failure': true });
+  t.is(tty.code, 1);
+  t.regex(tty.err, /its extras are still applied\. Inspect the bed, then press Enter/);
+  t.deepEqual(h.beds[0].applied, [], 'cleaned up after Enter');
+});
