@@ -1,0 +1,136 @@
+/**
+ * The agent as pods run it: `node agent.ts [flags]` in a child process (127.0.12.x), plus the
+ * rule that keeps it shippable as one ConfigMap file (node:* imports only).
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { control, startPeer } from './test-peers.ts';
+import type { ProbeResult } from './agent.ts';
+
+const agentPath = fileURLToPath(new URL('./agent.ts', import.meta.url));
+const ip = (n: number): string => `127.0.12.${n}`;
+
+type Child = ChildProcessByStdio<null, Readable, Readable>;
+
+function run(args: string[], env: Record<string, string> = {}, cwd?: string): { child: Child; stdout: () => string; stderr: () => string } {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c; });
+  return { child, stdout: () => out, stderr: () => err };
+}
+
+async function exitCode(child: Child): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+async function waitForLine(read: () => string, pattern: RegExp, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(read())) {
+    if (Date.now() > deadline) throw new Error(`no line matching ${pattern} in: ${read()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('node agent.ts --help prints usage and exits 0', async (t) => {
+  const p = run([agentPath, '--help']);
+  t.is(await exitCode(p.child), 0);
+  t.regex(p.stdout(), /^Usage: node agent\.ts \[options\]/);
+  for (const flag of ['--tcp-port', '--http-port', '--control-port', '--bind', 'TCP_PORTS', 'POD_NAME']) t.true(p.stdout().includes(flag), flag);
+  t.is(p.stderr(), '');
+});
+
+test('bad flags: one message, a hint, exit 2, no stack', async (t) => {
+  for (const args of [['--nope'], ['--tcp-port', '0'], ['--control-port', 'x'], ['--bind', 'not-an-ip'], ['extra']]) {
+    const p = run([agentPath, ...args]);
+    t.is(await exitCode(p.child), 2, args.join(' '));
+    t.regex(p.stderr(), /^agent: .+\nRun 'node agent\.ts --help' for usage\.\n$/, args.join(' '));
+    t.is(p.stdout(), '');
+  }
+  const env = run([agentPath], { TCP_PORTS: '5701,abc' });
+  t.is(await exitCode(env.child), 2);
+  t.regex(env.stderr(), /TCP_PORTS entry must be a port number/);
+});
+
+test('runs from a lone copy with no package.json beside it (as from a ConfigMap)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'podpath-agent-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await copyFile(agentPath, join(dir, 'agent.ts'));
+  const p = run(['agent.ts', '--help'], {}, dir);
+  t.is(await exitCode(p.child), 0, p.stderr());
+  t.regex(p.stdout(), /^Usage: node agent\.ts/);
+});
+
+test('env vars configure it, it logs JSON lines, SIGTERM lets the in-flight probe finish and exits 0 within 2 s', async (t) => {
+  await using silent = await startPeer(ip(2), 5701, 'silent');
+  const p = run([agentPath], { BIND_ADDRESS: ip(1), TCP_PORTS: '5701,5702', HTTP_PORT: '8080', CONTROL_PORT: '15999', POD_NAME: 'manager-x', POD_NAMESPACE: 'manager', POD_IP: '10.1.2.3' });
+  t.teardown(() => { p.child.kill('SIGKILL'); });
+  await waitForLine(p.stdout, /"event":"started"/);
+  const started = JSON.parse(p.stdout().split('\n')[0]) as Record<string, unknown>;
+  t.deepEqual(started.tcpPorts, [5701, 5702]);
+  t.is(started.httpPort, 8080);
+  t.deepEqual(started.identity, { pod: 'manager-x', namespace: 'manager', ip: '10.1.2.3' });
+
+  const echo = await control(ip(1), 15999, 'POST', '/probe', { target: `${ip(1)}:5702`, protocol: 'tcp', timeoutMs: 2000 });
+  t.is((echo.body as ProbeResult[])[0].responder?.pod, 'manager-x');
+
+  const inFlight = control(ip(1), 15999, 'POST', '/probe', { target: `${ip(2)}:5701`, protocol: 'tcp', timeoutMs: 700 });
+  await new Promise((r) => setTimeout(r, 150));
+  const sentAt = Date.now();
+  p.child.kill('SIGTERM');
+  const res = await inFlight;
+  t.is(res.status, 200);
+  t.is((res.body as ProbeResult[])[0].outcome, 'timeout');
+  t.is(await exitCode(p.child), 0);
+  t.true(Date.now() - sentAt < 2000, `exited ${Date.now() - sentAt} ms after SIGTERM`);
+
+  const lines = p.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  // The in-flight probe ends after the signal was logged, and before the agent says it stopped.
+  t.deepEqual(lines.map((l) => l.event), ['started', 'probe', 'stopping', 'probe', 'stopped']);
+  t.is(lines[3].outcome, 'timeout');
+  t.regex(String(lines[3].time), /^\d{4}-\d\d-\d\dT/);
+});
+
+test('SIGTERM with a probe longer than the grace: answered 503, still exits 0 within 2 s', async (t) => {
+  await using silent = await startPeer(ip(4), 5701, 'silent');
+  const p = run([agentPath, '--bind', ip(3), '--control-port', '15999']);
+  t.teardown(() => { p.child.kill('SIGKILL'); });
+  await waitForLine(p.stdout, /"event":"started"/);
+  const inFlight = control(ip(3), 15999, 'POST', '/probe', { target: `${ip(4)}:5701`, protocol: 'tcp', timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 150));
+  const sentAt = Date.now();
+  p.child.kill('SIGTERM');
+  t.is((await inFlight).status, 503);
+  t.is(await exitCode(p.child), 0);
+  t.true(Date.now() - sentAt < 2000, `exited ${Date.now() - sentAt} ms after SIGTERM`);
+});
+
+test('a port already in use: message on stderr, non-zero exit', async (t) => {
+  await using taken = await startPeer(ip(5), 15999, 'silent');
+  const p = run([agentPath, '--bind', ip(5)]);
+  t.is(await exitCode(p.child), 1);
+  t.regex(p.stderr(), /^agent: cannot listen on 127\.0\.12\.5: .*EADDRINUSE/);
+});
+
+test('agent.ts imports only node:* modules (it ships to pods as one file)', async (t) => {
+  const source = await readFile(agentPath, 'utf8');
+  const specifiers = [
+    ...source.matchAll(/^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm),
+    ...source.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm),
+    ...source.matchAll(/\bimport\s*\(\s*['"`]([^'"`]+)['"`]/g),
+    ...source.matchAll(/\brequire\s*\(\s*['"`]([^'"`]+)['"`]/g),
+  ].map((m) => m[1]);
+  t.true(specifiers.length >= 3, `found the imports: ${specifiers.join(', ')}`);
+  t.deepEqual(specifiers.filter((s) => !s.startsWith('node:')), []);
+  t.notRegex(source, /\bimport\s*\(\s*[^'"`]/, 'no computed dynamic import');
+});
