@@ -154,7 +154,13 @@ export class FakeApiServer implements AsyncDisposable {
   url = '';
 
   private constructor() {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = http.createServer((req, res) => {
+      // A bug in the double must fail the request, not crash the test process.
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(status(500, 'InternalError', `fake API server: ${error instanceof Error ? error.message : String(error)}`)));
+      });
+    });
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => this.upgrade(req, socket));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
