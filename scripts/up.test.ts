@@ -20,3 +20,13 @@ test('scripts/down.ts --dry-run prints the plan for each cluster and touches not
   t.regex(result.stdout, /\[exec\] \S+\/kind delete cluster --name b\b/);
   t.deepEqual(await readdir(cache), []);
 });
+
+test('scripts/up.ts --dry-run --reuse plans the readiness check only', async (t) => {
+  const cache = await mkdtemp(join(tmpdir(), 'podpath-scripts-'));
+  const result = await execa('npx', ['node', 'scripts/up.ts', '--dry-run', '--reuse', '--istio', '1.30'], { reject: false, env: { XDG_CACHE_HOME: cache } });
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stdout, /docker exec podpath-control-plane kubectl .* get configmap podpath-cluster/);
+  t.regex(result.stdout, /deployments\/istiod/);
+  t.notRegex(result.stdout, /istioctl install|kind create|server-side apply/);
+  t.deepEqual(await readdir(cache), []);
+});

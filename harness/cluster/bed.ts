@@ -203,9 +203,11 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
   try {
     const pre = await phase('preflight', 'Docker, disk, platform', () => deps.preflight());
     warnings.push(...pre.notes);
+    let istioctl: ResolvedTool | null = null;
     const kind = await phase('tools', `kind ${release.kind}${options.reuse ? '' : `, istioctl ${release.version}`}`, async () => {
       const k = await deps.ensureKind(release.kind);
-      if (!options.reuse) await deps.ensureIstioctl(release.version);
+      // Fetched up front so a missing istioctl fails before a cluster exists, not after.
+      if (!options.reuse) istioctl = await deps.ensureIstioctl(release.version);
       return k;
     });
     kindPath = kind.path;
@@ -229,7 +231,8 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
         await deps.exec.run(kindPath, ['create', 'cluster', '--name', name, '--config', configPath, '--wait', '120s'], { signal, inherit: false });
         return null;
       }
-      const marker = plan ? null : await readMarker(deps, name, signal);
+      // Read in a dry run too, so the plan shows the check (it finds nothing there).
+      const marker = await readMarker(deps, name, signal);
       if (!marker && !plan && !allowed(options.allowContext, name)) throw notOurs(name, options.reuse ? 'attach to' : 'change');
       if (marker && !options.reuse && marker.istio !== release.version) {
         throw new UsageError(`kind cluster '${name}' already runs Istio ${marker.istio}, not ${release.version}`, {
@@ -284,10 +287,10 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
       }
 
       await phase('istio', `istioctl install ${release.version} (minimal, access log ${options.logEncoding.toUpperCase()})`, async () => {
-        const istioctl = await deps.ensureIstioctl(release.version);
+        const tool = istioctl ?? (await deps.ensureIstioctl(release.version));
         const operatorPath = join(deps.workDir(name), 'istio-operator.yaml');
         await write(operatorPath, istioOperatorYaml({ logEncoding: options.logEncoding, connectTimeout: options.connectTimeout, pilotEnv: options.pilotEnv }));
-        await deps.exec.run(istioctl.path, ['install', '-y', '-f', operatorPath, '--context', context], { signal });
+        await deps.exec.run(tool.path, ['install', '-y', '-f', operatorPath, '--context', context], { signal });
       });
 
       const docs = await deps.baseline();

@@ -130,3 +130,32 @@ test('as a child process: an unknown Istio version exits 2 and lists the known o
   t.regex(result.stderr, /podpath: podpath does not know Istio 1\.19\nKnown Istio versions: 1\.30 \(1\.30\.5\.\.1\.30\.0\)/);
   t.is(result.stdout, '');
 });
+
+test('podpath up --dry-run through main() with the real kube client in plan mode: whole plan, nothing touched', async (t) => {
+  const cache = await mkdtemp(join(tmpdir(), 'podpath-main-'));
+  const cap = captureIo({ env: { NO_COLOR: '1', XDG_CACHE_HOME: cache, HOME: cache } });
+  const code = await main(['up', '--dry-run', '--istio', '1.22', '--pilot-env', 'ENABLE_EXTERNAL_NAME_ALIAS=false'], cap.io);
+  t.is(code, 0, cap.stderr);
+  const lines = cap.stdout.split('\n');
+  const expected = [
+    /\[exec\] docker info /,
+    /\[exec\] \S+\/kind get clusters$/,
+    /\[exec\] \S+\/tools\/kind\/v0\.27\.0\/[a-z]+-(amd64|arm64)\/kind create cluster --name podpath --config \S+\/clusters\/podpath\/kind-config\.yaml --wait 120s$/,
+    /\[api\] .*podpath-cluster/,
+    /\[api\] .*leases/,
+    /\[exec\] \S+\/kind load docker-image docker\.io\/istio\/proxyv2:1\.22\.8 --name podpath$/,
+    /\[file\] write \S+\/clusters\/podpath\/istio-operator\.yaml/,
+    /\[exec\] \S+\/tools\/istioctl\/1\.22\.8\/[a-z]+-(amd64|arm64)\/istioctl install -y -f \S+istio-operator\.yaml --context kind-podpath$/,
+    /\[api\] .*namespaces\/manager\b/,
+    /\[api\] .*deployments\/manager\b/,
+    /\[api\] .*istiod/,
+  ];
+  let from = 0;
+  for (const pattern of expected) {
+    const at = lines.findIndex((l, i) => i >= from && pattern.test(l));
+    t.true(at >= 0, `${pattern} after line ${from}`);
+    from = at + 1;
+  }
+  t.regex(cap.stdout, /ENABLE_EXTERNAL_NAME_ALIAS: "false"/);
+  t.deepEqual(await readdir(cache), [], 'no download, no file');
+});
