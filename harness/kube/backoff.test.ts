@@ -1,0 +1,35 @@
+import test from 'ava';
+import { DEFAULT_BACKOFF, PollTimeout, delayFor, poll } from './backoff.ts';
+import { InterruptedError } from '../errors/index.ts';
+
+test('delayFor: doubles from the initial delay and stops at the cap', (t) => {
+  t.deepEqual([0, 1, 2, 3, 4, 5, 6].map((n) => delayFor(DEFAULT_BACKOFF, n)), [100, 200, 400, 800, 1600, 2000, 2000]);
+});
+
+test('poll: returns the value of the first successful attempt', async (t) => {
+  let n = 0;
+  const value = await poll(async () => (++n === 3 ? { done: true, value: 'ready' } : { done: false, state: `attempt ${n}` }), { timeoutMs: 5000, schedule: { initialMs: 1, factor: 2, maxMs: 4 } });
+  t.is(value, 'ready');
+  t.is(n, 3);
+});
+
+test('poll: the timeout carries the last state and the attempt count, and never waits past the deadline', async (t) => {
+  let n = 0;
+  const started = Date.now();
+  const error = await t.throwsAsync(() => poll(async () => ({ done: false, state: `still waiting (${++n})` }), { timeoutMs: 120, schedule: { initialMs: 50, factor: 10, maxMs: 10_000 } }), { instanceOf: PollTimeout });
+  // Attempts at 0 and 50 ms; the next delay (500 ms) is cut to the deadline, then one last
+  // attempt (a loaded machine may reach the deadline before it: 2 attempts).
+  t.true(n === 2 || n === 3, `${n} attempts`);
+  t.is(error?.attempts, n);
+  t.is(error?.lastState, `still waiting (${n})`);
+  t.true(Date.now() - started < 1000, 'did not sleep the 500 ms step');
+});
+
+test('poll: an abort ends the wait at once as InterruptedError; an attempt that throws ends it too', async (t) => {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 30);
+  const started = Date.now();
+  await t.throwsAsync(() => poll(async () => ({ done: false, state: 'x' }), { timeoutMs: 60_000, schedule: { initialMs: 10_000, factor: 1, maxMs: 10_000 }, signal: controller.signal }), { instanceOf: InterruptedError });
+  t.true(Date.now() - started < 5000);
+  await t.throwsAsync(() => poll(async () => { throw new Error('boom'); }, { timeoutMs: 1000 }), { message: 'boom' });
+});
