@@ -181,6 +181,8 @@ test('--reuse only checks readiness: no create, no install, no apply', async (t)
   t.false(w.exec.lines().some((l) => /istioctl|create|load|pull/.test(l)));
   t.is(bed.marker.logEncoding, 'json', 'the marker tells how the cluster was set up');
   t.deepEqual(Object.keys(bed.timings), ['preflight', 'tools', 'cluster', 'ready']);
+  t.is(bed.istio.version, '1.22.8', 'the bed describes what runs, not what was asked');
+  t.false(bed.warnings.some((w) => /--reuse: cluster/.test(w)), 'same version asked: no warning');
 });
 
 test('--reuse without a cluster is a UsageError pointing at podpath up', async (t) => {
@@ -436,4 +438,14 @@ test('with the real baseline from harness/kube: every deployment in it is waited
     t.false('istio-injection' in labels);
     t.is(labels['app.kubernetes.io/part-of'], 'podpath', 'other labels are kept');
   }
+});
+
+test('--reuse on a cluster running another Istio version says so', async (t) => {
+  const w = await world((exec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('docker exec', { stdout: MARKER_122 });
+  });
+  const bed = await up({ ...base, istio: '1.30', reuse: true }, w.overrides);
+  t.is(bed.istio.version, '1.22.8');
+  t.true(bed.warnings.some((w) => /runs Istio 1\.22\.8, not the 1\.30\.5 asked for/.test(w)));
 });

@@ -263,6 +263,7 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
         for (const d of deploymentsOf(docs)) await kube.waitForRollout(d.namespace, d.name, { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
       });
       const istio = existing ? resolveIstioLoosely(existing.istio, release) : release;
+      if (istio.version !== release.version) warnings.push(`--reuse: cluster '${name}' runs Istio ${istio.version}, not the ${release.version} asked for; results describe ${istio.version}`);
       return makeBed({ name, context, istio, kube, plan, timings, created, marker, files, warnings }, deps, options);
     }
 

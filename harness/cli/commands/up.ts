@@ -96,8 +96,8 @@ export function makeUpCommand(overrides: Partial<BedDeps> = {}): Command {
         context: bed.context,
         created: bed.created,
         istio: bed.istio.version,
-        kubernetesNode: bed.istio.node.image,
-        kind: bed.istio.kind,
+        kubernetesNode: bed.marker.nodeImage || bed.istio.node.image,
+        kind: bed.marker.kind || bed.istio.kind,
         logEncoding: bed.marker.logEncoding,
         connectTimeout: bed.marker.connectTimeout || null,
         pilotEnv: bed.marker.pilotEnv,
@@ -111,7 +111,7 @@ export function makeUpCommand(overrides: Partial<BedDeps> = {}): Command {
       await write(
         ctx.io.stdout,
         [
-          `cluster ${bed.name} (context ${bed.context}) ${options.reuse ? 'is ready' : bed.created ? 'created and ready' : 'healed and ready'}: Istio ${bed.istio.version} on ${bed.istio.node.image} (kind ${bed.istio.kind})`,
+          `cluster ${bed.name} (context ${bed.context}) ${options.reuse ? 'is ready' : bed.created ? 'created and ready' : 'healed and ready'}: Istio ${bed.istio.version} on ${bed.marker.nodeImage || bed.istio.node.image} (kind ${bed.marker.kind || bed.istio.kind})`,
           `mesh: access log ${bed.marker.logEncoding.toUpperCase()}, connectTimeout ${bed.marker.connectTimeout || "Istio's default"}${Object.keys(bed.marker.pilotEnv).length ? `, pilot env ${Object.entries(bed.marker.pilotEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
           formatTimings(bed.timings, options.reuse),
           '',
