@@ -69,6 +69,9 @@ test('baseline: the three namespaces, injected and labelled, come first', async 
   const namespaces = docs.filter((d) => d.kind === 'Namespace');
   t.deepEqual(namespaces.map((d) => d.metadata.name), [...NAMESPACES]);
   t.deepEqual(docs.slice(0, 3), namespaces, 'namespaces are applied before what lives in them');
+  const firstWorkload = docs.findIndex((d) => d.kind === 'Deployment');
+  t.true(docs.slice(0, firstWorkload).some((d) => d.kind === 'ConfigMap'), 'the agent ConfigMaps exist before pods mount them');
+  t.deepEqual(docs.filter((d) => d.kind === 'Deployment').map((d) => d.metadata.namespace), [...NAMESPACES], 'workloads in topology order');
   for (const ns of namespaces) {
     const labels = rec(ns.metadata.labels);
     t.is(labels['istio-injection'], 'enabled');

@@ -88,8 +88,15 @@ export async function baselineDocuments(): Promise<KubeDocument[]> {
   const loaded: KubeDocument[] = [];
   for (const file of files) loaded.push(...(await loadFile(path.join(dir, file))));
   const docs = [...loaded, ...agentConfigMaps(agentSource)].map((d) => stampAgentHash(d, hash));
-  // Stable sort: namespaces first, then what pods mount, then the rest in file order.
-  return docs.map((d, i) => ({ d, i })).sort((a, b) => (KIND_ORDER[a.d.kind] ?? 2) - (KIND_ORDER[b.d.kind] ?? 2) || a.i - b.i).map((x) => x.d);
+  // Stable sort: namespaces first, then what pods mount, then workloads in topology order (manager, app, idle).
+  const nsRank = (d: KubeDocument): number => {
+    const i = (NAMESPACES as readonly string[]).indexOf(d.metadata.namespace ?? '');
+    return i < 0 ? NAMESPACES.length : i;
+  };
+  return docs
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (KIND_ORDER[a.d.kind] ?? 2) - (KIND_ORDER[b.d.kind] ?? 2) || ((KIND_ORDER[a.d.kind] ?? 2) === 2 ? nsRank(a.d) - nsRank(b.d) : 0) || a.i - b.i)
+    .map((x) => x.d);
 }
 
 export function extraPath(name: string): string {

@@ -142,6 +142,8 @@ export class FakeApiServer implements AsyncDisposable {
   execHandler: ExecHandler = () => ({ stdout: '', stderr: 'no exec handler in the fake', exitCode: 1 });
   /** Drop the next N watch streams after this many events each (a mid-stream disconnect; 0 = end at once). */
   dropWatches: { remaining: number; afterEvents: number } = { remaining: 0, afterEvents: 0 };
+  /** Called with each request before it is answered: lets a test change state at an exact call. */
+  readonly onRequest: Array<(req: RecordedRequest) => void> = [];
   /** The next N watches that name a resourceVersion get 410 Gone (their window expired). */
   expireNextWatches = 0;
 
@@ -277,7 +279,9 @@ export class FakeApiServer implements AsyncDisposable {
     const body = Buffer.concat(chunks).toString('utf8');
     const method = req.method ?? 'GET';
     const watch = url.searchParams.get('watch') === 'true';
-    this.requests.push({ method, path: url.pathname, query: url.searchParams, contentType: req.headers['content-type'] ?? null, authorization: req.headers.authorization ?? null, body, watch });
+    const recorded: RecordedRequest = { method, path: url.pathname, query: url.searchParams, contentType: req.headers['content-type'] ?? null, authorization: req.headers.authorization ?? null, body, watch };
+    this.requests.push(recorded);
+    for (const hook of this.onRequest) hook(recorded);
     const json = (code: number, value: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
