@@ -11,7 +11,7 @@ import type { Writable } from 'node:stream';
 import type { KubeClient, KubeDocument } from '../kube/index.ts';
 import { EnvironmentError, InterruptedError, PodpathError, UsageError } from '../errors/index.ts';
 import { DryRunExec, Plan, type Exec } from '../exec/index.ts';
-import { ExecaExec } from '../exec/execa-exec.ts';
+import { ExecaExec } from '../exec/index.ts';
 import { assertSafeClusterName, cacheRoot } from './assets.ts';
 import {
   checkDuration,

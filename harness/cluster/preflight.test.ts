@@ -3,7 +3,7 @@ import { freeBytesAt, preflight } from './preflight.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScriptedExec } from './test-doubles.ts';
-import { ExecError } from '../exec/execa-exec.ts';
+import { ExecError } from '../exec/index.ts';
 import { EnvironmentError } from '../errors/index.ts';
 import { Plan } from '../exec/index.ts';
 

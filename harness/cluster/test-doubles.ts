@@ -3,7 +3,7 @@
  * that records every call and answers from a script, and a minimal in-memory KubeClient stand-in.
  */
 import { formatCommand, type Exec, type ExecOptions, type ExecResult, type Plan } from '../exec/index.ts';
-import { ExecError } from '../exec/execa-exec.ts';
+import { ExecError } from '../exec/index.ts';
 import { EnvironmentError } from '../errors/index.ts';
 
 export interface RecordedCall {

@@ -1,2 +1,3 @@
 export * from './plan.ts';
 export * from './exec.ts';
+export { ExecaExec, ExecError } from './execa-exec.ts';
