@@ -11,6 +11,7 @@ import { Plan } from '../exec/index.ts';
 import { paint, write, type Io } from '../cli/output.ts';
 import { newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
 import type { MeshBed } from './mesh-bed.ts';
+import type { KubeDocument } from '../kube/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
 import { describeEnv, extrasFor, isExclusive, skipReason, type Scenario } from './scenario.ts';
 
@@ -45,6 +46,8 @@ export interface BedSpec {
   plan: Plan | null;
   signal?: AbortSignal;
   onProgress?: (phase: string, detail: string) => void;
+  /** Documents for apply names that are not podpath extras (incident manifests). */
+  documents?: ReadonlyMap<string, KubeDocument[]>;
 }
 
 export type OpenedBed = MeshBed & AsyncDisposable;
@@ -61,6 +64,8 @@ export interface SuiteDeps {
   podpathVersion: string;
   /** Receives the dry run's plan per bed. */
   onPlan?: (label: string, plan: Plan) => void;
+  /** Documents for apply names that are not podpath extras (incident manifests). */
+  documents?: ReadonlyMap<string, KubeDocument[]>;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT = '1s';
@@ -174,6 +179,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
     stderrIsTTY: deps.stderrIsTTY ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY),
     podpathVersion: deps.podpathVersion ?? '0.0.0',
     onPlan: deps.onPlan,
+    documents: deps.documents,
   };
   const selected = selectScenarios(d.scenarios, options.scenarios);
   const versions = [...new Set(options.istio.map((v) => d.resolveVersion(v)))];
@@ -228,7 +234,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
       progress(`bringing up ${group.name} (Istio ${label})`);
       bed = await d.openBed({
         name: group.name, istio: group.istio, pilotEnv: group.pilotEnv, logEncoding: options.logEncoding, connectTimeout,
-        reuse: options.reuse, keep: options.keep, plan, signal,
+        reuse: options.reuse, keep: options.keep, plan, signal, documents: d.documents,
         onProgress: (phase, detail) => progress(`${group.name}: ${phase} ${detail}`),
       });
       target.kubernetes = bed.kubernetes;
@@ -424,7 +430,7 @@ export async function openLiveBed(spec: BedSpec): Promise<OpenedBed> {
     meshConfig: { connectTimeout: bed.marker.connectTimeout || null, accessLogEncoding: bed.marker.logEncoding === 'json' ? 'JSON' : 'TEXT' },
     plan: bed.plan,
     kube: (spec.plan ? new PlanKube(spec.plan) : bed.kube) as unknown as import('./mesh-bed.ts').KubeLike,
-    extraDocuments: kubeModule.extraDocuments,
+    extraDocuments: async (name) => spec.documents?.get(name) ?? (await kubeModule.extraDocuments(name)),
   });
   return Object.assign(live, { [Symbol.asyncDispose]: () => bed[Symbol.asyncDispose]() });
 }

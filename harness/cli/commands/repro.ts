@@ -1,14 +1,127 @@
-import type { Command } from '../command.ts';
-import { EnvironmentError } from '../../errors/index.ts';
+import type { Command, Values } from '../command.ts';
+import { paint, write, type Io } from '../output.ts';
+import { UsageError } from '../../errors/index.ts';
+import { ISTIO_MINORS, resolveIstio } from '../../cluster/index.ts';
+import { parseDocuments, type KubeDocument } from '../../kube/index.ts';
+import { formatHuman } from '../../lint/index.ts';
+import { renderExplanation } from '../../envoy/index.ts';
+import { diagnoseOffline, incidentScenario, loadIncident, runSuite, type Incident, type OfflineDiagnosis, type SuiteDeps } from '../../runner/index.ts';
+import type { ScenarioReport } from '../../report/index.ts';
 
-// PLACEHOLDER: replaced by the real command; must not survive into a landed build.
-export const reproCommand: Command = {
-  name: 'repro',
-  summary: 'Reproduce an incident file as a one-off scenario, or diagnose it offline',
-  usage: '',
-  options: {},
-  allowPositionals: true,
-  async run() {
-    throw new EnvironmentError('repro: not built yet');
-  },
-};
+function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function renderOffline(incident: Incident, d: OfflineDiagnosis, why: string, io: Io): string {
+  const out: string[] = [`${paint('bold', `Offline diagnosis of ${incident.file}`, io.stdout)} (${why})`, ''];
+  out.push(paint('bold', 'Reported log lines', io.stdout));
+  if (d.entries.length === 0) out.push('  (no reported lines could be read)');
+  for (const e of d.entries) out.push(`  ${e.upstreamCluster ?? '-'}  flags ${e.responseFlags.join(',') || '-'}  (${e.format})`);
+  out.push('', paint('bold', 'What they mean', io.stdout));
+  if (d.diagnoses.length === 0) out.push('  nothing known matches these lines');
+  for (const g of d.diagnoses) {
+    out.push(`  ${g.severity.padEnd(7)} ${g.id}: ${g.title}${g.inferred ? ' (inferred)' : ''}`, `          ${g.meaning}`);
+    for (const fix of g.fixes) out.push(`          fix: ${fix}`);
+  }
+  out.push('', paint('bold', `Manifests, linted for Istio ${incident.istio.version}`, io.stdout));
+  out.push(d.findings.length ? formatHuman(d.findings).replace(/^/gm, '  ').trimEnd() : incident.manifests.length ? '  no findings' : '  (the incident has no manifests)');
+  out.push('', paint('bold', 'Config dump', io.stdout));
+  out.push(d.explanation ? renderExplanation(d.explanation).replace(/^/gm, '  ').trimEnd() : `  ${d.explainNote}`);
+  return `${out.join('\n')}\n`;
+}
+
+function sideBySide(incident: Incident, s: ScenarioReport): string {
+  const observed = s.probes[0]?.observed[0] ?? null;
+  const rows: Array<[string, string, string]> = [
+    ['outcome', incident.reported.outcome ?? '-', observed?.outcome ?? '-'],
+    ['client sidecar', incident.reported.client ?? '-', observed?.client?.line ?? '(no entry)'],
+    ['server sidecar', incident.reported.server ?? '(none reported)', observed?.server?.line ?? '(no entry)'],
+  ];
+  return rows.map(([what, reported, seen]) => `  ${what}\n    reported: ${reported}\n    observed: ${seen}`).join('\n');
+}
+
+export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
+  return {
+    name: 'repro',
+    summary: 'Reproduce an incident file as a one-off scenario, or diagnose it offline',
+    usage: 'INCIDENT.yaml [--offline] [--name NAME] [--results DIR] [--json]',
+    details: [
+      'An incident file holds the Istio version and mesh settings, the manifests (inline, by path, or a',
+      'podpath extra by name), the failing connection and the log lines reported (docs/scenarios.md).',
+      'Live: attaches to the bed (--name, default podpath; create it with podpath up), plays the',
+      'connection as a one-off scenario and says reproduced / not reproduced, reported vs observed.',
+      'Offline (--offline, or when no bed is reachable, which it says): explains the reported lines,',
+      'lints the manifests for the reported Istio version, and explains a config dump if included.',
+      '',
+      'Example: podpath repro scenarios/incidents/hazelcast-externalname.yaml --offline',
+      '',
+      'Exit codes: 0 reproduced (or diagnosed offline), 1 not reproduced, 2 usage or environment error,',
+      '130 interrupted.',
+    ].join('\n'),
+    options: {
+      offline: { type: 'boolean', description: 'diagnose without a cluster: reported lines, lint, config dump' },
+      name: { type: 'string', valueName: 'NAME', description: 'kind cluster to attach to (default podpath)' },
+      results: { type: 'string', valueName: 'DIR', description: 'where the run directory goes (default results)' },
+      json: { type: 'boolean', description: 'machine-readable result on stdout' },
+    },
+    allowPositionals: true,
+    async run({ values, positionals, io, signal }) {
+      if (positionals.length !== 1) throw new UsageError('repro needs exactly one INCIDENT.yaml', { hint: "Run 'podpath repro --help' for the format." });
+      const path = positionals[0].startsWith('/') ? positionals[0] : `${io.cwd}/${positionals[0]}`;
+      const incident = await loadIncident(path);
+      const json = values.json === true;
+      const offline = async (why: string): Promise<number> => {
+        const d = diagnoseOffline(incident);
+        if (json) {
+          await write(io.stdout, `${JSON.stringify({ incident: incident.id, mode: 'offline', why, diagnoses: d.diagnoses.map(({ evidence: _e, ...rest }) => rest), findings: d.findings, explanation: d.explanation, explainNote: d.explainNote }, null, 2)}\n`);
+        } else {
+          await write(io.stdout, renderOffline(incident, d, why, io));
+        }
+        return 0;
+      };
+      if (values.offline === true) return await offline('--offline');
+
+      const documents = new Map<string, KubeDocument[]>();
+      incident.manifests.forEach((m, i) => {
+        if (!m.extra) documents.set(`incident-${i}`, parseDocuments(m.text, m.source));
+      });
+      const human: Io = json ? { ...io, stdout: io.stderr } : io;
+      let known = incident.istio.version;
+      try {
+        resolveIstio(known);
+      } catch {
+        known = ISTIO_MINORS[0].minor;
+        await write(human.stderr, `podpath: the incident's Istio ${incident.istio.version} is not one podpath installs; attaching to the bed as it is.\n`);
+      }
+      const { report, runDir } = await runSuite({
+        scenarios: [], istio: [known], reuse: true, keep: false, pauseOnFailure: false, repeat: 1, concurrency: 1,
+        resultsDir: str(values, 'results') ?? `${io.cwd}/results`, dryRun: false, logEncoding: 'text', signal, name: str(values, 'name'),
+        argv: ['repro', positionals[0], ...(json ? ['--json'] : [])],
+      }, human, { ...deps, scenarios: [incidentScenario(incident)], documents });
+      if (report.run.interrupted) return 130;
+      const s = report.targets.flatMap((t) => t.scenarios)[0];
+      if (s.status === 'skipped' || (s.error?.startsWith('bed ') ?? false)) {
+        return await offline(`no cluster reachable (${s.error ?? s.skipReason}); diagnosing offline instead`);
+      }
+      const reproduced = s.status === 'passed' || s.status === 'observed';
+      const bed = report.targets[0];
+      if (json) {
+        await write(io.stdout, `${JSON.stringify({ incident: incident.id, mode: 'live', reproduced, istio: { reported: incident.istio.version, bed: bed.istio.version }, runDir, scenario: s }, null, 2)}\n`);
+      } else {
+        const verdict = reproduced ? paint('red', 'REPRODUCED', io.stdout) : paint('green', 'NOT REPRODUCED', io.stdout);
+        await write(io.stdout, [
+          `${verdict}: ${incident.title}`,
+          `Istio: reported ${incident.istio.version}, bed ${bed.istio.version}${bed.istio.version.startsWith(incident.istio.version) ? '' : ' (different: the path may differ for that reason alone)'}`,
+          sideBySide(incident, s),
+          ...(s.probes[0]?.mismatches.length ? ['differences:', ...s.probes[0].mismatches.map((m) => `  - ${m}`)] : []),
+          `results: ${runDir}`,
+          '',
+        ].join('\n'));
+      }
+      return reproduced ? 0 : 1;
+    },
+  };
+}
+
+export const reproCommand: Command = makeReproCommand();

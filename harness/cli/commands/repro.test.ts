@@ -1,0 +1,122 @@
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { captureIo } from '../../testing/capture-io.ts';
+import { main } from '../main.ts';
+import { EnvironmentError } from '../../errors/index.ts';
+import type { BedSpec } from '../../runner/index.ts';
+import { loadIncident, reportedExpectation, incidentScenario } from '../../runner/index.ts';
+import { LoopbackMesh } from '../../runner/testing/loopback-mesh.ts';
+import { makeReproCommand } from './repro.ts';
+
+// Block 127.0.23.0/24 belongs to this file.
+const BLOCK = 23;
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const SEED = join(ROOT, 'scenarios/incidents/hazelcast-externalname.yaml');
+
+// A user's incident on podpath's own extra: manager → app's pod IP, the seed's client line (1.9+ format).
+const LIVE_INCIDENT = `id: app-ext-on-app
+title: manager cannot reach app on 5701
+istio: { version: "1.20" }
+manifests:
+  - extra: app-ext-externalname
+connection: { from: manager, to: app, port: 5701, protocol: tcp }
+reported:
+  outcome: closed-after-connect
+  client: '[2026-11-20T10:00:00.000Z] "- - -" 0 UF,URX - - "-" 0 0 1000 - "-" "-" "-" "-" "10.96.30.30:5701" outbound|5701||app-ext.app.svc.cluster.local - 10.244.2.9:5701 10.244.1.5:39000 - -'
+`;
+
+function tmp(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-repro-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function command(pilotEnv: Record<string, string> = {}, fail = false) {
+  return makeReproCommand({
+    openBed: async (spec: BedSpec) => {
+      if (fail) throw new EnvironmentError('docker: command not found');
+      return LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: { ...spec.pilotEnv, ...pilotEnv }, logDelayMs: 20 });
+    },
+    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 300, convergeTimeoutMs: 1000 },
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  });
+}
+
+test('repro --offline on the seed incident: diagnosis, lint findings and the missing dump, end to end', async (t) => {
+  const io = captureIo();
+  t.is(await main(['repro', SEED, '--offline'], io.io), 0, io.stderr);
+  t.regex(io.stdout, /outbound\|5701\|\|\s+flags UF,URX\s+\(text-1\.6\)/);
+  t.regex(io.stdout, /pod-ip-captured-by-service-listener/);
+  t.regex(io.stdout, /PP001\s+Service\/app\/app-ext/);
+  t.regex(io.stdout, /the incident has no configDump/);
+});
+
+test('repro --offline --json (child process) lists diagnoses and findings', async (t) => {
+  const r = await execa('npx', ['node', 'harness/cli/podpath.ts', 'repro', 'scenarios/incidents/hazelcast-externalname.yaml', '--offline', '--json'], { cwd: ROOT, reject: false });
+  t.is(r.exitCode, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { mode: string; diagnoses: Array<{ id: string }>; findings: Array<{ rule: string }> };
+  t.is(out.mode, 'offline');
+  t.true(out.diagnoses.some((d) => d.id === 'pod-ip-captured-by-service-listener'));
+  t.true(out.findings.some((f) => f.rule === 'PP001'));
+});
+
+test('the seed incident becomes a one-off scenario expecting what was reported', async (t) => {
+  const incident = await loadIncident(SEED);
+  const s = incidentScenario(incident);
+  t.deepEqual(s.apply, ['incident-0']);
+  t.deepEqual(s.probes[0].to, { pod: 'other-manager' });
+  const rule = reportedExpectation(incident);
+  t.is(rule.outcome, 'closed-after-connect');
+  t.deepEqual(rule.client, { cluster: 'outbound', flags: ['UF', 'URX'], name: 'outbound|5701||*' });
+  t.is(rule.server, 'absent');
+});
+
+test('live repro on the double: reproduced where the collision exists, not reproduced where it does not', async (t) => {
+  const dir = tmp(t);
+  const file = join(dir, 'incident.yaml');
+  writeFileSync(file, LIVE_INCIDENT);
+  const yes = captureIo({ cwd: dir });
+  t.is(await command().run({ values: { results: dir }, positionals: [file], io: yes.io, signal: new AbortController().signal }), 0, yes.stdout + yes.stderr);
+  t.regex(yes.stdout, /^REPRODUCED: manager cannot reach app on 5701/m);
+  t.regex(yes.stdout, /client sidecar\n\s+reported: .*UF,URX.*\n\s+observed: .*0 UF,URX .*outbound\|5701\|\|app-ext\.app\.svc\.cluster\.local/);
+
+  // 1.20 with the alias opted in: no listener, so the report is not reproduced.
+  const no = captureIo({ cwd: dir });
+  t.is(await command({ ENABLE_EXTERNAL_NAME_ALIAS: 'true' }).run({ values: { results: dir }, positionals: [file], io: no.io, signal: new AbortController().signal }), 1);
+  t.regex(no.stdout, /^NOT REPRODUCED/m);
+  t.regex(no.stdout, /observed: .*PassthroughCluster/);
+  t.regex(no.stdout, /differences:\n\s+- expected outcome closed-after-connect, saw echoed/);
+});
+
+test('without a reachable bed, repro says so and diagnoses offline', async (t) => {
+  const dir = tmp(t);
+  const io = captureIo({ cwd: dir });
+  t.is(await command({}, true).run({ values: { results: dir }, positionals: [SEED], io: io.io, signal: new AbortController().signal }), 0);
+  t.regex(io.stdout, /no cluster reachable \(bed [^:]+: docker: command not found\); diagnosing offline instead/);
+  t.regex(io.stdout, /pod-ip-captured-by-service-listener/);
+});
+
+test('bad incident files are usage errors that name the field', async (t) => {
+  const dir = tmp(t);
+  const cases: Array<[string, RegExp]> = [
+    ['istio: { version: "1.20" }\nconnection: { from: nobody, to: app, port: 5701 }\n', /connection\.from must be one of manager, app, idle/],
+    ['istio: { version: "1.20" }\nconnection: { from: manager, to: app, port: 99999 }\n', /connection\.port must be a port number/],
+    ['connection: { from: manager, to: app, port: 5701 }\n', /istio must be a mapping/],
+    ['istio: { version: "1.20" }\nmanifests: [{ path: missing.yaml }]\nconnection: { from: manager, to: app, port: 5701 }\n', /manifests\[0\]\.path: cannot read/],
+    ['a: [', /not valid YAML/],
+  ];
+  for (const [text, message] of cases) {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, text);
+    const io = captureIo();
+    t.is(await main(['repro', file, '--offline'], io.io), 2, text);
+    t.regex(io.stderr, message);
+  }
+  const none = captureIo();
+  t.is(await main(['repro'], none.io), 2);
+  t.regex(none.stderr, /repro needs exactly one INCIDENT\.yaml/);
+});

@@ -1,0 +1,205 @@
+/**
+ * Incident files (`podpath repro INCIDENT.yaml`): what a user reported (Istio version, mesh
+ * settings, manifests, the failing connection, the log lines they saw) turned into a one-off
+ * scenario for a live bed, or diagnosed offline (accesslog diagnose + lint + explain).
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { UsageError } from '../errors/index.ts';
+import { decodeCluster, diagnose, parseLogText, type AccessLogEntry, type Diagnosis } from '../accesslog/index.ts';
+import { lint, type Finding } from '../lint/index.ts';
+import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
+import type { ProbeOutcome } from '../workload/agent.ts';
+import type { ExpectationRule, MtlsMode, ProbeTarget, Scenario, WorkloadName } from './scenario.ts';
+
+export interface IncidentManifest {
+  /** Where it came from, for lint findings (file:line). */
+  source: string;
+  text: string;
+  /** Set when the manifest is one of podpath's extras by name. */
+  extra: string | null;
+}
+
+export interface Incident {
+  id: string;
+  title: string;
+  file: string;
+  istio: { version: string; pilotEnv: Record<string, string> };
+  mesh: { connectTimeout: string | null; mtls: MtlsMode | null };
+  manifests: IncidentManifest[];
+  connection: { from: WorkloadName; to: ProbeTarget; port: number; protocol: 'tcp' | 'http'; dst: string | null };
+  reported: { outcome: ProbeOutcome | null; client: string | null; server: string | null };
+  configDump: unknown | null;
+  seed: string | null;
+}
+
+const WORKLOADS = ['manager', 'app', 'idle'];
+const OUTCOMES = ['echoed', 'answered', 'closed-after-connect', 'refused', 'reset', 'timeout', 'unreachable', 'error'];
+
+function fail(file: string, what: string): never {
+  throw new UsageError(`${file}: ${what}`, { hint: 'See docs/scenarios.md ("Incident files") for the format.' });
+}
+
+function obj(value: unknown, file: string, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, `${where} must be a mapping`);
+  return value as Record<string, unknown>;
+}
+
+function text(value: unknown, file: string, where: string): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string' || value.trim() === '') fail(file, `${where} must be a non-empty string`);
+  return value;
+}
+
+function env(value: unknown, file: string, where: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  return Object.fromEntries(Object.entries(obj(value, file, where)).map(([k, v]) => [k, String(v)]));
+}
+
+/** Reads and checks an incident file; manifests and a config dump given by path are read relative to it. */
+export async function loadIncident(path: string): Promise<Incident> {
+  let raw: string;
+  try {
+    raw = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read incident file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+  let doc: unknown;
+  try {
+    doc = parse(raw, { prettyErrors: true });
+  } catch (error) {
+    throw new UsageError(`${path}: not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, { cause: error });
+  }
+  const top = obj(doc, path, 'the incident');
+  const base = dirname(resolve(path));
+  const istio = obj(top.istio, path, 'istio');
+  const mesh = top.mesh === undefined ? {} : obj(top.mesh, path, 'mesh');
+  const mtls = mesh.mtls === undefined ? null : text(mesh.mtls, path, 'mesh.mtls');
+  if (mtls !== null && mtls !== 'STRICT' && mtls !== 'PERMISSIVE') fail(path, `mesh.mtls must be STRICT or PERMISSIVE, not ${mtls}`);
+
+  const manifests: IncidentManifest[] = [];
+  const list = top.manifests ?? [];
+  if (!Array.isArray(list)) fail(path, 'manifests must be a list');
+  for (const [i, item] of list.entries()) {
+    const m = obj(item, path, `manifests[${i}]`);
+    if (typeof m.extra === 'string') {
+      const file = resolve(new URL('../../manifests/extras/', import.meta.url).pathname, `${m.extra}.yaml`);
+      manifests.push({ source: `manifests/extras/${m.extra}.yaml`, text: await readFile(file, 'utf8').catch(() => fail(path, `manifests[${i}].extra: no extra named ${m.extra}`)), extra: m.extra });
+    } else if (typeof m.path === 'string') {
+      const file = resolve(base, m.path);
+      manifests.push({ source: m.path, text: await readFile(file, 'utf8').catch(() => fail(path, `manifests[${i}].path: cannot read ${file}`)), extra: null });
+    } else if (typeof m.inline === 'string') {
+      manifests.push({ source: `${path}#manifests[${i}]`, text: m.inline, extra: null });
+    } else fail(path, `manifests[${i}] needs one of extra, path or inline`);
+  }
+
+  const c = obj(top.connection, path, 'connection');
+  const from = text(c.from, path, 'connection.from');
+  if (!WORKLOADS.includes(from)) fail(path, `connection.from must be one of ${WORKLOADS.join(', ')}`);
+  let to: ProbeTarget;
+  const toValue = c.to;
+  if (typeof toValue === 'string') to = toValue === 'other-manager' ? { pod: 'other-manager' } : WORKLOADS.includes(toValue) ? { pod: toValue as WorkloadName } : { service: toValue };
+  else {
+    const t = obj(toValue, path, 'connection.to');
+    if (typeof t.pod === 'string' && (t.pod === 'other-manager' || WORKLOADS.includes(t.pod))) to = { pod: t.pod as WorkloadName };
+    else if (typeof t.service === 'string') to = { service: t.service };
+    else fail(path, 'connection.to must be other-manager, a workload (manager, app, idle) or { service: NAME }');
+  }
+  const port = Number(c.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(path, 'connection.port must be a port number');
+  const protocol = c.protocol === undefined ? 'tcp' : text(c.protocol, path, 'connection.protocol');
+  if (protocol !== 'tcp' && protocol !== 'http') fail(path, 'connection.protocol must be tcp or http');
+
+  const reported = top.reported === undefined ? {} : obj(top.reported, path, 'reported');
+  const outcome = reported.outcome === undefined ? null : text(reported.outcome, path, 'reported.outcome');
+  if (outcome !== null && !OUTCOMES.includes(outcome)) fail(path, `reported.outcome must be one of ${OUTCOMES.join(', ')}`);
+
+  let configDump: unknown = null;
+  if (top.configDump !== undefined) {
+    const d = obj(top.configDump, path, 'configDump');
+    if (typeof d.path === 'string') {
+      const file = resolve(base, d.path);
+      const json = await readFile(file, 'utf8').catch(() => fail(path, `configDump.path: cannot read ${file}`));
+      try {
+        configDump = JSON.parse(json);
+      } catch {
+        fail(path, `configDump.path: ${file} is not JSON`);
+      }
+    } else if (d.inline !== undefined) configDump = d.inline;
+    else fail(path, 'configDump needs path or inline');
+  }
+
+  return {
+    id: typeof top.id === 'string' ? top.id : 'incident',
+    title: typeof top.title === 'string' ? top.title : 'reported incident',
+    file: path,
+    istio: { version: text(istio.version, path, 'istio.version'), pilotEnv: env(istio.pilotEnv, path, 'istio.pilotEnv') },
+    mesh: { connectTimeout: mesh.connectTimeout === undefined ? null : text(mesh.connectTimeout, path, 'mesh.connectTimeout'), mtls: mtls as MtlsMode | null },
+    manifests,
+    connection: { from: from as WorkloadName, to, port, protocol, dst: typeof c.dst === 'string' ? c.dst : null },
+    reported: {
+      outcome: outcome as ProbeOutcome | null,
+      client: typeof reported.client === 'string' ? reported.client.trim() : null,
+      server: typeof reported.server === 'string' ? reported.server.trim() : null,
+    },
+    configDump,
+    seed: typeof top.seed === 'string' ? top.seed : null,
+  };
+}
+
+function firstEntry(line: string | null, source: string): AccessLogEntry | null {
+  if (line === null) return null;
+  return parseLogText(`${line}\n`, { source }).entries[0] ?? null;
+}
+
+/** What the reporter saw, as an expectation: reproduced = the live bed shows the same path. */
+export function reportedExpectation(incident: Incident): ExpectationRule {
+  const client = firstEntry(incident.reported.client, 'reported client line');
+  const server = firstEntry(incident.reported.server, 'reported server line');
+  const rule: ExpectationRule = { versions: '*', outcome: incident.reported.outcome ?? 'echoed' };
+  if (client) {
+    // Reports often cut names (the seed's "outbound|5701||"): compare the cluster's kind, port and service only when given.
+    const ref = decodeCluster(client.upstreamCluster);
+    const name = client.upstreamCluster && ref.kind === 'outbound' ? `outbound|${ref.port ?? '*'}|${ref.subset ?? ''}|${ref.service ?? '*'}` : client.upstreamCluster ?? undefined;
+    rule.client = { cluster: ref.kind, flags: [...client.responseFlags], ...(name ? { name } : {}) };
+  }
+  if (server) rule.server = { cluster: decodeCluster(server.upstreamCluster).kind, flags: [...server.responseFlags] };
+  else if (client && client.responseFlags.some((f) => f === 'UF' || f === 'UH' || f === 'NR')) rule.server = 'absent';
+  return rule;
+}
+
+/** The one-off scenario a live bed plays; manifests not named as extras are applied as `incident-N`. */
+export function incidentScenario(incident: Incident): Scenario {
+  return {
+    id: `repro-${incident.id}`,
+    title: incident.title,
+    seed: incident.seed ?? incident.file,
+    mesh: { ...(Object.keys(incident.istio.pilotEnv).length ? { pilotEnv: { ...incident.istio.pilotEnv } } : {}), ...(incident.mesh.mtls ? { mtls: incident.mesh.mtls } : {}) },
+    apply: incident.manifests.map((m, i) => m.extra ?? `incident-${i}`),
+    probes: [{ name: 'reported connection', from: incident.connection.from, to: incident.connection.to, port: incident.connection.port, protocol: incident.connection.protocol }],
+    expect: [reportedExpectation(incident)],
+  };
+}
+
+export interface OfflineDiagnosis {
+  entries: AccessLogEntry[];
+  diagnoses: Diagnosis[];
+  findings: Finding[];
+  explanation: Explanation | null;
+  /** Why no explanation: no dump in the incident, or no destination to explain. */
+  explainNote: string | null;
+}
+
+export function diagnoseOffline(incident: Incident): OfflineDiagnosis {
+  const lines = [incident.reported.client, incident.reported.server].filter((l): l is string => l !== null).join('\n');
+  const { entries } = parseLogText(lines ? `${lines}\n` : '', { source: incident.file });
+  const diagnoses = diagnose(entries);
+  const findings = incident.manifests.length ? lint(incident.manifests.map((m) => ({ path: m.source, text: m.text })), { istio: incident.istio.version, pilotEnv: incident.istio.pilotEnv }) : [];
+  let explanation: Explanation | null = null;
+  let explainNote: string | null = null;
+  if (incident.configDump === null) explainNote = 'the incident has no configDump: nothing to explain';
+  else if (incident.connection.dst === null) explainNote = 'connection.dst (IP:PORT) is missing: explain needs the destination the app dialled';
+  else explanation = explain(loadConfigDump(incident.configDump), { dst: incident.connection.dst });
+  return { entries, diagnoses, findings, explanation, explainNote };
+}
