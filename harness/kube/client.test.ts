@@ -466,6 +466,28 @@ test('acquireLease: waiting ends as soon as the holder releases; an expired leas
   await taken[Symbol.asyncDispose]();
 });
 
+test('acquireLease: the holder renews the lease while it holds it, and stops once released', async (t) => {
+  const { fake, kubeconfig } = await setup();
+  await using _ = fake;
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST, leaseSeconds: 1 });
+  const LEASE = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podpath-bed';
+  const renewals: string[] = [];
+  let release: (() => void) | null = null;
+  const renewedTwice = new Promise<void>((resolve) => (release = resolve));
+  fake.onRequest.push((r) => {
+    if (r.method === 'PUT' && r.path === LEASE) {
+      renewals.push((JSON.parse(r.body) as { spec: { renewTime: string } }).spec.renewTime);
+      if (renewals.length === 2) release?.();
+    }
+  });
+  const lease = await kube.acquireLease('podpath-bed', 'run-A', { waitMs: 1000 });
+  await renewedTwice;
+  await lease[Symbol.asyncDispose]();
+  t.is(renewals.length, 2);
+  t.true(renewals[1] > renewals[0], 'renewTime moves forward');
+  t.is(fake.get(LEASE), undefined, 'the release used the renewed resourceVersion');
+});
+
 // --- dry run ---------------------------------------------------------------------------------
 
 test('dry run: every call is recorded as METHOD path (summary) and the API server receives nothing', async (t) => {

@@ -63,6 +63,8 @@ export interface KubeClientOptions {
   execTransport?: ExecTransport;
   /** Extra time a probe gets beyond its own timeouts for the API-server proxy hop (default 10 s). */
   probeMarginMs?: number;
+  /** Lease duration in whole seconds (default 120); the holder renews every third of it. */
+  leaseSeconds?: number;
 }
 
 export interface RolloutState {
@@ -135,6 +137,7 @@ export class KubeClient {
   private readonly context: string;
   private readonly execTransport: ExecTransport;
   private readonly probeMarginMs: number;
+  private readonly leaseSeconds: number;
   private objectsApi: KubernetesObjectApi | null = null;
 
   private constructor(kc: KubeConfig, context: string, options: KubeClientOptions) {
@@ -143,6 +146,7 @@ export class KubeClient {
     this.plan = options.plan ?? null;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.probeMarginMs = options.probeMarginMs ?? 10_000;
+    this.leaseSeconds = options.leaseSeconds ?? LEASE_SECONDS;
     this.execTransport = options.execTransport ?? ((pod, container, command) => this.execOverWebsocket(pod, container, command));
   }
 
@@ -563,7 +567,7 @@ export class KubeClient {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name, namespace: LEASE_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'podpath' }, ...(previous?.metadata?.resourceVersion ? { resourceVersion: previous.metadata.resourceVersion } : {}) },
-      spec: { holderIdentity: holder, leaseDurationSeconds: LEASE_SECONDS, acquireTime: new V1MicroTime(), renewTime: new V1MicroTime() },
+      spec: { holderIdentity: holder, leaseDurationSeconds: this.leaseSeconds, acquireTime: new V1MicroTime(), renewTime: new V1MicroTime() },
     });
     let held: V1Lease | null = null;
     let holderSeen = 'nobody';
@@ -579,7 +583,7 @@ export class KubeClient {
           if (!current) return { done: true, value: await api.createNamespacedLease({ namespace: LEASE_NAMESPACE, body: body() }) };
           const spec = current.spec ?? {};
           const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-          const expired = renewed + (spec.leaseDurationSeconds ?? LEASE_SECONDS) * 1000 < Date.now();
+          const expired = renewed + (spec.leaseDurationSeconds ?? this.leaseSeconds) * 1000 < Date.now();
           if (!spec.holderIdentity || spec.holderIdentity === holder || expired) {
             return { done: true, value: await api.replaceNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: body(current) }) };
           }
@@ -602,23 +606,35 @@ export class KubeClient {
       throw toKubeError(error, `take lease ${LEASE_NAMESPACE}/${name}`);
     }
     let acquired = held;
+    let renewing: Promise<void> = Promise.resolve();
     // Renew well inside the lease duration so a long run is never mistaken for a dead one.
     const renew = setInterval(() => {
-      api.replaceNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: { ...body(acquired), spec: { ...acquired.spec, renewTime: new V1MicroTime() } } }).then(
+      renewing = api.replaceNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: { ...body(acquired), spec: { ...acquired.spec, renewTime: new V1MicroTime() } } }).then(
         (lease) => void (acquired = lease),
         () => undefined, // a missed renewal is retried on the next tick; the lease outlives two misses
       );
-    }, (LEASE_SECONDS * 1000) / 3);
+    }, (this.leaseSeconds * 1000) / 3);
     renew.unref();
+    const release = async (resourceVersion: string): Promise<void> => {
+      await api.deleteNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: { preconditions: { resourceVersion } } });
+    };
     return {
       [Symbol.asyncDispose]: async () => {
         clearInterval(renew);
+        await renewing; // a renewal in flight changes the resourceVersion the delete must name
         try {
-          await api.deleteNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: { preconditions: { resourceVersion: acquired.metadata?.resourceVersion ?? '' } } });
+          await release(acquired.metadata?.resourceVersion ?? '');
         } catch (error) {
-          // 404: already gone; 409: someone took over an expired lease, it is theirs now.
           const code = statusCodeOf(error);
-          if (code !== 404 && code !== 409) throw toKubeError(error, `release lease ${LEASE_NAMESPACE}/${name}`);
+          if (code === 404) return;
+          try {
+            if (code !== 409) throw error;
+            // Changed under us: delete it only if it is still ours (else someone took over an expired lease).
+            const current = await api.readNamespacedLease({ name, namespace: LEASE_NAMESPACE });
+            if (current.spec?.holderIdentity === holder) await release(current.metadata?.resourceVersion ?? '');
+          } catch (inner) {
+            if (statusCodeOf(inner) !== 404) throw toKubeError(inner, `release lease ${LEASE_NAMESPACE}/${name}`);
+          }
         }
       },
     };
