@@ -18,7 +18,7 @@ export interface PipelineOptions {
   convergeTimeoutMs: number;
   /** How long to keep re-reading sidecar logs for a connection's entries (Envoy flushes late). */
   logDeadlineMs: number;
-  /** First log re-read delay; doubles up to 1 s. */
+  /** First log re-read delay; doubles up to 1 s (the entries usually land within milliseconds). */
   logBackoffMs: number;
   /**
    * After applying or removing extras, how long to wait for a config push to reach each client
@@ -40,7 +40,7 @@ export const DEFAULT_PIPELINE: Omit<PipelineOptions, 'signal' | 'onFailure' | 'k
   convergeTimeoutMs: 120_000,
   pushWindowMs: 10_000,
   logDeadlineMs: 15_000,
-  logBackoffMs: 200,
+  logBackoffMs: 5,
   probeMarginMs: 5_000,
 };
 
