@@ -118,6 +118,19 @@ test('apply: a 409 conflict is retried, a persistent one is a KubeError 409 sayi
   t.regex(error?.hint ?? '', /retry/i);
 });
 
+test('apply: Ctrl-C while a conflict is being retried is an InterruptedError (exit 130), not a KubeError', async (t) => {
+  const { fake, kubeconfig } = await setup();
+  await using _ = fake;
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: { initialMs: 10_000, factor: 1, maxMs: 10_000 } });
+  fake.fail({ method: 'PATCH', path: DEPLOY, status: 409, reason: 'Conflict', times: 10 });
+  const controller = new AbortController();
+  fake.onRequest.push((r) => {
+    if (r.method === 'PATCH') setTimeout(() => controller.abort(), 20);
+  });
+  const error = await t.throwsAsync(() => kube.apply([deployment()], { signal: controller.signal }), { instanceOf: InterruptedError });
+  t.is(error?.exitCode, 130);
+});
+
 test('apply: 403 names RBAC, 404 on a custom resource asks whether its CRD is installed', async (t) => {
   const { fake, kube } = await setup();
   await using _ = fake;

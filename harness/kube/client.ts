@@ -24,7 +24,7 @@ import {
   type V1Status,
 } from '@kubernetes/client-node';
 import type { Plan } from '../exec/index.ts';
-import { EnvironmentError, UsageError } from '../errors/index.ts';
+import { EnvironmentError, PodpathError, UsageError } from '../errors/index.ts';
 import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 import { DEFAULT_BACKOFF, PollTimeout, delayFor, interrupted, pause, poll, type BackoffSchedule } from './backoff.ts';
 import { KubeError, networkCode, toKubeError } from './errors.ts';
@@ -124,6 +124,11 @@ function statusCodeOf(error: unknown): number | null {
   return null;
 }
 
+/** Our own errors (Ctrl-C above all) pass through unchanged; anything else becomes a KubeError. */
+function failure(error: unknown, what: string): PodpathError {
+  return error instanceof PodpathError ? error : toKubeError(error, what);
+}
+
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
 }
@@ -214,7 +219,7 @@ export class KubeClient {
           }
         }, { timeoutMs: 10_000, schedule: this.backoff, ...(options.signal ? { signal: options.signal } : {}) });
       } catch (error) {
-        throw toKubeError(error, `apply ${describe(doc)}`);
+        throw failure(error, `apply ${describe(doc)}`);
       }
     }
   }
@@ -229,7 +234,7 @@ export class KubeClient {
       try {
         await this.objects().delete(structuredClone(doc) as KubernetesObject, undefined, undefined, undefined, undefined, 'Background');
       } catch (error) {
-        if (statusCodeOf(error) !== 404) throw toKubeError(error, `delete ${describe(doc)}`);
+        if (statusCodeOf(error) !== 404) throw failure(error, `delete ${describe(doc)}`);
       }
     }
     if (!options.wait) return;
@@ -255,7 +260,7 @@ export class KubeClient {
             cause: error,
           });
         }
-        throw toKubeError(error, `wait for ${describe(doc)} to be deleted`);
+        throw failure(error, `wait for ${describe(doc)} to be deleted`);
       }
     }
   }
@@ -286,7 +291,7 @@ export class KubeClient {
         state = s.state;
         return s.done;
       } catch (error) {
-        throw toKubeError(error, what);
+        throw failure(error, what);
       }
     };
     if (await read()) return;
@@ -318,7 +323,7 @@ export class KubeClient {
         continue;
       }
       const code = statusCodeOf(outcome.error);
-      if (code !== null && code !== 410 && code < 500) throw toKubeError(outcome.error, what);
+      if (code !== null && code !== 410 && code < 500) throw failure(outcome.error, what);
       if (outcome.error) lastDrop = outcome.error;
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -386,7 +391,7 @@ export class KubeClient {
       const list = await core.listNamespacedPod(labelSelector ? { namespace, labelSelector } : { namespace });
       return list.items.map(podRef).sort((a, b) => a.name.localeCompare(b.name));
     } catch (error) {
-      throw toKubeError(error, `list pods in ${namespace}`);
+      throw failure(error, `list pods in ${namespace}`);
     }
   }
 
@@ -407,14 +412,14 @@ export class KubeClient {
       await this.kc.applySecurityAuthentication(ctx);
       const response = await new IsomorphicFetchHttpLibrary().send(ctx).toPromise();
       const text = await response.body.text();
-      if (response.httpStatusCode >= 400) throw toKubeError({ code: response.httpStatusCode, body: text }, what);
+      if (response.httpStatusCode >= 400) throw failure({ code: response.httpStatusCode, body: text }, what);
       return text;
     } catch (error) {
       if (init.signal?.aborted && !(error instanceof KubeError)) throw interrupted(init.signal);
       if (timeout?.aborted && !(error instanceof KubeError)) {
         throw new KubeError(`${what}: no answer within ${seconds(init.timeoutMs ?? 0)}`, { reason: 'Timeout', hint: 'The API server or the pod behind the proxy is not answering: check `podpath status` and the pod\'s events.', cause: error });
       }
-      throw toKubeError(error, what);
+      throw failure(error, what);
     }
   }
 
@@ -480,7 +485,7 @@ export class KubeClient {
       const fail = (error: unknown): void => {
         if (!settled) {
           settled = true;
-          reject(error instanceof KubeError ? error : toKubeError(error, what));
+          reject(failure(error, what));
         }
       };
       const onStatus = (status: V1Status): void => {
@@ -546,7 +551,7 @@ export class KubeClient {
         .sort((a, b) => when(a) - when(b))
         .map((e) => `${e.type ?? 'Normal'} ${e.reason ?? ''}: ${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`);
     } catch (error) {
-      throw toKubeError(error, `list events of ${namespace}/${name}`);
+      throw failure(error, `list events of ${namespace}/${name}`);
     }
   }
 
@@ -603,7 +608,7 @@ export class KubeClient {
           cause: error,
         });
       }
-      throw toKubeError(error, `take lease ${LEASE_NAMESPACE}/${name}`);
+      throw failure(error, `take lease ${LEASE_NAMESPACE}/${name}`);
     }
     let acquired = held;
     let renewing: Promise<void> = Promise.resolve();
@@ -633,7 +638,7 @@ export class KubeClient {
             const current = await api.readNamespacedLease({ name, namespace: LEASE_NAMESPACE });
             if (current.spec?.holderIdentity === holder) await release(current.metadata?.resourceVersion ?? '');
           } catch (inner) {
-            if (statusCodeOf(inner) !== 404) throw toKubeError(inner, `release lease ${LEASE_NAMESPACE}/${name}`);
+            if (statusCodeOf(inner) !== 404) throw failure(inner, `release lease ${LEASE_NAMESPACE}/${name}`);
           }
         }
       },
