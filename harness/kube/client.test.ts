@@ -405,6 +405,9 @@ test('configDump: execs pilot-agent request GET config_dump in istio-proxy over 
   };
   t.deepEqual(await kube.configDump(POD), adminDump(['0.0.0.0_5701']));
   t.deepEqual(seen, [{ container: 'istio-proxy', command: ['pilot-agent', 'request', 'GET', 'config_dump?include_eds'], pod: 'manager-1' }]);
+  const upgrade = fake.calls().at(-1);
+  t.is(upgrade?.path, '/api/v1/namespaces/manager/pods/manager-1/exec');
+  t.is(upgrade?.authorization, 'Bearer fake-token', 'the websocket carries the kubeconfig credentials');
 });
 
 test('configDump: a failing command is a KubeError carrying its stderr', async (t) => {
@@ -413,6 +416,15 @@ test('configDump: a failing command is a KubeError carrying its stderr', async (
   fake.execHandler = () => ({ stdout: '', stderr: 'container not found ("istio-proxy")', exitCode: 1 });
   const error = await t.throwsAsync(() => kube.configDump(POD), { instanceOf: KubeError });
   t.regex(error?.shortMessage ?? '', /non-zero exit code: 1 \(container not found/);
+});
+
+test('configDump: a refused exec upgrade (403) is a KubeError naming RBAC', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  fake.fail({ method: 'EXEC', path: '/exec', status: 403, reason: 'Forbidden' });
+  const error = await t.throwsAsync(() => kube.configDump(POD), { instanceOf: KubeError });
+  t.is(error?.statusCode, 403);
+  t.regex(error?.hint ?? '', /RBAC/);
 });
 
 test('waitForConfig: polls until the predicate holds, one config dump per backoff step', async (t) => {

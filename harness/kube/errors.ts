@@ -82,7 +82,13 @@ export function toKubeError(error: unknown, what: string): KubeError {
     body = error.body;
   }
   if (statusCode === null) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = isRecord(error) && typeof error.message === 'string' ? error.message : String(error);
+    // The websocket library (exec) reports a refused upgrade only in its message.
+    const upgrade = /Unexpected server response: (\d{3})/.exec(message);
+    if (upgrade) {
+      const code = Number(upgrade[1]);
+      return new KubeError(`${what} failed with HTTP ${code}`, { statusCode: code, hint: hintFor(code, null, what), cause: error });
+    }
     return new KubeError(`${what} failed: ${message}`, { hint: hintFor(null, null, what), cause: error });
   }
   const status = statusOf(body);

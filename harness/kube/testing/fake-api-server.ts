@@ -410,6 +410,10 @@ export class FakeApiServer implements AsyncDisposable {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    if (req.headers.authorization !== 'Bearer fake-token') {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     const fault = this.injected('EXEC', url.pathname);
     if (fault) {
       const text = JSON.stringify(status(fault.status, fault.reason, fault.message ?? 'injected'));
