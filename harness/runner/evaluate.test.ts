@@ -1,6 +1,6 @@
 import test from 'ava';
 import { correlate, parseLogText } from '../accesslog/index.ts';
-import type { ProbeResult } from '../workload/agent.ts';
+import type { ProbeResult } from '../probe/index.ts';
 import { evaluate, globMatches, toExpectedPath, toObservedPath, type Observation } from './evaluate.ts';
 import type { ExpectationRule, PathExpectation } from './scenario.ts';
 

@@ -3,7 +3,7 @@
  * mismatch is a sentence "expected X, saw Y" that reports print as they are.
  */
 import type { AccessLogEntry, Hops } from '../accesslog/index.ts';
-import type { ProbeResult } from '../workload/agent.ts';
+import type { ProbeResult } from '../probe/index.ts';
 import type { ExpectedPath, ObservedPath, PathSide, ProbeVerdict } from '../report/schema.ts';
 import type { ExpectationRule, PathExpectation, ServerExpectation, SideExpectation } from './scenario.ts';
 

@@ -10,7 +10,7 @@ import { UsageError } from '../errors/index.ts';
 import { decodeCluster, diagnose, parseLogText, type AccessLogEntry, type Diagnosis } from '../accesslog/index.ts';
 import { lint, type Finding } from '../lint/index.ts';
 import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
-import type { ProbeOutcome } from '../workload/agent.ts';
+import type { ProbeOutcome } from '../probe/index.ts';
 import type { ExpectationRule, MtlsMode, ProbeTarget, Scenario, WorkloadName } from './scenario.ts';
 
 export interface IncidentManifest {

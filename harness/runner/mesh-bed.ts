@@ -4,7 +4,7 @@
  * Plan instead; podpath's own tests use the loopback double in ./testing/.
  */
 import type { Plan } from '../exec/index.ts';
-import type { ProbeRequest, ProbeResult } from '../workload/agent.ts';
+import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 import type { KubeDocument } from '../kube/index.ts';
 import type { TargetInfo, WorkloadName } from './scenario.ts';
 
@@ -35,15 +35,18 @@ export interface MeshBed {
   events(pod: PodInfo): Promise<string[]>;
 }
 
-/** What the runner uses of harness/kube's KubeClient (CONTRACTS.md), so it builds before kube lands. */
+/** harness/kube's PodRef, structurally. */
+export interface PodRefLike { name: string; namespace: string; ip: string; ready: boolean; labels: Record<string, string>; node: string | null }
+
+/** What the runner uses of harness/kube's KubeClient (CONTRACTS.md); the dry run's PlanKube has it too. */
 export interface KubeLike {
   apply(docs: KubeDocument[], options?: { signal?: AbortSignal }): Promise<void>;
   delete(docs: KubeDocument[], options?: { wait?: boolean; signal?: AbortSignal }): Promise<void>;
-  listPods(namespace: string, labelSelector?: string): Promise<Array<{ name: string; namespace: string; ip: string; ready: boolean; labels: Record<string, string>; node: string | null }>>;
-  logs(pod: { name: string; namespace: string; ip: string }, container: string, options?: { sinceTime?: Date }): Promise<string>;
-  probe(pod: { name: string; namespace: string; ip: string }, request: ProbeRequest, options?: { signal?: AbortSignal }): Promise<ProbeResult[]>;
-  configDump(pod: { name: string; namespace: string; ip: string }): Promise<unknown>;
-  waitForConfig(pod: { name: string; namespace: string; ip: string }, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  listPods(namespace: string, labelSelector?: string): Promise<PodRefLike[]>;
+  logs(pod: PodRefLike, container: string, options?: { sinceTime?: Date }): Promise<string>;
+  probe(pod: PodRefLike, request: ProbeRequest, options?: { signal?: AbortSignal }): Promise<ProbeResult[]>;
+  configDump(pod: PodRefLike): Promise<unknown>;
+  waitForConfig(pod: PodRefLike, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   events(namespace: string, name: string): Promise<string[]>;
 }
 
@@ -67,6 +70,7 @@ export class LiveMeshBed implements MeshBed {
   private readonly kube: KubeLike;
   private readonly documents: (name: string) => Promise<KubeDocument[]>;
   private readonly podCache = new Map<WorkloadName, PodInfo[]>();
+  private readonly refs = new Map<string, PodRefLike>();
   /** Objects already deleted: fixes re-apply app-ext under another extra's name, so it is deleted once. */
   private readonly gone = new Set<string>();
 
@@ -89,11 +93,17 @@ export class LiveMeshBed implements MeshBed {
       this.plan.add('api', `list pods in namespace ${workload} (label app=${workload})`);
       pods = [1, 2].map((n) => ({ name: `<${workload}-pod-${n}>`, namespace: workload, ip: `<${workload}-pod-${n} IP>`, workload }));
     } else {
-      const refs = await this.kube.listPods(workload, `app=${workload}`);
-      pods = refs.filter((p) => p.ready && p.ip).sort((a, b) => a.name.localeCompare(b.name)).map((p) => ({ name: p.name, namespace: p.namespace, ip: p.ip, workload }));
+      const refs = (await this.kube.listPods(workload, `app=${workload}`)).filter((p) => p.ready && p.ip).sort((a, b) => a.name.localeCompare(b.name));
+      for (const r of refs) this.refs.set(`${r.namespace}/${r.name}`, r);
+      pods = refs.map((p) => ({ name: p.name, namespace: p.namespace, ip: p.ip, workload }));
     }
     this.podCache.set(workload, pods);
     return pods;
+  }
+
+  /** The PodRef listPods returned (dry-run pods get a placeholder one). */
+  private ref(pod: PodInfo): PodRefLike {
+    return this.refs.get(`${pod.namespace}/${pod.name}`) ?? { name: pod.name, namespace: pod.namespace, ip: pod.ip, ready: true, labels: { app: pod.workload }, node: null };
   }
 
   async apply(extra: string, options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -117,7 +127,7 @@ export class LiveMeshBed implements MeshBed {
       this.plan.add('api', `POST ${from.namespace}/${from.name}:15999/probe (API-server pod proxy) ${JSON.stringify(request)}`);
       return [];
     }
-    return await this.kube.probe(from, request, options);
+    return await this.kube.probe(this.ref(from), request, options);
   }
 
   async sidecarLog(pod: PodInfo, since: Date): Promise<string> {
@@ -125,7 +135,7 @@ export class LiveMeshBed implements MeshBed {
       this.plan.add('api', `GET logs of ${pod.namespace}/${pod.name} container istio-proxy since the probe started`);
       return '';
     }
-    return await this.kube.logs(pod, 'istio-proxy', { sinceTime: since });
+    return await this.kube.logs(this.ref(pod), 'istio-proxy', { sinceTime: since });
   }
 
   async configDump(pod: PodInfo): Promise<unknown> {
@@ -133,12 +143,12 @@ export class LiveMeshBed implements MeshBed {
       this.plan.add('api', `exec ${pod.namespace}/${pod.name} -c istio-proxy -- pilot-agent request GET config_dump`);
       return null;
     }
-    return await this.kube.configDump(pod);
+    return await this.kube.configDump(this.ref(pod));
   }
 
   async waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     if (this.plan) return; // the runner records what it waits for; a dry run never polls
-    await this.kube.waitForConfig(pod, predicate, options);
+    await this.kube.waitForConfig(this.ref(pod), predicate, options);
   }
 
   async events(pod: PodInfo): Promise<string[]> {

@@ -7,7 +7,7 @@ import { correlate, parseLogText, type AccessLogEntry, type Hops } from '../acce
 import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
 import { InterruptedError, isPodpathError } from '../errors/index.ts';
 import type { PhaseTimings, ProbeReport } from '../report/schema.ts';
-import type { ProbeRequest, ProbeResult } from '../workload/agent.ts';
+import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 import { evaluate, toExpectedPath, toObservedPath, type Observation } from './evaluate.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from './mesh-bed.ts';
 import { expectationFor, extrasFor, type ExpectationRule, type ProbeSpec, type Scenario } from './scenario.ts';

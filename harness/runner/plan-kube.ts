@@ -4,8 +4,8 @@
  */
 import type { Plan } from '../exec/index.ts';
 import type { KubeDocument } from '../kube/index.ts';
-import type { ProbeRequest, ProbeResult } from '../workload/agent.ts';
-import type { ConfigPredicate, KubeLike } from './mesh-bed.ts';
+import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
+import type { ConfigPredicate, KubeLike, PodRefLike } from './mesh-bed.ts';
 
 type PodLike = { name: string; namespace: string };
 
@@ -31,7 +31,7 @@ export class PlanKube implements KubeLike {
   async waitForRollout(namespace: string, deployment: string, options: { timeoutMs: number }): Promise<void> {
     this.plan.add('wait', `rollout of deployment ${namespace}/${deployment} (timeout ${Math.round(options.timeoutMs / 1000)}s)`);
   }
-  async listPods(namespace: string, labelSelector?: string): Promise<never[]> {
+  async listPods(namespace: string, labelSelector?: string): Promise<PodRefLike[]> {
     this.plan.add('api', `list pods in ${namespace}${labelSelector ? ` (${labelSelector})` : ''}`);
     return [];
   }

@@ -4,7 +4,7 @@
  * which connections it opens, and per version range what each connection must look like.
  */
 import semver from 'semver';
-import type { ProbeOutcome, ProbeProtocol } from '../workload/agent.ts';
+import type { ProbeOutcome, ProbeProtocol } from '../probe/index.ts';
 import type { ClusterKind } from '../accesslog/index.ts';
 import type { Verdict } from '../envoy/index.ts';
 

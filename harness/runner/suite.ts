@@ -11,7 +11,7 @@ import { Plan } from '../exec/index.ts';
 import { paint, write, type Io } from '../cli/output.ts';
 import { newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
 import type { MeshBed } from './mesh-bed.ts';
-import type { KubeDocument } from '../kube/index.ts';
+import type { KubeClient, KubeDocument } from '../kube/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
 import { describeEnv, extrasFor, isExclusive, skipReason, type Scenario } from './scenario.ts';
 
@@ -418,7 +418,8 @@ export async function openLiveBed(spec: BedSpec): Promise<OpenedBed> {
   const kubeModule = await import('../kube/index.ts');
   const { LiveMeshBed } = await import('./mesh-bed.ts');
   const { PlanKube } = await import('./plan-kube.ts');
-  const overrides = spec.plan ? { plan: spec.plan, kube: async () => new PlanKube(spec.plan!) as never } : {};
+  // Dry run: the bring-up records into the same plan through PlanKube (KubeClient's surface, no kubeconfig read).
+  const overrides = spec.plan ? { plan: spec.plan, kube: async () => new PlanKube(spec.plan!) as unknown as KubeClient } : {};
   const bed = await cluster.up({
     name: spec.name, istio: spec.istio, logEncoding: spec.logEncoding, pilotEnv: spec.pilotEnv, connectTimeout: spec.connectTimeout,
     reuse: spec.reuse, keep: spec.keep, dryRun: spec.plan !== null, signal: spec.signal, onProgress: spec.onProgress,
@@ -429,7 +430,7 @@ export async function openLiveBed(spec: BedSpec): Promise<OpenedBed> {
     kubernetes: bed.istio.node?.kubernetes ?? null,
     meshConfig: { connectTimeout: bed.marker.connectTimeout || null, accessLogEncoding: bed.marker.logEncoding === 'json' ? 'JSON' : 'TEXT' },
     plan: bed.plan,
-    kube: (spec.plan ? new PlanKube(spec.plan) : bed.kube) as unknown as import('./mesh-bed.ts').KubeLike,
+    kube: spec.plan ? new PlanKube(spec.plan) : bed.kube,
     extraDocuments: async (name) => spec.documents?.get(name) ?? (await kubeModule.extraDocuments(name)),
   });
   return Object.assign(live, { [Symbol.asyncDispose]: () => bed[Symbol.asyncDispose]() });

@@ -21,7 +21,7 @@
  */
 import net from 'node:net';
 import http from 'node:http';
-import { startAgent, type Agent, type ProbeRequest, type ProbeResult } from '../../workload/agent.ts';
+import { startAgent, type Agent, type ProbeRequest, type ProbeResult } from '../../probe/index.ts';
 import { externalNameCreatesListener } from '../../lint/index.ts';
 import { APP_EXT, DISTINCT_TCP_PORT, FQDN, HTTP_PORT, SERVICE_ENTRY_HOST, TCP_PORT } from '../../../manifests/topology.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from '../mesh-bed.ts';
