@@ -148,9 +148,12 @@ export function extrasFor(scenario: Scenario): string[] {
   return [...new Set(extras)];
 }
 
-/** Scenarios that change mesh-wide config run alone (never beside another scenario). */
+/**
+ * Scenarios that change anything run alone: a Service, ServiceEntry, Sidecar or PeerAuthentication
+ * is visible to every sidecar, so it would change the path of a scenario running beside it.
+ */
 export function isExclusive(scenario: Scenario): boolean {
-  return scenario.mesh?.mtls === 'STRICT' || scenario.apply.some((e) => e === 'strict-mtls' || e === 'permissive-mtls');
+  return extrasFor(scenario).length > 0;
 }
 
 /** Checks a scenario file is well-formed, so a typo fails the scenario tests, not a nightly run. */

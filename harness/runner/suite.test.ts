@@ -171,3 +171,13 @@ test('attempt statuses combine: agreement keeps the status, pass+fail is flaky',
   t.is(combineAttempts(['passed', 'failed']), 'flaky');
   t.is(combineAttempts(['observed', 'observed']), 'observed');
 });
+
+test('--concurrency runs scenarios that change nothing side by side; the report keeps the suite order', async (t) => {
+  const h = harness(t);
+  const base = baselineOnly[0];
+  const copies = [base, { ...base, id: 'tcp-pod-ip-baseline-copy' }, SCENARIOS.find((s) => s.id === 'externalname-5701-collision')!, { ...base, id: 'tcp-pod-ip-baseline-after' }];
+  const { report } = await runSuite(options(h.dir, { concurrency: 3 }), captureIo().io, h.deps(copies));
+  t.deepEqual(report.targets[0].scenarios.map((s) => [s.id, s.status]), [
+    ['tcp-pod-ip-baseline', 'passed'], ['tcp-pod-ip-baseline-copy', 'passed'], ['externalname-5701-collision', 'passed'], ['tcp-pod-ip-baseline-after', 'passed'],
+  ]);
+});

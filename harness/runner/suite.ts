@@ -13,7 +13,7 @@ import { newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, 
 import type { MeshBed } from './mesh-bed.ts';
 import type { KubeClient, KubeDocument } from '../kube/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
-import { describeEnv, extrasFor, isExclusive, skipReason, type Scenario } from './scenario.ts';
+import { describeEnv, isExclusive, skipReason, type Scenario } from './scenario.ts';
 
 export interface RunOptions {
   scenarios: string[];
@@ -376,7 +376,7 @@ async function runScenarios(
       timings,
       probes: (status === 'flaky' || status === 'failed' ? firstFailure : last).probes,
       evidence: [...new Set(attempts.flatMap((x) => [...x.evidence.keys()]))].map((k) => `evidence/${k}`),
-      error: error ?? firstFailure.error ?? (last.kept.length ? null : null),
+      error: error ?? firstFailure.error,
     };
     if (last.kept.length) report.error = [report.error, `--keep: left ${last.kept.join(', ')} applied`].filter(Boolean).join('; ');
     reports.push(report);
@@ -392,7 +392,7 @@ async function runScenarios(
       await onDone(r);
       continue;
     }
-    const exclusive = isExclusive(s) || extrasFor(s).length > 0;
+    const exclusive = isExclusive(s);
     if (exclusive || running.size >= options.concurrency) await Promise.all(running);
     if (exclusive) {
       await runOne(s);
