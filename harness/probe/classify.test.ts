@@ -113,4 +113,5 @@ test('formatAddress brackets IPv6 the way Envoy prints it', (t) => {
   t.is(formatAddress('10.0.0.1', 5701), '10.0.0.1:5701');
   t.is(formatAddress('fd00::1', 5701), '[fd00::1]:5701');
   t.is(formatAddress(undefined, 5701), null);
+  t.is(formatAddress('::ffff:10.0.0.1', 80), '10.0.0.1:80', 'IPv4 seen through a dual-stack socket');
 });

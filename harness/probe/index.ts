@@ -30,6 +30,7 @@ export {
   toIdentity,
   parseIdentityText,
   formatAddress,
+  plainIp,
   runProbe,
   startAgent,
   parseAgentArgs,

@@ -286,10 +286,16 @@ export function parseIdentityText(text: string): Identity | null {
   }
 }
 
+/** An IPv4 address seen through a dual-stack (`::`) socket as `::ffff:a.b.c.d`, back to `a.b.c.d`. */
+export function plainIp(ip: string): string {
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip) ? ip.slice(7) : ip;
+}
+
 /** `ip:port`, with brackets for IPv6 as Envoy prints it. */
 export function formatAddress(ip: string | undefined, port: number | undefined): string | null {
   if (!ip || port === undefined) return null;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  const plain = plainIp(ip);
+  return plain.includes(':') ? `[${plain}]:${port}` : `${plain}:${port}`;
 }
 
 /**
@@ -693,7 +699,7 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
   const identityFor = (protocol: 'tcp' | 'http', port: number, localIp: string | undefined): Identity => ({
     pod: options.identity.pod,
     namespace: options.identity.namespace,
-    ip: options.identity.ip ?? (wildcard ? (localIp ?? options.bind) : options.bind),
+    ip: options.identity.ip ?? (wildcard ? plainIp(localIp ?? options.bind) : options.bind),
     port,
     protocol,
   });
@@ -711,7 +717,11 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
       const filter = new WhoFilter(() => `${JSON.stringify(identityFor('tcp', port(), socket.localAddress))}\n`);
       socket.on('data', (chunk: Buffer) => {
         const out = filter.push(chunk);
-        if (out.length) socket.write(out);
+        // A peer that sends without reading must not grow our memory: stop reading until it drains.
+        if (out.length && !socket.write(out)) {
+          socket.pause();
+          socket.once('drain', () => socket.resume());
+        }
       });
       socket.on('end', () => socket.end(filter.flush()));
     });

@@ -152,3 +152,24 @@ test('startAgent rejects when a port is taken, and leaves nothing listening', as
   // 5702 was bound before the control port failed; it must have been closed again.
   await t.throwsAsync(control(ip(13), 5702, 'GET', '/'), { code: 'ECONNREFUSED' });
 });
+
+test('a TCP peer that sends without reading is throttled, not buffered without bound', async (t) => {
+  await using agent = await agentAt(14);
+  const socket = net.connect({ host: ip(14), port: 5701 });
+  t.teardown(() => socket.destroy());
+  await new Promise((r) => socket.once('connect', r));
+  socket.pause(); // never read the echo
+  const chunk = Buffer.alloc(256 * 1024, 0x61);
+  const limit = 128 * 1024 * 1024;
+  let written = 0;
+  let stalled = false;
+  // Keep writing while the agent keeps reading; kernel buffers hold a few MB, then it must stall.
+  while (written < limit && !stalled) {
+    written += chunk.length;
+    if (!socket.write(chunk)) {
+      stalled = !(await Promise.race([new Promise((r) => socket.once('drain', () => r(true))), new Promise((r) => setTimeout(() => r(false), 500))]));
+    }
+  }
+  t.true(stalled, `the agent read ${written} bytes it could not echo`);
+  t.is((await control(ip(14), CONTROL, 'GET', '/healthz')).status, 200);
+});
