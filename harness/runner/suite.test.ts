@@ -67,6 +67,8 @@ test('seed scenarios pass on the double; the collision is only seen after conver
   t.regex(io.stdout, /✔ passed\s+tcp-pod-ip-baseline \[1\.20\.8\]/);
   const loaded = await readReport(runDir);
   t.is(loaded.report.totals.passed, 2);
+  t.is(loaded.report.run.podpathVersion, (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
+  t.is(loaded.report.targets[0].istio.meshConfig.connectTimeout, '1s', 'the report says the test mesh used 1s');
   t.true(existsSync(join(runDir, 'junit.xml')) && existsSync(join(runDir, 'bundle.tar.gz')));
 });
 

@@ -4,6 +4,7 @@
  * RunReport to harness/report. Ctrl-C stops, cleans up and still writes a partial report.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InterruptedError, isPodpathError, UsageError } from '../errors/index.ts';
@@ -69,6 +70,8 @@ export interface SuiteDeps {
 }
 
 export const DEFAULT_CONNECT_TIMEOUT = '1s';
+
+const PODPATH_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** `--scenario` semantics: any include regex matches (none = all), and no `!` exclude matches. */
 export function selectScenarios(all: readonly Scenario[], patterns: readonly string[]): Scenario[] {
@@ -177,7 +180,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
     pipeline: deps.pipeline ?? {},
     stdinIsTTY: deps.stdinIsTTY ?? Boolean((io.stdin as { isTTY?: boolean }).isTTY),
     stderrIsTTY: deps.stderrIsTTY ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY),
-    podpathVersion: deps.podpathVersion ?? '0.0.0',
+    podpathVersion: deps.podpathVersion ?? PODPATH_VERSION,
     onPlan: deps.onPlan,
     documents: deps.documents,
   };
