@@ -28,7 +28,7 @@ test('the seed suite of issue 7 is all there', (t) => {
 test('the ExternalName collision is expected exactly where istiod builds the listener (lint agrees)', (t) => {
   const s = byId('externalname-5701-collision');
   for (const minor of [20, 21, 22, 23, 24, 25, 30]) {
-    for (const env of [{}, { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }, { ENABLE_EXTERNAL_NAME_ALIAS: 'true' }]) {
+    for (const env of [{}, { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }, { ENABLE_EXTERNAL_NAME_ALIAS: 'true' }] as Array<Record<string, string>>) {
       const version = `1.${minor}.0`;
       const rule = expectationFor(s, s.probes[0], target(version, env));
       const listener = externalNameCreatesListener(version, env);
