@@ -175,7 +175,8 @@ export function incidentScenario(incident: Incident): Scenario {
     id: `repro-${incident.id}`,
     title: incident.title,
     seed: incident.seed ?? incident.file,
-    mesh: { ...(Object.keys(incident.istio.pilotEnv).length ? { pilotEnv: { ...incident.istio.pilotEnv } } : {}), ...(incident.mesh.mtls ? { mtls: incident.mesh.mtls } : {}) },
+    // Not the reported istiod env: repro attaches to the bed as it is, and says when its env differs.
+    mesh: incident.mesh.mtls ? { mtls: incident.mesh.mtls } : {},
     apply: incident.manifests.map((m, i) => m.extra ?? `incident-${i}`),
     probes: [{ name: 'reported connection', from: incident.connection.from, to: incident.connection.to, port: incident.connection.port, protocol: incident.connection.protocol }],
     expect: [reportedExpectation(incident)],

@@ -183,3 +183,23 @@ test('--concurrency runs scenarios that change nothing side by side; the report 
     ['tcp-pod-ip-baseline', 'passed'], ['tcp-pod-ip-baseline-copy', 'passed'], ['externalname-5701-collision', 'passed'], ['tcp-pod-ip-baseline-after', 'passed'],
   ]);
 });
+
+test('--reuse on a bed running another version: expectations and skips follow what the bed runs', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-suite-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const io = captureIo();
+  const { report } = await runSuite(options(dir, { istio: ['1.30'], reuse: true, scenarios: ['^externalname-5701-collision$', '^fix-drop-port$'] }), io.io, {
+    scenarios: SCENARIOS,
+    // The bed says it runs 1.20.8 with the alias off (what a marker would say), whatever was asked.
+    openBed: async () => LoopbackMesh.start({ block: BLOCK, istio: '1.20.8' }),
+    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, pushWindowMs: 500, convergeTimeoutMs: 1000 },
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  });
+  const target = report.targets.find((x) => x.scenarios.some((s) => s.id === 'externalname-5701-collision'))!;
+  t.is(target.istio.version, '1.20.8');
+  const s = target.scenarios.find((x) => x.id === 'externalname-5701-collision')!;
+  t.is(s.status, 'passed');
+  t.deepEqual(s.probes[0].observed[0].client?.flags, ['UF', 'URX'], 'judged as 1.20: the collision is expected and seen');
+  t.regex(io.stderr, /runs Istio 1\.20\.8 with no extra istiod env \(asked: 1\.30\.\d+/);
+});

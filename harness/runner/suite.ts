@@ -243,8 +243,26 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
       target.kubernetes = bed.kubernetes;
       target.cluster = bed.name;
       target.istio.meshConfig.connectTimeout = bed.meshConfig.connectTimeout;
-      const order = new Map(runnable.map((s, i) => [s.id, i]));
-      const results = await runScenarios(bed, runnable, options, d, io, label, evidence, async (report) => {
+      const order = new Map(group.scenarios.map((s, i) => [s.id, i]));
+      let toRun = runnable;
+      if (bed.target.istio !== group.istio || envKey(bed.target.pilotEnv) !== envKey(group.pilotEnv)) {
+        // --reuse attaches to the bed as it is: expectations and skips follow what it really runs.
+        await write(io.stderr, `podpath: bed ${bed.name} runs Istio ${bed.target.istio} with ${describeEnv(bed.target.pilotEnv)} (asked: ${group.istio} with ${describeEnv(group.pilotEnv)}); scenarios are judged on what it runs.\n`);
+        target.istio.version = bed.target.istio;
+        target.istio.pilotEnv = { ...bed.target.pilotEnv };
+        toRun = [];
+        for (const s of runnable) {
+          const reason = skipReason(s, bed.target);
+          if (reason === null) toRun.push(s);
+          else {
+            const r = skipped(s, reason);
+            target.scenarios.push(r);
+            finished++;
+            await write(io.stdout, scenarioLine(r, label, io));
+          }
+        }
+      }
+      const results = await runScenarios(bed, toRun, options, d, io, label, evidence, async (report) => {
         finished++;
         clearProgress();
         // A dry run observes nothing: only skips are worth a line; the plan says the rest.

@@ -5,7 +5,7 @@ import { ISTIO_MINORS, resolveIstio } from '../../cluster/index.ts';
 import { parseDocuments, type KubeDocument } from '../../kube/index.ts';
 import { formatHuman } from '../../lint/index.ts';
 import { renderExplanation } from '../../envoy/index.ts';
-import { diagnoseOffline, incidentScenario, loadIncident, runSuite, type Incident, type OfflineDiagnosis, type SuiteDeps } from '../../runner/index.ts';
+import { describeEnv, diagnoseOffline, incidentScenario, loadIncident, runSuite, type Incident, type OfflineDiagnosis, type SuiteDeps } from '../../runner/index.ts';
 import type { ScenarioReport } from '../../report/index.ts';
 
 function str(values: Values, name: string): string | undefined {
@@ -113,6 +113,7 @@ export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
         await write(io.stdout, [
           `${verdict}: ${incident.title}`,
           `Istio: reported ${incident.istio.version}, bed ${bed.istio.version}${bed.istio.version.startsWith(incident.istio.version) ? '' : ' (different: the path may differ for that reason alone)'}`,
+          `istiod env: reported ${describeEnv(incident.istio.pilotEnv)}, bed ${describeEnv(bed.istio.pilotEnv)}`,
           sideBySide(incident, s),
           ...(s.probes[0]?.mismatches.length ? ['differences:', ...s.probes[0].mismatches.map((m) => `  - ${m}`)] : []),
           `results: ${runDir}`,
