@@ -165,6 +165,7 @@ test('grouping: one bed per version and istiod env, names kept valid for kind', 
   t.true(groups.every((g) => /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(g.name)));
   t.is(new Set(groups.map((g) => g.name)).size, 4);
   t.deepEqual(groupTargets(['1.30.5'], baselineOnly, 'podpath').map((g) => g.name), ['podpath']);
+  t.deepEqual(groupTargets(['1.22.8'], SCENARIOS, 'podpath', true).map((g) => g.name), ['podpath', 'podpath'], '--reuse: every env group attaches to the one bed');
 });
 
 test('attempt statuses combine: agreement keeps the status, pass+fail is flaky', (t) => {

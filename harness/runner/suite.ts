@@ -103,7 +103,7 @@ export interface TargetGroup {
 }
 
 /** One bed per (version, istiod env): scenarios needing env run on a bed installed with it. */
-export function groupTargets(versions: readonly string[], scenarios: readonly Scenario[], baseName: string): TargetGroup[] {
+export function groupTargets(versions: readonly string[], scenarios: readonly Scenario[], baseName: string, reuse = false): TargetGroup[] {
   const groups: TargetGroup[] = [];
   for (const [vi, istio] of versions.entries()) {
     const byEnv = new Map<string, TargetGroup>();
@@ -112,7 +112,9 @@ export function groupTargets(versions: readonly string[], scenarios: readonly Sc
       const key = envKey(env);
       let g = byEnv.get(key);
       if (!g) {
-        const suffix = [versions.length > 1 || vi > 0 ? istio.split('.').slice(0, 2).join('-') : '', key ? `e${createHash('sha256').update(key).digest('hex').slice(0, 5)}` : ''].filter(Boolean).join('-');
+        // --reuse attaches every env group to the same bed; scenarios needing another env are then skipped, saying why.
+        const envSuffix = key && !reuse ? `e${createHash('sha256').update(key).digest('hex').slice(0, 5)}` : '';
+        const suffix = [versions.length > 1 || vi > 0 ? istio.split('.').slice(0, 2).join('-') : '', envSuffix].filter(Boolean).join('-');
         g = { istio, pilotEnv: env, name: suffix ? `${baseName}-${suffix}` : baseName, scenarios: [] };
         byEnv.set(key, g);
       }
@@ -186,7 +188,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
   };
   const selected = selectScenarios(d.scenarios, options.scenarios);
   const versions = [...new Set(options.istio.map((v) => d.resolveVersion(v)))];
-  const groups = groupTargets(versions, selected, options.name ?? 'podpath');
+  const groups = groupTargets(versions, selected, options.name ?? 'podpath', options.reuse);
   const runId = newRunId();
   const runDir = join(options.resultsDir, runId);
   const startedAt = new Date().toISOString();
