@@ -117,7 +117,10 @@ async function loop(n: number, fn: () => Promise<void>): Promise<number> {
 
 const children: ChildProcess[] = [];
 try {
-  children.push(await startChild(A, ['--control-port', '15999']));
+  // A pod binds 0.0.0.0 and lets connect() pick the source; binding 0.0.0.0 here is off limits,
+  // so A gets the same behaviour with --probe-source kernel (explicit per-probe bind() costs
+  // milliseconds once thousands of TIME_WAIT sockets sit on the address: see docs/agent.md).
+  children.push(await startChild(A, ['--control-port', '15999', '--probe-source', 'kernel']));
   children.push(await startChild(B, ['--tcp-port', '5701', '--control-port', '15999']));
   const lean = leanClient();
   await loop(WARMUP, bareWho);

@@ -71,6 +71,17 @@ test('env sets everything, flags win over env', (t) => {
   t.deepEqual(parseAgentArgs([], { TCP_PORTS: '', HTTP_PORT: ' ' }, 'h'), parseAgentArgs([], {}, 'h'), 'empty env values mean unset');
 });
 
+test('--probe-source / PROBE_SOURCE', (t) => {
+  const r = parseAgentArgs(['--bind', '127.0.10.1', '--probe-source', 'kernel'], {}, 'h');
+  t.is(r.help ? null : r.options.probeSource, 'kernel');
+  const e = parseAgentArgs(['--bind', '127.0.10.1'], { PROBE_SOURCE: 'bind' }, 'h');
+  t.is(e.help ? null : e.options.probeSource, 'bind');
+  const d = parseAgentArgs([], {}, 'h');
+  t.is(d.help ? null : d.options.probeSource, undefined, 'left to startAgent, which picks by the bind address');
+  t.throws(() => parseAgentArgs(['--probe-source', 'bind'], {}, 'h'), { instanceOf: AgentUsageError, message: /needs a specific --bind/ });
+  t.throws(() => parseAgentArgs(['--bind', '127.0.10.1', '--probe-source', 'auto'], {}, 'h'), { instanceOf: AgentUsageError, message: /"bind" or "kernel"/ });
+});
+
 test('--help and -h', (t) => {
   t.deepEqual(parseAgentArgs(['--help'], {}, 'h'), { help: true });
   t.deepEqual(parseAgentArgs(['-h', '--tcp-port', '1'], {}, 'h'), { help: true });

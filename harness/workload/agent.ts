@@ -81,6 +81,14 @@ export interface AgentOptions {
   httpPort?: number;
   controlPort: number;
   identity: { pod: string; namespace: string; ip?: string };
+  /**
+   * Where probes leave from. 'bind': bind the client socket to `bind` first, so on loopback each
+   * agent has its own source IP, like a pod. 'kernel': let connect() choose, as in a pod, where it
+   * picks the pod IP anyway. Explicit bind() must find a port free of every TIME_WAIT socket on
+   * that address, which costs milliseconds per probe after thousands of probes; connect() alone
+   * does not. Default: 'bind' for a specific address, 'kernel' for 0.0.0.0 / ::.
+   */
+  probeSource?: 'bind' | 'kernel';
   /** How long close() lets in-flight probes finish before aborting them (default 1500 ms). */
   shutdownGraceMs?: number;
   /** Receives one object per event (probe result, start, stop); the CLI prints them as JSON lines. */
@@ -336,7 +344,7 @@ export interface RunProbeOptions {
   signal?: AbortSignal;
   /** Called after each attempt (the agent logs it), before the next one starts. */
   onResult?: (result: ProbeResult) => void;
-  /** Source IP for the client socket; the agent passes its bind address unless it is a wildcard. */
+  /** Source IP to bind the client socket to (see AgentOptions.probeSource for the cost). */
   localBind?: string;
 }
 
@@ -696,6 +704,8 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
   const log = options.log ?? (() => {});
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const wildcard = options.bind === '0.0.0.0' || options.bind === '::';
+  const probeSource = options.probeSource ?? (wildcard ? 'kernel' : 'bind');
+  if (probeSource === 'bind' && wildcard) throw new AgentUsageError(`probeSource 'bind' needs a specific bind address, not ${options.bind}`);
   const identityFor = (protocol: 'tcp' | 'http', port: number, localIp: string | undefined): Identity => ({
     pod: options.identity.pod,
     namespace: options.identity.namespace,
@@ -794,7 +804,7 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
       try {
         const results = await runProbe(request, {
           signal: shutdown.signal,
-          ...(wildcard ? {} : { localBind: options.bind }),
+          ...(probeSource === 'bind' ? { localBind: options.bind } : {}),
           onResult: (result) => log({ event: 'probe', ...result }),
         });
         sendJson(res, 200, results, shutdown.signal.aborted ? { connection: 'close' } : {});
@@ -807,7 +817,7 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
     void work.finally(() => inFlight.delete(work));
   });
 
-  const bound: AgentOptions = { ...options, tcpPorts: [] };
+  const bound: AgentOptions = { ...options, probeSource, tcpPorts: [] };
   try {
     for (const requested of options.tcpPorts) {
       let actual = requested;
@@ -872,6 +882,8 @@ Options (each also settable by the environment variable in brackets; flags win):
   --http-port N      HTTP identity listener                                 [HTTP_PORT]
   --control-port N   control API: GET /healthz, POST /probe (default 15999) [CONTROL_PORT]
   --bind ADDR        address every listener binds (default 0.0.0.0)         [BIND_ADDRESS]
+  --probe-source S   bind: probes leave from --bind; kernel: connect() picks [PROBE_SOURCE]
+                     (default: bind for a specific --bind, kernel for 0.0.0.0)
   -h, --help         show this help
 
 Identity: POD_NAME (default: hostname), POD_NAMESPACE (default: "default"), POD_IP (default:
@@ -912,6 +924,7 @@ export function parseAgentArgs(argv: string[], env: Record<string, string | unde
         'http-port': { type: 'string' },
         'control-port': { type: 'string' },
         bind: { type: 'string' },
+        'probe-source': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -931,6 +944,12 @@ export function parseAgentArgs(argv: string[], env: Record<string, string | unde
     controlPort: controlText === undefined ? 15999 : parsePort(controlText, values['control-port'] ? '--control-port' : 'CONTROL_PORT'),
     identity: { pod: env.POD_NAME?.trim() || hostname, namespace: env.POD_NAMESPACE?.trim() || 'default' },
   };
+  const source = values['probe-source'] ?? (env.PROBE_SOURCE?.trim() || undefined);
+  if (source !== undefined) {
+    if (source !== 'bind' && source !== 'kernel') throw new AgentUsageError(`--probe-source must be "bind" or "kernel", got ${JSON.stringify(source)}`);
+    if (source === 'bind' && (bind === '0.0.0.0' || bind === '::')) throw new AgentUsageError(`--probe-source bind needs a specific --bind address, not ${bind}`);
+    options.probeSource = source;
+  }
   if (httpText !== undefined) options.httpPort = parsePort(httpText, values['http-port'] ? '--http-port' : 'HTTP_PORT');
   const podIp = env.POD_IP?.trim();
   if (podIp) options.identity.ip = podIp;

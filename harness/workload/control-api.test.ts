@@ -109,7 +109,7 @@ test('one JSON log entry per probe attempt', async (t) => {
   const probes = entries.filter((e) => e.event === 'probe');
   t.is(probes.length, 3);
   t.deepEqual(probes.map((e) => e.localAddress), (res.body as ProbeResult[]).map((r) => r.localAddress));
-  t.deepEqual(entries[0], { event: 'started', bind: ip(7), tcpPorts: [5701], httpPort: 8080, controlPort: CONTROL, identity: { pod: 'pod-7', namespace: 'ns' } });
+  t.deepEqual(entries[0], { event: 'started', bind: ip(7), probeSource: 'bind', tcpPorts: [5701], httpPort: 8080, controlPort: CONTROL, identity: { pod: 'pod-7', namespace: 'ns' } });
 });
 
 test('close(): stops accepting, lets an in-flight probe finish', async (t) => {
@@ -172,4 +172,18 @@ test('a TCP peer that sends without reading is throttled, not buffered without b
   }
   t.true(stalled, `the agent read ${written} bytes it could not echo`);
   t.is((await control(ip(14), CONTROL, 'GET', '/healthz')).status, 200);
+});
+
+test('probeSource: bind leaves from the agent address, kernel lets connect() choose', async (t) => {
+  await using peer = await startPeer(ip(16), 5701, 'echo');
+  await using bound = await agentAt(15);
+  await using kernel = await agentAt(17, { probeSource: 'kernel' });
+  const probe = { target: `${ip(16)}:5701`, protocol: 'tcp', timeoutMs: 2000 };
+  const [b] = (await control(ip(15), CONTROL, 'POST', '/probe', probe)).body as ProbeResult[];
+  const [k] = (await control(ip(17), CONTROL, 'POST', '/probe', probe)).body as ProbeResult[];
+  t.regex(b.localAddress ?? '', /^127\.0\.11\.15:\d+$/);
+  // On loopback the kernel's source for 127.0.11.16 is lo's primary address, not the agent's.
+  t.notRegex(k.localAddress ?? '', /^127\.0\.11\.17:/);
+  t.deepEqual(peer.remotes, [b.localAddress, k.localAddress]);
+  await t.throwsAsync(startAgent({ bind: '0.0.0.0', tcpPorts: [], controlPort: 0, probeSource: 'bind', identity: { pod: 'p', namespace: 'n' } }), { message: /needs a specific bind address/ });
 });
