@@ -450,6 +450,10 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
       const verdict = evaluateTcpReply(sent, kept, false);
       if (verdict.state === 'echoed') succeed(verdict.responder);
       else if (verdict.state === 'mismatch') fail({ kind: 'error', code: undefined, message: verdict.error }, verdict.error);
+      else if (kept.length >= LIMITS.maxReplyKeptBytes) {
+        const error = `reply exceeds ${LIMITS.maxReplyKeptBytes} bytes without completing: ${JSON.stringify(kept.subarray(0, 80).toString('utf8'))}...`;
+        fail({ kind: 'error', code: undefined, message: error }, error);
+      }
     });
     socket.once('end', () => {
       if (settled) return;

@@ -67,6 +67,20 @@ test('tcp to a peer that answers something else: error naming the reply', async 
   t.true(r.bytesReceived > 0);
 });
 
+test('tcp WHO answered by an endless line: error once the reply outgrows the cap, not a timeout', async (t) => {
+  const net = await import('node:net');
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.write(Buffer.alloc(100 * 1024, 0x7a)));
+  });
+  await new Promise<void>((resolve) => server.listen({ host: ip(29), port: TCP }, resolve));
+  t.teardown(() => { server.close(); });
+  const r = only(await runProbe({ target: `${ip(29)}:${TCP}`, protocol: 'tcp', timeoutMs: 5000 }));
+  t.is(r.outcome, 'error');
+  t.regex(r.error ?? '', /^reply exceeds 65536 bytes/);
+  t.true(r.totalMs < 5000);
+});
+
 test('tcp accept then FIN before any byte: closed-after-connect, localAddress is what the peer saw', async (t) => {
   await using peer = await startPeer(ip(7), TCP, 'fin');
   const r = only(await runProbe({ target: `${ip(7)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000 }, { localBind: ip(8) }));
