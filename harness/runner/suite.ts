@@ -171,7 +171,15 @@ async function waitForEnter(io: Io, signal?: AbortSignal): Promise<void> {
   }
 }
 
-export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteDeps> = {}): Promise<{ report: RunReport; runDir: string; plans: Array<{ label: string; plan: Plan }> }> {
+export interface SuiteResult {
+  report: RunReport;
+  runDir: string;
+  plans: Array<{ label: string; plan: Plan }>;
+  /** Beds that could not be brought up or attached to (their scenarios are reported failed). */
+  bedErrors: Array<{ bed: string; error: unknown }>;
+}
+
+export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteDeps> = {}): Promise<SuiteResult> {
   if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new UsageError(`--repeat must be a whole number >= 1, not ${options.repeat}`);
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new UsageError(`--concurrency must be a whole number >= 1, not ${options.concurrency}`);
   if (options.istio.length === 0) throw new UsageError('no Istio version given', { hint: 'Pass --istio V[,V...].' });
@@ -195,6 +203,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
   const evidence = new Map<string, string>();
   const targets: TargetReport[] = [];
   const plans: Array<{ label: string; plan: Plan }> = [];
+  const bedErrors: SuiteResult['bedErrors'] = [];
   const signal = options.signal;
   const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   let interrupted = false;
@@ -277,6 +286,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
       if (!(error instanceof InterruptedError) && !signal?.aborted) {
         // The bed could not be brought up: every scenario of the group fails with that error.
         const message = isPodpathError(error) ? error.shortMessage : error instanceof Error ? error.message : String(error);
+        bedErrors.push({ bed: group.name, error });
         for (const s of runnable) {
           const r: ScenarioReport = { ...skipped(s, ''), status: 'failed', skipReason: null, error: `bed ${group.name}: ${message}` };
           target.scenarios.push(r);
@@ -319,7 +329,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
   } else {
     await writeRunResults(runDir, report, evidence);
   }
-  return { report, runDir, plans };
+  return { report, runDir, plans, bedErrors };
 }
 
 interface ScenarioRun {

@@ -9,6 +9,7 @@ import { scenario, type BedSpec, type Scenario } from '../../runner/index.ts';
 import { LoopbackMesh, type Interference } from '../../runner/testing/loopback-mesh.ts';
 import { SCENARIOS } from '../../../scenarios/index.ts';
 import { makeRunCommand } from './run.ts';
+import { EnvironmentError } from '../../errors/index.ts';
 import type { Values } from '../command.ts';
 
 // Block 127.0.22.0/24 belongs to this file.
@@ -150,4 +151,22 @@ test('--pause-on-failure says it cannot pause without a TTY, and waits for Enter
   t.is(tty.code, 1);
   t.regex(tty.err, /its extras are still applied\. Inspect the bed, then press Enter/);
   t.deepEqual(h.beds[0].applied, [], 'cleaned up after Enter');
+});
+
+test('no bed at all (e.g. no Docker) is an environment error: exit 2, the reason on stderr', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const command = makeRunCommand({
+    scenarios: SCENARIOS,
+    openBed: async () => {
+      throw new EnvironmentError('the Docker daemon is not running or not reachable (docker info failed)', { hint: 'Start Docker.' });
+    },
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  });
+  const io = captureIo({ cwd: dir });
+  const code = await command.run({ values: { results: dir, scenario: ['^tcp-pod-ip-baseline$'] }, positionals: [], io: io.io, signal: new AbortController().signal });
+  t.is(code, 2);
+  t.regex(io.stderr, /no scenario could run: podpath: the Docker daemon is not running/);
+  t.regex(io.stderr, /Start Docker\./);
 });

@@ -1,6 +1,6 @@
 import type { Command, Values } from '../command.ts';
-import { paint, write, type Io } from '../output.ts';
-import { UsageError } from '../../errors/index.ts';
+import { write, type Io } from '../output.ts';
+import { isPodpathError, UsageError } from '../../errors/index.ts';
 import { ISTIO_MINORS } from '../../cluster/index.ts';
 import { renderTerminalTable, type RunReport } from '../../report/index.ts';
 import { runSuite, type RunOptions, type SuiteDeps } from '../../runner/index.ts';
@@ -27,12 +27,6 @@ function encoding(values: Values): 'text' | 'json' {
   const e = str(values, 'log-encoding') ?? 'text';
   if (e !== 'text' && e !== 'json') throw new UsageError(`--log-encoding must be text or json, not '${e}'`);
   return e;
-}
-
-/** Totals line, in the order the issue names them; observed only when there is any. */
-export function totalsLine(report: RunReport): string {
-  const t = report.totals;
-  return `${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.flaky} flaky${t.observed ? `, ${t.observed} observed` : ''}`;
 }
 
 /** 130 when interrupted, 1 when any scenario failed, else 0 (flaky and observed never fail the run). */
@@ -106,20 +100,25 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
         argv: ['run', ...rawArgv(values)],
       };
       if (options.resultsDir && !options.resultsDir.startsWith('/')) options.resultsDir = `${io.cwd}/${options.resultsDir}`;
-      const { report, runDir, plans } = await runSuite(options, human, deps);
+      const { report, runDir, plans, bedErrors } = await runSuite(options, human, deps);
       if (options.dryRun) {
         for (const { label, plan } of plans) {
           await write(human.stdout, `\nPlan for Istio ${label}:\n${plan.render()}`);
         }
         await write(human.stdout, `\nDry run: nothing was created. ${report.targets.reduce((n, t) => n + t.scenarios.filter((s) => s.status !== 'skipped').length, 0)} scenario runs planned, ${report.totals.skipped} skipped.\n`);
       } else {
-        await write(human.stdout, `\n${renderTerminalTable(report, { color: colorOn(human) })}`);
-        const line = totalsLine(report);
-        await write(human.stdout, `${report.totals.failed ? paint('red', line, human.stdout) : line}\nresults: ${runDir}\n`);
+        // The table ends with the totals line (N passed, N failed, N skipped, N flaky).
+        await write(human.stdout, `\n${renderTerminalTable(report, { color: colorOn(human) })}results: ${runDir}\n`);
         if (report.run.interrupted) await write(human.stderr, 'podpath: interrupted; the extras applied were removed and a partial report was written.\n');
       }
       if (json) await write(io.stdout, `${JSON.stringify(report, null, 2)}\n`);
-      return exitCodeFor(report);
+      // No bed at all (no Docker, no cluster to --reuse...) is an environment problem, not a failed check.
+      const code = exitCodeFor(report);
+      if (code === 1 && bedErrors.length > 0 && report.targets.every((t) => t.scenarios.every((s) => s.status !== 'failed' || (s.error?.startsWith('bed ') ?? false)))) {
+        await write(io.stderr, `podpath: no scenario could run: ${bedErrors.map((b) => `${b.bed}: ${isPodpathError(b.error) ? b.error.shortMessage : String(b.error)}`).join('; ')}\n`);
+        return 2;
+      }
+      return code;
     },
   };
 }
