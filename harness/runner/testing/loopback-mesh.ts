@@ -435,11 +435,22 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   }
 
   async sidecarLog(pod: PodInfo, since: Date): Promise<string> {
-    return this.runtime(pod).log.filter((l) => l.at >= since.getTime()).map((l) => `${l.line}\n`).join('');
+    return this.logLines(pod.name).filter((l) => l.at >= since.getTime()).map((l) => `${l.line}\n`).join('');
+  }
+
+  /** The pod's sidecar log as written so far (synchronous, for fakes that serve it elsewhere). */
+  logLines(podName: string): Array<{ at: number; line: string }> {
+    return [...this.runtime({ name: podName } as PodInfo).log];
   }
 
   async configDump(pod: PodInfo): Promise<unknown> {
-    return fakeConfigDump(this.runtime(pod).info, this.runtimes.map((p) => p.info), (port) => this.catchAll(this.runtime(pod), port), this.state.strict, `2026-11-20T10:00:00Z/${this.version}`);
+    return this.dumpOf(pod.name);
+  }
+
+  /** The pod's config dump now (synchronous, for fakes that serve it elsewhere). */
+  dumpOf(podName: string): unknown {
+    const pod = this.runtime({ name: podName } as PodInfo);
+    return fakeConfigDump(pod.info, this.runtimes.map((p) => p.info), (port) => this.catchAll(pod, port), this.state.strict, `2026-11-20T10:00:00Z/${this.version}`);
   }
 
   async waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
