@@ -1,4 +1,4 @@
-/** The accesslog contract (CONTRACTS.md): one parsed sidecar access log line and what it means. */
+/** The accesslog contract: one parsed sidecar access log line and what it means. */
 
 export type LogFormatId = 'text-1.6' | 'text-1.8' | 'text-1.9' | 'text-1.23' | 'json' | 'custom';
 export type ClusterKind = 'passthrough' | 'inbound-passthrough' | 'blackhole' | 'outbound' | 'inbound' | 'other';

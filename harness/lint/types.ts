@@ -1,4 +1,4 @@
-/** The lint contract (CONTRACTS.md, harness/lint): what every finding carries. */
+/** The lint contract: what every finding carries. */
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {

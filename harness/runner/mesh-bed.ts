@@ -38,7 +38,7 @@ export interface MeshBed {
 /** harness/kube's PodRef, structurally. */
 export interface PodRefLike { name: string; namespace: string; ip: string; ready: boolean; labels: Record<string, string>; node: string | null }
 
-/** What the runner uses of harness/kube's KubeClient (CONTRACTS.md); the dry run's PlanKube has it too. */
+/** What the runner uses of harness/kube's KubeClient; the dry run's PlanKube has it too. */
 export interface KubeLike {
   apply(docs: KubeDocument[], options?: { signal?: AbortSignal }): Promise<void>;
   delete(docs: KubeDocument[], options?: { wait?: boolean; signal?: AbortSignal }): Promise<void>;
