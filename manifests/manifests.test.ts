@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { baselineDocuments, extraDocuments, type KubeDocument } from '../harness/kube/index.ts';
 import { UsageError } from '../harness/errors/index.ts';
 import {
-  AGENT_CONFIGMAP, AGENT_FILE, APP_EXT, CONTROL_PORT, DISTINCT_TCP_PORT, EXTRAS, FQDN, HTTP_PORT, NAMESPACES, PART_OF_LABEL,
+  AGENT_CONFIGMAP, AGENT_FILE, APP_EXT, CONTROL_PORT, DISTINCT_TCP_PORT, EXTRAS, FQDN, HTTP_PORT, MANAGER_HEADLESS, NAMESPACES, PART_OF_LABEL,
   PART_OF_VALUE, SERVICE_ENTRY_HOST, SERVICES, TCP_PORT, WORKLOADS,
 } from './topology.ts';
 
@@ -152,6 +152,31 @@ test('baseline: every Service matches topology.ts and each port targets a contai
   }
 });
 
+test('baseline: no headless Service (its per-pod TCP listeners would take pod-IP traffic from PassthroughCluster)', async (t) => {
+  const services = (await baselineDocuments()).filter((d) => d.kind === 'Service');
+  t.true(services.length >= 3);
+  for (const s of services) t.not(rec(s.spec).clusterIP, 'None', `${s.metadata.namespace}/${s.metadata.name}`);
+  t.false(services.some((s) => s.metadata.name === MANAGER_HEADLESS.name));
+});
+
+test('extra manager-headless: headless over the manager pods, HTTP 8080 only, as topology.ts says', async (t) => {
+  const docs = await extraDocuments('manager-headless');
+  t.is(docs.length, 1);
+  const svc = find(docs, 'Service', MANAGER_HEADLESS.namespace, MANAGER_HEADLESS.name);
+  t.is(`${svc.metadata.name}.${String(svc.metadata.namespace)}.svc.cluster.local`, FQDN.managerHeadless);
+  const spec = rec(svc.spec);
+  t.is(spec.clusterIP, 'None');
+  t.is(rec(svc.metadata.labels)[PART_OF_LABEL], PART_OF_VALUE);
+  const ports = arr(spec.ports).map(rec);
+  t.deepEqual(ports.map((p) => ({ name: p.name, port: p.port })), MANAGER_HEADLESS.ports.map((p) => ({ name: p.name, port: p.port })));
+  t.false(ports.some((p) => p.port === TCP_PORT), 'no 5701: it would build <podIP>_5701 listeners');
+  const manager = find(await baselineDocuments(), 'Deployment', 'manager', WORKLOADS[MANAGER_HEADLESS.selects].name);
+  const podLabels = rec(rec(rec(rec(manager.spec).template).metadata).labels);
+  for (const [k, v] of Object.entries(rec(spec.selector))) t.is(podLabels[k], v, 'selects the manager pods');
+  const cports = containerPorts(manager).map((p) => p.port);
+  for (const p of ports) t.true(cports.includes(p.targetPort ?? p.port));
+});
+
 test('extras: names, ports and hosts agree with topology.ts', async (t) => {
   const ext = find(await extraDocuments('app-ext-externalname'), 'Service', APP_EXT.namespace, APP_EXT.name);
   const spec = rec(ext.spec);
@@ -255,8 +280,8 @@ lintTest('lint: serviceentry-dns-5701 is a PP002 error on 1.24', async (t) => {
   t.deepEqual(pick(await lintWith(['serviceentry-dns-5701'], '1.24'), 'PP002', 'ServiceEntry/app/hazelcast-external'), ['error']);
 });
 
-lintTest('lint: the mTLS extras add no error or warning', async (t) => {
-  for (const name of ['strict-mtls', 'permissive-mtls']) {
+lintTest('lint: the mTLS extras and the headless Service add no error or warning', async (t) => {
+  for (const name of ['strict-mtls', 'permissive-mtls', 'manager-headless']) {
     const findings = await lintWith([name], '1.24');
     t.deepEqual(findings.filter((f) => f.severity !== 'info'), [], name);
   }

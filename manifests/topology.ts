@@ -84,10 +84,23 @@ export interface ServiceSpec {
 
 export const SERVICES = {
   manager: { namespace: 'manager', name: 'manager', selects: 'manager', headless: false, ports: WORKLOADS.manager.ports },
-  'manager-headless': { namespace: 'manager', name: 'manager-headless', selects: 'manager', headless: true, ports: WORKLOADS.manager.ports },
   app: { namespace: 'app', name: 'app', selects: 'app', headless: false, ports: WORKLOADS.app.ports },
   idle: { namespace: 'idle', name: 'idle', selects: 'idle', headless: false, ports: WORKLOADS.idle.ports },
 } as const satisfies Record<string, ServiceSpec>;
+
+/**
+ * The headless Service over the manager pods, an extra (manifests/extras/manager-headless.yaml),
+ * never in the baseline: istiod builds a <podIP>_PORT listener per endpoint for a headless
+ * Service's TCP ports, which would take the seed's manager → manager pod-IP traffic on 5701 away
+ * from PassthroughCluster. HTTP 8080 only, for the second seed's scenarios.
+ */
+export const MANAGER_HEADLESS = {
+  namespace: 'manager',
+  name: 'manager-headless',
+  selects: 'manager',
+  headless: true,
+  ports: [{ name: 'http', port: HTTP_PORT }],
+} as const satisfies ServiceSpec;
 
 /** FQDNs scenarios use as targets and in expectations (`outbound|5701||FQDN`). */
 export const FQDN = {
@@ -117,6 +130,7 @@ export const EXTRAS = [
   'serviceentry-dns-5701',
   'strict-mtls',
   'permissive-mtls',
+  'manager-headless',
 ] as const;
 export type ExtraName = (typeof EXTRAS)[number];
 
