@@ -11,13 +11,16 @@
  * entry logs as downstream_remote_address. The stand-in's upstream socket, bound to the client
  * pod IP, is what the server entry logs as downstream_remote_address: the same linkage as Istio.
  *
- * Routing is a tiny table derived from the applied extras (not a model of Istio to trust):
- * - 5701 to a manager pod IP: the headless Service's per-pod listener (outbound|5701||manager-headless…)
- * - 5701 elsewhere with a visible ExternalName/ServiceEntry on 5701: a STRICT_DNS cluster whose
- *   target does not listen → close after connect, `UF,URX`, no server entry
- * - 8080 to a manager pod IP: the headless Service's wildcard vhost; anything else: PassthroughCluster
- * - strict-mtls applied: the server stand-in rejects plaintext (`NR filter_chain_not_found`); the
- *   double never speaks mTLS, so every connection is plaintext.
+ * Routing is a tiny table derived from the applied extras, the same rules the seed scenarios state
+ * (not a model of Istio to trust). The baseline has only ClusterIP Services, so no listener owns a
+ * pod IP:
+ * - 5701 with a visible ExternalName/ServiceEntry on 5701 (catch-all 0.0.0.0_5701): a STRICT_DNS
+ *   cluster whose target does not listen → close after connect, `UF,URX`, no server entry
+ * - 8080 to a manager pod IP with the manager-headless extra applied: the headless Service's
+ *   cluster (outbound|8080||manager-headless…, ORIGINAL_DST to the dialled pod), "with mTLS": it
+ *   enters through a second server stand-in that STRICT accepts (the double speaks no real TLS)
+ * - anything else: PassthroughCluster, plaintext
+ * - strict-mtls applied: the plaintext server stand-in rejects (`NR filter_chain_not_found`).
  */
 import net from 'node:net';
 import http from 'node:http';
@@ -48,8 +51,10 @@ export interface LoopbackMeshOptions {
 interface PodRuntime {
   info: PodInfo;
   agent: Agent;
-  /** logical port → real port of the inbound stand-in on the pod IP. */
+  /** logical port → real port of the inbound stand-in on the pod IP (plaintext). */
   inbound: Map<number, number>;
+  /** logical port → real port of the inbound stand-in for connections the client sidecar wrapped in mTLS. */
+  inboundMtls: Map<number, number>;
   captures: Map<string, net.Server>;
   log: Array<{ at: number; line: string }>;
 }
@@ -61,9 +66,10 @@ interface MeshState {
   serviceEntry5701: boolean;
   strict: boolean;
   virtualService: boolean;
+  headless: boolean;
 }
 
-const EMPTY: MeshState = { appExtPorts: null, appExtExportDot: false, sidecarEgressManager: false, serviceEntry5701: false, strict: false, virtualService: false };
+const EMPTY: MeshState = { appExtPorts: null, appExtExportDot: false, sidecarEgressManager: false, serviceEntry5701: false, strict: false, virtualService: false, headless: false };
 
 const LAYOUT: Array<{ name: string; workload: WorkloadName; host: number; tcp: boolean }> = [
   { name: 'manager-7948dffbdd-p44xx', workload: 'manager', host: 11, tcp: true },
@@ -104,6 +110,9 @@ function applyExtra(state: MeshState, extra: string, on: boolean): MeshState {
       break;
     case 'permissive-mtls':
       if (on) s.strict = false;
+      break;
+    case 'manager-headless':
+      s.headless = on;
       break;
     default:
       throw new Error(`the loopback double does not know extra '${extra}'`);
@@ -170,15 +179,17 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   private async startPod(p: (typeof LAYOUT)[number]): Promise<void> {
     const ip = this.ip(p.host);
     const agent = await startAgent({ bind: ip, tcpPorts: p.tcp ? [0] : [], httpPort: 0, controlPort: 0, identity: { pod: p.name, namespace: p.workload, ip }, shutdownGraceMs: 50 });
-    const pod: PodRuntime = { info: { name: p.name, namespace: p.workload, ip, workload: p.workload }, agent, inbound: new Map(), captures: new Map(), log: [] };
+    const pod: PodRuntime = { info: { name: p.name, namespace: p.workload, ip, workload: p.workload }, agent, inbound: new Map(), inboundMtls: new Map(), captures: new Map(), log: [] };
     this.runtimes.push(pod);
     const ports: Array<[number, number]> = [];
     if (p.tcp) ports.push([TCP_PORT, agent.options.tcpPorts[0]]);
     ports.push([HTTP_PORT, agent.options.httpPort!]);
     for (const [logical, real] of ports) {
-      const server = net.createServer({ allowHalfOpen: true }, (socket) => this.inboundConnection(pod, logical, real, socket));
-      pod.inbound.set(logical, await this.listen(server, ip));
-      pod.captures.set(`inbound:${logical}`, server);
+      for (const mtls of [false, true]) {
+        const server = net.createServer({ allowHalfOpen: true }, (socket) => this.inboundConnection(pod, logical, real, socket, mtls));
+        (mtls ? pod.inboundMtls : pod.inbound).set(logical, await this.listen(server, ip));
+        pod.captures.set(`inbound:${logical}${mtls ? ':mtls' : ''}`, server);
+      }
     }
   }
 
@@ -222,12 +233,12 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   }
 
   /** The server stand-in: rejects plaintext under STRICT, else forwards to the agent and logs inbound. */
-  private inboundConnection(pod: PodRuntime, port: number, agentPort: number, downstream: net.Socket): void {
+  private inboundConnection(pod: PodRuntime, port: number, agentPort: number, downstream: net.Socket, mtls: boolean): void {
     this.track(downstream);
     const started = Date.now();
     const local = `${pod.info.ip}:${port}`;
     const remote = addr(downstream.remoteAddress, downstream.remotePort);
-    if (this.state.strict) {
+    if (this.state.strict && !mtls) {
       this.writeLog(pod, `[${stamp()}] "- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" "-" "-" "-" - - ${local} ${remote} - -`);
       downstream.destroy();
       return;
@@ -252,8 +263,10 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
       const rx = downstream.bytesRead;
       const tx = downstream.bytesWritten;
       const upHost = `${pod.info.ip}:${agentPort}`;
+      // Istio's SNI for mTLS to a service cluster: outbound_.PORT_._.FQDN.
+      const sni = mtls ? `outbound_.${port}_._.${FQDN.managerHeadless}` : '-';
       this.writeLog(pod, http
-        ? `[${stamp()}] "${http.requestLine()}" ${http.status ?? 0} - via_upstream - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "-" "${http.header('host')}" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} - default`
+        ? `[${stamp()}] "${http.requestLine()}" ${http.status ?? 0} - via_upstream - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "-" "${http.header('host')}" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} ${sni} default`
         : `[${stamp()}] "- - -" 0 - - - "-" ${rx} ${tx} ${dur} - "-" "-" "-" "-" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} - -`);
     };
     downstream.on('close', finish);
@@ -280,8 +293,9 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     const server = this.runtimes.find((p) => p.info.ip === dstIp);
     const direct = server?.inbound.get(port);
     const passthroughTo = direct !== undefined ? { ip: dstIp, port: direct } : null;
-    if (this.isManager(dstIp) && dstIp !== client.info.ip) {
-      return { cluster: `outbound|${port}||${FQDN.managerHeadless}`, upstream: passthroughTo, upstreamHost: `${dstIp}:${port}` };
+    const mtlsPort = server?.inboundMtls.get(port);
+    if (port === HTTP_PORT && this.state.headless && this.isManager(dstIp) && dstIp !== client.info.ip && mtlsPort !== undefined) {
+      return { cluster: `outbound|${HTTP_PORT}||${FQDN.managerHeadless}`, upstream: { ip: dstIp, port: mtlsPort }, upstreamHost: `${dstIp}:${port}` };
     }
     const captured = port === HTTP_PORT ? null : this.catchAll(client, port);
     if (captured) return { cluster: captured, upstream: null, upstreamHost: `${this.ip(LAYOUT[3].host)}:${port}` };
@@ -450,7 +464,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   /** The pod's config dump now (synchronous, for fakes that serve it elsewhere). */
   dumpOf(podName: string): unknown {
     const pod = this.runtime({ name: podName } as PodInfo);
-    return fakeConfigDump(pod.info, this.runtimes.map((p) => p.info), (port) => this.catchAll(pod, port), this.state.strict, `2026-11-20T10:00:00Z/${this.version}`);
+    return fakeConfigDump((port) => this.catchAll(pod, port), this.state.strict, this.state.headless, `2026-11-20T10:00:00Z/${this.version}`);
   }
 
   async waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
@@ -529,7 +543,7 @@ function clusterOf(name: string, type: string, extra: Record<string, unknown> = 
 }
 
 /** An admin /config_dump of the client's stand-in sidecar: just the listeners and clusters routing uses. */
-function fakeConfigDump(self: PodInfo, all: PodInfo[], catchAll: (port: number) => string | null, strict: boolean, version: string): unknown {
+function fakeConfigDump(catchAll: (port: number) => string | null, strict: boolean, headless: boolean, version: string): unknown {
   const listeners: Array<Record<string, unknown>> = [
     listener('virtualOutbound', '0.0.0.0', 15001, [tcpChain('BlackHoleCluster', { destination_port: 15001 }), tcpChain('PassthroughCluster')], { use_original_dst: true }),
   ];
@@ -545,12 +559,9 @@ function fakeConfigDump(self: PodInfo, all: PodInfo[], catchAll: (port: number) 
     clusterOf('InboundPassthroughCluster', 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }),
     clusterOf(`inbound|${TCP_PORT}||`, 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }),
     clusterOf(`inbound|${HTTP_PORT}||`, 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }),
-    clusterOf(`outbound|${TCP_PORT}||${FQDN.managerHeadless}`, 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }),
   ];
-  for (const peer of all) {
-    if (peer.workload !== 'manager' || peer.ip === self.ip) continue;
-    listeners.push(listener(`${peer.ip}_${TCP_PORT}`, peer.ip, TCP_PORT, [tcpChain(`outbound|${TCP_PORT}||${FQDN.managerHeadless}`)]));
-  }
+  // A headless Service's HTTP port gets no per-pod listener, only its ORIGINAL_DST cluster (routes are not modelled).
+  if (headless) clusters.push(clusterOf(`outbound|${HTTP_PORT}||${FQDN.managerHeadless}`, 'ORIGINAL_DST', { lb_policy: 'CLUSTER_PROVIDED' }));
   for (const port of [TCP_PORT, DISTINCT_TCP_PORT]) {
     const cluster = catchAll(port);
     if (!cluster) continue;
