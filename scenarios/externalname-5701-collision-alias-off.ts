@@ -1,6 +1,5 @@
 import { scenario } from '../harness/runner/index.ts';
-import { TCP_PORT } from '../manifests/topology.ts';
-import { ALIAS_OFF, collision } from './common.ts';
+import { ALIAS_OFF, collision, MEMBER_TO_MEMBER } from './common.ts';
 
 /**
  * The seed collision on 1.21–1.23, where it needs the old behaviour back: istiod installed with
@@ -11,6 +10,6 @@ export default scenario('externalname-5701-collision-alias-off', 'With ENABLE_EX
   .mesh({ pilotEnv: { ...ALIAS_OFF } })
   .appliesTo('<1.24')
   .apply('app-ext-externalname')
-  .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: TCP_PORT, protocol: 'tcp' })
+  .probe({ ...MEMBER_TO_MEMBER })
   .expect('<1.24', collision('<1.24'))
   .build();

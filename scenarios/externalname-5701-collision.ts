@@ -1,6 +1,5 @@
 import { scenario } from '../harness/runner/index.ts';
-import { TCP_PORT } from '../manifests/topology.ts';
-import { ALIAS_OFF, ALIAS_ON, baselineRows, collision } from './common.ts';
+import { ALIAS_OFF, ALIAS_ON, baselineRows, collision, MEMBER_TO_MEMBER } from './common.ts';
 
 /**
  * The seed incident (seeds/000): an ExternalName Service app-ext in namespace app, ports 8080 and
@@ -17,7 +16,7 @@ import { ALIAS_OFF, ALIAS_ON, baselineRows, collision } from './common.ts';
 export default scenario('externalname-5701-collision', 'An ExternalName Service declaring 5701 captures pod-IP traffic on 5701')
   .seed('seeds/000 (ExternalName app-ext → idle)')
   .apply('app-ext-externalname')
-  .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: TCP_PORT, protocol: 'tcp' })
+  .probe({ ...MEMBER_TO_MEMBER })
   .expect('>=1.24', { ...collision('>=1.24'), pilotEnv: { ...ALIAS_OFF }, observe: 'ENABLE_EXTERNAL_NAME_ALIAS is reported removed in 1.24; not yet seen on a live bed' })
   .expect('>=1.20 <1.21', { ...baselineRows()[1], pilotEnv: { ...ALIAS_ON } })
   .expect('<=1.20', collision('<=1.20'))

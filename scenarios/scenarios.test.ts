@@ -52,13 +52,60 @@ test('collision rows: UF,URX to app-ext, no server entry, explain captured; neve
   t.false(JSON.stringify(SCENARIOS).includes('durationMs'));
 });
 
-test('the inbound cluster is named per era: inbound|5701|tcp-hazelcast|FQDN before 1.8, inbound|5701|| after', (t) => {
+test('the inbound cluster is named per era: inbound|5701|tcp-hazelcast|FQDN before 1.8 (as in seeds/000), inbound|5701|| after', (t) => {
   const s = byId('tcp-pod-ip-baseline');
   const old = expectationFor(s, s.probes[0], target('1.7.8'));
   const modern = expectationFor(s, s.probes[0], target('1.8.0'));
-  t.deepEqual(old?.server, { cluster: 'inbound', name: 'inbound|5701|tcp-hazelcast|app.app.svc.cluster.local', flags: [] });
+  t.deepEqual(old?.server, { cluster: 'inbound', name: 'inbound|5701|tcp-hazelcast|manager.manager.svc.cluster.local', flags: [] });
   t.deepEqual(modern?.server, { cluster: 'inbound', name: 'inbound|5701||', flags: [] });
   t.deepEqual(modern?.client, { cluster: 'passthrough', name: 'PassthroughCluster', flags: [] });
+  t.deepEqual(expectationFor(s, s.probes[1], target('1.7.8'))?.server, { cluster: 'inbound', name: 'inbound|5701|tcp-hazelcast|app.app.svc.cluster.local', flags: [] }, 'the app probe names app\'s Service');
+});
+
+test('issue 7 items 1, 2, 4: baseline, collisions and fixes probe manager → the OTHER manager pod IP:5701, pinned', (t) => {
+  const tcp = SCENARIOS.filter((s) => s.id === 'tcp-pod-ip-baseline' || s.id.includes('5701-collision') || s.id.startsWith('fix-'));
+  t.is(tcp.length, 9);
+  for (const s of tcp) {
+    t.deepEqual(s.probes[0].to, { pod: 'other-manager' }, s.id);
+    t.is(s.probes[0].from, 'manager', s.id);
+    t.is(s.probes[0].port, 5701, s.id);
+    t.is(s.probes[0].protocol, 'tcp', s.id);
+  }
+  const baseline = byId('tcp-pod-ip-baseline');
+  for (const p of baseline.probes) t.is(expectationFor(baseline, p, target('1.30.5'))?.observe, undefined, `${p.name} is pinned`);
+});
+
+test('no scenario needs a headless Service except the headless ones, which apply manager-headless', (t) => {
+  for (const s of SCENARIOS) {
+    const headless = s.id.startsWith('http-pod-ip-headless-');
+    t.is(extrasFor(s).includes('manager-headless'), headless, s.id);
+    if (!headless) t.false(JSON.stringify(s).includes('manager-headless'), `${s.id} expects nothing of manager-headless`);
+  }
+  t.deepEqual(extrasFor(byId('http-pod-ip-headless-strict')), ['strict-mtls', 'manager-headless']);
+  t.deepEqual(extrasFor(byId('http-pod-ip-headless-permissive')), ['manager-headless']);
+});
+
+test('ClusterIP HTTP scenarios are pinned: PERMISSIVE 200 via PassthroughCluster, STRICT 503 with the server NR reject', (t) => {
+  const permissive = byId('http-pod-ip-clusterip-permissive');
+  const p = expectationFor(permissive, permissive.probes[0], target('1.30.5'));
+  t.is(p?.observe, undefined);
+  t.like(p, { outcome: 'answered', httpStatus: 200, responder: 'target', client: { cluster: 'passthrough', name: 'PassthroughCluster', flags: [] } });
+  t.deepEqual(p?.server, { cluster: 'inbound', name: 'inbound|8080||', flags: [] });
+  const strict = byId('http-pod-ip-clusterip-strict');
+  t.is(expectationFor(strict, strict.probes[0], target('1.30.5'))?.observe, undefined);
+});
+
+test('headless scenarios: per-pod Host pinned to the headless cluster under PERMISSIVE; pod-IP Host and STRICT observed', (t) => {
+  const permissive = byId('http-pod-ip-headless-permissive');
+  const [byName, byIp] = permissive.probes;
+  t.regex(byName.httpHost ?? '', /^manager-1\.manager-headless\.manager\.svc\.cluster\.local:8080$/);
+  t.is(byIp.httpHost, undefined, 'the pod IP as dialled is the Host');
+  const pinned = expectationFor(permissive, byName, target('1.30.5'));
+  t.is(pinned?.observe, undefined);
+  t.deepEqual(pinned?.client, { cluster: 'outbound', name: 'outbound|8080||manager-headless.manager.svc.cluster.local', flags: [] });
+  t.regex(expectationFor(permissive, byIp, target('1.30.5'))?.observe ?? '', /generateVirtualHostDomains/);
+  const strict = byId('http-pod-ip-headless-strict');
+  for (const p of strict.probes) t.regex(expectationFor(strict, p, target('1.30.5'))?.observe ?? '', /auto-mTLS/, p.name);
 });
 
 test('fixes run where the collision happens and are skipped elsewhere with the reason', (t) => {
@@ -81,6 +128,7 @@ test('STRICT scenarios apply strict-mtls; the ClusterIP case expects the listene
   const rule = expectationFor(s, s.probes[0], target('1.30.5'));
   t.deepEqual(rule?.server, { flags: ['NR'], details: 'filter_chain_not_found' });
   t.is(rule?.httpStatus, 503);
+  t.deepEqual(rule?.client, { cluster: 'passthrough', name: 'PassthroughCluster' }, 'client flags not pinned');
   t.deepEqual(extrasFor(byId('http-pod-ip-clusterip-permissive')), []);
 });
 

@@ -1,6 +1,6 @@
 import { scenario } from '../harness/runner/index.ts';
 import { SERVICE_ENTRY_HOST, TCP_PORT } from '../manifests/topology.ts';
-import { collision } from './common.ts';
+import { collision, MEMBER_TO_MEMBER } from './common.ts';
 
 /**
  * The seed collision in its >= 1.24 form: a ServiceEntry with resolution DNS, a TCP port 5701 and
@@ -11,6 +11,6 @@ import { collision } from './common.ts';
 export default scenario('serviceentry-dns-5701-collision', 'A DNS ServiceEntry on 5701 without addresses captures pod-IP traffic on 5701')
   .seed('seeds/000 (same collision, ServiceEntry form for Istio >= 1.24)')
   .apply('serviceentry-dns-5701')
-  .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: TCP_PORT, protocol: 'tcp' })
+  .probe({ ...MEMBER_TO_MEMBER })
   .expect('*', { ...collision('*', `outbound|${TCP_PORT}||${SERVICE_ENTRY_HOST}`), observe: 'auto-allocation and DNS capture defaults change per release; pinned once the nightly matrix has seen each version' })
   .build();

@@ -72,6 +72,24 @@ test('seed scenarios pass on the double; the collision is only seen after conver
   t.true(existsSync(join(runDir, 'junit.xml')) && existsSync(join(runDir, 'bundle.tar.gz')));
 });
 
+test('HTTP to pod IPs on the double: ClusterIP-only goes through the passthrough; manager-headless keeps the mesh path under STRICT', async (t) => {
+  const h = harness(t);
+  const { report } = await runSuite(options(h.dir, { istio: ['1.30'], scenarios: ['^http-pod-ip-'] }), captureIo().io, h.deps(SCENARIOS));
+  const byId = new Map(report.targets.flatMap((x) => x.scenarios).map((s) => [s.id, s]));
+  t.is(byId.get('http-pod-ip-clusterip-permissive')?.status, 'passed');
+  t.is(byId.get('http-pod-ip-clusterip-strict')?.status, 'passed');
+  const strict = byId.get('http-pod-ip-clusterip-strict')!.probes[0].observed[0];
+  t.regex(strict.client?.line ?? '', / 503 UC .* PassthroughCluster /);
+  t.regex(strict.server?.line ?? '', /NR filter_chain_not_found/);
+  const headless = byId.get('http-pod-ip-headless-strict')!;
+  t.not(headless.status, 'failed', JSON.stringify(headless.probes.map((p) => p.mismatches)));
+  for (const p of headless.probes) {
+    t.is(p.observed[0].client?.cluster, 'outbound|8080||manager-headless.manager.svc.cluster.local', p.name);
+    t.regex(p.observed[0].server?.line ?? '', / 200 .*inbound\|8080\|\|/, `${p.name}: STRICT let the "mTLS" connection in`);
+  }
+  t.deepEqual(h.beds.flatMap((b) => b.applied), [], 'manager-headless and strict-mtls removed after their scenarios');
+});
+
 test('a failing scenario reports every mismatch and writes both logs, explain and events as evidence', async (t) => {
   const h = harness(t);
   const io = captureIo();
