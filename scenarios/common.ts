@@ -103,7 +103,7 @@ const HEADLESS_CLUSTER = `outbound|${HTTP_PORT}||${FQDN.managerHeadless}`;
 
 const HEADLESS_MTLS_UNSEEN = 'seeds/001 says the headless route keeps mTLS, so STRICT accepts it; whether auto-mTLS applies to the headless ORIGINAL_DST cluster (no EDS endpoints carry the tlsMode label) is not yet seen on a live bed';
 
-const POD_IP_HOST_UNSEEN = 'seeds/001 says a headless Service adds a "*" fallback on its port; istiod\'s generateVirtualHostDomains (pilot/pkg/networking/core/httproute.go) adds only "*.<service>" per-pod domains for a headless Kubernetes Service, so a pod-IP Host may still fall to allow_any/PassthroughCluster; not yet seen on a live bed';
+const POD_IP_HOST_UNSEEN = 'seeds/001 says a headless Service adds a "*" fallback on its port; istiod\'s generateVirtualHostDomains (pilot/pkg/networking/core/httproute.go) adds only "*.<service>" per-pod domains for a headless Kubernetes Service, so a pod-IP Host may still fall to allow_any/PassthroughCluster (istio.io "503 error while accessing headless services" and istio/istio.io#10071 describe pod-IP requests to an http-named headless port failing under STRICT); not yet seen on a live bed';
 
 /**
  * HTTP to the other manager's pod IP with manager-headless applied (seeds/001).
