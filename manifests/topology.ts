@@ -1,5 +1,5 @@
 /**
- * The bed's topology as plain data (CONTRACTS.md, manifests/): scenarios, the loader and the
+ * The bed's topology as plain data: scenarios, the loader and the
  * manifest tests all read these, so a port or name lives in exactly one place besides the YAML,
  * and manifests/manifests.test.ts fails when the two disagree.
  */
