@@ -50,6 +50,8 @@ export interface PollOptions {
   schedule?: BackoffSchedule;
   signal?: AbortSignal;
   now?: () => number;
+  /** How to wait; tests pass a virtual clock so the schedule is checked without real timers. */
+  pause?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export class PollTimeout extends Error {
@@ -69,6 +71,7 @@ export class PollTimeout extends Error {
 export async function poll<T>(attempt: () => Promise<Attempt<T>>, options: PollOptions): Promise<T> {
   const schedule = options.schedule ?? DEFAULT_BACKOFF;
   const now = options.now ?? Date.now;
+  const wait = options.pause ?? pause;
   const deadline = now() + options.timeoutMs;
   let state = 'no attempt finished';
   for (let n = 0; ; n++) {
@@ -78,6 +81,6 @@ export async function poll<T>(attempt: () => Promise<Attempt<T>>, options: PollO
     state = result.state;
     const left = deadline - now();
     if (left <= 0) throw new PollTimeout(state, n + 1);
-    await pause(Math.min(delayFor(schedule, n), left), options.signal);
+    await wait(Math.min(delayFor(schedule, n), left), options.signal);
   }
 }
