@@ -167,6 +167,6 @@ test('no bed at all (e.g. no Docker) is an environment error: exit 2, the reason
   const io = captureIo({ cwd: dir });
   const code = await command.run({ values: { results: dir, scenario: ['^tcp-pod-ip-baseline$'] }, positionals: [], io: io.io, signal: new AbortController().signal });
   t.is(code, 2);
-  t.regex(io.stderr, /no scenario could run: podpath: the Docker daemon is not running/);
+  t.regex(io.stderr, /no scenario could run: bed podpath: the Docker daemon is not running/);
   t.regex(io.stderr, /Start Docker\./);
 });

@@ -115,7 +115,7 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
       // No bed at all (no Docker, no cluster to --reuse...) is an environment problem, not a failed check.
       const code = exitCodeFor(report);
       if (code === 1 && bedErrors.length > 0 && report.targets.every((t) => t.scenarios.every((s) => s.status !== 'failed' || (s.error?.startsWith('bed ') ?? false)))) {
-        await write(io.stderr, `podpath: no scenario could run: ${bedErrors.map((b) => `${b.bed}: ${isPodpathError(b.error) ? b.error.shortMessage : String(b.error)}`).join('; ')}\n`);
+        await write(io.stderr, `podpath: no scenario could run: ${bedErrors.map((b) => `bed ${b.bed}: ${isPodpathError(b.error) ? b.error.shortMessage : String(b.error)}`).join('; ')}\n`);
         return 2;
       }
       return code;
