@@ -4,7 +4,7 @@
  */
 import type { AccessLogEntry, Hops } from '../accesslog/index.ts';
 import type { ProbeResult } from '../probe/index.ts';
-import type { ExpectedPath, ObservedPath, PathSide, ProbeVerdict } from '../report/schema.ts';
+import type { ExpectedPath, ObservedPath, PathSide, ProbeVerdict } from '../report/index.ts';
 import type { ExpectationRule, PathExpectation, ServerExpectation, SideExpectation } from './scenario.ts';
 
 export interface Observation {

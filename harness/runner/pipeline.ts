@@ -6,7 +6,7 @@
 import { correlate, parseLogText, type AccessLogEntry, type Hops } from '../accesslog/index.ts';
 import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
 import { InterruptedError, isPodpathError } from '../errors/index.ts';
-import type { PhaseTimings, ProbeReport } from '../report/schema.ts';
+import type { PhaseTimings, ProbeReport } from '../report/index.ts';
 import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 import { evaluate, toExpectedPath, toObservedPath, type Observation } from './evaluate.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from './mesh-bed.ts';
