@@ -1,7 +1,7 @@
-/** The agent's pure parts: the WHO line filter of the TCP listener and flag/env parsing. */
+/** The agent's pure parts: the WHO line filter of the TCP listener, flag/env parsing, log batching. */
 import test from 'ava';
 import fc from 'fast-check';
-import { AgentUsageError, parseAgentArgs, WhoFilter } from './agent.ts';
+import { AgentUsageError, batchedLines, parseAgentArgs, WhoFilter } from './agent.ts';
 
 const ID = '{"id":1}\n';
 const feed = (chunks: string[]): string => {
@@ -103,4 +103,40 @@ test('bad input throws AgentUsageError with the offending value', (t) => {
   for (const [argv, env, message] of cases) {
     t.throws(() => parseAgentArgs(argv, env, 'h'), { instanceOf: AgentUsageError, message }, argv.join(' ') || JSON.stringify(env));
   }
+});
+
+test('log lines: batched into one write, in order, each {"time",...entry}; flush writes the rest at once', async (t) => {
+  const writes: string[] = [];
+  const { print, flush } = batchedLines((text) => writes.push(text), 30);
+  const before = Date.now();
+  print({ event: 'started', bind: '127.0.0.1' });
+  print({ event: 'probe', outcome: 'echoed', localAddress: '127.0.0.1:40000' });
+  t.deepEqual(writes, [], 'nothing is written on the probe path');
+  await new Promise((r) => setTimeout(r, 80));
+  t.is(writes.length, 1, 'one write per batch');
+  const lines = writes[0].split('\n');
+  t.is(lines.pop(), '', 'every line ends with a newline');
+  const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.deepEqual(parsed.map((p) => Object.keys(p)[0]), ['time', 'time']);
+  t.deepEqual(parsed.map(({ time: _time, ...rest }) => rest), [{ event: 'started', bind: '127.0.0.1' }, { event: 'probe', outcome: 'echoed', localAddress: '127.0.0.1:40000' }]);
+  // time is when print was called, not when the batch was written
+  for (const p of parsed) t.true(Math.abs(Date.parse(String(p.time)) - before) < 25, String(p.time));
+
+  print({ event: 'stopping', signal: 'SIGTERM' });
+  flush();
+  t.is(writes.length, 2);
+  t.is((JSON.parse(writes[1]) as Record<string, unknown>).signal, 'SIGTERM');
+  flush();
+  await new Promise((r) => setTimeout(r, 50));
+  t.is(writes.length, 2, 'an empty flush and the cancelled timer write nothing');
+});
+
+test('log lines: a full batch is written without waiting for the timer', (t) => {
+  const writes: string[] = [];
+  const { print } = batchedLines((text) => writes.push(text), 60_000);
+  for (let i = 0; i < 300; i++) print({ event: 'probe', i });
+  t.is(writes.length, 1);
+  const first = writes[0].trim().split('\n').map((l) => (JSON.parse(l) as { i: number }).i);
+  t.deepEqual(first, Array.from({ length: first.length }, (_, i) => i));
+  t.true(first.length >= 100 && first.length < 300, `batch of ${first.length}`);
 });

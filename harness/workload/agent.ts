@@ -116,6 +116,7 @@ export const LIMITS = {
 } as const;
 
 export const WHO_LINE = 'WHO\n';
+const WHO_BYTES = Buffer.from(WHO_LINE, 'latin1');
 
 /** A probe request the agent refuses; the control API answers it with 400. */
 export class ProbeRequestError extends Error {
@@ -254,7 +255,7 @@ function preview(bytes: Buffer): string {
  * `finished` = the peer half-closed, so whatever came is all there is.
  */
 export function evaluateTcpReply(sent: Buffer, received: Buffer, finished: boolean): ReplyVerdict {
-  if (sent.toString('latin1') === WHO_LINE) {
+  if (sent.length === WHO_BYTES.length && sent.equals(WHO_BYTES)) {
     const nl = received.indexOf(0x0a);
     if (nl < 0 && !finished) return { state: 'incomplete' };
     const line = received.subarray(0, nl < 0 ? received.length : nl).toString('utf8').replace(/\r$/, '');
@@ -350,7 +351,11 @@ export interface RunProbeOptions {
 
 /** Runs `count` attempts one after another; rejects with the signal's reason when aborted. */
 export async function runProbe(request: ProbeRequest, options: RunProbeOptions = {}): Promise<ProbeResult[]> {
-  const req = validateProbeRequest(request);
+  return runValidProbe(validateProbeRequest(request), options);
+}
+
+/** runProbe for a request validateProbeRequest already returned (the control API validates once). */
+async function runValidProbe(req: ProbeRequest, options: RunProbeOptions): Promise<ProbeResult[]> {
   const { host, port } = parseTarget(req.target);
   const results: ProbeResult[] = [];
   for (let i = 0; i < (req.count ?? 1); i++) {
@@ -379,7 +384,7 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
     let localAddress: string | null = null;
     let remoteAddress: string | null = null;
     let bytesReceived = 0;
-    let kept = Buffer.alloc(0);
+    let kept: Buffer = Buffer.alloc(0);
     let settled = false;
 
     const socket = net.connect({ host, port, noDelay: true, autoSelectFamily: false, ...(localBind ? { localAddress: localBind } : {}) });
@@ -438,7 +443,8 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
     socket.once('connect', () => {
       connected = true;
       connectMs = ms(performance.now() - start);
-      localAddress = formatAddress(socket.localAddress, socket.localPort);
+      // connect() fixed the local address; the pending read already has it (one syscall less).
+      localAddress ??= formatAddress(socket.localAddress, socket.localPort);
       remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
       socket.write(sent);
     });
@@ -446,7 +452,7 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
       if (settled) return;
       if (firstByteMs === null) firstByteMs = ms(performance.now() - start);
       bytesReceived += chunk.length;
-      if (kept.length < LIMITS.maxReplyKeptBytes) kept = Buffer.concat([kept, chunk]);
+      if (kept.length < LIMITS.maxReplyKeptBytes) kept = kept.length === 0 ? chunk : Buffer.concat([kept, chunk]);
       const verdict = evaluateTcpReply(sent, kept, false);
       if (verdict.state === 'echoed') succeed(verdict.responder);
       else if (verdict.state === 'mismatch') fail({ kind: 'error', code: undefined, message: verdict.error }, verdict.error);
@@ -806,7 +812,7 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
         return sendJson(res, 400, { error: errorMessage(err) });
       }
       try {
-        const results = await runProbe(request, {
+        const results = await runValidProbe(request, {
           signal: shutdown.signal,
           ...(probeSource === 'bind' ? { localBind: options.bind } : {}),
           onResult: (result) => log({ event: 'probe', ...result }),
@@ -963,6 +969,39 @@ export function parseAgentArgs(argv: string[], env: Record<string, string | unde
   return { help: false, options };
 }
 
+const LOG_FLUSH_MS = 50;
+const LOG_FLUSH_ENTRIES = 256;
+
+/**
+ * JSON log lines, formatted and written in batches every LOG_FLUSH_MS (or LOG_FLUSH_ENTRIES
+ * entries) instead of one synchronous stringify + write per probe in front of the control API's
+ * reply. Entries must not be mutated after print (the agent's are not). The CLI calls flush from
+ * process 'exit', which every exit path runs and where the write is synchronous (stdout to a file
+ * or pipe is, on Linux), so no line is lost at SIGTERM; only SIGKILL can drop the last batch.
+ */
+export function batchedLines(write: (text: string) => void, flushMs = LOG_FLUSH_MS): { print: (entry: Record<string, unknown>) => void; flush: () => void } {
+  let times: number[] = [];
+  let entries: Record<string, unknown>[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (entries.length === 0) return;
+    let text = '';
+    for (let i = 0; i < entries.length; i++) text += `${JSON.stringify({ time: new Date(times[i]).toISOString(), ...entries[i] })}\n`;
+    times = [];
+    entries = [];
+    write(text);
+  };
+  const print = (entry: Record<string, unknown>): void => {
+    times.push(Date.now());
+    entries.push(entry);
+    if (entries.length >= LOG_FLUSH_ENTRIES) flush();
+    else timer ??= setTimeout(flush, flushMs).unref();
+  };
+  return { print, flush };
+}
+
 async function main(): Promise<void> {
   let command: AgentCommand;
   try {
@@ -976,9 +1015,8 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const print = (entry: Record<string, unknown>): void => {
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-  };
+  const { print, flush } = batchedLines((text) => process.stdout.write(text));
+  process.on('exit', flush);
   let agent: Agent;
   try {
     agent = await startAgent({ ...command.options, log: print });
