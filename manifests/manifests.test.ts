@@ -1,6 +1,6 @@
 import test from 'ava';
+import { lint, type Finding as LintFinding } from '../harness/lint/index.ts';
 import { readFile, readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -12,7 +12,6 @@ import {
 } from './topology.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const LINT_MODULE = path.join(here, '../harness/lint/index.ts');
 const AGENT_SOURCE = path.join(here, '../harness/workload/agent.ts');
 
 // Narrow helpers over unknown YAML (the documents are data, not trusted types).
@@ -226,16 +225,10 @@ test('extraDocuments rejects unknown names with a UsageError listing the known o
   t.regex(error?.hint ?? '', /app-ext-externalname/);
 });
 
-// --- lint: each extra shows the findings it exists to show (harness/lint, helper D) ---------
+// --- lint: each extra shows the findings it exists to show (harness/lint) ---------
 
-interface LintFinding { rule: string; severity: string; resource: string }
-type LintFn = (inputs: Array<{ path: string; text: string }>, options?: { istio?: string; pilotEnv?: Record<string, string> }) => LintFinding[];
-
-const lintModulePresent = existsSync(LINT_MODULE);
-const lintTest = lintModulePresent ? test : test.skip;
 
 async function lintWith(extras: string[], istio: string, pilotEnv?: Record<string, string>): Promise<LintFinding[]> {
-  const { lint } = (await import(LINT_MODULE)) as { lint: LintFn };
   const files = [...(await yamlFiles('base')), ...extras.map((e) => path.join(here, 'extras', `${e}.yaml`))];
   const inputs = await Promise.all(files.map(async (f) => ({ path: path.relative(here, f), text: await readFile(f, 'utf8') })));
   return lint(inputs, pilotEnv ? { istio, pilotEnv } : { istio });
@@ -243,44 +236,44 @@ async function lintWith(extras: string[], istio: string, pilotEnv?: Record<strin
 
 const pick = (findings: LintFinding[], rule: string, resource: string) => findings.filter((f) => f.rule === rule && f.resource === resource).map((f) => f.severity);
 
-lintTest('lint: the baseline alone has no error and no warning', async (t) => {
+test('lint: the baseline alone has no error and no warning', async (t) => {
   for (const istio of ['1.20', '1.24', '1.30']) {
     const findings = await lintWith([], istio);
     t.deepEqual(findings.filter((f) => f.severity !== 'info'), [], `Istio ${istio}`);
   }
 });
 
-lintTest('lint: app-ext-externalname is PP001 error on 1.20 and on 1.22 with ENABLE_EXTERNAL_NAME_ALIAS=false, info on 1.24', async (t) => {
+test('lint: app-ext-externalname is PP001 error on 1.20 and on 1.22 with ENABLE_EXTERNAL_NAME_ALIAS=false, info on 1.24', async (t) => {
   t.deepEqual(pick(await lintWith(['app-ext-externalname'], '1.20'), 'PP001', 'Service/app/app-ext'), ['error']);
   t.deepEqual(pick(await lintWith(['app-ext-externalname'], '1.22', { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }), 'PP001', 'Service/app/app-ext'), ['error']);
   t.deepEqual(pick(await lintWith(['app-ext-externalname'], '1.24'), 'PP001', 'Service/app/app-ext'), ['info']);
 });
 
-lintTest('lint: fix-drop-port and fix-distinct-ports leave no PP001 error on 1.20', async (t) => {
+test('lint: fix-drop-port and fix-distinct-ports leave no PP001 error on 1.20', async (t) => {
   const dropped = await lintWith(['fix-drop-port'], '1.20');
   t.deepEqual(pick(dropped, 'PP001', 'Service/app/app-ext'), ['info'], 'HTTP-only ExternalName: no catch-all');
   const distinct = await lintWith(['fix-distinct-ports'], '1.20');
   t.deepEqual(pick(distinct, 'PP001', 'Service/app/app-ext'), ['warning'], 'a catch-all on 5702 that nobody else uses');
 });
 
-lintTest('lint: fix-exportto-dot and fix-sidecar-egress keep the catch-all away from manager on 1.20', async (t) => {
+test('lint: fix-exportto-dot and fix-sidecar-egress keep the catch-all away from manager on 1.20', async (t) => {
   t.deepEqual(pick(await lintWith(['fix-exportto-dot'], '1.20'), 'PP001', 'Service/app/app-ext'), ['warning'], 'only app itself sees it');
   const withSidecar = await lintWith(['app-ext-externalname', 'fix-sidecar-egress'], '1.20');
   t.false(withSidecar.some((f) => f.severity === 'error'), 'manager no longer imports app-ext');
   t.false(withSidecar.some((f) => f.rule === 'PP005' && f.resource === 'Namespace/manager'), 'manager has its Sidecar');
 });
 
-lintTest('lint: fix-virtualservice (with app-ext deleted) has no PP001 at all', async (t) => {
+test('lint: fix-virtualservice (with app-ext deleted) has no PP001 at all', async (t) => {
   const findings = await lintWith(['fix-virtualservice'], '1.20');
   t.false(findings.some((f) => f.rule === 'PP001'));
   t.false(findings.some((f) => f.severity === 'error'));
 });
 
-lintTest('lint: serviceentry-dns-5701 is a PP002 error on 1.24', async (t) => {
+test('lint: serviceentry-dns-5701 is a PP002 error on 1.24', async (t) => {
   t.deepEqual(pick(await lintWith(['serviceentry-dns-5701'], '1.24'), 'PP002', 'ServiceEntry/app/hazelcast-external'), ['error']);
 });
 
-lintTest('lint: the mTLS extras and the headless Service add no error or warning', async (t) => {
+test('lint: the mTLS extras and the headless Service add no error or warning', async (t) => {
   for (const name of ['strict-mtls', 'permissive-mtls', 'manager-headless']) {
     const findings = await lintWith([name], '1.24');
     t.deepEqual(findings.filter((f) => f.severity !== 'info'), [], name);

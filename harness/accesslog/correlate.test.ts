@@ -18,6 +18,16 @@ test('follows a connection from the client socket through both sidecars', (t) =>
   t.is(hops.server?.pod, 'manager-b');
 });
 
+test('the client entry is the outbound one even when an inbound entry with the same source comes first', (t) => {
+  const client = correlate(entries, '10.244.1.5:43210').client!;
+  const server = entries.find((e) => e.cluster.direction === 'inbound')!;
+  // An inbound line whose peer happens to be the same ip:port (e.g. a reused source port in a merged log).
+  const decoy: AccessLogEntry = { ...server, source: 'decoy.log', line: 1, downstreamRemoteAddress: '10.244.1.5:43210' };
+  const hops = correlate([decoy, ...entries], '10.244.1.5:43210');
+  t.is(hops.client, client);
+  t.is(hops.client?.cluster.direction, 'outbound');
+});
+
 test('order of the logs does not matter (server entries first)', (t) => {
   const hops = correlate([...entries].reverse(), '10.244.1.5:43210');
   t.is(hops.server?.line, 1);

@@ -98,6 +98,21 @@ test('a directory that appears while writing is not replaced', async (t) => {
   t.deepEqual((await readdir(results)).sort(), ['run-4'], 'temp dir removed');
 });
 
+test('the finished directory is the temp directory renamed into place, not a copy', async (t) => {
+  const results = await tempResults();
+  const runDir = path.join(results, 'run-6');
+  let tempInode = -1;
+  await writeRunResults(runDir, matrixReport(), evidence(), {
+    env: {},
+    beforeCommit: async (temp) => {
+      tempInode = (await stat(temp)).ino;
+    },
+  });
+  // One rename is what makes the write atomic: readers see no run directory, then a complete one.
+  t.is((await stat(runDir)).ino, tempInode);
+  t.deepEqual(await readdir(results), ['run-6']);
+});
+
 test('a failure before the rename leaves no run directory and no temp dir', async (t) => {
   const results = await tempResults();
   const runDir = path.join(results, 'run-5');
