@@ -277,6 +277,56 @@ test('waitForRollout: 410 Gone re-reads the Deployment and watches from the fres
   t.is(calls.filter((r) => r.method === 'GET' && !r.watch && r.path === DEPLOY).length, 2, 'read, 410, read again');
 });
 
+test('waitForRollout: a watch silent past the inactivity timeout reconnects from the last resourceVersion instead of failing', async (t) => {
+  const fake = await FakeApiServer.start();
+  await using _ = fake;
+  // client-node's Watch aborts a silent request with DOMException TimeoutError (legacy code 23): that is a dropped watch, not HTTP 23.
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: await fake.writeKubeconfig(), backoff: FAST, watchInactivityMs: 150 });
+  await kube.apply([deployment()]);
+  let watchCount = 0;
+  fake.onRequest.push((r) => {
+    if (!r.watch) return;
+    watchCount++;
+    // Watch 1: one event, then silence. Watch 2: silence from the start. Watch 3: the rollout finishes.
+    if (watchCount === 1) fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 1, availableReplicas: 0 });
+    if (watchCount === 3) fake.completeRollout('app', 'app');
+  });
+  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
+  const watches = fake.calls().filter((r) => r.watch).map((r) => Number(r.query.get('resourceVersion')));
+  t.is(watches.length, 3, 'two silent watches timed out and were re-established');
+  t.true(watches[1] > watches[0], `resumes after the event it saw (${watches[0]} → ${watches[1]})`);
+  t.is(watches[2], watches[1], 'a watch that saw nothing resumes from the same version');
+});
+
+test('waitForRollout: asks the API server to end each watch before the client-side inactivity timer would', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  await kube.apply([deployment()]);
+  fake.onRequest.push((r) => {
+    if (r.watch) fake.completeRollout('app', 'app');
+  });
+  await kube.waitForRollout('app', 'app', { timeoutMs: 2000 });
+  const [watch] = fake.calls().filter((r) => r.watch);
+  const timeoutSeconds = Number(watch.query.get('timeoutSeconds'));
+  t.true(timeoutSeconds > 0 && timeoutSeconds < 30, `timeoutSeconds=${watch.query.get('timeoutSeconds')} is under client-node's 30 s inactivity timeout`);
+});
+
+test('waitForRollout: a watch the server ends at timeoutSeconds is re-established', async (t) => {
+  const fake = await FakeApiServer.start();
+  await using _ = fake;
+  // 1.5 s of allowed silence: the client asks the server for a 1 s watch, which the fake ends cleanly.
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: await fake.writeKubeconfig(), backoff: FAST, watchInactivityMs: 1500 });
+  await kube.apply([deployment()]);
+  let watchCount = 0;
+  fake.onRequest.push((r) => {
+    if (r.watch && ++watchCount === 2) fake.completeRollout('app', 'app');
+  });
+  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
+  const watches = fake.calls().filter((r) => r.watch);
+  t.is(watches.length, 2);
+  t.is(watches[0].query.get('timeoutSeconds'), '1');
+});
+
 test('waitForRollout: the timeout names the last state seen, after one GET and one watch', async (t) => {
   const { fake, kube } = await setup();
   await using _ = fake;

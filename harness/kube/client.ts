@@ -27,7 +27,7 @@ import type { Plan } from '../exec/index.ts';
 import { EnvironmentError, PodpathError, UsageError } from '../errors/index.ts';
 import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 import { DEFAULT_BACKOFF, PollTimeout, delayFor, interrupted, pause, poll, type BackoffSchedule } from './backoff.ts';
-import { KubeError, networkCode, toKubeError } from './errors.ts';
+import { KubeError, httpStatusOf, isAbortLike, networkCode, toKubeError } from './errors.ts';
 import type { KubeDocument } from './manifests.ts';
 import { describe, isKnownKind, objectPath } from './resources.ts';
 
@@ -39,6 +39,8 @@ export const CONFIG_DUMP_COMMAND: readonly string[] = ['pilot-agent', 'request',
 /** Leases live beside the bed's marker ConfigMap: kube-system exists on every cluster. */
 export const LEASE_NAMESPACE = 'kube-system';
 const LEASE_SECONDS = 120;
+/** client-node 2's Watch aborts a request after this long without a byte (its `requestTimeoutMs`). */
+const WATCH_INACTIVITY_MS = 30_000;
 
 export interface PodRef {
   name: string;
@@ -65,6 +67,8 @@ export interface KubeClientOptions {
   probeMarginMs?: number;
   /** Lease duration in whole seconds (default 120); the holder renews every third of it. */
   leaseSeconds?: number;
+  /** How long a watch may stay silent before client-node's Watch aborts it (default 30 s, its own default); tests shorten it. */
+  watchInactivityMs?: number;
 }
 
 export interface RolloutState {
@@ -117,13 +121,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function statusCodeOf(error: unknown): number | null {
-  if (!isRecord(error)) return null;
-  if (typeof error.code === 'number') return error.code;
-  if (typeof error.statusCode === 'number') return error.statusCode;
-  return null;
-}
-
 /** Our own errors (Ctrl-C above all) pass through unchanged; anything else becomes a KubeError. */
 function failure(error: unknown, what: string): PodpathError {
   return error instanceof PodpathError ? error : toKubeError(error, what);
@@ -133,7 +130,14 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
 }
 
-type WatchOutcome = { kind: 'done' } | { kind: 'closed'; error: unknown; events: number } | { kind: 'gone' } | { kind: 'timeout' };
+/** How a watch ended; `closed` carries how long it was open, `idle` means client-node's inactivity timer ended it. */
+type WatchOutcome = { kind: 'done' } | { kind: 'closed'; error: unknown; events: number; openMs: number } | { kind: 'idle' } | { kind: 'gone' } | { kind: 'timeout' };
+
+/** The watch length to ask the API server for: a fifth inside the client's inactivity timer (24 s of 30), so a quiet watch ends cleanly; none under 1 s. */
+function watchTimeoutSeconds(inactivityMs: number): number | undefined {
+  const seconds = Math.floor((inactivityMs * 0.8) / 1000);
+  return seconds >= 1 ? seconds : undefined;
+}
 
 export class KubeClient {
   readonly plan: Plan | null;
@@ -143,6 +147,7 @@ export class KubeClient {
   private readonly execTransport: ExecTransport;
   private readonly probeMarginMs: number;
   private readonly leaseSeconds: number;
+  private readonly watchInactivityMs: number;
   private objectsApi: KubernetesObjectApi | null = null;
 
   private constructor(kc: KubeConfig, context: string, options: KubeClientOptions) {
@@ -152,6 +157,7 @@ export class KubeClient {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.probeMarginMs = options.probeMarginMs ?? 10_000;
     this.leaseSeconds = options.leaseSeconds ?? LEASE_SECONDS;
+    this.watchInactivityMs = options.watchInactivityMs ?? WATCH_INACTIVITY_MS;
     this.execTransport = options.execTransport ?? ((pod, container, command) => this.execOverWebsocket(pod, container, command));
   }
 
@@ -214,7 +220,7 @@ export class KubeClient {
             await this.objects().patch(structuredClone(doc) as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
             return { done: true, value: undefined };
           } catch (error) {
-            if (statusCodeOf(error) === 409 && attempts < 3) return { done: false, state: `409 Conflict on attempt ${attempts}` };
+            if (httpStatusOf(error) === 409 && attempts < 3) return { done: false, state: `409 Conflict on attempt ${attempts}` };
             throw error;
           }
         }, { timeoutMs: 10_000, schedule: this.backoff, ...(options.signal ? { signal: options.signal } : {}) });
@@ -234,7 +240,7 @@ export class KubeClient {
       try {
         await this.objects().delete(structuredClone(doc) as KubernetesObject, undefined, undefined, undefined, undefined, 'Background');
       } catch (error) {
-        if (statusCodeOf(error) !== 404) throw failure(error, `delete ${describe(doc)}`);
+        if (httpStatusOf(error) !== 404) throw failure(error, `delete ${describe(doc)}`);
       }
     }
     if (!options.wait) return;
@@ -249,7 +255,7 @@ export class KubeClient {
             await this.objects().read(structuredClone(doc) as KubernetesObject & { metadata: { name: string } });
             return { done: false, state: `${describe(doc)} still present (finalizers running)` };
           } catch (error) {
-            if (statusCodeOf(error) === 404) return { done: true, value: undefined };
+            if (httpStatusOf(error) === 404) return { done: true, value: undefined };
             throw error;
           }
         }, { timeoutMs: options.timeoutMs ?? 120_000, schedule: this.backoff, ...(options.signal ? { signal: options.signal } : {}) });
@@ -297,8 +303,11 @@ export class KubeClient {
     if (await read()) return;
     let drops = 0;
     let lastDrop: unknown = null;
+    const timeoutSeconds = watchTimeoutSeconds(this.watchInactivityMs);
+    // A watch open this long ended the normal way (server timeoutSeconds, or the inactivity timer).
+    const fullWatchMs = Math.min(this.watchInactivityMs, timeoutSeconds === undefined ? Infinity : timeoutSeconds * 1000);
     for (;;) {
-      const outcome = await this.watchOnce(path, { fieldSelector, resourceVersion, allowWatchBookmarks: true }, deadline, options.signal, (type, obj) => {
+      const outcome = await this.watchOnce(path, { fieldSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, deadline, options.signal, (type, obj) => {
         if (!isRecord(obj)) return false;
         const meta = isRecord(obj.metadata) ? obj.metadata : {};
         if (typeof meta.resourceVersion === 'string') resourceVersion = meta.resourceVersion;
@@ -322,7 +331,12 @@ export class KubeClient {
         if (await read()) return;
         continue;
       }
-      const code = statusCodeOf(outcome.error);
+      if (outcome.kind === 'idle') {
+        // Nothing changed for the whole inactivity period: resume from the last version at once.
+        drops = 0;
+        continue;
+      }
+      const code = httpStatusOf(outcome.error);
       if (code !== null && code !== 410 && code < 500) throw failure(outcome.error, what);
       if (outcome.error) lastDrop = outcome.error;
       const left = deadline - Date.now();
@@ -330,9 +344,9 @@ export class KubeClient {
         const why = lastDrop ? ` (last watch error: ${networkCode(lastDrop) ?? (lastDrop instanceof Error ? lastDrop.message : String(lastDrop))})` : '';
         throw new KubeError(`rollout of ${namespace}/${deployment} not complete after ${seconds(options.timeoutMs)}: ${state}${why}`, { reason: 'Timeout', hint: 'Is the cluster up? Check `podpath status`.' });
       }
-      // A watch that delivered events reconnects at once; one that died empty backs off, so a
-      // server that keeps closing (or refusing) is never hammered.
-      if (outcome.events > 0) drops = 0;
+      // A watch that delivered events or lived its full length reconnects at once; one that died
+      // early and empty backs off, so a server that keeps closing (or refusing) is never hammered.
+      if (outcome.events > 0 || outcome.openMs >= fullWatchMs) drops = 0;
       else await pause(Math.min(delayFor(this.backoff, drops++), left), options.signal);
     }
   }
@@ -340,7 +354,7 @@ export class KubeClient {
   /** One watch request; resolves when `onEvent` says done, the stream ends, or the deadline passes. */
   private watchOnce(
     path: string,
-    query: Record<string, string | boolean | undefined>,
+    query: Record<string, string | number | boolean | undefined>,
     deadline: number,
     signal: AbortSignal | undefined,
     onEvent: (type: string, obj: unknown) => boolean,
@@ -348,6 +362,7 @@ export class KubeClient {
     return new Promise<WatchOutcome>((resolve, reject) => {
       let settled = false;
       let events = 0;
+      const opened = Date.now();
       let controller: AbortController | null = null;
       const finish = (outcome: WatchOutcome | Error): void => {
         if (settled) return;
@@ -362,21 +377,30 @@ export class KubeClient {
       const onAbort = (): void => finish(interrupted(signal));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      new Watch(this.kc)
+      const watch = new Watch(this.kc);
+      // requestTimeoutMs is public at runtime but `private` in client-node's typings.
+      const timed = watch as unknown as { requestTimeoutMs?: unknown };
+      if (typeof timed.requestTimeoutMs === 'number') timed.requestTimeoutMs = this.watchInactivityMs;
+      watch
         .watch(path, query, (type, obj) => {
           if (settled) return;
           if (type === 'ERROR') {
             const status = obj as V1Status;
-            finish(status.code === 410 ? { kind: 'gone' } : { kind: 'closed', error: { code: status.code, body: status }, events });
+            finish(status.code === 410 ? { kind: 'gone' } : { kind: 'closed', error: { code: status.code, body: status }, events, openMs: Date.now() - opened });
             return;
           }
           events++;
           if (onEvent(type, obj)) finish({ kind: 'done' });
-        }, (error: unknown) => finish({ kind: 'closed', error: error ?? null, events }))
+        }, (error: unknown) => {
+          if (signal?.aborted) return finish(interrupted(signal));
+          // Our own aborts settle first, so an abort or timeout here is client-node's inactivity timer.
+          if (isAbortLike(error)) return finish({ kind: 'idle' });
+          finish({ kind: 'closed', error: error ?? null, events, openMs: Date.now() - opened });
+        })
         .then((c) => {
           controller = c;
           if (settled) c.abort();
-        }, (error: unknown) => finish({ kind: 'closed', error, events }));
+        }, (error: unknown) => finish({ kind: 'closed', error, events, openMs: Date.now() - opened }));
     });
   }
 
@@ -582,7 +606,7 @@ export class KubeClient {
         try {
           current = await api.readNamespacedLease({ name, namespace: LEASE_NAMESPACE });
         } catch (error) {
-          if (statusCodeOf(error) !== 404) throw error;
+          if (httpStatusOf(error) !== 404) throw error;
         }
         try {
           if (!current) return { done: true, value: await api.createNamespacedLease({ namespace: LEASE_NAMESPACE, body: body() }) };
@@ -596,7 +620,7 @@ export class KubeClient {
           return { done: false, state: `held by ${holderSeen}` };
         } catch (error) {
           // Someone took it between our read and write: look again.
-          if (statusCodeOf(error) === 409) return { done: false, state: 'lost a race for it (409 Conflict)' };
+          if (httpStatusOf(error) === 409) return { done: false, state: 'lost a race for it (409 Conflict)' };
           throw error;
         }
       }, { timeoutMs: options.waitMs, schedule: this.backoff, ...(options.signal ? { signal: options.signal } : {}) });
@@ -630,7 +654,7 @@ export class KubeClient {
         try {
           await release(acquired.metadata?.resourceVersion ?? '');
         } catch (error) {
-          const code = statusCodeOf(error);
+          const code = httpStatusOf(error);
           if (code === 404) return;
           try {
             if (code !== 409) throw error;
@@ -638,7 +662,7 @@ export class KubeClient {
             const current = await api.readNamespacedLease({ name, namespace: LEASE_NAMESPACE });
             if (current.spec?.holderIdentity === holder) await release(current.metadata?.resourceVersion ?? '');
           } catch (inner) {
-            if (statusCodeOf(inner) !== 404) throw failure(inner, `release lease ${LEASE_NAMESPACE}/${name}`);
+            if (httpStatusOf(inner) !== 404) throw failure(inner, `release lease ${LEASE_NAMESPACE}/${name}`);
           }
         }
       },

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { KubeError, networkCode, statusOf, toKubeError } from './errors.ts';
+import { ApiException } from '@kubernetes/client-node';
+import { KubeError, httpStatusOf, networkCode, statusOf, toKubeError } from './errors.ts';
 import { PodpathError } from '../errors/index.ts';
 
 // Status bodies as the API server writes them (meta/v1 Status).
@@ -46,4 +47,35 @@ test('toKubeError: a refused connection deep in a cause chain is "is the cluster
 test('toKubeError keeps a KubeError as it is', (t) => {
   const original = new KubeError('x', { statusCode: 409 });
   t.is(toKubeError(original, 'y'), original);
+});
+
+test('httpStatusOf: the status of client-node ApiException (code) and Watch errors (statusCode)', (t) => {
+  for (const code of [404, 409, 500]) {
+    t.is(httpStatusOf(new ApiException(code, 'm', status(code, 'R', 'detail'), {})), code, `ApiException ${code}`);
+    // client-node's Watch throws a plain Error with statusCode for a non-200 answer.
+    t.is(httpStatusOf(Object.assign(new Error('Not Found'), { statusCode: code })), code, `Watch ${code}`);
+  }
+  t.is(httpStatusOf({ code: 410, body: {} }), 410, 'a watch ERROR event Status');
+});
+
+test('httpStatusOf: an abort or timeout is no HTTP status, whatever its legacy numeric code', (t) => {
+  // What client-node's Watch hands `done` when its 30 s inactivity timer fires: code 23.
+  const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+  t.is(timeout.code, 23, 'the trap: a numeric code');
+  t.is(httpStatusOf(timeout), null);
+  const abort = new DOMException('This operation was aborted', 'AbortError');
+  t.is(abort.code, 20);
+  t.is(httpStatusOf(abort), null);
+  t.is(httpStatusOf(Object.assign(new Error('aborted'), { name: 'AbortError', code: 404 })), null, 'an Error named AbortError is never a status');
+  t.is(httpStatusOf({ code: 23 }), null, 'outside 100-599');
+  const error = toKubeError(timeout, 'wait for the rollout of app/app');
+  t.is(error.statusCode, null);
+  t.notRegex(error.shortMessage, /HTTP/);
+});
+
+test('httpStatusOf: a refused connection has no status', (t) => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED', errno: -111 });
+  t.is(httpStatusOf(refused), null);
+  t.is(httpStatusOf(new TypeError('fetch failed', { cause: refused })), null);
+  t.is(httpStatusOf(null), null);
 });

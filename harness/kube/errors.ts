@@ -57,6 +57,25 @@ export function networkCode(error: unknown): string | null {
   return null;
 }
 
+/** An abort or timeout (DOMException, or anything named like one): its legacy numeric `.code` (20, 23) is no HTTP status. */
+export function isAbortLike(error: unknown): boolean {
+  return isRecord(error) && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
+
+function httpStatus(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599 ? value : null;
+}
+
+/**
+ * The HTTP status an error carries, or null when no response arrived. client-node's ApiException
+ * says `code`, its Watch says `statusCode`; a DOMException also has a numeric `code` (TimeoutError
+ * is 23), so only 100-599 counts, and never on an abort or timeout.
+ */
+export function httpStatusOf(error: unknown): number | null {
+  if (!isRecord(error) || isAbortLike(error) || (typeof DOMException !== 'undefined' && error instanceof DOMException)) return null;
+  return httpStatus(error.statusCode) ?? httpStatus(error.code);
+}
+
 function hintFor(status: number | null, reason: string | null, what: string): string {
   if (status === null) return 'Is the cluster up? Check `kubectl cluster-info` for the context podpath uses, or run `podpath status`.';
   if (status === 401) return 'The credentials in the kubeconfig were refused: refresh them (for kind: `kind export kubeconfig --name NAME`).';
@@ -74,13 +93,8 @@ export function toKubeError(error: unknown, what: string): KubeError {
   if (error instanceof KubeError) return error;
   const net = networkCode(error);
   if (net) return new KubeError(`cannot reach the Kubernetes API server to ${what} (${net})`, { statusCode: null, reason: net, hint: hintFor(null, net, what), cause: error });
-  let statusCode: number | null = null;
-  let body: unknown;
-  if (isRecord(error)) {
-    if (typeof error.code === 'number') statusCode = error.code;
-    else if (typeof error.statusCode === 'number') statusCode = error.statusCode;
-    body = error.body;
-  }
+  const statusCode = httpStatusOf(error);
+  const body = isRecord(error) ? error.body : undefined;
   if (statusCode === null) {
     const message = isRecord(error) && typeof error.message === 'string' ? error.message : String(error);
     // The websocket library (exec) reports a refused upgrade only in its message.

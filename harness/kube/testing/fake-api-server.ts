@@ -397,7 +397,13 @@ export class FakeApiServer implements AsyncDisposable {
     const fieldName = field?.startsWith('metadata.name=') ? field.slice('metadata.name='.length) : null;
     const watcher: Watcher = { collection, fieldName, res, sent: 0 };
     this.watchers.add(watcher);
-    res.on('close', () => this.watchers.delete(watcher));
+    // Like the API server: timeoutSeconds ends the watch cleanly, whatever happened on it.
+    const seconds = Number(query.get('timeoutSeconds') ?? '0');
+    const ending = seconds > 0 ? setTimeout(() => res.end(), seconds * 1000) : null;
+    res.on('close', () => {
+      if (ending) clearTimeout(ending);
+      this.watchers.delete(watcher);
+    });
     for (const event of this.events) if (event.rv > from && this.watchers.has(watcher)) this.send(watcher, event);
   }
 
