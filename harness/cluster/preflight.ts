@@ -2,7 +2,7 @@
  * Before anything is downloaded or created: the right OS/arch, a Docker daemon that answers,
  * and enough disk. Each failure is an EnvironmentError naming what to install or free.
  */
-import { statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvironmentError, InterruptedError, PodpathError } from '../errors/index.ts';
 import type { Exec, Plan } from '../exec/index.ts';
@@ -20,6 +20,8 @@ export interface PreflightOptions {
   plan?: Plan | null;
   /** Free bytes at a path, or null when it cannot be read (e.g. Docker Desktop's VM). */
   freeBytes?: (path: string) => Promise<number | null>;
+  /** Whether a path exists on this host (Docker Desktop's root dir lives in its VM, not here). */
+  exists?: (path: string) => Promise<boolean>;
   minCacheBytes?: number;
   minDockerBytes?: number;
 }
@@ -27,7 +29,28 @@ export interface PreflightOptions {
 export interface PreflightResult {
   target: Target;
   dockerVersion: string;
+  /** The daemon's platform as `docker pull --platform` spells it (linux/arm64), or null if docker info did not say. */
+  dockerPlatform: string | null;
   notes: string[];
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    // Only "no such file" means absent; EACCES on /var/lib/docker still means it is on this host.
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ENOTDIR';
+  }
+}
+
+const ARCH_NAMES: Readonly<Record<string, string>> = { x86_64: 'amd64', amd64: 'amd64', aarch64: 'arm64', arm64: 'arm64' };
+
+/** docker info's OSType/Architecture (uname spelling, e.g. linux/x86_64) → OCI platform (linux/amd64). */
+export function dockerPlatformOf(osType: string, architecture: string): string | null {
+  const arch = ARCH_NAMES[architecture.trim()];
+  const os = osType.trim();
+  return arch && os ? `${os}/${arch}` : null;
 }
 
 export async function freeBytesAt(path: string): Promise<number | null> {
@@ -54,7 +77,7 @@ export async function preflight(options: PreflightOptions): Promise<PreflightRes
   const notes: string[] = [];
   let stdout = '';
   try {
-    ({ stdout } = await options.exec.run('docker', ['info', '--format', '{{.ServerVersion}}|{{.DockerRootDir}}'], { signal: options.signal, timeoutMs: 20_000 }));
+    ({ stdout } = await options.exec.run('docker', ['info', '--format', '{{.ServerVersion}}|{{.DockerRootDir}}|{{.OSType}}|{{.Architecture}}'], { signal: options.signal, timeoutMs: 20_000 }));
   } catch (error) {
     if (error instanceof InterruptedError) throw error;
     if (error instanceof EnvironmentError && /command not found/.test(error.shortMessage)) {
@@ -69,10 +92,11 @@ export async function preflight(options: PreflightOptions): Promise<PreflightRes
       cause: error,
     });
   }
-  const [dockerVersion = '', dockerRoot = ''] = stdout.trim().split('|');
+  const [dockerVersion = '', dockerRoot = '', osType = '', architecture = ''] = stdout.trim().split('|');
+  const dockerPlatform = dockerPlatformOf(osType, architecture);
   if (options.plan) {
     options.plan.add('note', `check free disk: ${gib(options.minCacheBytes ?? GiB)} at ${options.cacheDir}, ${gib(options.minDockerBytes ?? 6 * GiB)} for Docker`);
-    return { target, dockerVersion, notes };
+    return { target, dockerVersion, dockerPlatform, notes };
   }
   const free = options.freeBytes ?? freeBytesAt;
   const minCache = options.minCacheBytes ?? GiB;
@@ -83,13 +107,17 @@ export async function preflight(options: PreflightOptions): Promise<PreflightRes
     });
   }
   const minDocker = options.minDockerBytes ?? 6 * GiB;
-  const dockerFree = dockerRoot ? await free(dockerRoot) : null;
-  if (dockerFree === null) {
+  // Docker Desktop's root lives inside its VM: measuring the nearest host ancestor would measure the wrong disk.
+  const rootOnHost = dockerRoot !== '' && (await (options.exists ?? pathExists)(dockerRoot));
+  const dockerFree = rootOnHost ? await free(dockerRoot) : null;
+  if (dockerRoot && !rootOnHost) {
+    notes.push(`did not check free disk for Docker: its root ${dockerRoot} is not on this host (Docker Desktop or a remote daemon keeps it in its VM); kind node and Istio images need about ${gib(minDocker)} there`);
+  } else if (dockerFree === null) {
     notes.push(`could not measure free disk for Docker${dockerRoot ? ` at ${dockerRoot}` : ''}; kind node and Istio images need about ${gib(minDocker)}`);
   } else if (dockerFree < minDocker) {
     throw new EnvironmentError(`not enough disk for Docker: ${gib(dockerFree)} free at ${dockerRoot}, a kind cluster with Istio needs about ${gib(minDocker)}`, {
       hint: "Free space (e.g. 'docker system prune') and run podpath up again.",
     });
   }
-  return { target, dockerVersion, notes };
+  return { target, dockerVersion, dockerPlatform, notes };
 }
