@@ -9,6 +9,7 @@ import { ensureIstioctl, ensureKind } from './tools.ts';
 import { FakeKube, ScriptedExec } from './test-doubles.ts';
 import { DryRunExec, Plan } from '../exec/index.ts';
 import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
+import { ExecError } from '../exec/index.ts';
 import type { KubeClient, KubeDocument } from '../kube/index.ts';
 
 // Baseline as the harness/kube contract describes it (namespaces, agent ConfigMap, deployments, services).
@@ -81,12 +82,15 @@ test('fresh up: preflight, kind create from the generated config, marker, preloa
       /^\/cache\/kind get clusters$/,
       /^\/cache\/kind create cluster --name podpath --config .*\/podpath\/kind-config\.yaml --wait 120s$/,
       /^docker image inspect .* docker\.io\/library\/node:24-alpine$/,
-      /^\/cache\/kind load docker-image docker\.io\/library\/node:24-alpine --name podpath$/,
-      /^docker pull docker\.io\/istio\/proxyv2:1\.22\.8$/,
+      // Docker 27 predates `save --platform` (API 1.48): a plain save.
+      /^docker image save -o \S+\/podpath\/preload-\w+\/docker\.io_library_node_24-alpine\.tar docker\.io\/library\/node:24-alpine$/,
+      /^\/cache\/kind load image-archive \S+\/preload-\w+\/docker\.io_library_node_24-alpine\.tar --name podpath$/,
+      /^docker pull --platform linux\/amd64 docker\.io\/istio\/proxyv2:1\.22\.8$/,
       /^\/cache\/istioctl install -y -f .*\/podpath\/istio-operator\.yaml --context kind-podpath$/,
     ]),
   );
-  t.false(calls.includes('docker pull docker.io/istio/pilot:1.22.8'), 'images already present are not pulled again');
+  t.false(calls.some((l) => /^docker pull .*pilot/.test(l)), 'images already present are not pulled again');
+  t.false(calls.some((l) => /load docker-image/.test(l)), 'never kind load docker-image: it imports --all-platforms (kind#3795)');
   t.deepEqual(w.kube.calls.slice(0, 2), ['apply ConfigMap/kube-system/podpath-cluster', 'lease podpath-bed test-holder']);
   t.true(w.kube.calls.includes('rollout istio-system/istiod'));
   t.deepEqual(w.kube.calls.filter((c) => c.startsWith('rollout')).slice(1), ['rollout manager/manager', 'rollout app/app', 'rollout idle/idle']);
@@ -253,7 +257,7 @@ test('preflight failure: Docker missing is exit 2 naming what to install, and no
   t.is(error.exitCode, 2);
   t.regex(error.shortMessage, /Docker is not installed/);
   t.regex(error.hint ?? '', /Install Docker Engine/);
-  t.deepEqual(w.exec.lines(), ['docker info --format \'{{.ServerVersion}}|{{.DockerRootDir}}\'']);
+  t.deepEqual(w.exec.lines(), ['docker info --format \'{{.ServerVersion}}|{{.DockerRootDir}}|{{.OSType}}|{{.Architecture}}\'']);
 });
 
 test('disposing a bed deletes only a cluster it created, and never with --keep', async (t) => {
@@ -298,9 +302,15 @@ test('dry run: the whole plan for --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_
       /^\[exec\] \S+\/kind create cluster --name podpath --config \S+\/kind-config\.yaml --wait 120s$/,
       /^\[api\] apply ConfigMap\/kube-system\/podpath-cluster$/,
       /^\[api\] lease podpath-bed/,
+      /^\[file\] create temporary directory \S+\/clusters\/podpath\/preload-XXXXXX$/,
       /^\[exec\] docker image inspect --format '\{\{\.Id\}\}' docker\.io\/library\/node:24-alpine$/,
-      /^\[exec\] \S+\/kind load docker-image docker\.io\/istio\/pilot:1\.22\.8 --name podpath$/,
-      /^\[exec\] \S+\/kind load docker-image docker\.io\/istio\/proxyv2:1\.22\.8 --name podpath$/,
+      /^\[exec\] docker image save --platform linux\/amd64 -o \S+\/preload-XXXXXX\/docker\.io_library_node_24-alpine\.tar docker\.io\/library\/node:24-alpine$/,
+      /^\[exec\] \S+\/kind load image-archive \S+\/preload-XXXXXX\/docker\.io_library_node_24-alpine\.tar --name podpath$/,
+      /^\[file\] remove \S+\/preload-XXXXXX\/docker\.io_library_node_24-alpine\.tar$/,
+      /^\[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_pilot_1\.22\.8\.tar --name podpath$/,
+      /^\[exec\] docker image save --platform linux\/amd64 -o \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar docker\.io\/istio\/proxyv2:1\.22\.8$/,
+      /^\[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar --name podpath$/,
+      /^\[file\] remove \S+\/clusters\/podpath\/preload-XXXXXX$/,
       /^\[file\] write \S+\/clusters\/podpath\/istio-operator\.yaml/,
       /^\[exec\] \S+\/istioctl install -y -f \S+\/istio-operator\.yaml --context kind-podpath$/,
       /^\[api\] apply Namespace\/manager Namespace\/app Namespace\/idle .*Deployment\/manager\/manager/,
@@ -448,4 +458,100 @@ test('--reuse on a cluster running another Istio version says so', async (t) => 
   const bed = await up({ ...base, istio: '1.30', reuse: true }, w.overrides);
   t.is(bed.istio.version, '1.22.8');
   t.true(bed.warnings.some((w) => /runs Istio 1\.22\.8, not the 1\.30\.5 asked for/.test(w)));
+});
+
+/** `docker image save ... -o PATH IMAGE` writes PATH, as the real one does, so tests can see it removed. */
+async function fakeSave(call: { args: readonly string[] }): Promise<{ stdout: string }> {
+  const { writeFile } = await import('node:fs/promises');
+  const out = call.args[call.args.indexOf('-o') + 1];
+  await writeFile(out, 'archive');
+  return { stdout: '' };
+}
+
+test('preload on Docker 29 (containerd store, arm64): pull and save only the daemon platform, load the archive', async (t) => {
+  const w = await world((exec) => {
+    exec.on('docker info', { stdout: '29.1.3|/var/lib/docker|linux|aarch64\n' });
+    exec.on('docker image inspect', 'fail');
+    exec.on('docker image save', fakeSave);
+  });
+  await up(base, w.overrides);
+  const calls = w.exec.lines();
+  t.notThrows(() =>
+    inOrder(calls, [
+      /^docker pull --platform linux\/arm64 docker\.io\/library\/node:24-alpine$/,
+      /^docker image save --platform linux\/arm64 -o (\S+\/docker\.io_library_node_24-alpine\.tar) docker\.io\/library\/node:24-alpine$/,
+      /^\/cache\/kind load image-archive \S+\/docker\.io_library_node_24-alpine\.tar --name podpath$/,
+      /^docker pull --platform linux\/arm64 docker\.io\/istio\/pilot:1\.22\.8$/,
+      /^docker image save --platform linux\/arm64 -o \S+ docker\.io\/istio\/pilot:1\.22\.8$/,
+      /^\/cache\/kind load image-archive \S+\/docker\.io_istio_pilot_1\.22\.8\.tar --name podpath$/,
+      /^docker image save --platform linux\/arm64 -o \S+ docker\.io\/istio\/proxyv2:1\.22\.8$/,
+      /^\/cache\/kind load image-archive \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar --name podpath$/,
+    ]),
+  );
+  // The archive kind loaded is the one docker saved.
+  const saved = calls.filter((l) => l.startsWith('docker image save')).map((l) => l.split(' ').at(-2));
+  const loaded = calls.filter((l) => l.includes('load image-archive')).map((l) => l.split(' ')[3]);
+  t.deepEqual(loaded, saved);
+  t.deepEqual(await readdir(join(w.work, 'podpath')), [], 'every archive and the temporary directory are removed');
+});
+
+test('preload: a Docker that refuses save --platform gets a plain save of the same image', async (t) => {
+  const w = await world((exec) => {
+    exec.on('docker info', { stdout: '28.0.0|/var/lib/docker|linux|x86_64\n' });
+    exec.on('docker image save --platform', new Error('unknown flag: --platform'));
+    exec.on('docker image save', fakeSave);
+  });
+  const bed = await up(base, w.overrides);
+  const saves = w.exec.lines().filter((l) => l.startsWith('docker image save'));
+  t.is(saves.length, 6, 'each of the three images: --platform refused, then a plain save');
+  t.regex(saves[1], /^docker image save -o \S+\/docker\.io_library_node_24-alpine\.tar docker\.io\/library\/node:24-alpine$/);
+  t.false(bed.warnings.some((x) => /preload/.test(x)), 'the fallback worked: nothing to warn about');
+});
+
+test('preload failure (kind#3795 "content digest not found") is a warning: bring-up continues, cluster kept, archive removed', async (t) => {
+  const warned: string[] = [];
+  const w = await world((exec) => {
+    exec.on('docker image save', fakeSave);
+    exec.on('/cache/kind load image-archive', (call) =>
+      call.line.includes('pilot')
+        ? new ExecError(call.line, 1, 'ERROR: failed to load image: command "docker exec --privileged -i podpath-control-plane ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -" failed with error: exit status 1\nctr: content digest sha256:b1addbe7: not found')
+        : {},
+    );
+  });
+  const bed = await up({ ...base, onWarning: (x) => warned.push(x) }, w.overrides);
+  const calls = w.exec.lines();
+  t.true(calls.some((l) => /istioctl install -y/.test(l)), 'istioctl install still ran');
+  t.true(calls.some((l) => /load image-archive \S+proxyv2/.test(l)), 'the images after the failed one are still loaded');
+  t.false(calls.some((l) => / delete cluster /.test(l)), 'the cluster is not torn down');
+  t.true(w.kube.calls.includes('rollout idle/idle'));
+  const warning = bed.warnings.find((x) => /preload/.test(x)) ?? '';
+  t.regex(warning, /could not preload docker\.io\/istio\/pilot:1\.22\.8 into kind cluster 'podpath' \(ctr: content digest sha256:b1addbe7: not found\)/);
+  t.regex(warning, /kubelet pulls it/);
+  t.deepEqual(warned, [warning], 'the warning is told as it happens, once');
+  t.deepEqual(await readdir(join(w.work, 'podpath')), [], 'the archive of the failed load is removed too');
+});
+
+test('preload: a failed pull is a warning too, and Ctrl-C during preload still stops the bring-up', async (t) => {
+  const w = await world((exec) => {
+    exec.on('docker image inspect', 'fail');
+    exec.on('docker pull', 'fail');
+  });
+  const bed = await up(base, w.overrides);
+  t.is(bed.warnings.filter((x) => /could not preload/.test(x)).length, 3);
+  t.false(w.exec.lines().some((l) => /image save|load image-archive/.test(l)), 'nothing to save after a failed pull');
+
+  const controller = new AbortController();
+  const stopped = await world((exec) => exec.on('docker image inspect', () => (controller.abort(), new InterruptedError('interrupted: docker image inspect'))));
+  await t.throwsAsync(up({ ...base, signal: controller.signal }, stopped.overrides), { instanceOf: InterruptedError });
+  t.false(stopped.exec.lines().some((l) => /istioctl install/.test(l)));
+  t.is(stopped.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+  t.deepEqual(await readdir(join(stopped.work, 'podpath')), [], 'the temporary directory is removed on Ctrl-C too');
+});
+
+test('preload: false (--skip-preload) runs no docker image or kind load command', async (t) => {
+  const w = await world();
+  const bed = await up({ ...base, preload: false }, w.overrides);
+  t.false(w.exec.lines().some((l) => /docker (image|pull)|kind load/.test(l)));
+  t.false('preload' in bed.timings);
+  t.true(w.exec.lines().some((l) => /istioctl install -y/.test(l)));
 });

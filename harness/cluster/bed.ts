@@ -5,6 +5,7 @@
  * Exec, the KubeClient or writeFile, so a dry run records the whole plan and touches nothing.
  */
 import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -46,8 +47,10 @@ export interface BedOptions {
   dryRun: boolean;
   signal?: AbortSignal;
   onProgress?: (phase: string, detail: string) => void;
-  /** Pull and `kind load` the workload and Istio images (default true). */
+  /** Pull and `kind load` the workload and Istio images (default true). A failure is a warning, never fatal. */
   preload?: boolean;
+  /** Told each warning as it happens (bed.warnings has them all at the end). */
+  onWarning?: (text: string) => void;
 }
 
 export interface Bed extends AsyncDisposable {
@@ -79,6 +82,10 @@ export interface BedDeps {
   ensureIstioctl(version: string): Promise<ResolvedTool>;
   preflight(): Promise<PreflightResult>;
   writeFile(path: string, content: string): Promise<void>;
+  /** A new empty directory under parent (created if missing), for short-lived files such as image archives. */
+  makeTempDir(parent: string, prefix: string): Promise<string>;
+  /** Remove a file or directory tree; absent is fine. */
+  remove(path: string): Promise<void>;
   workDir(name: string): string;
   now(): number;
   holder: string;
@@ -117,6 +124,19 @@ export function defaultDeps(options: DepsOptions, overrides: Partial<BedDeps> = 
     async writeFile(path, content) {
       if (plan) plan.add('file', `write ${path} (${Buffer.byteLength(content)} bytes)`);
       else await writeFileAtomic(path, content);
+    },
+    async makeTempDir(parent, prefix) {
+      if (plan) {
+        const path = join(parent, `${prefix}XXXXXX`);
+        plan.add('file', `create temporary directory ${path}`);
+        return path;
+      }
+      await mkdir(parent, { recursive: true });
+      return await mkdtemp(join(parent, prefix));
+    },
+    async remove(path) {
+      if (plan) plan.add('file', `remove ${path}`);
+      else await rm(path, { recursive: true, force: true });
     },
     workDir: (name) => join(root, 'clusters', name),
     now: () => performance.now(),
@@ -273,18 +293,14 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     const lease = await phase('lock', 'lease podpath-bed', () => kube.acquireLease('podpath-bed', deps.holder, { waitMs: 120_000 }));
     try {
       if (options.preload ?? true) {
-        await phase('preload', preloadImages(release.version).join(', '), async () => {
-          for (const image of preloadImages(release.version)) {
-            plan?.add('note', `docker pull ${image} runs only if 'docker image inspect' finds it missing`);
-            try {
-              await deps.exec.run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { signal, timeoutMs: 30_000 });
-            } catch (error) {
-              if (error instanceof InterruptedError) throw error;
-              await deps.exec.run('docker', ['pull', image], { signal });
-            }
-            await deps.exec.run(kindPath, ['load', 'docker-image', image, '--name', name], { signal });
-          }
-        });
+        const images = preloadImages(release.version);
+        const platform = pre.dockerPlatform ?? `linux/${pre.target.arch}`;
+        const failures = await phase('preload', `${images.join(', ')} (${platform})`, () =>
+          preload(deps, { kindPath, name, images, platform, savePlatform: savesOnePlatform(pre.dockerVersion), signal }));
+        for (const failure of failures) {
+          warnings.push(failure);
+          options.onWarning?.(failure);
+        }
       }
 
       await phase('istio', `istioctl install ${release.version} (minimal, access log ${options.logEncoding.toUpperCase()})`, async () => {
@@ -308,6 +324,78 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
   } catch (error) {
     throw await cleanUpAfterFailure(error, { deps, name, kindPath, created, keep: options.keep, signal });
   }
+}
+
+/** `docker image save --platform` needs API 1.48 (Docker Engine 28.0); older or unparsable versions try it and fall back. */
+function savesOnePlatform(dockerVersion: string): boolean {
+  const major = /^(\d+)\./.exec(dockerVersion.trim())?.[1];
+  return major === undefined || Number(major) >= 28;
+}
+
+function archiveName(image: string): string {
+  return `${image.replace(/[^A-Za-z0-9._-]+/g, '_')}.tar`;
+}
+
+/**
+ * Loads each image as a single-platform archive: `kind load docker-image` imports with
+ * --all-platforms and fails on Docker's containerd image store when only the host platform was
+ * pulled (kubernetes-sigs/kind#3795). Returns one warning per image that could not be loaded:
+ * every podpath image is IfNotPresent, so the kubelet pulls what is missing.
+ */
+async function preload(
+  deps: BedDeps,
+  job: { kindPath: string; name: string; images: readonly string[]; platform: string; savePlatform: boolean; signal?: AbortSignal },
+): Promise<string[]> {
+  const { signal, platform } = job;
+  const failures: string[] = [];
+  let dir: string;
+  try {
+    dir = await deps.makeTempDir(deps.workDir(job.name), 'preload-');
+  } catch (error) {
+    return [`image preload skipped: no temporary directory (${describe(error)}); the kubelet pulls the images instead`];
+  }
+  try {
+    for (const image of job.images) {
+      throwIfAborted(signal, 'preload');
+      const archive = join(dir, archiveName(image));
+      try {
+        deps.plan?.add('note', `docker pull ${image} runs only if 'docker image inspect' finds it missing`);
+        try {
+          await deps.exec.run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { signal, timeoutMs: 30_000 });
+        } catch (error) {
+          if (error instanceof InterruptedError) throw error;
+          await deps.exec.run('docker', ['pull', '--platform', platform, image], { signal });
+        }
+        let saved = false;
+        if (job.savePlatform) {
+          deps.plan?.add('note', `if 'docker image save --platform' is refused (Docker < 28), a plain 'docker image save' is tried`);
+          try {
+            await deps.exec.run('docker', ['image', 'save', '--platform', platform, '-o', archive, image], { signal });
+            saved = true;
+          } catch (error) {
+            if (error instanceof InterruptedError) throw error;
+            // A CLI or daemon older than API 1.48 rejects --platform; a plain save still works on the classic store.
+          }
+        }
+        if (!saved) await deps.exec.run('docker', ['image', 'save', '-o', archive, image], { signal });
+        await deps.exec.run(job.kindPath, ['load', 'image-archive', archive, '--name', job.name], { signal });
+      } catch (error) {
+        if (error instanceof InterruptedError || signal?.aborted) throw error;
+        failures.push(`could not preload ${image} into kind cluster '${job.name}' (${describe(error)}); continuing: the kubelet pulls it (imagePullPolicy IfNotPresent), so the first rollout may take longer`);
+      } finally {
+        await deps.remove(archive).catch(() => {});
+      }
+    }
+  } finally {
+    await deps.remove(dir).catch(() => {});
+  }
+  return failures;
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof PodpathError ? error.shortMessage : error instanceof Error ? error.message : String(error);
+  // ctr's reason is on the last line of kind's output ("ctr: content digest sha256:...: not found").
+  return text.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'unknown error';
 }
 
 /** A marker's version may predate podpath's table; keep the release facts podpath has. */

@@ -34,6 +34,8 @@ export interface RunOptions {
   connectTimeout?: string;
   /** argv after "podpath", recorded in the report. */
   argv?: string[];
+  /** Pull and kind-load the images into new beds (default true; --skip-preload sets false). */
+  preload?: boolean;
 }
 
 export interface BedSpec {
@@ -49,6 +51,10 @@ export interface BedSpec {
   onProgress?: (phase: string, detail: string) => void;
   /** Documents for apply names that are not podpath extras (incident manifests). */
   documents?: ReadonlyMap<string, KubeDocument[]>;
+  /** Pull and kind-load the images (default true); a preload failure is a warning either way. */
+  preload?: boolean;
+  /** Bring-up warnings (e.g. an image that could not be preloaded), as they happen. */
+  onWarning?: (text: string) => void;
 }
 
 export type OpenedBed = MeshBed & AsyncDisposable;
@@ -250,6 +256,11 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
         name: group.name, istio: group.istio, pilotEnv: group.pilotEnv, logEncoding: options.logEncoding, connectTimeout,
         reuse: options.reuse, keep: options.keep, plan, signal, documents: d.documents,
         onProgress: (phase, detail) => progress(`${group.name}: ${phase} ${detail}`),
+        preload: options.preload ?? true,
+        onWarning: (text) => {
+          clearProgress();
+          io.stderr.write(`podpath: warning: bed ${group.name}: ${text}\n`);
+        },
       });
       target.kubernetes = bed.kubernetes;
       target.cluster = bed.name;
@@ -456,6 +467,7 @@ export async function openLiveBed(spec: BedSpec): Promise<OpenedBed> {
   const bed = await cluster.up({
     name: spec.name, istio: spec.istio, logEncoding: spec.logEncoding, pilotEnv: spec.pilotEnv, connectTimeout: spec.connectTimeout,
     reuse: spec.reuse, keep: spec.keep, dryRun: spec.plan !== null, signal: spec.signal, onProgress: spec.onProgress,
+    preload: spec.preload ?? true, onWarning: spec.onWarning,
   }, overrides);
   const live = new LiveMeshBed({
     name: bed.name,

@@ -132,13 +132,53 @@ test('podpath run --dry-run (a real child process) prints the whole plan and tou
     if (m) at += m.index + m[0].length;
   }
   t.regex(out, /Dry run: nothing was created\./);
+  t.regex(out, /\[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_proxyv2_1\.20\.\d+\.tar --name podpath/, 'images are preloaded by default');
   t.deepEqual(readdirSync(dir).filter((f) => f !== 'cache'), [], 'no results written');
+});
+
+test('podpath run --skip-preload (a real child process, dry run): the bed brings up without pulling or loading images', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-dry-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = await execa('npx', ['node', 'harness/cli/podpath.ts', 'run', '--dry-run', '--skip-preload', '--istio', '1.20', '--scenario', '^tcp-pod-ip-baseline$', '--results', dir], {
+    cwd: new URL('../../../', import.meta.url).pathname, reject: false, env: { NO_COLOR: '1', XDG_CACHE_HOME: join(dir, 'cache') },
+  });
+  t.is(r.exitCode, 0, r.stderr);
+  t.regex(r.stdout, /\[exec\] .*istioctl install -y -f /);
+  t.notRegex(r.stdout, /docker (pull|image)|kind load|preload/);
+});
+
+test('--skip-preload reaches the bed spec (default: preload), and bed warnings are printed as they happen', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const specs: BedSpec[] = [];
+  const command = makeRunCommand({
+    scenarios: SCENARIOS,
+    openBed: async (spec: BedSpec) => {
+      specs.push(spec);
+      spec.onWarning?.('could not preload docker.io/istio/pilot:1.20.8 (ctr: content digest sha256:ab: not found)');
+      return await LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: spec.pilotEnv, logDelayMs: 20, propagationMs: 30 });
+    },
+    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 500, convergeTimeoutMs: 1000 },
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  });
+  const runOnce = async (values: Values) => {
+    const io = captureIo({ cwd: dir });
+    const code = await command.run({ values: { results: dir, istio: '1.20', scenario: ['^tcp-pod-ip-baseline$'], ...values }, positionals: [], io: io.io, signal: new AbortController().signal });
+    return { code, err: io.stderr };
+  };
+  const plain = await runOnce({});
+  t.is(plain.code, 0, plain.err);
+  t.regex(plain.err, /^podpath: warning: bed podpath: could not preload docker\.io\/istio\/pilot:1\.20\.8 \(ctr: content digest sha256:ab: not found\)$/m);
+  const skipped = await runOnce({ 'skip-preload': true });
+  t.is(skipped.code, 0, skipped.err);
+  t.deepEqual(specs.map((s) => s.preload), [true, false]);
 });
 
 test('run --help documents the flags and exit codes', async (t) => {
   const io = captureIo();
   t.is(await main(['run', '--help'], io.io), 0);
-  for (const flag of ['--scenario REGEX', '--istio V[,V...]', '--reuse', '--keep', '--pause-on-failure', '--repeat N', '--concurrency N', '--results DIR', '--dry-run', '--log-encoding']) t.true(io.stdout.includes(flag), flag);
+  for (const flag of ['--scenario REGEX', '--istio V[,V...]', '--reuse', '--keep', '--pause-on-failure', '--repeat N', '--concurrency N', '--results DIR', '--dry-run', '--log-encoding', '--skip-preload']) t.true(io.stdout.includes(flag), flag);
   t.regex(io.stdout, /130 interrupted/);
 });
 

@@ -44,7 +44,7 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
   return {
     name: 'run',
     summary: 'Run the scenarios and report which path each connection took (needs Docker)',
-    usage: '[--scenario REGEX]... [--istio V[,V...]] [--reuse] [--keep] [--repeat N] [--concurrency N] [--results DIR] [--dry-run] [--json]',
+    usage: '[--scenario REGEX]... [--istio V[,V...]] [--reuse] [--keep] [--repeat N] [--concurrency N] [--results DIR] [--skip-preload] [--dry-run] [--json]',
     details: [
       'Brings up one kind cluster per Istio version (and per istiod env a scenario needs), or attaches',
       'to it with --reuse, then plays each scenario: apply its extras, wait until the client sidecar\'s',
@@ -75,6 +75,7 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
       results: { type: 'string', valueName: 'DIR', description: 'where run directories go (default results)' },
       'log-encoding': { type: 'string', valueName: 'text|json', description: 'sidecar access log encoding of new beds (default text)' },
       'connect-timeout': { type: 'string', valueName: 'DURATION', description: 'meshConfig.connectTimeout of new beds (default 1s)' },
+      'skip-preload': { type: 'boolean', description: 'do not pull and kind-load the images into new beds (the kubelet pulls them)' },
       'dry-run': { type: 'boolean', description: 'print the full plan (bring-up and every step of every scenario); needs no cluster' },
       json: { type: 'boolean', description: 'print report.json on stdout (scenario lines go to stderr)' },
     },
@@ -98,6 +99,7 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
         name: str(values, 'name'),
         connectTimeout: str(values, 'connect-timeout'),
         argv: ['run', ...rawArgv(values)],
+        preload: values['skip-preload'] !== true,
       };
       if (options.resultsDir && !options.resultsDir.startsWith('/')) options.resultsDir = `${io.cwd}/${options.resultsDir}`;
       const { report, runDir, plans, bedErrors } = await runSuite(options, human, deps);

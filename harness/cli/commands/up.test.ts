@@ -58,8 +58,10 @@ test('up --dry-run --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_ALIAS=false pri
     /^\s*\d+\. \[file\] write \S+kind-config\.yaml/,
     /^\s*\d+\. \[exec\] \S+\/kind create cluster --name podpath --config \S+kind-config\.yaml --wait 120s$/,
     /^\s*\d+\. \[api\] apply ConfigMap\/kube-system\/podpath-cluster$/,
-    /^\s*\d+\. \[exec\] \S+\/kind load docker-image docker\.io\/library\/node:24-alpine --name podpath$/,
-    /^\s*\d+\. \[exec\] \S+\/kind load docker-image docker\.io\/istio\/proxyv2:1\.22\.8 --name podpath$/,
+    /^\s*\d+\. \[exec\] docker image save --platform linux\/amd64 -o \S+\/docker\.io_library_node_24-alpine\.tar docker\.io\/library\/node:24-alpine$/,
+    /^\s*\d+\. \[exec\] \S+\/kind load image-archive \S+\/docker\.io_library_node_24-alpine\.tar --name podpath$/,
+    /^\s*\d+\. \[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar --name podpath$/,
+    /^\s*\d+\. \[file\] remove \S+\/preload-XXXXXX$/,
     /^\s*\d+\. \[file\] write \S+istio-operator\.yaml/,
     /^\s*\d+\. \[exec\] \S+\/istioctl install -y -f \S+istio-operator\.yaml --context kind-podpath$/,
     /^\s*\d+\. \[api\] apply Namespace\/manager/,
@@ -90,6 +92,7 @@ test('up --dry-run --json gives steps and files as JSON', async (t) => {
 });
 
 test('up: progress per phase on stderr, summary with timings and budget on stdout', async (t) => {
+  const work = await mkdtemp(join(tmpdir(), 'podpath-up-'));
   const exec = new ScriptedExec().on('docker info', { stdout: '27.3.1|/var/lib/docker\n' });
   const kube = new FakeKube('kind-podpath');
   let clock = 0;
@@ -100,8 +103,9 @@ test('up: progress per phase on stderr, summary with timings and budget on stdou
     baseline: async () => structuredClone(BASELINE),
     ensureKind: async (version) => ({ tool: 'kind', version, path: 'kind', origin: 'path' }),
     ensureIstioctl: async (version) => ({ tool: 'istioctl', version, path: 'istioctl', origin: 'path' }),
-    preflight: async () => ({ target: { os: 'linux', arch: 'amd64' }, dockerVersion: '27', notes: [] }),
+    preflight: async () => ({ target: { os: 'linux', arch: 'amd64' }, dockerVersion: '27', dockerPlatform: 'linux/amd64', notes: [] }),
     writeFile: async () => {},
+    workDir: (name) => join(work, name),
     now: () => (clock += 1000),
   };
   const result = await runCommand(makeUpCommand(overrides), ['--istio', '1.28', '--connect-timeout', '1s']);
@@ -143,7 +147,9 @@ test('podpath up --dry-run through main() with the real kube client in plan mode
     /\[exec\] \S+\/tools\/kind\/v0\.27\.0\/[a-z]+-(amd64|arm64)\/kind create cluster --name podpath --config \S+\/clusters\/podpath\/kind-config\.yaml --wait 120s$/,
     /\[api\] .*podpath-cluster/,
     /\[api\] .*leases/,
-    /\[exec\] \S+\/kind load docker-image docker\.io\/istio\/proxyv2:1\.22\.8 --name podpath$/,
+    /\[exec\] docker image save --platform linux\/(amd64|arm64) -o \S+\/clusters\/podpath\/preload-XXXXXX\/docker\.io_istio_proxyv2_1\.22\.8\.tar docker\.io\/istio\/proxyv2:1\.22\.8$/,
+    /\[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar --name podpath$/,
+    /\[file\] remove \S+\/clusters\/podpath\/preload-XXXXXX$/,
     /\[file\] write \S+\/clusters\/podpath\/istio-operator\.yaml/,
     /\[exec\] \S+\/tools\/istioctl\/1\.22\.8\/[a-z]+-(amd64|arm64)\/istioctl install -y -f \S+istio-operator\.yaml --context kind-podpath$/,
     /\[api\] .*namespaces\/manager\b/,
@@ -158,4 +164,12 @@ test('podpath up --dry-run through main() with the real kube client in plan mode
   }
   t.regex(cap.stdout, /ENABLE_EXTERNAL_NAME_ALIAS: "false"/);
   t.deepEqual(await readdir(cache), [], 'no download, no file');
+});
+
+test('up --dry-run --skip-preload plans no image pull, save or load', async (t) => {
+  const { overrides } = await dryRunDeps();
+  const result = await runCommand(makeUpCommand(overrides), ['--dry-run', '--skip-preload']);
+  t.is(result.code, 0);
+  t.regex(result.stdout, /\[exec\] \S+\/istioctl install -y -f /);
+  t.notRegex(result.stdout, /docker (pull|image)|kind load|preload-/);
 });

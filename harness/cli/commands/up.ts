@@ -69,7 +69,7 @@ export function makeUpCommand(overrides: Partial<BedDeps> = {}): Command {
       reuse: { type: 'boolean', description: 'attach to an existing podpath cluster and only check readiness' },
       keep: { type: 'boolean', description: 'on failure or Ctrl-C, keep what this run created' },
       'allow-context': { type: 'string', valueName: 'NAME', description: 'allow changing this kind cluster/context even without the podpath marker' },
-      'skip-preload': { type: 'boolean', description: 'do not pull and kind-load the workload and Istio images' },
+      'skip-preload': { type: 'boolean', description: 'do not pull and kind-load the workload and Istio images (the kubelet pulls them)' },
       'dry-run': { type: 'boolean', description: 'print the plan (commands, API calls, files) and touch nothing' },
       json: { type: 'boolean', description: 'print the result as JSON' },
     },
