@@ -85,7 +85,7 @@ test('env vars configure it, it logs JSON lines, SIGTERM lets the in-flight prob
   t.is((echo.body as ProbeResult[])[0].responder?.pod, 'manager-x');
 
   const inFlight = control(ip(1), 15999, 'POST', '/probe', { target: `${ip(2)}:5701`, protocol: 'tcp', timeoutMs: 700 });
-  await new Promise((r) => setTimeout(r, 150));
+  await silent.accepted(1);
   const sentAt = Date.now();
   p.child.kill('SIGTERM');
   const res = await inFlight;
@@ -107,7 +107,7 @@ test('SIGTERM with a probe longer than the grace: answered 503, still exits 0 wi
   t.teardown(() => { p.child.kill('SIGKILL'); });
   await waitForLine(p.stdout, /"event":"started"/);
   const inFlight = control(ip(3), 15999, 'POST', '/probe', { target: `${ip(4)}:5701`, protocol: 'tcp', timeoutMs: 30_000 });
-  await new Promise((r) => setTimeout(r, 150));
+  await silent.accepted(1);
   const sentAt = Date.now();
   p.child.kill('SIGTERM');
   t.is((await inFlight).status, 503);

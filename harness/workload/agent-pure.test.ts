@@ -107,12 +107,18 @@ test('bad input throws AgentUsageError with the offending value', (t) => {
 
 test('log lines: batched into one write, in order, each {"time",...entry}; flush writes the rest at once', async (t) => {
   const writes: string[] = [];
-  const { print, flush } = batchedLines((text) => writes.push(text), 30);
+  let wrote = (): void => {};
+  const firstWrite = new Promise<void>((resolve) => (wrote = resolve));
+  const { print, flush } = batchedLines((text) => {
+    writes.push(text);
+    wrote();
+  }, 30);
   const before = Date.now();
   print({ event: 'started', bind: '127.0.0.1' });
   print({ event: 'probe', outcome: 'echoed', localAddress: '127.0.0.1:40000' });
   t.deepEqual(writes, [], 'nothing is written on the probe path');
-  await new Promise((r) => setTimeout(r, 80));
+  // Wait for the timer's write itself: a fixed delay would race the timer on a loaded machine.
+  await firstWrite;
   t.is(writes.length, 1, 'one write per batch');
   const lines = writes[0].split('\n');
   t.is(lines.pop(), '', 'every line ends with a newline');

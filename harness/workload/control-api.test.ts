@@ -116,7 +116,7 @@ test('close(): stops accepting, lets an in-flight probe finish', async (t) => {
   await using silent = await startPeer(ip(9), 5701, 'silent');
   const agent = await agentAt(8);
   const pending = control(ip(8), CONTROL, 'POST', '/probe', { target: `${ip(9)}:5701`, protocol: 'tcp', timeoutMs: 300 });
-  await new Promise((r) => setTimeout(r, 100));
+  await silent.accepted(1);
   const closed = agent.close();
   await new Promise((r) => setTimeout(r, 20));
   await t.throwsAsync(control(ip(8), CONTROL, 'GET', '/healthz'), { code: 'ECONNREFUSED' });
@@ -130,7 +130,7 @@ test('close(): a probe outlasting the grace period is aborted and answered 503',
   await using silent = await startPeer(ip(11), 5701, 'silent');
   const agent = await agentAt(10, { shutdownGraceMs: 100 });
   const pending = control(ip(10), CONTROL, 'POST', '/probe', { target: `${ip(11)}:5701`, protocol: 'tcp', timeoutMs: 60_000 });
-  await new Promise((r) => setTimeout(r, 100));
+  await silent.accepted(1);
   await agent.close();
   const res = await pending;
   t.is(res.status, 503);

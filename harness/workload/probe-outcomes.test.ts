@@ -231,7 +231,9 @@ test('an aborted probe stops at once and rejects with the reason', async (t) => 
   await using peer = await startPeer(ip(25), TCP, 'silent');
   const controller = new AbortController();
   const pending = runProbe({ target: `${ip(25)}:${TCP}`, protocol: 'tcp', timeoutMs: 60_000, count: 5 }, { signal: controller.signal });
-  setTimeout(() => controller.abort(new Error('stop now')), 50);
+  // Abort once the first attempt is connected and waiting: a fixed delay raced the accept.
+  await peer.accepted(1);
+  controller.abort(new Error('stop now'));
   await t.throwsAsync(pending, { message: 'stop now' });
   t.is(peer.remotes.length, 1, 'no further attempt after the abort');
 });

@@ -24,15 +24,22 @@ export interface Peer extends AsyncDisposable {
   port: number;
   /** `ip:port` of every connection as the peer saw its remote end, in arrival order. */
   remotes: string[];
+  /** Resolves once `count` connections have arrived: an event to wait for instead of a guessed delay. */
+  accepted(count?: number): Promise<void>;
 }
 
 /** `data`: what 'rst-after-data' sends before the reset (default: a partial line). */
 export async function startPeer(host: string, port: number, behaviour: PeerBehaviour, options: { data?: string } = {}): Promise<Peer> {
   const sockets = new Set<net.Socket>();
   const remotes: string[] = [];
+  const waiters: Array<{ count: number; resolve: () => void }> = [];
   const server = net.createServer((socket) => {
     sockets.add(socket);
     remotes.push(`${socket.remoteAddress}:${socket.remotePort}`);
+    for (const waiter of waiters.filter((w) => w.count <= remotes.length)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
     switch (behaviour) {
@@ -69,6 +76,10 @@ export async function startPeer(host: string, port: number, behaviour: PeerBehav
     address: host,
     port: bound.port,
     remotes,
+    accepted(count = 1) {
+      if (remotes.length >= count) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push({ count, resolve }));
+    },
     async [Symbol.asyncDispose]() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
