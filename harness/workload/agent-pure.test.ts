@@ -118,7 +118,10 @@ test('log lines: batched into one write, in order, each {"time",...entry}; flush
   print({ event: 'probe', outcome: 'echoed', localAddress: '127.0.0.1:40000' });
   t.deepEqual(writes, [], 'nothing is written on the probe path');
   // Wait for the timer's write itself: a fixed delay would race the timer on a loaded machine.
+  // The batch timer is unref'd (it must not keep a pod's process alive), so hold the loop open.
+  const keepAlive = setInterval(() => {}, 1000);
   await firstWrite;
+  clearInterval(keepAlive);
   t.is(writes.length, 1, 'one write per batch');
   const lines = writes[0].split('\n');
   t.is(lines.pop(), '', 'every line ends with a newline');
