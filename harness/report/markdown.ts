@@ -101,6 +101,7 @@ function targetSection(target: TargetReport): string[] {
       (env.length ? `, istiod env ${env.map(mdCode).join(' ')}` : '') +
       '.',
     '',
+    ...(target.warnings?.length ? [...target.warnings.map((w) => `> warning: ${w}`), ''] : []),
     formatTotals(totals) + '.',
     '',
     '| Scenario | Status | Probes | Time | Note |',

@@ -58,6 +58,8 @@ export interface TargetReport {
   cluster: string;
   scenarios: ScenarioReport[];
   totals: Totals;
+  /** Bring-up warnings that did not stop the run (e.g. an image that could not be preloaded). Optional: added in v1. */
+  warnings?: string[];
 }
 
 export interface ScenarioReport {

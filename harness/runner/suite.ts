@@ -258,6 +258,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
         onProgress: (phase, detail) => progress(`${group.name}: ${phase} ${detail}`),
         preload: options.preload ?? true,
         onWarning: (text) => {
+          (target.warnings ??= []).push(text);
           clearProgress();
           io.stderr.write(`podpath: warning: bed ${group.name}: ${text}\n`);
         },

@@ -170,6 +170,11 @@ test('--skip-preload reaches the bed spec (default: preload), and bed warnings a
   const plain = await runOnce({});
   t.is(plain.code, 0, plain.err);
   t.regex(plain.err, /^podpath: warning: bed podpath: could not preload docker\.io\/istio\/pilot:1\.20\.8 \(ctr: content digest sha256:ab: not found\)$/m);
+  // The warning also stays with the results, where a nightly run's reader looks.
+  const [runDir] = readdirSync(dir).filter((name) => !name.startsWith('.'));
+  const report = JSON.parse(readFileSync(join(dir, runDir, 'report.json'), 'utf8')) as { targets: Array<{ warnings?: string[] }> };
+  t.deepEqual(report.targets[0].warnings, ['could not preload docker.io/istio/pilot:1.20.8 (ctr: content digest sha256:ab: not found)']);
+  t.regex(readFileSync(join(dir, runDir, 'summary.md'), 'utf8'), /^> warning: could not preload docker\.io\/istio\/pilot:1\.20\.8/m);
   const skipped = await runOnce({ 'skip-preload': true });
   t.is(skipped.code, 0, skipped.err);
   t.deepEqual(specs.map((s) => s.preload), [true, false]);
