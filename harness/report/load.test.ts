@@ -44,3 +44,12 @@ test('structural problems name the exact field', (t) => {
   t.throws(() => validateReport(r), { message: /targets\[0\]\.scenarios\[0\]\.probes\[0\]\.verdict/ });
   t.throws(() => validateReport([]), { message: /top level is not a JSON object/ });
 });
+
+test('warnings are optional, and when present a list of strings', (t) => {
+  const r = JSON.parse(JSON.stringify(matrixReport())) as { targets: { warnings?: unknown }[] };
+  t.notThrows(() => validateReport(r));
+  r.targets[0].warnings = ['could not preload docker.io/library/node:24-alpine'];
+  t.deepEqual(validateReport(r).targets[0].warnings, ['could not preload docker.io/library/node:24-alpine']);
+  r.targets[0].warnings = 'not a list';
+  t.throws(() => validateReport(r), { message: /targets\[0\]\.warnings is not a list of strings/ });
+});

@@ -39,6 +39,7 @@ export function validateReport(value: unknown, source = 'report.json'): RunRepor
     if (!isObject(target)) fail(source, at, 'is not an object');
     if (!isObject(target.istio) || typeof target.istio.version !== 'string') fail(source, `${at}.istio.version`, 'is not a string');
     if (!Array.isArray(target.scenarios)) fail(source, `${at}.scenarios`, 'is not an array');
+    if (target.warnings !== undefined && !(Array.isArray(target.warnings) && target.warnings.every((w: unknown) => typeof w === 'string'))) fail(source, `${at}.warnings`, 'is not a list of strings');
     target.scenarios.forEach((scenario: unknown, si: number) => {
       const sat = `${at}.scenarios[${si}]`;
       if (!isObject(scenario)) fail(source, sat, 'is not an object');
