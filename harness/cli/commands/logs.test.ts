@@ -176,6 +176,16 @@ test('bad input: binary garbage, invalid UTF-8, a 5 MB line without newline, tru
   }
 });
 
+test('a file with no access log line says where to look, and only then', async (t) => {
+  const app = await logs([tmp('app-container.log', 'Started application in 2.1 s\nlistening on :8080\n')]);
+  t.is(app.code, 0);
+  t.regex(app.stderr, /no access log line found: give the istio-proxy container's log/);
+  const seed = await logs([fx('seed.log')]);
+  t.notRegex(seed.stderr, /no access log line found/);
+  const empty = await logs([tmp('nothing.log', '')]);
+  t.notRegex(empty.stderr, /no access log line found/, 'an empty file has nothing to explain');
+});
+
 test('usage errors exit 2 with a hint: bad --format, bad --log-format, bad --inventory', async (t) => {
   const format = await logs(['--format', 'xml', fx('seed.log')]);
   t.is(format.code, 2);

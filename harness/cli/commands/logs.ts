@@ -216,6 +216,10 @@ async function planWorkers(path: string, opened: { stream: AsyncIterable<Uint8Ar
 
 class OutputClosed extends Error {}
 
+// Nothing parsed is usually the wrong container or access logging off, not a parser problem.
+export const NO_ENTRIES_HINT =
+  'no access log line found: give the istio-proxy container\'s log (kubectl logs POD -c istio-proxy), check that access logging is on (meshConfig.accessLogFile: /dev/stdout), and pass --log-format if the mesh uses a custom format';
+
 const SKIP_LABELS: Record<SkipReason, string> = {
   'not-access-log': 'not access log lines',
   truncated: 'truncated',
@@ -448,6 +452,7 @@ export const logsCommand: Command = {
       await out.flush();
       if (out.closed) return 0;
       if (json) await write(io.stderr, `podpath: logs: ${tally}\n`);
+      if (entries === 0 && lines > 0) await write(io.stderr, `podpath: logs: ${NO_ENTRIES_HINT}\n`);
       for (const p of problems) await write(io.stderr, `podpath: logs: ${p}\n`);
       if (problems.length) return 2;
       const found = diagnoses.filter((d) => failOn.includes(d.id));
