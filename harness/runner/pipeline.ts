@@ -8,6 +8,7 @@ import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
 import { InterruptedError, isPodpathError } from '../errors/index.ts';
 import type { PhaseTimings, ProbeReport } from '../report/index.ts';
 import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
+import { delayFor, pause } from '../kube/index.ts';
 import { evaluate, toExpectedPath, toObservedPath, type Observation } from './evaluate.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from './mesh-bed.ts';
 import { expectationFor, extrasFor, type ExpectationRule, type ProbeSpec, type Scenario } from './scenario.ts';
@@ -199,21 +200,6 @@ async function versionsOf(bed: MeshBed, pods: PodInfo[]): Promise<Array<{ pod: P
   return out;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError('interrupted'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError('interrupted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 interface LogRead {
   client: string;
   server: string;
@@ -243,9 +229,10 @@ async function collectHops(bed: MeshBed, probe: PlannedProbe, results: ProbeResu
     return { hops: [], logs: null };
   }
   const deadline = performance.now() + options.logDeadlineMs;
-  let delay = options.logBackoffMs;
+  // Sidecars flush access logs on their own schedule: re-read on the shared backoff until the entries appear.
+  const schedule = { initialMs: options.logBackoffMs, factor: 2, maxMs: 1000 };
   let logs: LogRead | null = null;
-  for (;;) {
+  for (let n = 0; ; n++) {
     try {
       logs = await readLogs(bed, probe.client, probe.target, since);
     } catch (error) {
@@ -254,9 +241,9 @@ async function collectHops(bed: MeshBed, probe: PlannedProbe, results: ProbeResu
     }
     const hops = results.map((r) => (logs && r.localAddress ? correlate(logs.entries, r.localAddress) : null));
     const done = hops.every((h, i) => results[i].localAddress === null || (h !== null && complete(h, probe.rule)));
+    const delay = delayFor(schedule, n);
     if (done || performance.now() + delay > deadline) return { hops, logs };
-    await sleep(delay, options.signal);
-    delay = Math.min(delay * 2, 1000);
+    await pause(delay, options.signal);
   }
 }
 
