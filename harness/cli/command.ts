@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Io } from './output.ts';
+import { UsageError } from '../errors/index.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
   /** One line for --help, e.g. "REGEX  run only scenarios matching REGEX (repeatable; !REGEX excludes)". */
@@ -29,4 +30,18 @@ export interface Command {
   options: Record<string, OptionSpec>;
   allowPositionals: boolean;
   run(context: CommandContext): Promise<number>;
+}
+
+/**
+ * The inputs of a command that reads files or stdin: the positionals, or `-` when none are given
+ * and stdin is piped. A terminal on stdin means the user forgot the input, so say what to give.
+ */
+export function inputPaths(context: Pick<CommandContext, 'positionals' | 'io'>, command: string, hint: string): string[] {
+  let paths = context.positionals;
+  if (paths.length === 0) {
+    if ((context.io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError(`${command}: no input`, { hint });
+    paths = ['-'];
+  }
+  if (paths.filter((p) => p === '-').length > 1) throw new UsageError(`${command}: - (stdin) given more than once`);
+  return paths;
 }

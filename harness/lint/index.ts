@@ -1,6 +1,6 @@
 /** Public surface of harness/lint: `podpath lint` rules and the shared Istio version behaviour. */
 export type { Finding, LintInput, LintOptions, Severity } from './types.ts';
-export { lint } from './lint.ts';
+export { checkIstioOption, lint } from './lint.ts';
 export { RULES, formatHuman, findingToJson, summarize } from './format.ts';
 export { DIRECT_POD_ANNOTATION } from './rules.ts';
 export { externalNameCreatesListener, dnsAutoAllocateDefault, dnsCaptureDefault, parseIstioVersion, envBool, type IstioVersion } from './istio-behaviour.ts';

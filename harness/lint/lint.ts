@@ -9,10 +9,15 @@ import { SEVERITY_ORDER, type Finding, type LintInput, type LintOptions } from '
  * Lints Kubernetes/Istio YAML for the mesh pitfalls of issue 5. Throws UsageError with
  * `file:line:col` for invalid YAML; findings come sorted by input order, line, severity, rule.
  */
-export function lint(inputs: LintInput[], options: LintOptions = {}): Finding[] {
-  if (options.istio !== undefined && parseIstioVersion(options.istio) === null) {
-    throw new UsageError(`lint: --istio: '${options.istio}' is not an Istio version`, { hint: 'Give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. --istio 1.22 or --istio 1.24.3' });
+/** Throws the UsageError podpath lint gives for a bad --istio; callers may check before reading input. */
+export function checkIstioOption(istio: string | undefined): void {
+  if (istio !== undefined && parseIstioVersion(istio) === null) {
+    throw new UsageError(`lint: --istio: '${istio}' is not an Istio version`, { hint: 'Give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. --istio 1.22 or --istio 1.24.3' });
   }
+}
+
+export function lint(inputs: LintInput[], options: LintOptions = {}): Finding[] {
+  checkIstioOption(options.istio);
   const skipped: Skipped[] = [];
   const resources = loadResources(inputs, skipped);
   for (const s of skipped) options.onSkip?.(s.file, s.line, s.reason);

@@ -4,10 +4,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command, CommandContext } from '../command.ts';
+import { inputPaths, type Command, type CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
-import { findingToJson, formatHuman, lint, parseIstioVersion, RULES, type LintInput } from '../../lint/index.ts';
+import { checkIstioOption, findingToJson, formatHuman, lint, RULES, type LintInput } from '../../lint/index.ts';
 
 const STDIN_NAME = '<stdin>';
 
@@ -86,19 +86,10 @@ export const lintCommand: Command = {
   async run(ctx: CommandContext): Promise<number> {
     const { values, io } = ctx;
     const istio = typeof values.istio === 'string' ? values.istio : undefined;
-    if (istio !== undefined && parseIstioVersion(istio) === null) {
-      throw new UsageError(`lint: --istio: '${istio}' is not an Istio version`, { hint: 'Give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. --istio 1.22' });
-    }
+    checkIstioOption(istio);
     const pilotEnv = parsePilotEnv(values['pilot-env']);
 
-    let paths = ctx.positionals;
-    if (paths.length === 0) {
-      if ((io.stdin as { isTTY?: boolean }).isTTY) {
-        throw new UsageError('lint: no input', { hint: 'Give YAML files, or pipe them in: kubectl get svc,se,sidecar,vs -A -o yaml | podpath lint -' });
-      }
-      paths = ['-'];
-    }
-    if (paths.filter((p) => p === '-').length > 1) throw new UsageError('lint: - (stdin) given more than once');
+    const paths = inputPaths(ctx, 'lint', 'Give YAML files, or pipe them in: kubectl get svc,se,sidecar,vs -A -o yaml | podpath lint -');
 
     const inputs: LintInput[] = [];
     for (const p of paths) {

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
-import type { Command, CommandContext } from '../command.ts';
+import { inputPaths, type Command, type CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { InterruptedError, UsageError } from '../../errors/index.ts';
 import {
@@ -280,14 +280,7 @@ export const logsCommand: Command = {
     const inventory = inventoryPath === undefined ? null : await loadInventoryFile(inventoryPath);
     const defaultPod = stringValue(values.pod) ?? null;
 
-    let paths = ctx.positionals;
-    if (paths.length === 0) {
-      if ((io.stdin as { isTTY?: boolean }).isTTY) {
-        throw new UsageError('logs: no input', { hint: "Give log files, or pipe them in: kubectl logs POD -c istio-proxy | podpath logs -" });
-      }
-      paths = ['-'];
-    }
-    if (paths.filter((p) => p === '-').length > 1) throw new UsageError('logs: - (stdin) given more than once');
+    const paths = inputPaths(ctx, 'logs', 'Give log files, or pipe them in: kubectl logs POD -c istio-proxy | podpath logs -');
     for (const path of paths) if (path !== '-') await checkReadable(path);
 
     const out = new ChunkedWriter(io.stdout);
