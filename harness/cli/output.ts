@@ -19,6 +19,16 @@ export interface Io {
   cwd: string;
 }
 
+/**
+ * For renderers that take a colour switch instead of calling paint(): the same rule, read from
+ * the command's own env and stdout. NO_COLOR wins, FORCE_COLOR forces, otherwise only on a terminal.
+ */
+export function wantsColor(io: Io): boolean {
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
+  return (io.stdout as Writable & { isTTY?: boolean }).isTTY === true;
+}
+
 export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }

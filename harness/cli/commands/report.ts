@@ -2,21 +2,13 @@
  * `podpath report RUN`: re-render a finished run (a results/<run-id> directory or its
  * report.json) as the terminal table, summary.md, junit.xml or the validated JSON.
  */
-import type { Writable } from 'node:stream';
 import type { Command } from '../command.ts';
-import { write, type Io } from '../output.ts';
+import { wantsColor, write, type Io } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
 import { readReport, renderJunit, renderSummaryMarkdown, renderTerminalTable, countStatuses } from '../../report/index.ts';
 
 const FORMATS = ['table', 'md', 'junit', 'json'] as const;
 type Format = (typeof FORMATS)[number];
-
-/** Same rule as paint(): NO_COLOR wins, FORCE_COLOR forces, otherwise only on a terminal. */
-export function wantsColor(io: Io): boolean {
-  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
-  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
-  return (io.stdout as Writable & { isTTY?: boolean }).isTTY === true;
-}
 
 export const reportCommand: Command = {
   name: 'report',

@@ -1,5 +1,5 @@
 import type { Command, Values } from '../command.ts';
-import { write, type Io } from '../output.ts';
+import { wantsColor, write, type Io } from '../output.ts';
 import { isPodpathError, UsageError } from '../../errors/index.ts';
 import { ISTIO_MINORS } from '../../cluster/index.ts';
 import { renderTerminalTable, type RunReport } from '../../report/index.ts';
@@ -33,10 +33,6 @@ function encoding(values: Values): 'text' | 'json' {
 export function exitCodeFor(report: RunReport): number {
   if (report.run.interrupted) return 130;
   return report.totals.failed > 0 ? 1 : 0;
-}
-
-function colorOn(io: Io): boolean {
-  return Boolean((io.stdout as { isTTY?: boolean }).isTTY) && !io.env.NO_COLOR;
 }
 
 /** The command, with the suite's dependencies replaceable (podpath's own tests use the loopback double). */
@@ -110,7 +106,7 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
         await write(human.stdout, `\nDry run: nothing was created. ${report.targets.reduce((n, t) => n + t.scenarios.filter((s) => s.status !== 'skipped').length, 0)} scenario runs planned, ${report.totals.skipped} skipped.\n`);
       } else {
         // The table ends with the totals line (N passed, N failed, N skipped, N flaky).
-        await write(human.stdout, `\n${renderTerminalTable(report, { color: colorOn(human) })}results: ${runDir}\n`);
+        await write(human.stdout, `\n${renderTerminalTable(report, { color: wantsColor(human) })}results: ${runDir}\n`);
         if (report.run.interrupted) await write(human.stderr, 'podpath: interrupted; the extras applied were removed and a partial report was written.\n');
       }
       if (json) await write(io.stdout, `${JSON.stringify(report, null, 2)}\n`);
