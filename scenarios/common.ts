@@ -53,9 +53,6 @@ export function collision(versions: string, cluster = `outbound|${TCP_PORT}||${A
   };
 }
 
-/** Where the ExternalName collision happens (lint's externalNameCreatesListener agrees). */
-export const COLLISION_APPLIES = [{ versions: '<1.24', pilotEnv: { ...ALIAS_OFF } }];
-
 /**
  * A seed fix: on a bed where the collision happens (istiod with ENABLE_EXTERNAL_NAME_ALIAS=false,
  * Istio < 1.24), apply the fix's extras and require the baseline path back.

@@ -84,10 +84,6 @@ export function cidrContains(range: Cidr, ip: Ip): boolean {
   return (ip.value & mask) === range.value;
 }
 
-export function isWildcard(ip: Ip): boolean {
-  return ip.value === 0n;
-}
-
 export interface Destination {
   ip: Ip;
   port: number;

@@ -2,7 +2,7 @@
  * Small text helpers shared by every renderer, so the terminal table, summary.md, JUnit and
  * diff all describe a path with the same words ("client UF,URX outbound|5701||app-ext...").
  */
-import type { ExpectedPath, ObservedPath, PathSide, ProbeReport, RunReport, ScenarioReport, ScenarioStatus, TargetReport, Totals } from './schema.ts';
+import type { ExpectedPath, ObservedPath, PathSide, ProbeReport, ScenarioReport, TargetReport, Totals } from './schema.ts';
 
 /** Envoy prints "-" for "no flags"; so do we, so a reader can match the log line by eye. */
 export function formatFlags(flags: readonly string[] | null | undefined): string {
@@ -71,8 +71,6 @@ export function seconds(ms: number): string {
   return (Math.max(0, ms) / 1000).toFixed(3);
 }
 
-export const STATUS_ORDER: readonly ScenarioStatus[] = ['passed', 'failed', 'skipped', 'flaky', 'observed'];
-
 export function formatTotals(totals: Totals): string {
   return `${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.flaky} flaky, ${totals.observed} observed`;
 }
@@ -82,10 +80,6 @@ export function countStatuses(scenarios: readonly ScenarioReport[]): Totals {
   const totals: Totals = { passed: 0, failed: 0, skipped: 0, flaky: 0, observed: 0 };
   for (const scenario of scenarios) totals[scenario.status] += 1;
   return totals;
-}
-
-export function reportTotals(report: RunReport): Totals {
-  return countStatuses(report.targets.flatMap((t) => t.scenarios));
 }
 
 /** One line saying why a scenario did not pass, for JUnit messages and tables. */

@@ -224,7 +224,3 @@ export function scenario(id: string, title: string): ScenarioBuilder {
 }
 
 // Shared expectation pieces, named the way the seeds describe them.
-
-/** Inbound cluster name: `inbound|PORT||` from Istio 1.8, `inbound|PORT|NAME|FQDN` before. */
-export const INBOUND_TCP_5701_MODERN: SideExpectation = { cluster: 'inbound', name: 'inbound|5701||', flags: [] };
-export const INBOUND_TCP_5701_LEGACY: SideExpectation = { cluster: 'inbound', name: 'inbound|5701|tcp-hazelcast|manager.manager.svc.cluster.local', flags: [] };
