@@ -1,15 +1,16 @@
 import test from 'ava';
-import { ISTIO_MINORS, NODE_IMAGES, preloadImages, resolveIstio } from './versions.ts';
+import { ISTIO_MINORS, KIND_VERSIONS, NODE_IMAGES, newestIstio, preloadImages, resolveIstio } from './versions.ts';
 import { UsageError } from '../errors/index.ts';
 
-// Expected values below come from DESIGN.md and istio.io's supported-releases table, not from the code.
+// Expected values below come from istio.io's supported-releases table (istio/istio.io
+// data/compatibility/supportStatus.yml), istio/istio's release tags and kind's release notes, not from the code.
 
 test('every Istio minor from 1.20 through 1.30 is in the table', (t) => {
   const minors = ISTIO_MINORS.map((m) => m.minor);
   for (let n = 20; n <= 30; n++) t.true(minors.includes(`1.${n}`), `1.${n}`);
 });
 
-test('supported Kubernetes ranges match DESIGN.md for 1.28-1.30', (t) => {
+test('supported Kubernetes ranges match istio.io for 1.20-1.30', (t) => {
   t.deepEqual(resolveIstio('1.30').kubernetes, ['1.32', '1.33', '1.34', '1.35', '1.36']);
   t.deepEqual(resolveIstio('1.29').kubernetes, ['1.31', '1.32', '1.33', '1.34', '1.35']);
   t.deepEqual(resolveIstio('1.28').kubernetes, ['1.30', '1.31', '1.32', '1.33', '1.34']);
@@ -40,6 +41,7 @@ test('exact known patches are accepted as given', (t) => {
 test('unknown versions are UsageErrors that list what is known', (t) => {
   const unknownMinor = t.throws(() => resolveIstio('1.19'), { instanceOf: UsageError });
   t.regex(unknownMinor.hint ?? '', /1\.20 \(1\.20\.8\.\.1\.20\.0\)/);
+  t.notRegex(unknownMinor.hint ?? '', /refresh-versions/, 'refreshing cannot bring back an end-of-life minor');
   const unknownPatch = t.throws(() => resolveIstio('1.22.99'), { instanceOf: UsageError });
   t.regex(unknownPatch.shortMessage, /1\.22\.99/);
   t.regex(unknownPatch.hint ?? '', /1\.22\.8, 1\.22\.7/);
@@ -76,4 +78,27 @@ test('every minor resolves to a node image within its supported range', (t) => {
 
 test('preload list names the workload image and the Istio images of that exact version', (t) => {
   t.deepEqual(preloadImages('1.22.8'), ['docker.io/library/node:24-alpine', 'docker.io/istio/pilot:1.22.8', 'docker.io/istio/proxyv2:1.22.8']);
+});
+
+test('an Istio minor newer than the table names the newest known release and how to refresh', (t) => {
+  const error = t.throws(() => resolveIstio('1.31'), { instanceOf: UsageError });
+  t.regex(error.shortMessage, /does not know Istio 1\.31/);
+  t.regex(error.hint ?? '', /The newest is 1\.30\.5 \(table of \d{4}-\d{2}-\d{2}\)/);
+  t.regex(error.hint ?? '', /npm run refresh-versions/);
+  const nextMajor = t.throws(() => resolveIstio('2.0'), { instanceOf: UsageError });
+  t.regex(nextMajor.hint ?? '', /npm run refresh-versions/);
+  const unknownPatch = t.throws(() => resolveIstio('1.30.6'), { instanceOf: UsageError });
+  t.regex(unknownPatch.hint ?? '', /the newest is 1\.30\.5\..*npm run refresh-versions/);
+  t.is(newestIstio(), '1.30.5');
+});
+
+test('patches added from istio/istio tags: 1.28 means 1.28.10, 1.27 means 1.27.9', (t) => {
+  t.is(resolveIstio('1.28').version, '1.28.10');
+  t.is(resolveIstio('1.27').version, '1.27.9');
+  t.is(resolveIstio('1.28.7').version, '1.28.7');
+  t.regex(resolveIstio('1.28').warnings.join(), /npm run refresh-versions/);
+});
+
+test('kind releases in use are the default plus every release a node image comes from', (t) => {
+  t.deepEqual(KIND_VERSIONS, ['v0.32.0', 'v0.27.0']);
 });
