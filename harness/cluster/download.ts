@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Writable } from 'node:stream';
 import * as tar from 'tar';
-import { EnvironmentError, InterruptedError } from '../errors/index.ts';
+import { EnvironmentError, InterruptedError, isPodpathError } from '../errors/index.ts';
 
 /** The part of fetch podpath uses; tests pass the real fetch pointed at a loopback fixture server. */
 export type FetchLike = (url: string, init?: { signal?: AbortSignal; redirect?: 'follow' }) => Promise<Response>;
@@ -29,6 +29,8 @@ async function get(fetchFn: FetchLike, url: string, signal?: AbortSignal): Promi
     response = await fetchFn(url, { signal, redirect: 'follow' });
   } catch (error) {
     interrupted(signal, `downloading ${url}`);
+    // A fetch wrapper that already judged the answer (e.g. a pinned checksum) has the better message.
+    if (isPodpathError(error)) throw error;
     throw new EnvironmentError(`cannot download ${url}`, { hint: 'Check the network connection (or a proxy) and retry.', cause: error });
   }
   if (!response.ok) {

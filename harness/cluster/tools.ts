@@ -22,6 +22,8 @@ import {
   type Target,
 } from './assets.ts';
 import { downloadVerified, extractSafely, fetchText, progressReporter, sha256File, writeFileAtomic, type FetchLike } from './download.ts';
+import { istioctlPlatform, withPinnedChecksum } from './pinned.ts';
+import { pinnedIstioctl } from './versions.ts';
 
 export interface ToolOptions {
   exec: Exec;
@@ -38,6 +40,8 @@ export interface ToolOptions {
   isTTY?: boolean;
   /** Skip the PATH check (tests, or when the PATH binary must not be used). */
   ignorePath?: boolean;
+  /** The istioctl sha256 podpath recorded for a version and platform (default: versions.json). */
+  pinnedIstioctl?: typeof pinnedIstioctl;
 }
 
 export interface ResolvedTool {
@@ -149,7 +153,8 @@ export async function ensureIstioctl(version: string, options: ToolOptions): Pro
   const target = targetOf(options);
   const asset = istioctlAsset(version, target, options.sources ?? GITHUB_SOURCES);
   if (await onPath(options, 'istioctl', ['version', '--remote=false'], version)) return { tool: 'istioctl', version, path: 'istioctl', origin: 'path' };
-  return wrap(ensure(asset, 'istioctl', options, target), asset);
+  const pinned = (options.pinnedIstioctl ?? pinnedIstioctl)(version, istioctlPlatform(target));
+  return wrap(ensure(asset, 'istioctl', { ...options, fetch: withPinnedChecksum(options.fetch ?? fetch, asset, pinned) }, target), asset);
 }
 
 async function wrap(work: Promise<ResolvedTool>, asset: Asset): Promise<ResolvedTool> {
