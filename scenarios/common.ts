@@ -1,7 +1,7 @@
 /**
  * Expectation rows shared by the seed scenarios, named the way the seeds describe the paths.
- * Sources: DESIGN.md ("Facts about Istio"), seeds/000 (Hazelcast + ExternalName), seeds/001
- * (direct pod-to-pod HTTP), and istiod's code for headless Services (listener.go: one <podIP>_PORT
+ * Sources: the Hazelcast ExternalName incident, the direct pod-to-pod HTTP incident, Istio's
+ * release notes, and istiod's code for headless Services (listener.go: one <podIP>_PORT
  * listener per endpoint for TCP ports, which is why the bed's headless Service is an extra with HTTP
  * 8080 only; httproute.go: `*.<service>` per-pod domains on the HTTP vhost).
  */
@@ -24,7 +24,7 @@ export function passthroughTcp(versions: string): PathExpectation & { versions: 
 
 /**
  * The baseline: PassthroughCluster out, the inbound cluster in. Its name changed in Istio 1.8: before,
- * `inbound|5701|PORTNAME|FQDN` of the Service selecting the target pod (seeds/000 logs
+ * `inbound|5701|PORTNAME|FQDN` of the Service selecting the target pod (the Hazelcast incident's logs show
  * `inbound|5701|tcp-hazelcast|manager.manager.svc.cluster.local`); from 1.8, `inbound|5701||`.
  */
 export function baselineRows(targetFqdn: string = FQDN.manager): ExpectationRule[] {
@@ -34,7 +34,7 @@ export function baselineRows(targetFqdn: string = FQDN.manager): ExpectationRule
   ];
 }
 
-/** The seed's own connection (seeds/000): one Hazelcast member dialling the other member's pod IP on 5701. */
+/** The incident's own connection (Hazelcast ExternalName incident): one Hazelcast member dialling the other member's pod IP on 5701. */
 export const MEMBER_TO_MEMBER = { name: 'manager → other manager pod IP:5701', from: 'manager', to: { pod: 'other-manager' }, port: TCP_PORT, protocol: 'tcp' } as const satisfies ProbeSpec;
 
 /**
@@ -59,7 +59,7 @@ export function collision(versions: string, cluster = `outbound|${TCP_PORT}||${A
  */
 export function fixScenario(id: string, title: string, extras: string[], why: string): Scenario {
   return scenario(id, title)
-    .seed('seeds/000 ("Solving the issue")')
+    .seed('Hazelcast ExternalName incident ("Solving the issue")')
     .mesh({ pilotEnv: { ...ALIAS_OFF } })
     .appliesTo('<1.24')
     .apply(...extras)
@@ -73,7 +73,7 @@ export function fixScenario(id: string, title: string, extras: string[], why: st
 /**
  * HTTP to app's pod IP (Host = the pod IP) on a bed with only ClusterIP Services: the Host matches no
  * service vhost of route 8080, so the allow_any vhost sends it to PassthroughCluster, plaintext
- * (seeds/001; DESIGN.md). PERMISSIVE: the server sidecar takes plaintext and app answers 200.
+ * (the direct pod-to-pod HTTP incident). PERMISSIVE: the server sidecar takes plaintext and app answers 200.
  * STRICT: the server sidecar has no plaintext filter chain for 8080 and logs
  * `NR filter_chain_not_found`; the client sidecar, whose upstream closed before any response,
  * answers 503 itself. Its flags (UC, maybe URX after Istio's retries) and details are not pinned.
@@ -98,16 +98,16 @@ export const HEADLESS_POD_HOST = `manager-1.${FQDN.managerHeadless}`;
 
 const HEADLESS_CLUSTER = `outbound|${HTTP_PORT}||${FQDN.managerHeadless}`;
 
-const HEADLESS_MTLS_UNSEEN = 'seeds/001 says the headless route keeps mTLS, so STRICT accepts it; whether auto-mTLS applies to the headless ORIGINAL_DST cluster (no EDS endpoints carry the tlsMode label) is not yet seen on a live bed';
+const HEADLESS_MTLS_UNSEEN = 'the direct pod-to-pod HTTP incident report says the headless route keeps mTLS, so STRICT accepts it; whether auto-mTLS applies to the headless ORIGINAL_DST cluster (no EDS endpoints carry the tlsMode label) is not yet seen on a live bed';
 
-const POD_IP_HOST_UNSEEN = 'seeds/001 says a headless Service adds a "*" fallback on its port; istiod\'s generateVirtualHostDomains (pilot/pkg/networking/core/httproute.go) adds only "*.<service>" per-pod domains for a headless Kubernetes Service, so a pod-IP Host may still fall to allow_any/PassthroughCluster (istio.io "503 error while accessing headless services" and istio/istio.io#10071 describe pod-IP requests to an http-named headless port failing under STRICT); not yet seen on a live bed';
+const POD_IP_HOST_UNSEEN = 'the direct pod-to-pod HTTP incident report says a headless Service adds a "*" fallback on its port; istiod\'s generateVirtualHostDomains (pilot/pkg/networking/core/httproute.go) adds only "*.<service>" per-pod domains for a headless Kubernetes Service, so a pod-IP Host may still fall to allow_any/PassthroughCluster (istio.io "503 error while accessing headless services" and istio/istio.io#10071 describe pod-IP requests to an http-named headless port failing under STRICT); not yet seen on a live bed';
 
 /**
- * HTTP to the other manager's pod IP with manager-headless applied (seeds/001).
+ * HTTP to the other manager's pod IP with manager-headless applied (the direct pod-to-pod HTTP incident).
  * - Host = a per-pod name: matches the headless vhost's `*.manager-headless…` domains (istiod code,
  *   istio/istio#34679 shows them), so the request takes the headless ORIGINAL_DST cluster to the
  *   dialled pod IP. Pinned under PERMISSIVE; under STRICT it depends on mTLS being kept (observe).
- * - Host = the pod IP (what seeds/001 is about): the seed's "*" fallback; observed, see POD_IP_HOST_UNSEEN.
+ * - Host = the pod IP (what that incident is about): its report's "*" fallback; observed, see POD_IP_HOST_UNSEEN.
  */
 export function httpHeadlessRows(mtls: 'PERMISSIVE' | 'STRICT', host: 'pod-name' | 'pod-ip'): ExpectationRule[] {
   const row: ExpectationRule = {

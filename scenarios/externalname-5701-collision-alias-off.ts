@@ -6,7 +6,7 @@ import { ALIAS_OFF, collision, MEMBER_TO_MEMBER } from './common.ts';
  * ENABLE_EXTERNAL_NAME_ALIAS=false (its own bed). On <= 1.20 the same env is the default.
  */
 export default scenario('externalname-5701-collision-alias-off', 'With ENABLE_EXTERNAL_NAME_ALIAS=false the ExternalName collision comes back')
-  .seed('seeds/000 (ExternalName app-ext → idle)')
+  .seed('Hazelcast ExternalName incident (app-ext → idle)')
   .mesh({ pilotEnv: { ...ALIAS_OFF } })
   .appliesTo('<1.24')
   .apply('app-ext-externalname')

@@ -2,19 +2,19 @@ import { scenario } from '../harness/runner/index.ts';
 import { ALIAS_OFF, ALIAS_ON, baselineRows, collision, MEMBER_TO_MEMBER } from './common.ts';
 
 /**
- * The seed incident (seeds/000): an ExternalName Service app-ext in namespace app, ports 8080 and
+ * The Hazelcast ExternalName incident: an ExternalName Service app-ext in namespace app, ports 8080 and
  * 5701, CNAME to idle. Where istiod turns ExternalName ports into listeners, every sidecar gets a
  * 0.0.0.0_5701 catch-all and manager's pod-IP traffic on 5701 goes to app-ext's STRICT_DNS cluster
  * (idle, which does not bind 5701): `0 UF,URX`, no server entry, connection closed after connect.
  *
- * Versions (DESIGN.md; istio/istio release notes 1.20, 1.21, 1.24):
+ * Versions (istio/istio release notes 1.20, 1.21, 1.24):
  * - <= 1.20: listener by default; 1.20 with ENABLE_EXTERNAL_NAME_ALIAS=true is an alias (baseline).
  * - 1.21–1.23: alias by default (baseline); ENABLE_EXTERNAL_NAME_ALIAS=false brings the listener back
  *   (that bed is externalname-5701-collision-alias-off).
  * - >= 1.24: alias; the flag is reported removed, so with it set the outcome is only observed.
  */
 export default scenario('externalname-5701-collision', 'An ExternalName Service declaring 5701 captures pod-IP traffic on 5701')
-  .seed('seeds/000 (ExternalName app-ext → idle)')
+  .seed('Hazelcast ExternalName incident (app-ext → idle)')
   .apply('app-ext-externalname')
   .probe({ ...MEMBER_TO_MEMBER })
   .expect('>=1.24', { ...collision('>=1.24'), pilotEnv: { ...ALIAS_OFF }, observe: 'ENABLE_EXTERNAL_NAME_ALIAS is reported removed in 1.24; not yet seen on a live bed' })

@@ -3,7 +3,7 @@ import { HTTP_PORT } from '../manifests/topology.ts';
 import { httpClusterIpRows } from './common.ts';
 
 /**
- * seeds/001: HTTP to a pod IP whose workload has only a ClusterIP Service. The Host (the pod IP)
+ * The direct pod-to-pod HTTP incident: HTTP to a pod IP whose workload has only a ClusterIP Service. The Host (the pod IP)
  * matches no service vhost, so the request falls to the allow_any passthrough, without mTLS; a
  * STRICT server has no plaintext filter chain and rejects it at the listener
  * (`NR filter_chain_not_found`), and the client sidecar answers 503 itself.
@@ -11,7 +11,7 @@ import { httpClusterIpRows } from './common.ts';
  * and details (how Envoy words the upstream reset, and whether a retry adds URX).
  */
 export default scenario('http-pod-ip-clusterip-strict', 'HTTP to a ClusterIP-only pod IP under STRICT mTLS')
-  .seed('seeds/001 (direct pod-to-pod HTTP)')
+  .seed('direct pod-to-pod HTTP incident')
   .mesh({ mtls: 'STRICT' })
   .probe({ name: 'manager → app pod IP:8080', from: 'manager', to: { pod: 'app' }, port: HTTP_PORT, protocol: 'http' })
   .expectRows(httpClusterIpRows('STRICT'))

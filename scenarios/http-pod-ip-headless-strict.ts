@@ -2,7 +2,7 @@ import { scenario } from '../harness/runner/index.ts';
 import { headlessProbes } from './common.ts';
 
 /**
- * seeds/001: HTTP to the other manager's pod IP with the headless Service manager-headless applied
+ * The direct pod-to-pod HTTP incident: HTTP to the other manager's pod IP with the headless Service manager-headless applied
  * (an extra: in the baseline its TCP side would change the first seed's paths). Two probes, rows in
  * common.ts (httpHeadlessRows):
  * - Host = a per-pod name under manager-headless: istiod gives the headless vhost `*.<service>`
@@ -11,7 +11,7 @@ import { headlessProbes } from './common.ts';
  * Under STRICT: mTLS on the headless cluster is what lets it through; observed until a live bed shows it.
  */
 export default scenario('http-pod-ip-headless-strict', 'HTTP to a headless-Service pod IP under STRICT mTLS')
-  .seed('seeds/001 (direct pod-to-pod HTTP, headless Service)')
+  .seed('direct pod-to-pod HTTP incident (headless Service)')
   .mesh({ mtls: 'STRICT' })
   .apply('manager-headless')
   .probe(headlessProbes('STRICT')[0])

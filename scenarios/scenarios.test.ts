@@ -17,7 +17,7 @@ test('every scenario is well-formed, uniquely named and applies only known extra
   for (const s of SCENARIOS) for (const e of extrasFor(s)) t.true((EXTRAS as readonly string[]).includes(e), `${s.id}: ${e}`);
 });
 
-test('the seed suite of issue 7 is all there', (t) => {
+test('the seed suite is all there', (t) => {
   const ids = SCENARIOS.map((s) => s.id);
   for (const id of ['tcp-pod-ip-baseline', 'externalname-5701-collision', 'serviceentry-dns-5701-collision', 'fix-drop-port', 'fix-exportto-dot', 'fix-sidecar-egress',
     'fix-virtualservice', 'fix-distinct-ports', 'http-pod-ip-clusterip-permissive', 'http-pod-ip-clusterip-strict', 'http-pod-ip-headless-permissive', 'http-pod-ip-headless-strict']) {
@@ -52,7 +52,7 @@ test('collision rows: UF,URX to app-ext, no server entry, explain captured; neve
   t.false(JSON.stringify(SCENARIOS).includes('durationMs'));
 });
 
-test('the inbound cluster is named per era: inbound|5701|tcp-hazelcast|FQDN before 1.8 (as in seeds/000), inbound|5701|| after', (t) => {
+test('the inbound cluster is named per era: inbound|5701|tcp-hazelcast|FQDN before 1.8 (as in the Hazelcast incident logs), inbound|5701|| after', (t) => {
   const s = byId('tcp-pod-ip-baseline');
   const old = expectationFor(s, s.probes[0], target('1.7.8'));
   const modern = expectationFor(s, s.probes[0], target('1.8.0'));
@@ -62,7 +62,7 @@ test('the inbound cluster is named per era: inbound|5701|tcp-hazelcast|FQDN befo
   t.deepEqual(expectationFor(s, s.probes[1], target('1.7.8'))?.server, { cluster: 'inbound', name: 'inbound|5701|tcp-hazelcast|app.app.svc.cluster.local', flags: [] }, 'the app probe names app\'s Service');
 });
 
-test('issue 7 items 1, 2, 4: baseline, collisions and fixes probe manager → the OTHER manager pod IP:5701, pinned', (t) => {
+test('baseline, collisions and fixes probe manager → the OTHER manager pod IP:5701, pinned', (t) => {
   const tcp = SCENARIOS.filter((s) => s.id === 'tcp-pod-ip-baseline' || s.id.includes('5701-collision') || s.id.startsWith('fix-'));
   t.is(tcp.length, 9);
   for (const s of tcp) {

@@ -9,7 +9,7 @@ import { collision, MEMBER_TO_MEMBER } from './common.ts';
  * proxying) and DNS capture change the outcome; the nightly matrix records what each release does.
  */
 export default scenario('serviceentry-dns-5701-collision', 'A DNS ServiceEntry on 5701 without addresses captures pod-IP traffic on 5701')
-  .seed('seeds/000 (same collision, ServiceEntry form for Istio >= 1.24)')
+  .seed('Hazelcast ExternalName incident (same collision, ServiceEntry form for Istio >= 1.24)')
   .apply('serviceentry-dns-5701')
   .probe({ ...MEMBER_TO_MEMBER })
   .expect('*', { ...collision('*', `outbound|${TCP_PORT}||${SERVICE_ENTRY_HOST}`), observe: 'auto-allocation and DNS capture defaults change per release; pinned once the nightly matrix has seen each version' })

@@ -3,7 +3,7 @@ import { FQDN, TCP_PORT } from '../manifests/topology.ts';
 import { baselineRows, MEMBER_TO_MEMBER } from './common.ts';
 
 /**
- * The path before anything breaks (seeds/000, "This is not perfect, but at least, it's working"):
+ * The path before anything breaks (Hazelcast ExternalName incident, "This is not perfect, but at least, it's working"):
  * one Hazelcast member dials the other member's pod IP on 5701. The bed has only ClusterIP
  * Services, whose listeners bind their VIPs, so no listener owns a pod IP: the connection leaves
  * through PassthroughCluster and enters the target through its inbound cluster, as in the seed's logs.
@@ -12,7 +12,7 @@ import { baselineRows, MEMBER_TO_MEMBER } from './common.ts';
  * A second probe to app's pod IP checks the same path across namespaces.
  */
 export default scenario('tcp-pod-ip-baseline', 'TCP to a pod IP leaves through PassthroughCluster and is echoed by that pod')
-  .seed('seeds/000 (Hazelcast on 5701, pod-to-pod)')
+  .seed('Hazelcast ExternalName incident (Hazelcast on 5701, pod-to-pod)')
   .probe({ ...MEMBER_TO_MEMBER, count: 2 })
   .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: TCP_PORT, protocol: 'tcp', expect: baselineRows(FQDN.app) })
   .expect('<1.8', baselineRows()[0])

@@ -35,7 +35,7 @@ const TABLE: FlagInfo[] = [
   { code: 'DF', long: 'DnsResolutionFailed', meaning: 'DNS resolution failed' },
   { code: 'DO', long: 'DropOverload', meaning: 'dropped by drop_overload' },
   { code: 'DR', long: 'DownstreamRemoteReset', meaning: 'downstream remote reset' },
-  // Listed in DESIGN.md from newer Envoy; its long name was not verifiable here, so none is mapped.
+  // A flag of newer Envoy releases whose long name could not be checked against envoyproxy/envoy here, so none is mapped.
   { code: 'UDO', long: '', meaning: 'newer Envoy drop-overload flag (UDO)' },
 ];
 

@@ -1,7 +1,8 @@
 /**
  * Istio's default sidecar access log formats per era, as documented (Istio
  * pilot/pkg/model/telemetry_logging.go EnvoyTextLogFormat for >=1.9, the 1.6-1.7 listener dumps
- * with istio.mixer:status, DESIGN.md for the 1.8 and <1.23 variants) and the JSON keys of
+ * with istio.mixer:status, the 1.8 one before istio/istio#27903 added RESPONSE_CODE_DETAILS in 1.9,
+ * UPSTREAM_CLUSTER_RAW from 1.23.0 where earlier releases log UPSTREAM_CLUSTER) and the JSON keys of
  * EnvoyJSONLogFormatIstio. Fixtures and property tests are rendered from these strings.
  */
 export type TextEra = 'text-1.6' | 'text-1.8' | 'text-1.9' | 'text-1.23';

@@ -6,7 +6,7 @@ import { runRules } from './rules.ts';
 import { SEVERITY_ORDER, type Finding, type LintInput, type LintOptions } from './types.ts';
 
 /**
- * Lints Kubernetes/Istio YAML for the mesh pitfalls of issue 5. Throws UsageError with
+ * Lints Kubernetes/Istio YAML for the mesh pitfalls docs/lint.md lists. Throws UsageError with
  * `file:line:col` for invalid YAML; findings come sorted by input order, line, severity, rule.
  */
 /** Throws the UsageError podpath lint gives for a bad --istio; callers may check before reading input. */

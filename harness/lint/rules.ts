@@ -1,5 +1,5 @@
 /**
- * The rules of issue 5. Each reads the Model built in one pass; port collisions are found by
+ * The lint rules (docs/lint.md). Each reads the Model built in one pass; port collisions are found by
  * grouping ports by number first and checking visibility only inside a group (no pair loops).
  */
 import type { Finding, Severity } from './types.ts';

@@ -1,6 +1,7 @@
 /**
  * RunReport fixtures for tests (not shipped in any output). Log lines follow the Istio >= 1.9
- * TEXT access-log format from DESIGN.md, as a sidecar prints them for TCP connections.
+ * TEXT access-log format (istio/istio pilot/pkg/model/telemetry_logging.go EnvoyTextLogFormat), as a
+ * sidecar prints them for TCP connections.
  */
 import type { ObservedPath, PathSide, ProbeReport, RunReport, ScenarioReport, TargetReport } from './schema.ts';
 import { countStatuses } from './format.ts';

@@ -4,7 +4,7 @@ import type { ProbeResult } from '../probe/index.ts';
 import { evaluate, globMatches, toExpectedPath, toObservedPath, type Observation } from './evaluate.ts';
 import type { ExpectationRule, PathExpectation } from './scenario.ts';
 
-// Istio >= 1.9 TEXT lines (DESIGN.md format): client outbound + server inbound, linked by address.
+// Istio >= 1.9 TEXT lines (pilot/pkg/model/telemetry_logging.go format): client outbound + server inbound, linked by address.
 const PASSTHROUGH_CLIENT = '[2026-11-20T10:00:00.000Z] "- - -" 0 - - - "-" 4 60 3 - "-" "-" "-" "-" "10.244.1.7:5701" PassthroughCluster 10.244.1.5:40100 10.244.1.7:5701 10.244.1.5:39000 - -';
 const INBOUND_SERVER = '[2026-11-20T10:00:00.001Z] "- - -" 0 - - - "-" 4 60 2 - "-" "-" "-" "-" "127.0.0.6:5701" inbound|5701|| 127.0.0.6:41000 10.244.1.7:5701 10.244.1.5:40100 - -';
 const UF_CLIENT = '[2026-11-20T10:00:00.000Z] "- - -" 0 UF,URX - - "-" 0 0 1000 - "-" "-" "-" "-" "10.96.30.30:5701" outbound|5701||app-ext.app.svc.cluster.local - 10.244.1.7:5701 10.244.1.5:39000 - -';

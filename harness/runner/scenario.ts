@@ -83,7 +83,7 @@ export interface MeshNeeds {
 export interface Scenario {
   id: string;
   title: string;
-  /** Which incident it comes from (a file in seeds/ or an incident id). */
+  /** Which incident it comes from (its name, or an incident file's id). */
   seed: string | null;
   /** Where the scenario applies at all (any row matches); absent = everywhere. Skipped elsewhere, with the reason. */
   applies?: VersionCondition[];

@@ -24,7 +24,7 @@ async function logs(args: string[], options: { stdin?: string; env?: NodeJS.Proc
   return { code, stdout: cap.stdout, stderr: cap.stderr };
 }
 
-// The keys issue 4 lists for --json, in order; `raw` is deliberately not among them.
+// The keys docs/logs.md promises for --json, in order; `raw` is deliberately not among them.
 const KEYS = ['source', 'line', 'pod', 'format', 'startTime', 'method', 'path', 'protocol', 'responseCode', 'responseFlags', 'responseCodeDetails',
   'connectionTerminationDetails', 'upstreamTransportFailureReason', 'bytesReceived', 'bytesSent', 'durationMs', 'upstreamServiceTimeMs', 'xForwardedFor',
   'userAgent', 'requestId', 'authority', 'upstreamHost', 'upstreamCluster', 'upstreamLocalAddress', 'downstreamLocalAddress', 'downstreamRemoteAddress',
