@@ -95,7 +95,8 @@ export function resolveIstio(spec: string, options: { k8s?: string } = {}): Isti
   const minorName = `${Number(match[1])}.${Number(match[2])}`;
   const minor = ISTIO_MINORS.find((m) => m.minor === minorName);
   if (!minor) {
-    const newer = Number(match[1]) > Number(newestIstio().split('.')[0]) || (Number(match[1]) === Number(newestIstio().split('.')[0]) && Number(match[2]) > Number(ISTIO_MINORS[0].minor.split('.')[1]));
+    const [newestMajor, newestMinor] = ISTIO_MINORS[0].minor.split('.').map(Number);
+    const newer = Number(match[1]) > newestMajor || (Number(match[1]) === newestMajor && Number(match[2]) > newestMinor);
     throw new UsageError(`podpath does not know Istio ${minorName}`, { hint: newer ? `${known}\n${REFRESH_HINT}` : `${known} Older minors are out of Istio's support and not in podpath's table.` });
   }
   let version = minor.patches[0];

@@ -111,10 +111,10 @@ test('up: progress per phase on stderr, summary with timings and budget on stdou
   const result = await runCommand(makeUpCommand(overrides), ['--istio', '1.28', '--connect-timeout', '1s']);
   t.is(result.code, 0);
   t.regex(result.stderr, /^\[preflight\] Docker, disk, platform$/m);
-  t.regex(result.stderr, /^\[istio\] istioctl install 1\.28\.4/m);
-  t.regex(result.stderr, /podpath: warning: Istio 1\.28 resolved to 1\.28\.4, the latest patch podpath knows/);
+  t.regex(result.stderr, /^\[istio\] istioctl install 1\.28\.10/m);
+  t.regex(result.stderr, /podpath: warning: Istio 1\.28 resolved to 1\.28\.10, the latest patch podpath knows/);
   t.notRegex(result.stderr, /\x1b/, 'NO_COLOR: no escapes');
-  t.regex(result.stdout, /^cluster podpath \(context kind-podpath\) created and ready: Istio 1\.28\.4 on kindest\/node:v1\.34\.8@sha256:/m);
+  t.regex(result.stdout, /^cluster podpath \(context kind-podpath\) created and ready: Istio 1\.28\.10 on kindest\/node:v1\.34\.8@sha256:/m);
   t.regex(result.stdout, /connectTimeout 1s/);
   t.regex(result.stdout, /phase timings: preflight 1\.0 s, tools 1\.0 s, .*total \d+\.\d s \(within the fresh bring-up budget of 240\.0 s\)/);
 });
