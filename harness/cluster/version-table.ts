@@ -176,3 +176,28 @@ export function pinnedIstioctlSha256(table: VersionTable, version: string, platf
   const minor = version.split('.').slice(0, 2).join('.');
   return table.istio.find((m) => m.minor === minor)?.istioctlSha256[version]?.[platform];
 }
+
+/** The default node image for a minor: the newest supported Kubernetes minor the table has an image for. */
+export function defaultNodeImage(table: VersionTable, minor: IstioMinorEntry): KindNodeImage | undefined {
+  return [...minor.kubernetes].reverse().map((k) => table.nodeImages[k]).find(Boolean);
+}
+
+export const DOCS_TABLE_START = '<!-- versions-table: generated from harness/cluster/versions.json by npm run refresh-versions -->';
+export const DOCS_TABLE_END = '<!-- /versions-table -->';
+
+/** The Markdown table docs/cluster.md shows, one row per minor; (*) marks lists that may be behind. */
+export function renderVersionsMarkdown(table: VersionTable): string {
+  const rows = table.istio.map((m) => {
+    const node = defaultNodeImage(table, m);
+    return `| ${m.minor} | ${m.patches.at(-1)} – ${m.patches[0]}${m.patchesComplete ? '' : ' (*)'} | ${m.kubernetes[0]} – ${m.kubernetes.at(-1)} | ${node ? `v${node.kubernetes}` : 'none'} | ${node?.kind ?? '-'} |`;
+  });
+  return ['| Istio | known patches | supported Kubernetes | node image (default) | kind |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Replaces the generated table between the markers; null when the document has no markers. */
+export function replaceDocsTable(doc: string, table: VersionTable): string | null {
+  const start = doc.indexOf(DOCS_TABLE_START);
+  const end = doc.indexOf(DOCS_TABLE_END);
+  if (start < 0 || end < start) return null;
+  return `${doc.slice(0, start + DOCS_TABLE_START.length)}\n${renderVersionsMarkdown(table)}\n${doc.slice(end)}`;
+}

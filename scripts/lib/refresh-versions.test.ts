@@ -10,6 +10,7 @@ import { parseVersionTable, type VersionTable } from '../../harness/cluster/vers
 import { parseRefreshArgs, runRefresh } from './refresh-versions.ts';
 
 const SHIPPED = new URL('../../harness/cluster/versions.json', import.meta.url);
+const DOCS = new URL('../../docs/cluster.md', import.meta.url);
 const TODAY = new Date('2026-12-01T08:00:00Z');
 const sum = (seed: string) => seed.repeat(64).slice(0, 64);
 const digest = (seed: string) => seed.repeat(64).slice(0, 64);
@@ -89,12 +90,13 @@ async function tableCopy(t: { teardown(fn: () => unknown): void }) {
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'versions.json');
   await copyFile(SHIPPED, file);
+  await copyFile(DOCS, path.join(dir, 'cluster.md'));
   return { dir, file };
 }
 
 async function refresh(fixture: Fixture, file: string, dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
   const io = captureIo({ cwd: dir, env });
-  const options = parseRefreshArgs(['--file', file, '--github-api', `${fixture.base}/api`, '--github-raw', `${fixture.base}/raw`, ...extra], env, dir);
+  const options = parseRefreshArgs(['--file', file, '--docs', path.join(dir, 'cluster.md'), '--github-api', `${fixture.base}/api`, '--github-raw', `${fixture.base}/raw`, ...extra], env, dir);
   const code = await runRefresh(options, { fetch: (url, init) => fetch(url, init), now: () => TODAY }, io.io);
   return { code, io };
 }
@@ -139,6 +141,10 @@ test('refresh adds new patches, minors, published istioctl sums and newer node i
     t.deepEqual(now.istioctlSha256, { ...now.istioctlSha256, ...old.istioctlSha256 });
   }
   t.is(after.updated, '2026-12-01');
+  const doc = await readFile(path.join(dir, 'cluster.md'), 'utf8');
+  t.regex(doc, /^\| 1\.31 \| 1\.31\.0 – 1\.31\.0 \(\*\) \| 1\.33 – 1\.37 \| v1\.37\.0 \| v0\.33\.0 \|$/m, 'the docs table is regenerated');
+  t.regex(doc, /^\| 1\.28 \| 1\.28\.0 – 1\.28\.11 \| /m);
+  t.is(doc.replace(/<!-- versions-table[\s\S]*<!-- \/versions-table -->/, ''), (await readFile(DOCS, 'utf8')).replace(/<!-- versions-table[\s\S]*<!-- \/versions-table -->/, ''), 'and nothing else in it');
   t.regex(io.stdout, /Istio 1\.31: new minor/);
   t.regex(io.stdout, /Istio 1\.30: new patches 1\.30\.6/);
 
@@ -180,6 +186,7 @@ test('--dry-run prints the changes and writes nothing', async (t) => {
   t.regex(io.stdout, /Istio 1\.31: new minor/);
   t.regex(io.stdout, /dry run/);
   t.is(await readFile(file, 'utf8'), before);
+  t.is(await readFile(path.join(dir, 'cluster.md'), 'utf8'), await readFile(DOCS, 'utf8'));
 });
 
 test('upstream errors stop the refresh with a hint and leave the table untouched', async (t) => {
@@ -208,6 +215,7 @@ test('flags: base URLs from flags or env, only http(s); pages bounded', (t) => {
   t.is(o.githubApi, 'http://127.0.0.1:9/api');
   t.is(o.githubRaw, 'http://127.0.0.1:9/raw');
   t.is(o.file, '/w/harness/cluster/versions.json');
+  t.is(o.docs, '/w/docs/cluster.md');
   t.is(parseRefreshArgs([], {}, '/w').githubApi, 'https://api.github.com');
   t.throws(() => parseRefreshArgs(['--github-api', 'file:///etc'], {}, '/w'), { instanceOf: UsageError });
   t.throws(() => parseRefreshArgs(['--pages', '0'], {}, '/w'), { instanceOf: UsageError });

@@ -15,7 +15,7 @@ import { EnvironmentError, UsageError } from '../../harness/errors/index.ts';
 import { parseChecksumFile } from '../../harness/cluster/assets.ts';
 import { writeFileAtomic } from '../../harness/cluster/download.ts';
 import { checksumRequests, refreshTable, type ChecksumRequest, type GitHubRelease, type SupportStatusEntry } from '../../harness/cluster/version-refresh.ts';
-import { parseVersionTable, serializeVersionTable } from '../../harness/cluster/version-table.ts';
+import { parseVersionTable, replaceDocsTable, serializeVersionTable } from '../../harness/cluster/version-table.ts';
 
 export const REFRESH_HELP = `Usage: npm run refresh-versions [-- options]
        npx node scripts/refresh-versions.ts [options]
@@ -27,6 +27,7 @@ never drops or overwrites one: a recorded checksum stays as it is. Needs network
 
 Options:
   --file FILE        the table to update (default harness/cluster/versions.json)
+  --docs FILE        the Markdown whose generated version table to update (default docs/cluster.md)
   --github-api URL   GitHub REST API base (default $PODPATH_GITHUB_API or https://api.github.com)
   --github-raw URL   raw file base (default $PODPATH_GITHUB_RAW or https://raw.githubusercontent.com)
   --pages N          pages of 100 istio/istio releases to read (default 5)
@@ -39,6 +40,7 @@ Exit codes: 0 done (or nothing to change), 2 usage or network error.
 
 export interface RefreshOptions {
   file: string;
+  docs: string;
   githubApi: string;
   githubRaw: string;
   pages: number;
@@ -66,6 +68,7 @@ export function parseRefreshArgs(args: string[], env: NodeJS.ProcessEnv, cwd: st
       args,
       options: {
         file: { type: 'string' },
+        docs: { type: 'string' },
         'github-api': { type: 'string' },
         'github-raw': { type: 'string' },
         pages: { type: 'string' },
@@ -82,6 +85,7 @@ export function parseRefreshArgs(args: string[], env: NodeJS.ProcessEnv, cwd: st
   if (!Number.isInteger(pages) || pages < 1 || pages > 20) throw new UsageError(`--pages needs a whole number from 1 to 20, not '${values.pages}'`);
   return {
     file: path.resolve(cwd, values.file ?? 'harness/cluster/versions.json'),
+    docs: path.resolve(cwd, values.docs ?? 'docs/cluster.md'),
     githubApi: base(values['github-api'] ?? env.PODPATH_GITHUB_API ?? 'https://api.github.com', '--github-api'),
     githubRaw: base(values['github-raw'] ?? env.PODPATH_GITHUB_RAW ?? 'https://raw.githubusercontent.com', '--github-raw'),
     pages,
@@ -189,11 +193,16 @@ export async function runRefresh(options: RefreshOptions, deps: RefreshDeps, io:
 
   for (const warning of result.warnings) await write(io.stderr, `refresh-versions: warning: ${warning}\n`);
   await write(io.stdout, result.changes.length ? `${result.changes.map((c) => `  ${c}`).join('\n')}\n` : 'no new releases, sums or node images\n');
+  // The docs table is generated from the same data, so a refresh cannot leave it behind.
+  const doc = await readFile(options.docs, 'utf8').catch(() => null);
+  const newDoc = doc === null ? null : replaceDocsTable(doc, result.table);
+  if (newDoc === null) await write(io.stderr, `refresh-versions: warning: ${path.relative(io.cwd, options.docs)} has no generated version table to update\n`);
   if (options.dryRun) {
     await write(io.stdout, `(dry run: ${path.relative(io.cwd, options.file)} not written)\n`);
   } else {
     await writeFileAtomic(options.file, text);
-    await write(io.stdout, `wrote ${path.relative(io.cwd, options.file)}: newest Istio ${result.table.istio[0].patches[0]}, kind ${result.table.kind.default}\n`);
+    if (newDoc !== null && newDoc !== doc) await writeFileAtomic(options.docs, newDoc);
+    await write(io.stdout, `wrote ${path.relative(io.cwd, options.file)}${newDoc !== null ? ` and ${path.relative(io.cwd, options.docs)}` : ''}: newest Istio ${result.table.istio[0].patches[0]}, kind ${result.table.kind.default}\n`);
   }
   return 0;
 }
