@@ -3,6 +3,7 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 import { changedFrom, configVersion, consecutive, DEFAULT_PIPELINE, durationMs, probeTimeoutMs, runAttempt, type PipelineOptions } from './pipeline.ts';
 import { isExclusive, scenario } from './scenario.ts';
 import { LoopbackMesh } from './testing/loopback-mesh.ts';
+import type { ProbeResult } from '../probe/index.ts';
 
 // Block 127.0.24.0/24 belongs to this file.
 const BLOCK = 24;
@@ -64,4 +65,41 @@ test('--keep leaves a failed scenario\'s extras applied and says so', async (t) 
   t.is(r.status, 'failed');
   t.deepEqual(r.kept, ['app-ext-externalname']);
   t.deepEqual(mesh.applied, ['app-ext-externalname']);
+});
+
+/** The double, with the agent's answer replaced: what a broken or mismatched agent could send back. */
+function answering(mesh: LoopbackMesh, answer: (real: ProbeResult[]) => unknown): LoopbackMesh {
+  return Object.create(mesh, { probe: { value: async (...args: Parameters<LoopbackMesh['probe']>) => answer(await mesh.probe(...args)) as ProbeResult[] } }) as LoopbackMesh;
+}
+
+test('an empty probe answer, too few results or an unknown outcome is a harness error, never a pass', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.22.8' });
+  t.teardown(() => mesh.close());
+  const baseline = scenario('twice', 'two connections to app').probe({ name: 'p', from: 'manager', to: { pod: 'app' }, port: 5701, protocol: 'tcp', count: 2 })
+    .expect('*', { outcome: 'echoed', responder: 'target' }).build();
+  const cases: Array<[string, (real: ProbeResult[]) => unknown, RegExp]> = [
+    ['empty', () => [], /with 0 results for 2 connections/],
+    ['too few', (real) => real.slice(0, 1), /with 1 result for 2 connections/],
+    ['unknown outcome', (real) => real.map((r) => ({ ...r, outcome: 'ok' })), /outcome "ok", not one of/],
+  ];
+  for (const [label, answer, message] of cases) {
+    const r = await runAttempt(answering(mesh, answer), baseline, 1, FAST);
+    t.is(r.status, 'failed', label);
+    t.regex(r.error ?? '', message, label);
+  }
+  t.is((await runAttempt(mesh, baseline, 1, FAST)).status, 'passed', 'the same scenario passes on real answers');
+});
+
+test('a scenario with zero observations is never passed, even when the answer slips past the check', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.22.8' });
+  t.teardown(() => mesh.close());
+  // count 0 is not a valid request, but a scenario must not pass on it either.
+  const none = scenario('none', 'asks for nothing').probe({ name: 'p', from: 'manager', to: { pod: 'app' }, port: 5701, protocol: 'tcp', count: 0 })
+    .expect('*', { outcome: 'echoed' }).build();
+  const silent = Object.create(mesh, { probe: { value: async () => [] } }) as LoopbackMesh;
+  const r = await runAttempt(silent, none, 1, FAST);
+  t.is(r.status, 'failed');
+  t.deepEqual(r.probes[0].observed, []);
+  t.is(r.probes[0].verdict, 'fail');
+  t.regex(r.probes[0].mismatches.join('\n'), /no connection was observed/);
 });

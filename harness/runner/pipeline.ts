@@ -7,7 +7,7 @@ import { correlate, parseLogText, type AccessLogEntry, type Hops } from '../acce
 import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
 import { InterruptedError, isPodpathError } from '../errors/index.ts';
 import type { PhaseTimings, ProbeReport } from '../report/index.ts';
-import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
+import { checkProbeAnswer, type ProbeRequest, type ProbeResult } from '../probe/index.ts';
 import { delayFor, pause } from '../kube/index.ts';
 import { evaluate, toExpectedPath, toObservedPath, type Observation } from './evaluate.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from './mesh-bed.ts';
@@ -317,7 +317,9 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
       Promise.all(planned.map((p) => {
         const request: ProbeRequest = { target: p.dst, protocol: p.spec.protocol, timeoutMs, count: p.spec.count ?? 1 };
         if (p.spec.httpHost) request.httpHost = p.spec.httpHost;
-        return bed.probe(p.client, request, { signal: options.signal });
+        return bed.probe(p.client, request, { signal: options.signal }).then((answer) =>
+          // A dry run observes nothing by design; a live answer must describe every connection asked for.
+          (bed.plan ? answer : checkProbeAnswer(request, answer, `${p.client.namespace}/${p.client.name}`)));
       })));
 
     const collected = await time('logs', () => Promise.all(planned.map((p, i) => collectHops(bed, p, results[i], since, options))));
@@ -335,6 +337,11 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
       const evaluations = observations.map((o) => (p.rule ? evaluate(p.rule, o) : { verdict: 'observe' as const, mismatches: [`no expectation row covers Istio ${bed.target.istio}`] }));
       const mismatches = evaluations.flatMap((e, k) => e.mismatches.map((m) => (observations.length > 1 ? `attempt ${k + 1}: ${m}` : m)));
       let verdict: ProbeReport['verdict'] = evaluations.some((e) => e.verdict === 'fail') ? 'fail' : evaluations.length > 0 && evaluations.every((e) => e.verdict === 'observe') ? 'observe' : bed.plan ? 'observe' : 'pass';
+      if (observations.length === 0 && !bed.plan) {
+        // Nothing observed is never a pass.
+        verdict = 'fail';
+        mismatches.push('no connection was observed (the probe returned no results)');
+      }
       const notes = convergeNotes.filter((n) => n.includes(p.dst));
       if (notes.length) {
         mismatches.unshift(...notes);
@@ -377,6 +384,12 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
     }
   }
   timings.total = Math.round(performance.now() - started);
+  // A scenario passes only on what was observed: no probe report, or a probe without observations, is no pass.
+  const observedNothing = !bed.plan && (reports.length === 0 || reports.some((r) => r.observed.length === 0));
+  if (observedNothing && !failed) {
+    failed = true;
+    error ??= 'no connection was observed';
+  }
   const status = failed ? 'failed' : reports.length > 0 && reports.every((r) => r.verdict === 'observe') ? 'observed' : 'passed';
   return { status, probes: reports, timings, evidence, error, kept };
 }
