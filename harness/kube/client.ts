@@ -47,6 +47,8 @@ export interface PodRef {
   namespace: string;
   ip: string;
   ready: boolean;
+  /** metadata.deletionTimestamp is set: the pod is going away, though it may still report Ready. */
+  terminating: boolean;
   labels: Record<string, string>;
   node: string | null;
 }
@@ -112,6 +114,7 @@ function podRef(p: V1Pod): PodRef {
     namespace: p.metadata?.namespace ?? '',
     ip: p.status?.podIP ?? '',
     ready,
+    terminating: p.metadata?.deletionTimestamp !== undefined && p.metadata?.deletionTimestamp !== null,
     labels: { ...(p.metadata?.labels ?? {}) },
     node: p.spec?.nodeName ?? null,
   };

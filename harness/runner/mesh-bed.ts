@@ -36,7 +36,7 @@ export interface MeshBed {
 }
 
 /** harness/kube's PodRef, structurally. */
-export interface PodRefLike { name: string; namespace: string; ip: string; ready: boolean; labels: Record<string, string>; node: string | null }
+export interface PodRefLike { name: string; namespace: string; ip: string; ready: boolean; terminating: boolean; labels: Record<string, string>; node: string | null }
 
 /** What the runner uses of harness/kube's KubeClient; the dry run's PlanKube has it too. */
 export interface KubeLike {
@@ -93,7 +93,8 @@ export class LiveMeshBed implements MeshBed {
       this.plan.add('api', `list pods in namespace ${workload} (label app=${workload})`);
       pods = [1, 2].map((n) => ({ name: `<${workload}-pod-${n}>`, namespace: workload, ip: `<${workload}-pod-${n} IP>`, workload }));
     } else {
-      const refs = (await this.kube.listPods(workload, `app=${workload}`)).filter((p) => p.ready && p.ip).sort((a, b) => a.name.localeCompare(b.name));
+      // A terminating pod still reports Ready until its containers stop (right after a rollout restart, say): never probe from or to it.
+      const refs = (await this.kube.listPods(workload, `app=${workload}`)).filter((p) => p.ready && !p.terminating && p.ip).sort((a, b) => a.name.localeCompare(b.name));
       for (const r of refs) this.refs.set(`${r.namespace}/${r.name}`, r);
       pods = refs.map((p) => ({ name: p.name, namespace: p.namespace, ip: p.ip, workload }));
     }
@@ -103,7 +104,7 @@ export class LiveMeshBed implements MeshBed {
 
   /** The PodRef listPods returned (dry-run pods get a placeholder one). */
   private ref(pod: PodInfo): PodRefLike {
-    return this.refs.get(`${pod.namespace}/${pod.name}`) ?? { name: pod.name, namespace: pod.namespace, ip: pod.ip, ready: true, labels: { app: pod.workload }, node: null };
+    return this.refs.get(`${pod.namespace}/${pod.name}`) ?? { name: pod.name, namespace: pod.namespace, ip: pod.ip, ready: true, terminating: false, labels: { app: pod.workload }, node: null };
   }
 
   async apply(extra: string, options: { signal?: AbortSignal } = {}): Promise<void> {
