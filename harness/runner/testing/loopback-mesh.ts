@@ -40,7 +40,8 @@ export interface LoopbackMeshOptions {
   block: number;
   istio: string;
   pilotEnv?: Record<string, string>;
-  connectTimeout?: string;
+  /** meshConfig.connectTimeout the bed reports (default 1s); null: a bed installed without one. */
+  connectTimeout?: string | null;
   /** Delay before applied extras show up in routing and config dumps (exercises convergence). */
   propagationMs?: number;
   /** Delay before a finished connection's log line is readable (exercises log polling). */
@@ -158,7 +159,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     if (!Number.isInteger(options.block) || options.block < 20 || options.block > 29) throw new Error(`block ${options.block} is outside 127.0.20–29`);
     this.options = options;
     this.target = { istio: options.istio, pilotEnv: { ...(options.pilotEnv ?? {}) } };
-    this.meshConfig = { connectTimeout: options.connectTimeout ?? '1s', accessLogEncoding: 'TEXT' };
+    this.meshConfig = { connectTimeout: options.connectTimeout === undefined ? '1s' : options.connectTimeout, accessLogEncoding: 'TEXT' };
   }
 
   static async start(options: LoopbackMeshOptions): Promise<LoopbackMesh> {
