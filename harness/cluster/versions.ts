@@ -4,6 +4,7 @@
  * cross-checked are marked `verified: false` and surface as warnings when used.
  */
 import { UsageError } from '../errors/index.ts';
+import { AGENT_IMAGE } from '../../manifests/topology.ts';
 
 /** A kindest/node image pinned by digest, with the kind release whose notes published it. */
 export interface KindNodeImage {
@@ -173,5 +174,5 @@ export function resolveIstio(spec: string, options: { k8s?: string } = {}): Isti
 
 /** Images `podpath up` preloads into the kind node so pods start without pulling. */
 export function preloadImages(version: string): string[] {
-  return ['docker.io/library/node:24-alpine', `docker.io/istio/pilot:${version}`, `docker.io/istio/proxyv2:${version}`];
+  return [AGENT_IMAGE, `docker.io/istio/pilot:${version}`, `docker.io/istio/proxyv2:${version}`];
 }
