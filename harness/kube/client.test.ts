@@ -472,6 +472,19 @@ test('configDump: execs pilot-agent request GET config_dump in istio-proxy over 
   t.is(upgrade?.authorization, 'Bearer fake-token', 'the websocket carries the kubeconfig credentials');
 });
 
+test('sidecarClusters: execs pilot-agent request GET clusters in istio-proxy and returns its text', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const seen: string[][] = [];
+  const text = 'PassthroughCluster::observability_name::PassthroughCluster\nPassthroughCluster::10.244.0.8:8080::cx_active::1\n';
+  fake.execHandler = ({ container, command }) => {
+    seen.push([container, ...command]);
+    return { stdout: text, exitCode: 0 };
+  };
+  t.is(await kube.sidecarClusters(POD), text);
+  t.deepEqual(seen, [['istio-proxy', 'pilot-agent', 'request', 'GET', 'clusters']]);
+});
+
 test('configDump: a failing command is a KubeError carrying its stderr', async (t) => {
   const { fake, kube } = await setup();
   await using _ = fake;

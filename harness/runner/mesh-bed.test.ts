@@ -11,6 +11,7 @@ function recordingKube(calls: string[]): KubeLike {
     logs: async (p, c, o) => (calls.push(`logs ${p.name} ${c} ${o?.sinceTime?.toISOString()}`), ''),
     probe: async () => [],
     configDump: async () => ({}),
+    sidecarClusters: async (p) => (calls.push(`clusters ${p.name}`), ''),
     waitForConfig: async () => {},
     events: async () => [],
   };

@@ -31,6 +31,8 @@ export interface MeshBed {
   probe(from: PodInfo, request: ProbeRequest, options?: { signal?: AbortSignal }): Promise<ProbeResult[]>;
   sidecarLog(pod: PodInfo, since: Date): Promise<string>;
   configDump(pod: PodInfo): Promise<unknown>;
+  /** The sidecar's Envoy admin `/clusters` text (`CLUSTER::HOST::STAT::VALUE` lines). */
+  sidecarClusters(pod: PodInfo): Promise<string>;
   waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   events(pod: PodInfo): Promise<string[]>;
 }
@@ -46,6 +48,7 @@ export interface KubeLike {
   logs(pod: PodRefLike, container: string, options?: { sinceTime?: Date }): Promise<string>;
   probe(pod: PodRefLike, request: ProbeRequest, options?: { signal?: AbortSignal }): Promise<ProbeResult[]>;
   configDump(pod: PodRefLike): Promise<unknown>;
+  sidecarClusters(pod: PodRefLike): Promise<string>;
   waitForConfig(pod: PodRefLike, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   events(namespace: string, name: string): Promise<string[]>;
 }
@@ -145,6 +148,14 @@ export class LiveMeshBed implements MeshBed {
       return null;
     }
     return await this.kube.configDump(this.ref(pod));
+  }
+
+  async sidecarClusters(pod: PodInfo): Promise<string> {
+    if (this.plan) {
+      this.plan.add('api', `exec ${pod.namespace}/${pod.name} -c istio-proxy -- pilot-agent request GET clusters`);
+      return '';
+    }
+    return await this.kube.sidecarClusters(this.ref(pod));
   }
 
   async waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {

@@ -14,6 +14,7 @@ import { newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, 
 import type { MeshBed } from './mesh-bed.ts';
 import type { KubeClient, KubeDocument } from '../kube/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
+import { MtlsHistory } from './pooled.ts';
 import { describeEnv, isExclusive, skipReason, type Scenario } from './scenario.ts';
 import { DEFAULT_CONNECT_TIMEOUT, ISTIO_DEFAULT_CONNECT_TIMEOUT } from '../cluster/config.ts';
 
@@ -379,6 +380,8 @@ async function runScenarios(
     ...d.pipeline,
     signal: options.signal,
     keepOnFailure: options.keep,
+    // One history per bed: whether the next HTTP probes change mTLS mode depends on every scenario before them.
+    mtlsHistory: new MtlsHistory(),
     onFailure: options.pauseOnFailure
       ? async (s) => {
           if (!d.stdinIsTTY) {

@@ -58,6 +58,8 @@ interface PodRuntime {
   inboundMtls: Map<number, number>;
   captures: Map<string, net.Server>;
   log: Array<{ at: number; line: string }>;
+  /** Open upstream connections per `CLUSTER::HOST`, for the admin /clusters view. */
+  upstreams: Map<string, number>;
 }
 
 interface MeshState {
@@ -180,7 +182,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   private async startPod(p: (typeof LAYOUT)[number]): Promise<void> {
     const ip = this.ip(p.host);
     const agent = await startAgent({ bind: ip, tcpPorts: p.tcp ? [0] : [], httpPort: 0, controlPort: 0, identity: { pod: p.name, namespace: p.workload, ip }, shutdownGraceMs: 50 });
-    const pod: PodRuntime = { info: { name: p.name, namespace: p.workload, ip, workload: p.workload }, agent, inbound: new Map(), inboundMtls: new Map(), captures: new Map(), log: [] };
+    const pod: PodRuntime = { info: { name: p.name, namespace: p.workload, ip, workload: p.workload }, agent, inbound: new Map(), inboundMtls: new Map(), captures: new Map(), log: [], upstreams: new Map() };
     this.runtimes.push(pod);
     const ports: Array<[number, number]> = [];
     if (p.tcp) ports.push([TCP_PORT, agent.options.tcpPorts[0]]);
@@ -349,8 +351,15 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
       http?.request(c);
       if (upstreamLocal === '-') pending.push(c);
     });
+    const hostKey = `${route.cluster}::${route.upstreamHost}`;
     const upstream = net.connect({ host: route.upstream.ip, port: route.upstream.port, localAddress: client.info.ip, allowHalfOpen: true }, () => {
       upstreamLocal = addr(upstream.localAddress, upstream.localPort);
+      client.upstreams.set(hostKey, (client.upstreams.get(hostKey) ?? 0) + 1);
+      upstream.once('close', () => {
+        const left = (client.upstreams.get(hostKey) ?? 1) - 1;
+        if (left > 0) client.upstreams.set(hostKey, left);
+        else client.upstreams.delete(hostKey);
+      });
       for (const c of pending.splice(0)) upstream.write(c);
       downstream.on('data', (c: Buffer) => upstream.write(c));
       downstream.on('end', () => upstream.end());
@@ -460,6 +469,13 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
 
   async configDump(pod: PodInfo): Promise<unknown> {
     return this.dumpOf(pod.name);
+  }
+
+  /** Admin /clusters lines for the hosts the stand-in has open upstream connections to (it pools nothing). */
+  async sidecarClusters(pod: PodInfo): Promise<string> {
+    const lines = ['PassthroughCluster::observability_name::PassthroughCluster', 'PassthroughCluster::default_priority::max_connections::4294967295'];
+    for (const [key, open] of this.runtime(pod).upstreams) lines.push(`${key}::cx_active::${open}`);
+    return `${lines.join('\n')}\n`;
   }
 
   /** The pod's config dump now (synchronous, for fakes that serve it elsewhere). */
