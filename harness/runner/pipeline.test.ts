@@ -170,6 +170,9 @@ test('a pooled host that never goes is a harness error, not a probe that may rid
   t.regex(r.error ?? '', /still holds PassthroughCluster host 127\.0\.24\.21:8080 after 0s .*could ride a pooled upstream connection/);
   t.false(events.some((e) => e.startsWith('probe')), 'no probe was sent');
   t.deepEqual(mesh.applied, [], 'the STRICT policy was removed again');
+  const history = new MtlsHistory();
+  await runAttempt(pooling(mesh, () => `${app.ip}:8080`, Number.POSITIVE_INFINITY, []), strict, 1, { ...FAST, poolDrainTimeoutMs: 300, mtlsHistory: history });
+  t.deepEqual(history.switchTo('STRICT'), { drain: true, from: 'unknown' }, 'after a failed drain the next STRICT probes check again');
 });
 
 test('the dry run shows the clusters read and the wait before an HTTP probe', async (t) => {

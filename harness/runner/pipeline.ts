@@ -266,8 +266,18 @@ async function dropPooledConnections(bed: MeshBed, planned: PlannedProbe[], mode
   const notes = new Map<PlannedProbe, string>();
   const http = planned.filter((p) => p.spec.protocol === 'http' && p.target !== null);
   if (http.length === 0) return notes;
-  const { drain, from } = (options.mtlsHistory ?? new MtlsHistory()).switchTo(mode);
+  const history = options.mtlsHistory ?? new MtlsHistory();
+  const { drain, from } = history.switchTo(mode);
   if (!drain) return notes;
+  try {
+    return await waitForPoolsToDrain(bed, http, from, mode, options, notes);
+  } catch (error) {
+    history.forget();
+    throw error;
+  }
+}
+
+async function waitForPoolsToDrain(bed: MeshBed, http: PlannedProbe[], from: MtlsMode | 'unknown', mode: MtlsMode, options: PipelineOptions, notes: Map<PlannedProbe, string>): Promise<Map<PlannedProbe, string>> {
   const change = `mTLS ${from === 'unknown' ? 'of earlier HTTP probes unknown' : `was ${from}`}, now ${mode}`;
   const done = new Map<string, string>();
   for (const p of http) {

@@ -32,3 +32,10 @@ test('addresses are compared the way Envoy prints them', (t) => {
   t.is(envoyAddress('fd00::c', 8080), '[fd00::c]:8080');
   t.true(passthroughHosts(CLUSTERS).includes(envoyAddress('fd00::c', 8080)));
 });
+
+test('mTLS history: a failed drain is forgotten, so the next probes check again', (t) => {
+  const h = new MtlsHistory();
+  h.switchTo('STRICT');
+  h.forget();
+  t.deepEqual(h.switchTo('STRICT'), { drain: true, from: 'unknown' });
+});

@@ -48,4 +48,9 @@ export class MtlsHistory {
     this.last = mode;
     return { drain: from !== mode, from };
   }
+
+  /** After a failed drain: the pools are in an unknown state again, so the next HTTP probes check. */
+  forget(): void {
+    this.last = undefined;
+  }
 }
