@@ -5,6 +5,7 @@ import { isExclusive, scenario } from './scenario.ts';
 import { LoopbackMesh } from './testing/loopback-mesh.ts';
 import type { ProbeResult } from '../probe/index.ts';
 import { MtlsHistory } from './pooled.ts';
+import { parseLogText } from '../accesslog/index.ts';
 
 // Block 127.0.24.0/24 belongs to this file.
 const BLOCK = 24;
@@ -144,6 +145,11 @@ test('before an HTTP probe in another mTLS mode, the client sidecar drops its po
 
   const first = await runAttempt(bed, permissive, 1, options);
   t.is(first.status, 'passed', JSON.stringify(first.probes.map((p) => p.mismatches)));
+  // The stand-ins, like Envoy, stamp and log one x-request-id per request: both entries carry it.
+  const [observed] = first.probes[0].observed;
+  const requestIdOf = (line: string | undefined) => parseLogText(line ?? '', { source: 't', pod: 'p' }).entries[0]?.requestId ?? null;
+  t.truthy(requestIdOf(observed.client?.line), observed.client?.line);
+  t.is(requestIdOf(observed.server?.line), requestIdOf(observed.client?.line));
   t.regex(first.probes[0].notes?.[0] ?? '', /mTLS of earlier HTTP probes unknown, now PERMISSIVE: waited [\d.]+s \(3 reads of pilot-agent request GET clusters\) until the client sidecar's PassthroughCluster dropped host 127\.0\.24\.21:8080/);
 
   events.length = 0;

@@ -21,9 +21,12 @@
  *   enters through a second server stand-in that STRICT accepts (the double speaks no real TLS)
  * - anything else: PassthroughCluster, plaintext
  * - strict-mtls applied: the plaintext server stand-in rejects (`NR filter_chain_not_found`).
+ * Like Envoy, the client stand-in adds an x-request-id to an HTTP request that has none, and both
+ * stand-ins log it (request_id), so HTTP entries correlate by it as on a real bed.
  */
 import net from 'node:net';
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { startAgent, type Agent, type ProbeRequest, type ProbeResult } from '../../probe/index.ts';
 import { externalNameCreatesListener } from '../../lint/index.ts';
 import { APP_EXT, DISTINCT_TCP_PORT, FQDN, HTTP_PORT, SERVICE_ENTRY_HOST, TCP_PORT } from '../../../manifests/topology.ts';
@@ -269,7 +272,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
       // Istio's SNI for mTLS to a service cluster: outbound_.PORT_._.FQDN.
       const sni = mtls ? `outbound_.${port}_._.${FQDN.managerHeadless}` : '-';
       this.writeLog(pod, http
-        ? `[${stamp()}] "${http.requestLine()}" ${http.status ?? 0} - via_upstream - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "-" "${http.header('host')}" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} ${sni} default`
+        ? `[${stamp()}] "${http.requestLine()}" ${http.status ?? 0} - via_upstream - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "${http.header('x-request-id')}" "${http.header('host')}" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} ${sni} default`
         : `[${stamp()}] "- - -" 0 - - - "-" ${rx} ${tx} ${dur} - "-" "-" "-" "-" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} - -`);
     };
     downstream.on('close', finish);
@@ -325,19 +328,23 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     const index = this.connectionIndex++;
     this.connections.push({ client: client.info.name, dst, cluster: route.cluster });
     const http = dstPort === HTTP_PORT ? new HttpSniffer() : null;
+    const requestId = new RequestIdStamp(http !== null);
     const interference = this.options.interfere?.({ client: client.info, dst, index });
     const log = (flags: string, details: string, upstreamLocal: string, code?: number) => {
       const dur = Date.now() - started;
       const rx = downstream.bytesRead;
       const tx = downstream.bytesWritten;
       this.writeLog(client, http && http.method
-        ? `[${stamp()}] "${http.requestLine()}" ${code ?? http.status ?? 0} ${flags} ${details} - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "-" "${http.header('host')}" "${route.upstreamHost}" ${route.cluster} ${upstreamLocal} ${dst} ${remote} - ${route.cluster === 'PassthroughCluster' ? 'allow_any' : 'default'}`
+        ? `[${stamp()}] "${http.requestLine()}" ${code ?? http.status ?? 0} ${flags} ${details} - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "${requestId.value ?? '-'}" "${http.header('host')}" "${route.upstreamHost}" ${route.cluster} ${upstreamLocal} ${dst} ${remote} - ${route.cluster === 'PassthroughCluster' ? 'allow_any' : 'default'}`
         : `[${stamp()}] "- - -" 0 ${flags} ${details} - "-" ${rx} ${tx} ${dur} - "-" "-" "-" "-" "${route.upstreamHost}" ${route.cluster} ${upstreamLocal} ${dst} ${remote} - -`);
     };
     if (interference === 'hang') return;
     if (interference === 'close' || route.upstream === null) {
       // The STRICT_DNS target refuses (or the test says so): accept, fail upstream, close.
-      downstream.on('data', (c: Buffer) => http?.request(c));
+      downstream.on('data', (c: Buffer) => {
+        http?.request(c);
+        requestId.forward(c);
+      });
       setImmediate(() => {
         log('UF,URX', '-', '-');
         downstream.destroy();
@@ -349,7 +356,9 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     let responded = false;
     downstream.on('data', (c: Buffer) => {
       http?.request(c);
-      if (upstreamLocal === '-') pending.push(c);
+      if (upstreamLocal !== '-') return;
+      const forwarded = requestId.forward(c);
+      if (forwarded) pending.push(forwarded);
     });
     const hostKey = `${route.cluster}::${route.upstreamHost}`;
     const upstream = net.connect({ host: route.upstream.ip, port: route.upstream.port, localAddress: client.info.ip, allowHalfOpen: true }, () => {
@@ -361,7 +370,10 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
         else client.upstreams.delete(hostKey);
       });
       for (const c of pending.splice(0)) upstream.write(c);
-      downstream.on('data', (c: Buffer) => upstream.write(c));
+      downstream.on('data', (c: Buffer) => {
+        const forwarded = requestId.forward(c);
+        if (forwarded) upstream.write(forwarded);
+      });
       downstream.on('end', () => upstream.end());
     });
     this.track(upstream);
@@ -510,6 +522,35 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/** Holds an HTTP request's head until it is complete, then adds `x-request-id` if it has none (as Envoy does). */
+class RequestIdStamp {
+  value: string | null = null;
+  private head: Buffer | null;
+
+  constructor(http: boolean) {
+    this.head = http ? Buffer.alloc(0) : null;
+  }
+
+  /** The bytes to forward now (null: still waiting for the end of the head). */
+  forward(chunk: Buffer): Buffer | null {
+    if (this.head === null) return chunk;
+    const head = Buffer.concat([this.head, chunk]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end === -1) {
+      this.head = head;
+      return null;
+    }
+    this.head = null;
+    const existing = /\r\nx-request-id:[ \t]*([^\r]*)/i.exec(head.subarray(0, end + 2).toString('latin1'));
+    if (existing) {
+      this.value = existing[1].trim();
+      return head;
+    }
+    this.value = randomUUID();
+    return Buffer.concat([head.subarray(0, end + 2), Buffer.from(`x-request-id: ${this.value}\r\n`, 'latin1'), head.subarray(end + 2)]);
   }
 }
 
