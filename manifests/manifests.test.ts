@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { baselineDocuments, extraDocuments, type KubeDocument } from '../harness/kube/index.ts';
 import { UsageError } from '../harness/errors/index.ts';
 import {
-  AGENT_CONFIGMAP, AGENT_FILE, APP_EXT, CONTROL_PORT, DISTINCT_TCP_PORT, EXTRAS, FQDN, HTTP_PORT, MANAGER_HEADLESS, NAMESPACES, PART_OF_LABEL,
+  AGENT_CONFIGMAP, AGENT_FILE, AGENT_IMAGE, APP_EXT, CONTROL_PORT, DISTINCT_TCP_PORT, EXTRAS, FQDN, HTTP_PORT, MANAGER_HEADLESS, NAMESPACES, PART_OF_LABEL,
   PART_OF_VALUE, SERVICE_ENTRY_HOST, SERVICES, TCP_PORT, WORKLOADS,
 } from './topology.ts';
 
@@ -103,7 +103,10 @@ test('baseline: Deployments match topology.ts (replicas, image, command, ports, 
     t.is(annotations['traffic.sidecar.istio.io/excludeInboundPorts'], String(CONTROL_PORT));
     t.false('sidecar.istio.io/logLevel' in annotations);
     const [c] = containers(d);
-    t.is(c.image, 'node:24-alpine');
+    t.is(c.image, AGENT_IMAGE);
+    const pinned = /^docker\.io\/library\/node:24\.(\d+)\.\d+-alpine[\d.]*@sha256:[0-9a-f]{64}$/.exec(String(c.image));
+    t.truthy(pinned, `${String(c.image)}: a Node 24 image pinned by digest`);
+    t.true(Number(pinned?.[1]) >= 2, 'Node >= 24.2 (the agent was once started by import.meta.main, which older 24.x lack)');
     const argv = [...arr(c.command), ...arr(c.args)].map(String);
     t.deepEqual(argv.slice(0, 2), ['node', '/agent/agent.ts']);
     const flag = (name: string) => argv.flatMap((a, i) => (a === name ? [Number(argv[i + 1])] : []));

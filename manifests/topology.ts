@@ -18,7 +18,13 @@ export type NamespaceName = (typeof NAMESPACES)[number];
 /** ConfigMap in every namespace holding harness/workload/agent.ts, mounted at /agent. */
 export const AGENT_CONFIGMAP = 'podpath-agent';
 export const AGENT_FILE = 'agent.ts';
-export const AGENT_IMAGE = 'node:24-alpine';
+/**
+ * The agent's image, pinned by digest: agent.ts needs Node's type stripping (24.x), and a floating
+ * tag may resolve to an older image already in a local cache. Node 24.16.0 on Alpine 3.22; the
+ * index digest is the one Renovate pinned for this tag in actions-rs-plus/clippy-check (Dockerfile,
+ * commit 33ba669, "update node.js to 191c9f0"), also used by other public repositories.
+ */
+export const AGENT_IMAGE = 'docker.io/library/node:24.16.0-alpine3.22@sha256:191c9f0080fcbbc6547a85dc0ff7988072214a355aabdc1d2ec55a7dae5eea8a';
 /** Container name of the agent in every workload (the sidecar is `istio-proxy`). */
 export const AGENT_CONTAINER = 'agent';
 export const SIDECAR_CONTAINER = 'istio-proxy';

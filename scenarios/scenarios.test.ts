@@ -44,6 +44,16 @@ test('the ExternalName collision is expected exactly where istiod builds the lis
   }
 });
 
+test('on >= 1.24 the baseline is pinned even on a bed installed with ENABLE_EXTERNAL_NAME_ALIAS=false (istiod ignores it)', (t) => {
+  const s = byId('externalname-5701-collision');
+  for (const version of ['1.24.0', '1.28.4', '1.30.1']) {
+    const rule = expectationFor(s, s.probes[0], target(version, { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }));
+    t.is(rule?.outcome, 'echoed', version);
+    t.is(rule?.explain, 'passthrough', version);
+    t.is(rule?.observe, undefined, `${version}: pinned, not observed`);
+  }
+});
+
 test('collision rows: UF,URX to app-ext, no server entry, explain captured; never a duration', (t) => {
   const rule = expectationFor(byId('externalname-5701-collision-alias-off'), byId('externalname-5701-collision-alias-off').probes[0], target('1.22.8', { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }));
   t.deepEqual(rule?.client, { cluster: 'outbound', name: 'outbound|5701||app-ext.app.svc.cluster.local', flags: ['UF', 'URX'] });

@@ -7,7 +7,7 @@ import { isPodpathError } from '../harness/errors/index.ts';
 import { resolveIstio, up, upgradeIstio } from '../harness/cluster/index.ts';
 import { runSuite } from '../harness/runner/index.ts';
 import { scriptArgs } from './lib/args.ts';
-import { parseUpgradeArgs, runUpgrade, UPGRADE_HELP } from './lib/upgrade.ts';
+import { nodeImageKubernetes, parseUpgradeArgs, runUpgrade, UPGRADE_HELP } from './lib/upgrade.ts';
 
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort());
@@ -21,6 +21,7 @@ try {
       options,
       {
         resolveIstio,
+        nodeKubernetes: (bed) => nodeImageKubernetes(bed.marker.nodeImage || bed.istio.node.image),
         up: (bedOptions) => up({ ...bedOptions, signal: controller.signal }),
         upgradeIstio,
         runSuite: (suiteOptions, io) => runSuite({ ...suiteOptions, signal: controller.signal }, io),

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { correlate, parseLogText, type AccessLogEntry } from './index.ts';
+import { ConnectionFollower, correlate, parseLogText, type AccessLogEntry } from './index.ts';
 
 const load = (name: string, pod: string): AccessLogEntry[] =>
   parseLogText(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'), { source: name, pod }).entries;
@@ -66,4 +66,34 @@ test('is linear: 200,000 unrelated entries are indexed, not scanned per lookup',
   const hops = correlate(counted, '10.244.1.5:43210');
   t.is(hops.stoppedAt, null);
   t.true(reads < many.length * 3, `${reads} reads for ${many.length} entries`);
+});
+
+// Two HTTP requests that shared one pooled upstream connection (same upstream_local_address 10.244.1.5:46000).
+const POOLED = [
+  '[2024-09-01T12:00:03.000Z] "GET / HTTP/1.1" 200 - via_upstream - "-" 0 120 3 2 "-" "podpath-agent" "req-1" "10.244.1.8:8080" "10.244.1.8:8080" PassthroughCluster 10.244.1.5:46000 10.244.1.8:8080 10.244.1.5:43500 - allow_any',
+  '[2024-09-01T12:00:04.000Z] "GET / HTTP/1.1" 200 - via_upstream - "-" 0 120 3 2 "-" "podpath-agent" "req-2" "10.244.1.8:8080" "10.244.1.8:8080" PassthroughCluster 10.244.1.5:46000 10.244.1.8:8080 10.244.1.5:43600 - allow_any',
+].join('\n');
+const POOLED_SERVER = [
+  '[2024-09-01T12:00:03.001Z] "GET / HTTP/1.1" 200 - via_upstream - "-" 0 120 1 1 "-" "podpath-agent" "req-1" "10.244.1.8:8080" "10.244.1.8:8080" inbound|8080|| 127.0.0.6:39002 10.244.1.8:8080 10.244.1.5:46000 - default',
+  '[2024-09-01T12:00:04.001Z] "GET / HTTP/1.1" 200 - via_upstream - "-" 0 120 1 1 "-" "podpath-agent" "req-2" "10.244.1.8:8080" "10.244.1.8:8080" inbound|8080|| 127.0.0.6:39002 10.244.1.8:8080 10.244.1.5:46000 - default',
+].join('\n');
+
+test('HTTP over a pooled upstream connection: the server entry is the one with the same x-request-id', (t) => {
+  const all = [...parseLogText(POOLED, { source: 'client', pod: 'a' }).entries, ...parseLogText(POOLED_SERVER, { source: 'server', pod: 'b' }).entries];
+  const second = correlate(all, '10.244.1.5:43600');
+  t.is(second.client?.requestId, 'req-2');
+  t.is(second.server?.requestId, 'req-2', 'not the first request on the same upstream socket');
+  t.is(correlate(all, '10.244.1.5:43500').server?.requestId, 'req-1');
+  // Only the other request's entry on that socket: no server entry for this request.
+  const onlyFirst = [...parseLogText(POOLED, { source: 'client', pod: 'a' }).entries, ...parseLogText(POOLED_SERVER.split('\n')[0], { source: 'server', pod: 'b' }).entries];
+  t.is(correlate(onlyFirst, '10.244.1.5:43600').server, null);
+});
+
+test('the streaming follower applies the same x-request-id rule', (t) => {
+  const all = [...parseLogText(POOLED_SERVER, { source: 'server', pod: 'b' }).entries, ...parseLogText(POOLED, { source: 'client', pod: 'a' }).entries];
+  const follower = new ConnectionFollower('10.244.1.5:43600');
+  for (const e of all) follower.add(e);
+  t.true(follower.wantsSecondPass, 'server entries came first');
+  for (const e of all) follower.add(e);
+  t.is(follower.result().server?.requestId, 'req-2');
 });

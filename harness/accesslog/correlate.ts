@@ -1,7 +1,8 @@
 /**
  * Follows one connection across both sidecars: the client sidecar's outbound entry has the app
  * socket as downstream_remote_address; the server sidecar's inbound entry has the client
- * sidecar's upstream_local_address as its downstream_remote_address. One pass builds the index.
+ * sidecar's upstream_local_address as its downstream_remote_address (and, for HTTP, the same
+ * x-request-id). One pass builds the index.
  */
 import type { AccessLogEntry, Hops } from './types.ts';
 
@@ -30,8 +31,14 @@ function pickClient(candidates: AccessLogEntry[]): AccessLogEntry | null {
   return candidates.find((e) => e.cluster.direction === 'outbound') ?? candidates.find((e) => e.cluster.direction !== 'inbound') ?? null;
 }
 
+/**
+ * Same upstream socket, and for HTTP the same request: a pooled upstream connection carries many
+ * requests from one upstream_local_address, and both sidecars log the x-request-id the client
+ * sidecar set. A server entry without one (a listener-level reject, a TCP proxy) never saw a request.
+ */
 function isServerFor(client: AccessLogEntry, e: AccessLogEntry): boolean {
-  return e !== client && e.downstreamRemoteAddress === client.upstreamLocalAddress && e.cluster.direction !== 'outbound';
+  if (e === client || e.downstreamRemoteAddress !== client.upstreamLocalAddress || e.cluster.direction === 'outbound') return false;
+  return client.requestId === null || e.requestId === null || e.requestId === client.requestId;
 }
 
 /** The hop chain, or where it stopped and why. */

@@ -81,10 +81,12 @@ test('fresh up: preflight, kind create from the generated config, marker, preloa
       /^docker info/,
       /^\/cache\/kind get clusters$/,
       /^\/cache\/kind create cluster --name podpath --config .*\/podpath\/kind-config\.yaml --wait 120s$/,
-      /^docker image inspect .* docker\.io\/library\/node:24-alpine$/,
+      // The agent image is pinned by digest: the node's CRI pulls it (a kind-loaded copy would lose the digest).
+      /^docker exec podpath-control-plane crictl pull docker\.io\/library\/node:24\.\d+\.\d+-alpine[\d.]*@sha256:[0-9a-f]{64}$/,
+      /^docker image inspect .* docker\.io\/istio\/pilot:1\.22\.8$/,
       // Docker 27 predates `save --platform` (API 1.48): a plain save.
-      /^docker image save -o \S+\/podpath\/preload-\w+\/docker\.io_library_node_24-alpine\.tar docker\.io\/library\/node:24-alpine$/,
-      /^\/cache\/kind load image-archive \S+\/preload-\w+\/docker\.io_library_node_24-alpine\.tar --name podpath$/,
+      /^docker image save -o \S+\/podpath\/preload-\w+\/docker\.io_istio_pilot_1\.22\.8\.tar docker\.io\/istio\/pilot:1\.22\.8$/,
+      /^\/cache\/kind load image-archive \S+\/preload-\w+\/docker\.io_istio_pilot_1\.22\.8\.tar --name podpath$/,
       /^docker pull --platform linux\/amd64 docker\.io\/istio\/proxyv2:1\.22\.8$/,
       /^\/cache\/istioctl install -y -f .*\/podpath\/istio-operator\.yaml --context kind-podpath$/,
     ]),
@@ -303,10 +305,9 @@ test('dry run: the whole plan for --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_
       /^\[api\] apply ConfigMap\/kube-system\/podpath-cluster$/,
       /^\[api\] lease podpath-bed/,
       /^\[file\] create temporary directory \S+\/clusters\/podpath\/preload-XXXXXX$/,
-      /^\[exec\] docker image inspect --format '\{\{\.Id\}\}' docker\.io\/library\/node:24-alpine$/,
-      /^\[exec\] docker image save --platform linux\/amd64 -o \S+\/preload-XXXXXX\/docker\.io_library_node_24-alpine\.tar docker\.io\/library\/node:24-alpine$/,
-      /^\[exec\] \S+\/kind load image-archive \S+\/preload-XXXXXX\/docker\.io_library_node_24-alpine\.tar --name podpath$/,
-      /^\[file\] remove \S+\/preload-XXXXXX\/docker\.io_library_node_24-alpine\.tar$/,
+      /^\[exec\] docker exec podpath-control-plane crictl pull docker\.io\/library\/node:24\.\d+\.\d+-alpine[\d.]*@sha256:[0-9a-f]{64}$/,
+      /^\[exec\] docker image inspect --format '\{\{\.Id\}\}' docker\.io\/istio\/pilot:1\.22\.8$/,
+      /^\[exec\] docker image save --platform linux\/amd64 -o \S+\/preload-XXXXXX\/docker\.io_istio_pilot_1\.22\.8\.tar docker\.io\/istio\/pilot:1\.22\.8$/,
       /^\[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_pilot_1\.22\.8\.tar --name podpath$/,
       /^\[exec\] docker image save --platform linux\/amd64 -o \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar docker\.io\/istio\/proxyv2:1\.22\.8$/,
       /^\[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar --name podpath$/,
@@ -478,9 +479,7 @@ test('preload on Docker 29 (containerd store, arm64): pull and save only the dae
   const calls = w.exec.lines();
   t.notThrows(() =>
     inOrder(calls, [
-      /^docker pull --platform linux\/arm64 docker\.io\/library\/node:24-alpine$/,
-      /^docker image save --platform linux\/arm64 -o (\S+\/docker\.io_library_node_24-alpine\.tar) docker\.io\/library\/node:24-alpine$/,
-      /^\/cache\/kind load image-archive \S+\/docker\.io_library_node_24-alpine\.tar --name podpath$/,
+      /^docker exec podpath-control-plane crictl pull docker\.io\/library\/node:24\.\d+\.\d+-alpine[\d.]*@sha256:[0-9a-f]{64}$/,
       /^docker pull --platform linux\/arm64 docker\.io\/istio\/pilot:1\.22\.8$/,
       /^docker image save --platform linux\/arm64 -o \S+ docker\.io\/istio\/pilot:1\.22\.8$/,
       /^\/cache\/kind load image-archive \S+\/docker\.io_istio_pilot_1\.22\.8\.tar --name podpath$/,
@@ -503,8 +502,8 @@ test('preload: a Docker that refuses save --platform gets a plain save of the sa
   });
   const bed = await up(base, w.overrides);
   const saves = w.exec.lines().filter((l) => l.startsWith('docker image save'));
-  t.is(saves.length, 6, 'each of the three images: --platform refused, then a plain save');
-  t.regex(saves[1], /^docker image save -o \S+\/docker\.io_library_node_24-alpine\.tar docker\.io\/library\/node:24-alpine$/);
+  t.is(saves.length, 4, 'each of the two Istio images: --platform refused, then a plain save (the agent image is pulled by the node)');
+  t.regex(saves[1], /^docker image save -o \S+\/docker\.io_istio_pilot_1\.22\.8\.tar docker\.io\/istio\/pilot:1\.22\.8$/);
   t.false(bed.warnings.some((x) => /preload/.test(x)), 'the fallback worked: nothing to warn about');
 });
 
@@ -535,6 +534,7 @@ test('preload: a failed pull is a warning too, and Ctrl-C during preload still s
   const w = await world((exec) => {
     exec.on('docker image inspect', 'fail');
     exec.on('docker pull', 'fail');
+    exec.on('docker exec podpath-control-plane crictl pull', 'fail');
   });
   const bed = await up(base, w.overrides);
   t.is(bed.warnings.filter((x) => /could not preload/.test(x)).length, 3);
@@ -546,6 +546,15 @@ test('preload: a failed pull is a warning too, and Ctrl-C during preload still s
   t.false(stopped.exec.lines().some((l) => /istioctl install/.test(l)));
   t.is(stopped.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
   t.deepEqual(await readdir(join(stopped.work, 'podpath')), [], 'the temporary directory is removed on Ctrl-C too');
+});
+
+test('preload: the digest-pinned agent image is pulled by the node\'s CRI, never saved and kind-loaded (that loses the digest)', async (t) => {
+  const w = await world((exec) => exec.on('docker image inspect', 'fail'));
+  await up(base, w.overrides);
+  const calls = w.exec.lines();
+  const node = calls.filter((l) => l.includes('library/node') || l.includes('library_node'));
+  t.is(node.length, 1, node.join('\n'));
+  t.regex(node[0], /^docker exec podpath-control-plane crictl pull docker\.io\/library\/node:24\.\d+\.\d+-alpine[\d.]*@sha256:[0-9a-f]{64}$/);
 });
 
 test('preload: false (--skip-preload) runs no docker image or kind load command', async (t) => {

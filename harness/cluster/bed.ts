@@ -359,6 +359,13 @@ async function preload(
       throwIfAborted(signal, 'preload');
       const archive = join(dir, archiveName(image));
       try {
+        if (/@sha256:[0-9a-f]{64}$/.test(image)) {
+          // docker save + ctr import does not keep the registry digest, so the CRI cannot match a `name@sha256:`
+          // reference and may report a loaded copy present yet unusable (kubernetes-sigs/kind#4028); the node's
+          // own CRI pull records the name and digest the kubelet looks for, for the node's platform.
+          await deps.exec.run('docker', ['exec', controlPlaneContainer(job.name), 'crictl', 'pull', image], { signal });
+          continue;
+        }
         deps.plan?.add('note', `docker pull ${image} runs only if 'docker image inspect' finds it missing`);
         try {
           await deps.exec.run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { signal, timeoutMs: 30_000 });

@@ -9,6 +9,6 @@ export { preflight } from './preflight.ts';
 export type { PreflightOptions, PreflightResult } from './preflight.ts';
 export { cacheRoot, platformTarget, kindAsset, istioctlAsset, GITHUB_SOURCES } from './assets.ts';
 export type { Target, Asset, ReleaseSources } from './assets.ts';
-export { contextFor, parsePilotEnv, checkDuration, kindClusterConfig, istioOperator, istioOperatorYaml, markerConfigMap, parseMarkerData, MARKER_NAME, MARKER_NAMESPACE, MARKER_LABEL } from './config.ts';
+export { DEFAULT_CONNECT_TIMEOUT, ISTIO_DEFAULT_CONNECT_TIMEOUT, contextFor, parsePilotEnv, checkDuration, kindClusterConfig, istioOperator, istioOperatorYaml, markerConfigMap, parseMarkerData, MARKER_NAME, MARKER_NAMESPACE, MARKER_LABEL } from './config.ts';
 export type { ClusterMarker, MeshSettings } from './config.ts';
 export type { FetchLike } from './download.ts';

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { ISTIO_MINORS, KIND_VERSIONS, NODE_IMAGES, newestIstio, preloadImages, resolveIstio } from './versions.ts';
+import { AGENT_IMAGE } from '../../manifests/topology.ts';
 import { UsageError } from '../errors/index.ts';
 
 // Expected values below come from istio.io's supported-releases table (istio/istio.io
@@ -77,7 +78,8 @@ test('every minor resolves to a node image within its supported range', (t) => {
 });
 
 test('preload list names the workload image and the Istio images of that exact version', (t) => {
-  t.deepEqual(preloadImages('1.22.8'), ['docker.io/library/node:24-alpine', 'docker.io/istio/pilot:1.22.8', 'docker.io/istio/proxyv2:1.22.8']);
+  t.deepEqual(preloadImages('1.22.8'), [AGENT_IMAGE, 'docker.io/istio/pilot:1.22.8', 'docker.io/istio/proxyv2:1.22.8']);
+  t.regex(preloadImages('1.22.8')[0], /@sha256:[0-9a-f]{64}$/, 'the agent image is preloaded by the digest the manifests use');
 });
 
 test('an Istio minor newer than the table names the newest known release and how to refresh', (t) => {

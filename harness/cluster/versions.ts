@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors/index.ts';
 import { parseVersionTable, pinnedIstioctlSha256, type IstioctlPlatform, type IstioMinorEntry, type KindNodeImage, type VersionTable } from './version-table.ts';
+import { AGENT_IMAGE } from '../../manifests/topology.ts';
 
 export type { KindNodeImage } from './version-table.ts';
 
@@ -121,5 +122,5 @@ export function resolveIstio(spec: string, options: { k8s?: string } = {}): Isti
 
 /** Images `podpath up` preloads into the kind node so pods start without pulling. */
 export function preloadImages(version: string): string[] {
-  return ['docker.io/library/node:24-alpine', `docker.io/istio/pilot:${version}`, `docker.io/istio/proxyv2:${version}`];
+  return [AGENT_IMAGE, `docker.io/istio/pilot:${version}`, `docker.io/istio/proxyv2:${version}`];
 }

@@ -44,7 +44,7 @@ function pod(name: string, namespace: string, ip: string, ready: boolean, labels
   };
 }
 
-const POD: PodRef = { name: 'manager-1', namespace: 'manager', ip: '10.244.0.7', ready: true, labels: { app: 'manager' }, node: null };
+const POD: PodRef = { name: 'manager-1', namespace: 'manager', ip: '10.244.0.7', ready: true, terminating: false, labels: { app: 'manager' }, node: null };
 
 // A minimal admin config_dump (envoy.admin.v3.ConfigDump) written from Envoy's API protos.
 function adminDump(listeners: string[]): unknown {
@@ -363,10 +363,20 @@ test('listPods: IPs, readiness, labels and node, filtered by label selector', as
   fake.put('/api/v1/namespaces/manager/pods/other', pod('other', 'manager', '10.244.0.9', true, { app: 'other' }));
   const pods = await kube.listPods('manager', 'app=manager');
   t.deepEqual(pods, [
-    { name: 'manager-a', namespace: 'manager', ip: '10.244.0.7', ready: true, labels: { app: 'manager' }, node: 'podpath-control-plane' },
-    { name: 'manager-b', namespace: 'manager', ip: '10.244.0.8', ready: false, labels: { app: 'manager' }, node: 'podpath-control-plane' },
+    { name: 'manager-a', namespace: 'manager', ip: '10.244.0.7', ready: true, terminating: false, labels: { app: 'manager' }, node: 'podpath-control-plane' },
+    { name: 'manager-b', namespace: 'manager', ip: '10.244.0.8', ready: false, terminating: false, labels: { app: 'manager' }, node: 'podpath-control-plane' },
   ]);
   t.is(fake.calls().at(-1)?.query.get('labelSelector'), 'app=manager');
+});
+
+test('listPods: a pod with metadata.deletionTimestamp is terminating even while it still reports Ready', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const going = pod('manager-a', 'manager', '10.244.0.7', true);
+  fake.put('/api/v1/namespaces/manager/pods/manager-a', { ...going, metadata: { ...(going.metadata as object), deletionTimestamp: '2026-11-23T10:00:00Z' } });
+  fake.put('/api/v1/namespaces/manager/pods/manager-b', pod('manager-b', 'manager', '10.244.0.8', true));
+  const pods = await kube.listPods('manager', 'app=manager');
+  t.deepEqual(pods.map((p) => [p.name, p.ready, p.terminating]), [['manager-a', true, true], ['manager-b', true, false]]);
 });
 
 test('logs: sinceTime is sent as RFC 3339 and only later lines come back; a missing container is a 404', async (t) => {
@@ -460,6 +470,19 @@ test('configDump: execs pilot-agent request GET config_dump in istio-proxy over 
   const upgrade = fake.calls().at(-1);
   t.is(upgrade?.path, '/api/v1/namespaces/manager/pods/manager-1/exec');
   t.is(upgrade?.authorization, 'Bearer fake-token', 'the websocket carries the kubeconfig credentials');
+});
+
+test('sidecarClusters: execs pilot-agent request GET clusters in istio-proxy and returns its text', async (t) => {
+  const { fake, kube } = await setup();
+  await using _ = fake;
+  const seen: string[][] = [];
+  const text = 'PassthroughCluster::observability_name::PassthroughCluster\nPassthroughCluster::10.244.0.8:8080::cx_active::1\n';
+  fake.execHandler = ({ container, command }) => {
+    seen.push([container, ...command]);
+    return { stdout: text, exitCode: 0 };
+  };
+  t.is(await kube.sidecarClusters(POD), text);
+  t.deepEqual(seen, [['istio-proxy', 'pilot-agent', 'request', 'GET', 'clusters']]);
 });
 
 test('configDump: a failing command is a KubeError carrying its stderr', async (t) => {

@@ -36,6 +36,8 @@ export const CONTROL_PORT = 15999;
 export const SIDECAR_CONTAINER = 'istio-proxy';
 // include_eds adds the endpoints, so explain can name the pods a cluster sends to.
 export const CONFIG_DUMP_COMMAND: readonly string[] = ['pilot-agent', 'request', 'GET', 'config_dump?include_eds'];
+// Envoy admin /clusters (text): one `CLUSTER::HOST::STAT::VALUE` line per host statistic, so it lists the hosts an ORIGINAL_DST cluster holds.
+export const CLUSTERS_COMMAND: readonly string[] = ['pilot-agent', 'request', 'GET', 'clusters'];
 /** Leases live beside the bed's marker ConfigMap: kube-system exists on every cluster. */
 export const LEASE_NAMESPACE = 'kube-system';
 const LEASE_SECONDS = 120;
@@ -47,6 +49,8 @@ export interface PodRef {
   namespace: string;
   ip: string;
   ready: boolean;
+  /** metadata.deletionTimestamp is set: the pod is going away, though it may still report Ready. */
+  terminating: boolean;
   labels: Record<string, string>;
   node: string | null;
 }
@@ -112,6 +116,7 @@ function podRef(p: V1Pod): PodRef {
     namespace: p.metadata?.namespace ?? '',
     ip: p.status?.podIP ?? '',
     ready,
+    terminating: p.metadata?.deletionTimestamp !== undefined && p.metadata?.deletionTimestamp !== null,
     labels: { ...(p.metadata?.labels ?? {}) },
     node: p.spec?.nodeName ?? null,
   };
@@ -497,6 +502,17 @@ export class KubeClient {
     } catch (error) {
       throw new KubeError(`the config dump of ${pod.namespace}/${pod.name} is not JSON`, { hint: `Is the sidecar running (container ${SIDECAR_CONTAINER})? Output began: ${out.slice(0, 120)}`, cause: error });
     }
+  }
+
+  /** The sidecar's Envoy admin `/clusters` text, via `pilot-agent request GET clusters` in istio-proxy. */
+  async sidecarClusters(pod: PodRef): Promise<string> {
+    if (this.plan) {
+      const query = new URLSearchParams({ container: SIDECAR_CONTAINER, stdout: 'true', stderr: 'true' });
+      for (const part of CLUSTERS_COMMAND) query.append('command', part);
+      this.record('GET', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/exec?${query}`, `Envoy clusters of ${pod.namespace}/${pod.name} (websocket exec)`);
+      return '';
+    }
+    return await this.execTransport(pod, SIDECAR_CONTAINER, CLUSTERS_COMMAND);
   }
 
   private async execOverWebsocket(pod: PodRef, container: string, command: readonly string[]): Promise<string> {

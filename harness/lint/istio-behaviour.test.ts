@@ -1,5 +1,5 @@
 import test from 'ava';
-import { dnsAutoAllocateDefault, envBool, externalNameCreatesListener, parseIstioVersion } from './istio-behaviour.ts';
+import { dnsAutoAllocateDefault, envBool, externalNameAliasFlagRead, externalNameCreatesListener, parseIstioVersion } from './istio-behaviour.ts';
 
 test('versions parse as MAJOR.MINOR with optional patch, v and pre-release', (t) => {
   t.deepEqual(parseIstioVersion('1.22'), { major: 1, minor: 22 });
@@ -29,10 +29,12 @@ test('ExternalName listeners: 1.21-1.23 only with ENABLE_EXTERNAL_NAME_ALIAS=fal
   }
 });
 
-test('ExternalName listeners: never from 1.24; the removed flag set to false is unknown', (t) => {
+test('ExternalName listeners: never from 1.24, whatever ENABLE_EXTERNAL_NAME_ALIAS says (istiod no longer reads it)', (t) => {
   t.false(externalNameCreatesListener('1.24'));
   t.false(externalNameCreatesListener('1.30.1', { ENABLE_EXTERNAL_NAME_ALIAS: 'true' }));
-  t.is(externalNameCreatesListener('1.24', { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }), 'unknown');
+  t.is(externalNameCreatesListener('1.24', { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }), false);
+  t.is(externalNameCreatesListener('1.24.0', { ENABLE_EXTERNAL_NAME_ALIAS: '0' }), false);
+  t.is(externalNameCreatesListener('1.28.4', { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }), false);
   t.is(externalNameCreatesListener('not-a-version'), 'unknown');
 });
 
@@ -46,4 +48,13 @@ test('DNS auto-allocation is on by default from 1.25', (t) => {
   t.true(dnsAutoAllocateDefault('1.25'));
   t.true(dnsAutoAllocateDefault('1.30'));
   t.is(dnsAutoAllocateDefault('x'), 'unknown');
+});
+
+test('ENABLE_EXTERNAL_NAME_ALIAS is read by istiod 1.20-1.23 only', (t) => {
+  t.false(externalNameAliasFlagRead('1.19.9'));
+  t.true(externalNameAliasFlagRead('1.20.0'));
+  t.true(externalNameAliasFlagRead('1.23.6'));
+  t.false(externalNameAliasFlagRead('1.24.0'));
+  t.false(externalNameAliasFlagRead('1.30'));
+  t.is(externalNameAliasFlagRead('x'), null);
 });

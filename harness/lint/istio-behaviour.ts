@@ -5,7 +5,10 @@
  *   with =true); 1.21 turned it on by default (opt out with =false); the 1.21.1 notes fix
  *   "VirtualServices routing to ExternalName ... when ENABLE_EXTERNAL_NAME_ALIAS=false".
  * - Istio 1.24.0 change notes: support for compatibilityVersion 1.20 was removed, and with it
- *   ENABLE_EXTERNAL_NAME_ALIAS ("removed from Istio entirely"): on >= 1.24 ExternalName is an alias.
+ *   ENABLE_EXTERNAL_NAME_ALIAS ("removed from Istio entirely"). istio/istio at tag 1.24.0:
+ *   pilot/pkg/serviceregistry/kube/conversion.go sets `resolution = model.Alias` for every
+ *   ExternalName with no flag check (1.23.0 still branched on features.EnableExternalNameAlias),
+ *   and pilot/pkg/features no longer registers the env: setting it changes nothing.
  * - Istio 1.25.0 change notes: PILOT_ENABLE_IP_AUTOALLOCATE is true by default (ServiceEntries
  *   without addresses get status.addresses), "not used unless the proxy is configured to do DNS
  *   proxying (which remains off by default)"; ISTIO_META_DNS_AUTO_ALLOCATE is deprecated.
@@ -38,8 +41,7 @@ export function envBool(value: string | undefined): boolean | undefined {
 /**
  * Whether an ExternalName Service's (non-HTTP) ports become their own outbound listeners
  * (the seed incident's `0.0.0.0_PORT` catch-all) on this Istio version with this istiod env.
- * 'unknown': not a version, or ENABLE_EXTERNAL_NAME_ALIAS=false set on >= 1.24 where the flag
- * is reported removed and podpath has not yet observed what it does.
+ * 'unknown': not a version. On >= 1.24 never, whatever the env (istiod no longer reads the flag).
  */
 export function externalNameCreatesListener(istioVersion: string, pilotEnv: Record<string, string> = {}): boolean | 'unknown' {
   const v = parseIstioVersion(istioVersion);
@@ -48,7 +50,14 @@ export function externalNameCreatesListener(istioVersion: string, pilotEnv: Reco
   if (!atLeast(v, 1, 20)) return true;
   if (!atLeast(v, 1, 21)) return alias !== true;
   if (!atLeast(v, 1, 24)) return alias === false;
-  return alias === false ? 'unknown' : false;
+  return false;
+}
+
+/** Whether istiod on this version reads ENABLE_EXTERNAL_NAME_ALIAS at all (1.20–1.23); null when it is not a version. */
+export function externalNameAliasFlagRead(istioVersion: string): boolean | null {
+  const v = parseIstioVersion(istioVersion);
+  if (v === null) return null;
+  return atLeast(v, 1, 20) && !atLeast(v, 1, 24);
 }
 
 /** Whether istiod auto-allocates addresses to ServiceEntries without `addresses` by default. */

@@ -3,7 +3,7 @@
  * grouping ports by number first and checking visibility only inside a group (no pair loops).
  */
 import type { Finding, Severity } from './types.ts';
-import { envBool, dnsAutoAllocateDefault, externalNameCreatesListener } from './istio-behaviour.ts';
+import { envBool, dnsAutoAllocateDefault, externalNameAliasFlagRead, externalNameCreatesListener, parseIstioVersion } from './istio-behaviour.ts';
 import { isCatchAllProtocol, isHttpProtocol, PROTOCOL_PREFIXES } from './protocol.ts';
 import { resourceId, serviceEntryPortProtocol, Visibility, type Exported, type Model, type ServiceInfo, type ServiceEntryInfo } from './model.ts';
 import type { Resource } from './load.ts';
@@ -119,7 +119,12 @@ function externalNameBehaviour(ctx: Context): boolean | 'unknown' | null {
 function versionText(ctx: Context, behaviour: boolean | 'unknown' | null): string {
   if (behaviour === null) return 'with no --istio, podpath assumes a version that builds ExternalName listeners (<= 1.20, or 1.21-1.23 with ENABLE_EXTERNAL_NAME_ALIAS=false)';
   const flag = ctx.model.mesh.pilotEnv.ENABLE_EXTERNAL_NAME_ALIAS;
-  return `on Istio ${ctx.options.istio}${flag !== undefined ? ` with ENABLE_EXTERNAL_NAME_ALIAS=${flag}` : ''}`;
+  if (flag === undefined) return `on Istio ${ctx.options.istio}`;
+  // istio/istio 1.24.0 pilot/pkg/serviceregistry/kube/conversion.go: Alias unconditionally, the env is never read.
+  const v = parseIstioVersion(ctx.options.istio ?? '');
+  const late = v !== null && (v.major > 1 || v.minor >= 24);
+  const note = externalNameAliasFlagRead(ctx.options.istio ?? '') === false ? (late ? ' (istiod no longer reads that flag from 1.24)' : ' (istiod reads that flag only from 1.20)') : '';
+  return `on Istio ${ctx.options.istio} with ENABLE_EXTERNAL_NAME_ALIAS=${flag}${note}`;
 }
 
 function pp001(ctx: Context): void {
@@ -143,7 +148,7 @@ function pp001(ctx: Context): void {
     for (const p of catchAll) {
       const impact = ctx.catchAllImpact(serviceExported(s), p.port, s.res);
       const severity: Severity = behaviour === 'unknown' ? 'warning' : impact.severity;
-      const unknownNote = behaviour === 'unknown' ? ' (ENABLE_EXTERNAL_NAME_ALIAS was removed in 1.24; podpath has not observed what setting it does there)' : '';
+      const unknownNote = behaviour === 'unknown' ? ` ('${ctx.options.istio}' is not a version podpath can read, so it assumes the listener)` : '';
       ctx.add('PP001', severity, s.res, p.line,
         `ExternalName to ${target} declares ${p.protocol === 'unknown' ? 'non-HTTP' : p.protocol.toUpperCase()} port ${portLabel(p.port, p.name)}: ${versionText(ctx, behaviour)}${unknownNote}, istiod builds a 0.0.0.0_${p.port} listener whose catch-all chain sends every connection on ${p.port}, to any IP including pod IPs, to ${target}:${p.port}; ${impact.detail}.`,
         `Drop port ${p.port} from ${s.res.name} (an ExternalName needs no ports); or use a VirtualService routing to ${target} instead of an ExternalName; or scope it with the annotation networking.istio.io/exportTo: "." or a Sidecar limiting egress hosts in the client namespaces; or run Istio >= 1.21 without ENABLE_EXTERNAL_NAME_ALIAS=false. See ${SEED}`);

@@ -37,3 +37,4 @@ export {
   WhoFilter,
   USAGE as AGENT_USAGE,
 } from '../workload/agent.ts';
+export { checkProbeAnswer, ProbeAnswerError } from './answer.ts';

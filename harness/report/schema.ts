@@ -130,4 +130,6 @@ export interface ProbeReport {
   verdict: ProbeVerdict;
   /** Human sentences "expected X, saw Y", empty when it passed. */
   mismatches: string[];
+  /** What the runner did before the probe that a reader should know (e.g. pooled connections dropped). Optional: added in v1. */
+  notes?: string[];
 }

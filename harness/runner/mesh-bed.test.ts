@@ -3,14 +3,15 @@ import type { KubeDocument } from '../kube/index.ts';
 import { LiveMeshBed, type KubeLike } from './mesh-bed.ts';
 
 function recordingKube(calls: string[]): KubeLike {
-  const pod = (name: string, ready: boolean, ip: string) => ({ name, namespace: 'manager', ip, ready, labels: {}, node: null });
+  const pod = (name: string, ready: boolean, ip: string, terminating = false) => ({ name, namespace: 'manager', ip, ready, terminating, labels: {}, node: null });
   return {
     apply: async (docs) => void calls.push(`apply ${docs.map((d) => d.metadata.name).join(',')}`),
     delete: async (docs, o) => void calls.push(`delete ${docs.map((d) => d.metadata.name).join(',')} wait=${o?.wait}`),
-    listPods: async (ns, selector) => (calls.push(`list ${ns} ${selector}`), [pod('manager-b', true, '10.0.0.2'), pod('manager-c', false, ''), pod('manager-a', true, '10.0.0.1')]),
+    listPods: async (ns, selector) => (calls.push(`list ${ns} ${selector}`), [pod('manager-b', true, '10.0.0.2'), pod('manager-c', false, ''), pod('manager-a', true, '10.0.0.1'), pod('manager-0', true, '10.0.0.9', true)]),
     logs: async (p, c, o) => (calls.push(`logs ${p.name} ${c} ${o?.sinceTime?.toISOString()}`), ''),
     probe: async () => [],
     configDump: async () => ({}),
+    sidecarClusters: async (p) => (calls.push(`clusters ${p.name}`), ''),
     waitForConfig: async () => {},
     events: async () => [],
   };
@@ -26,7 +27,7 @@ function bed(calls: string[]) {
   });
 }
 
-test('pods: only ready ones with an IP, in name order, listed once per workload', async (t) => {
+test('pods: only ready, not terminating ones with an IP, in name order, listed once per workload', async (t) => {
   const calls: string[] = [];
   const b = bed(calls);
   t.deepEqual((await b.pods('manager')).map((p) => p.name), ['manager-a', 'manager-b']);

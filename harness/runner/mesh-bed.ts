@@ -31,12 +31,14 @@ export interface MeshBed {
   probe(from: PodInfo, request: ProbeRequest, options?: { signal?: AbortSignal }): Promise<ProbeResult[]>;
   sidecarLog(pod: PodInfo, since: Date): Promise<string>;
   configDump(pod: PodInfo): Promise<unknown>;
+  /** The sidecar's Envoy admin `/clusters` text (`CLUSTER::HOST::STAT::VALUE` lines). */
+  sidecarClusters(pod: PodInfo): Promise<string>;
   waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   events(pod: PodInfo): Promise<string[]>;
 }
 
 /** harness/kube's PodRef, structurally. */
-export interface PodRefLike { name: string; namespace: string; ip: string; ready: boolean; labels: Record<string, string>; node: string | null }
+export interface PodRefLike { name: string; namespace: string; ip: string; ready: boolean; terminating: boolean; labels: Record<string, string>; node: string | null }
 
 /** What the runner uses of harness/kube's KubeClient; the dry run's PlanKube has it too. */
 export interface KubeLike {
@@ -46,6 +48,7 @@ export interface KubeLike {
   logs(pod: PodRefLike, container: string, options?: { sinceTime?: Date }): Promise<string>;
   probe(pod: PodRefLike, request: ProbeRequest, options?: { signal?: AbortSignal }): Promise<ProbeResult[]>;
   configDump(pod: PodRefLike): Promise<unknown>;
+  sidecarClusters(pod: PodRefLike): Promise<string>;
   waitForConfig(pod: PodRefLike, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   events(namespace: string, name: string): Promise<string[]>;
 }
@@ -93,7 +96,8 @@ export class LiveMeshBed implements MeshBed {
       this.plan.add('api', `list pods in namespace ${workload} (label app=${workload})`);
       pods = [1, 2].map((n) => ({ name: `<${workload}-pod-${n}>`, namespace: workload, ip: `<${workload}-pod-${n} IP>`, workload }));
     } else {
-      const refs = (await this.kube.listPods(workload, `app=${workload}`)).filter((p) => p.ready && p.ip).sort((a, b) => a.name.localeCompare(b.name));
+      // A terminating pod still reports Ready until its containers stop (right after a rollout restart, say): never probe from or to it.
+      const refs = (await this.kube.listPods(workload, `app=${workload}`)).filter((p) => p.ready && !p.terminating && p.ip).sort((a, b) => a.name.localeCompare(b.name));
       for (const r of refs) this.refs.set(`${r.namespace}/${r.name}`, r);
       pods = refs.map((p) => ({ name: p.name, namespace: p.namespace, ip: p.ip, workload }));
     }
@@ -103,7 +107,7 @@ export class LiveMeshBed implements MeshBed {
 
   /** The PodRef listPods returned (dry-run pods get a placeholder one). */
   private ref(pod: PodInfo): PodRefLike {
-    return this.refs.get(`${pod.namespace}/${pod.name}`) ?? { name: pod.name, namespace: pod.namespace, ip: pod.ip, ready: true, labels: { app: pod.workload }, node: null };
+    return this.refs.get(`${pod.namespace}/${pod.name}`) ?? { name: pod.name, namespace: pod.namespace, ip: pod.ip, ready: true, terminating: false, labels: { app: pod.workload }, node: null };
   }
 
   async apply(extra: string, options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -144,6 +148,14 @@ export class LiveMeshBed implements MeshBed {
       return null;
     }
     return await this.kube.configDump(this.ref(pod));
+  }
+
+  async sidecarClusters(pod: PodInfo): Promise<string> {
+    if (this.plan) {
+      this.plan.add('api', `exec ${pod.namespace}/${pod.name} -c istio-proxy -- pilot-agent request GET clusters`);
+      return '';
+    }
+    return await this.kube.sidecarClusters(this.ref(pod));
   }
 
   async waitForConfig(pod: PodInfo, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {

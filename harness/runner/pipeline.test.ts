@@ -3,6 +3,9 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 import { changedFrom, configVersion, consecutive, DEFAULT_PIPELINE, durationMs, probeTimeoutMs, runAttempt, type PipelineOptions } from './pipeline.ts';
 import { isExclusive, scenario } from './scenario.ts';
 import { LoopbackMesh } from './testing/loopback-mesh.ts';
+import type { ProbeResult } from '../probe/index.ts';
+import { MtlsHistory } from './pooled.ts';
+import { parseLogText } from '../accesslog/index.ts';
 
 // Block 127.0.24.0/24 belongs to this file.
 const BLOCK = 24;
@@ -64,4 +67,131 @@ test('--keep leaves a failed scenario\'s extras applied and says so', async (t) 
   t.is(r.status, 'failed');
   t.deepEqual(r.kept, ['app-ext-externalname']);
   t.deepEqual(mesh.applied, ['app-ext-externalname']);
+});
+
+/** The double with some methods replaced; every other call goes to the double itself (its state stays one). */
+function withOverrides(mesh: LoopbackMesh, overrides: Partial<Record<keyof LoopbackMesh, unknown>>): LoopbackMesh {
+  return new Proxy(mesh, {
+    get(target, key) {
+      if (Object.hasOwn(overrides, key)) return overrides[key as keyof LoopbackMesh];
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The double, with the agent's answer replaced: what a broken or mismatched agent could send back. */
+function answering(mesh: LoopbackMesh, answer: (real: ProbeResult[]) => unknown): LoopbackMesh {
+  return withOverrides(mesh, { probe: async (...args: Parameters<LoopbackMesh['probe']>) => answer(await mesh.probe(...args)) as ProbeResult[] });
+}
+
+test('an empty probe answer, too few results or an unknown outcome is a harness error, never a pass', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.22.8' });
+  t.teardown(() => mesh.close());
+  const baseline = scenario('twice', 'two connections to app').probe({ name: 'p', from: 'manager', to: { pod: 'app' }, port: 5701, protocol: 'tcp', count: 2 })
+    .expect('*', { outcome: 'echoed', responder: 'target' }).build();
+  const cases: Array<[string, (real: ProbeResult[]) => unknown, RegExp]> = [
+    ['empty', () => [], /with 0 results for 2 connections/],
+    ['too few', (real) => real.slice(0, 1), /with 1 result for 2 connections/],
+    ['unknown outcome', (real) => real.map((r) => ({ ...r, outcome: 'ok' })), /outcome "ok", not one of/],
+  ];
+  for (const [label, answer, message] of cases) {
+    const r = await runAttempt(answering(mesh, answer), baseline, 1, FAST);
+    t.is(r.status, 'failed', label);
+    t.regex(r.error ?? '', message, label);
+  }
+  t.is((await runAttempt(mesh, baseline, 1, FAST)).status, 'passed', 'the same scenario passes on real answers');
+});
+
+test('a scenario with zero observations is never passed, even when the answer slips past the check', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.22.8' });
+  t.teardown(() => mesh.close());
+  // count 0 is not a valid request, but a scenario must not pass on it either.
+  const none = scenario('none', 'asks for nothing').probe({ name: 'p', from: 'manager', to: { pod: 'app' }, port: 5701, protocol: 'tcp', count: 0 })
+    .expect('*', { outcome: 'echoed' }).build();
+  const silent = withOverrides(mesh, { probe: async () => [] });
+  const r = await runAttempt(silent, none, 1, FAST);
+  t.is(r.status, 'failed');
+  t.deepEqual(r.probes[0].observed, []);
+  t.is(r.probes[0].verdict, 'fail');
+  t.regex(r.probes[0].mismatches.join('\n'), /no connection was observed/);
+});
+
+/**
+ * The double, with its client sidecar's /clusters view replaced: PassthroughCluster holds a pooled
+ * host for `held` reads, then drops it (Envoy's ORIGINAL_DST cleanup). Every read and probe is recorded in order.
+ */
+function pooling(mesh: LoopbackMesh, host: () => string, held: number, events: string[]): LoopbackMesh {
+  let reads = 0;
+  return withOverrides(mesh, {
+    sidecarClusters: async (pod: { name: string }) => {
+      events.push(`clusters ${pod.name}`);
+      return reads++ < held ? `PassthroughCluster::added_via_api::true\nPassthroughCluster::${host()}::cx_active::0\n` : 'PassthroughCluster::added_via_api::true\n';
+    },
+    probe: async (...args: Parameters<LoopbackMesh['probe']>) => (events.push(`probe ${args[1].target}`), mesh.probe(...args)),
+  });
+}
+
+test('before an HTTP probe in another mTLS mode, the client sidecar drops its pooled PassthroughCluster connections, and the probe says so', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.24.3' });
+  t.teardown(() => mesh.close());
+  const app = (await mesh.pods('app'))[0];
+  const events: string[] = [];
+  const bed = pooling(mesh, () => `${app.ip}:8080`, 2, events);
+  const history = new MtlsHistory();
+  const permissive = SCENARIOS.find((x) => x.id === 'http-pod-ip-clusterip-permissive')!;
+  const strict = SCENARIOS.find((x) => x.id === 'http-pod-ip-clusterip-strict')!;
+  const options = { ...FAST, mtlsHistory: history };
+
+  const first = await runAttempt(bed, permissive, 1, options);
+  t.is(first.status, 'passed', JSON.stringify(first.probes.map((p) => p.mismatches)));
+  // The stand-ins, like Envoy, stamp and log one x-request-id per request: both entries carry it.
+  const [observed] = first.probes[0].observed;
+  const requestIdOf = (line: string | undefined) => parseLogText(line ?? '', { source: 't', pod: 'p' }).entries[0]?.requestId ?? null;
+  t.truthy(requestIdOf(observed.client?.line), observed.client?.line);
+  t.is(requestIdOf(observed.server?.line), requestIdOf(observed.client?.line));
+  t.regex(first.probes[0].notes?.[0] ?? '', /mTLS of earlier HTTP probes unknown, now PERMISSIVE: waited [\d.]+s \(3 reads of pilot-agent request GET clusters\) until the client sidecar's PassthroughCluster dropped host 127\.0\.24\.21:8080/);
+
+  events.length = 0;
+  const again = await runAttempt(bed, permissive, 1, options);
+  t.is(again.probes[0].notes, undefined, 'same mode as the last probes: nothing to drop');
+  t.false(events.some((e) => e.startsWith('clusters')));
+
+  events.length = 0;
+  const r = await runAttempt(pooling(mesh, () => `${app.ip}:8080`, 1, events), strict, 1, options);
+  t.is(r.status, 'passed', JSON.stringify(r.probes.map((p) => p.mismatches)));
+  t.regex(r.probes[0].notes?.[0] ?? '', /mTLS was PERMISSIVE, now STRICT: waited .* dropped host 127\.0\.24\.21:8080/);
+  const probeAt = events.findIndex((e) => e.startsWith('probe'));
+  t.deepEqual(events.slice(0, probeAt), ['clusters manager-7948dffbdd-p44xx', 'clusters manager-7948dffbdd-p44xx'], 'read until the host was gone, then probed');
+});
+
+test('a pooled host that never goes is a harness error, not a probe that may ride the old connection', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.24.3' });
+  t.teardown(() => mesh.close());
+  const app = (await mesh.pods('app'))[0];
+  const events: string[] = [];
+  const strict = SCENARIOS.find((x) => x.id === 'http-pod-ip-clusterip-strict')!;
+  const r = await runAttempt(pooling(mesh, () => `${app.ip}:8080`, Number.POSITIVE_INFINITY, events), strict, 1, { ...FAST, poolDrainTimeoutMs: 300 });
+  t.is(r.status, 'failed');
+  t.regex(r.error ?? '', /still holds PassthroughCluster host 127\.0\.24\.21:8080 after 0s .*could ride a pooled upstream connection/);
+  t.false(events.some((e) => e.startsWith('probe')), 'no probe was sent');
+  t.deepEqual(mesh.applied, [], 'the STRICT policy was removed again');
+  const history = new MtlsHistory();
+  await runAttempt(pooling(mesh, () => `${app.ip}:8080`, Number.POSITIVE_INFINITY, []), strict, 1, { ...FAST, poolDrainTimeoutMs: 300, mtlsHistory: history });
+  t.deepEqual(history.switchTo('STRICT'), { drain: true, from: 'unknown' }, 'after a failed drain the next STRICT probes check again');
+});
+
+test('the dry run shows the clusters read and the wait before an HTTP probe', async (t) => {
+  const { Plan } = await import('../exec/index.ts');
+  const { LiveMeshBed } = await import('./mesh-bed.ts');
+  const { PlanKube } = await import('./plan-kube.ts');
+  const { extraDocuments } = await import('../kube/index.ts');
+  const plan = new Plan();
+  const bed = new LiveMeshBed({ name: 'podpath', target: { istio: '1.24.3', pilotEnv: {} }, kubernetes: null, meshConfig: { connectTimeout: '1s', accessLogEncoding: 'TEXT' }, plan, kube: new PlanKube(plan), extraDocuments });
+  await runAttempt(bed, SCENARIOS.find((x) => x.id === 'http-pod-ip-clusterip-strict')!, 1, FAST);
+  const steps = plan.render();
+  const read = steps.indexOf('pilot-agent request GET clusters');
+  t.true(read > 0, steps);
+  t.regex(steps, /PassthroughCluster lists no host <app-pod-1 IP>:8080/);
+  t.true(read < steps.indexOf('/probe'), 'before the probe');
 });

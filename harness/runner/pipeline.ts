@@ -7,11 +7,12 @@ import { correlate, parseLogText, type AccessLogEntry, type Hops } from '../acce
 import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
 import { InterruptedError, isPodpathError } from '../errors/index.ts';
 import type { PhaseTimings, ProbeReport } from '../report/index.ts';
-import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
+import { checkProbeAnswer, type ProbeRequest, type ProbeResult } from '../probe/index.ts';
 import { delayFor, pause } from '../kube/index.ts';
 import { evaluate, toExpectedPath, toObservedPath, type Observation } from './evaluate.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from './mesh-bed.ts';
-import { expectationFor, extrasFor, type ExpectationRule, type ProbeSpec, type Scenario } from './scenario.ts';
+import { expectationFor, extrasFor, type ExpectationRule, type MtlsMode, type ProbeSpec, type Scenario } from './scenario.ts';
+import { envoyAddress, MtlsHistory, passthroughHosts } from './pooled.ts';
 
 export interface PipelineOptions {
   /** Consecutive matching config dumps before a change counts as converged. */
@@ -29,6 +30,14 @@ export interface PipelineOptions {
   pushWindowMs: number;
   /** Extra time a probe waits beyond the mesh's connectTimeout. */
   probeMarginMs: number;
+  /**
+   * Before HTTP probes whose mTLS mode differs from the last ones on the bed, how long to wait for
+   * the client sidecar to drop its pooled PassthroughCluster connections to the target (Envoy's
+   * ORIGINAL_DST cleanup runs every 5 s, so a host goes within about two intervals).
+   */
+  poolDrainTimeoutMs: number;
+  /** The mTLS mode of the bed's last HTTP probes, shared by the scenarios on one bed (default: unknown). */
+  mtlsHistory?: MtlsHistory;
   signal?: AbortSignal;
   /** Called with the scenario's failure before cleanup; resolves when the run may go on (--pause-on-failure). */
   onFailure?: (scenario: Scenario, probes: ProbeReport[]) => Promise<void>;
@@ -36,13 +45,14 @@ export interface PipelineOptions {
   keepOnFailure: boolean;
 }
 
-export const DEFAULT_PIPELINE: Omit<PipelineOptions, 'signal' | 'onFailure' | 'keepOnFailure'> = {
+export const DEFAULT_PIPELINE: Omit<PipelineOptions, 'signal' | 'onFailure' | 'keepOnFailure' | 'mtlsHistory'> = {
   convergeMatches: 3,
   convergeTimeoutMs: 120_000,
   pushWindowMs: 10_000,
   logDeadlineMs: 15_000,
   logBackoffMs: 5,
   probeMarginMs: 5_000,
+  poolDrainTimeoutMs: 30_000,
 };
 
 export interface AttemptResult {
@@ -247,6 +257,78 @@ async function collectHops(bed: MeshBed, probe: PlannedProbe, results: ProbeResu
   }
 }
 
+/**
+ * Before HTTP probes in another mTLS mode than the bed's last ones: wait until each client sidecar's
+ * PassthroughCluster holds no host for the probe's destination, so no probe rides a pooled upstream
+ * connection opened under the other mode. Returns what was done, per probe, for its notes.
+ */
+async function dropPooledConnections(bed: MeshBed, planned: PlannedProbe[], mode: MtlsMode, options: PipelineOptions): Promise<Map<PlannedProbe, string>> {
+  const notes = new Map<PlannedProbe, string>();
+  const http = planned.filter((p) => p.spec.protocol === 'http' && p.target !== null);
+  if (http.length === 0) return notes;
+  const history = options.mtlsHistory ?? new MtlsHistory();
+  const { drain, from } = history.switchTo(mode);
+  if (!drain) return notes;
+  try {
+    return await waitForPoolsToDrain(bed, http, from, mode, options, notes);
+  } catch (error) {
+    history.forget();
+    throw error;
+  }
+}
+
+async function waitForPoolsToDrain(bed: MeshBed, http: PlannedProbe[], from: MtlsMode | 'unknown', mode: MtlsMode, options: PipelineOptions, notes: Map<PlannedProbe, string>): Promise<Map<PlannedProbe, string>> {
+  const change = `mTLS ${from === 'unknown' ? 'of earlier HTTP probes unknown' : `was ${from}`}, now ${mode}`;
+  const done = new Map<string, string>();
+  for (const p of http) {
+    const key = `${p.client.namespace}/${p.client.name} ${p.dst}`;
+    const known = done.get(key);
+    if (known !== undefined) {
+      notes.set(p, known);
+      continue;
+    }
+    let note: string;
+    if (bed.plan) {
+      await bed.sidecarClusters(p.client);
+      bed.plan.add('wait', `repeat until ${p.client.namespace}/${p.client.name}'s PassthroughCluster lists no host ${p.dst} (its pooled upstream connections are closed), up to ${Math.round(options.poolDrainTimeoutMs / 1000)}s`);
+      note = `${change}: would wait until the client sidecar's PassthroughCluster lists no host ${p.dst}`;
+    } else {
+      const started = performance.now();
+      const deadline = started + options.poolDrainTimeoutMs;
+      const schedule = { initialMs: 100, factor: 2, maxMs: 1000 };
+      let polls = 0;
+      let seen = false;
+      let lastError: string | null = null;
+      for (;;) {
+        let present: boolean | null;
+        try {
+          present = passthroughHosts(await bed.sidecarClusters(p.client)).includes(envoyAddress(p.target!.ip, p.spec.port));
+          lastError = null;
+        } catch (error) {
+          if (error instanceof InterruptedError) throw error;
+          present = null;
+          lastError = errorText(error);
+        }
+        polls++;
+        if (present === true) seen = true;
+        if (present === false) break;
+        const delay = delayFor(schedule, polls - 1);
+        if (performance.now() + delay > deadline) {
+          throw new Error(`the client sidecar of ${p.client.namespace}/${p.client.name} still ${lastError ? `could not be asked for its clusters (${lastError})` : `holds PassthroughCluster host ${p.dst}`} after ${Math.round(options.poolDrainTimeoutMs / 1000)}s (${change}): the probe could ride a pooled upstream connection opened under the other mode`);
+        }
+        await pause(delay, options.signal);
+      }
+      const waited = ((performance.now() - started) / 1000).toFixed(1);
+      note = seen
+        ? `${change}: waited ${waited}s (${polls} reads of pilot-agent request GET clusters) until the client sidecar's PassthroughCluster dropped host ${p.dst} and its pooled upstream connections`
+        : `${change}: the client sidecar's PassthroughCluster held no host ${p.dst}, so no pooled upstream connection could be reused`;
+    }
+    done.set(key, note);
+    notes.set(p, note);
+  }
+  return notes;
+}
+
 export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: number, options: PipelineOptions): Promise<AttemptResult> {
   const started = performance.now();
   const timings: PhaseTimings = { total: 0 };
@@ -308,6 +390,7 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
       if (scenario.mesh?.mtls) waits.push(...serverWaits(strict));
       convergeNotes = await converge(bed, versions, waits, options);
     });
+    const poolNotes = await time('converge', () => dropPooledConnections(bed, planned, scenario.mesh?.mtls ?? 'PERMISSIVE', options));
     const predictions = new Map<PlannedProbe, Explanation | null>();
     for (const p of planned) predictions.set(p, bed.plan ? null : explainSafely(await bed.configDump(p.client), { dst: p.dst }));
 
@@ -317,7 +400,9 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
       Promise.all(planned.map((p) => {
         const request: ProbeRequest = { target: p.dst, protocol: p.spec.protocol, timeoutMs, count: p.spec.count ?? 1 };
         if (p.spec.httpHost) request.httpHost = p.spec.httpHost;
-        return bed.probe(p.client, request, { signal: options.signal });
+        return bed.probe(p.client, request, { signal: options.signal }).then((answer) =>
+          // A dry run observes nothing by design; a live answer must describe every connection asked for.
+          (bed.plan ? answer : checkProbeAnswer(request, answer, `${p.client.namespace}/${p.client.name}`)));
       })));
 
     const collected = await time('logs', () => Promise.all(planned.map((p, i) => collectHops(bed, p, results[i], since, options))));
@@ -335,6 +420,11 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
       const evaluations = observations.map((o) => (p.rule ? evaluate(p.rule, o) : { verdict: 'observe' as const, mismatches: [`no expectation row covers Istio ${bed.target.istio}`] }));
       const mismatches = evaluations.flatMap((e, k) => e.mismatches.map((m) => (observations.length > 1 ? `attempt ${k + 1}: ${m}` : m)));
       let verdict: ProbeReport['verdict'] = evaluations.some((e) => e.verdict === 'fail') ? 'fail' : evaluations.length > 0 && evaluations.every((e) => e.verdict === 'observe') ? 'observe' : bed.plan ? 'observe' : 'pass';
+      if (observations.length === 0 && !bed.plan) {
+        // Nothing observed is never a pass.
+        verdict = 'fail';
+        mismatches.push('no connection was observed (the probe returned no results)');
+      }
       const notes = convergeNotes.filter((n) => n.includes(p.dst));
       if (notes.length) {
         mismatches.unshift(...notes);
@@ -349,6 +439,7 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
         prediction: prediction ? { verdict: prediction.verdict, steps: prediction.steps } : null,
         verdict,
         mismatches,
+        ...(poolNotes.has(p) ? { notes: [poolNotes.get(p)!] } : {}),
       });
     });
     failed = reports.some((r) => r.verdict === 'fail');
@@ -377,6 +468,12 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
     }
   }
   timings.total = Math.round(performance.now() - started);
+  // A scenario passes only on what was observed: no probe report, or a probe without observations, is no pass.
+  const observedNothing = !bed.plan && (reports.length === 0 || reports.some((r) => r.observed.length === 0));
+  if (observedNothing && !failed) {
+    failed = true;
+    error ??= 'no connection was observed';
+  }
   const status = failed ? 'failed' : reports.length > 0 && reports.every((r) => r.verdict === 'observe') ? 'observed' : 'passed';
   return { status, probes: reports, timings, evidence, error, kept };
 }

@@ -47,6 +47,10 @@ export class PlanKube implements KubeLike {
     this.plan.add('api', `exec ${pod.namespace}/${pod.name} -c istio-proxy -- pilot-agent request GET config_dump`);
     return null;
   }
+  async sidecarClusters(pod: PodLike): Promise<string> {
+    this.plan.add('api', `exec ${pod.namespace}/${pod.name} -c istio-proxy -- pilot-agent request GET clusters`);
+    return '';
+  }
   async waitForConfig(pod: PodLike, _predicate: ConfigPredicate, options: { timeoutMs: number }): Promise<void> {
     this.plan.add('wait', `config dump of ${pod.namespace}/${pod.name} until the predicate holds (timeout ${Math.round(options.timeoutMs / 1000)}s)`);
   }

@@ -200,9 +200,9 @@ export class ScenarioBuilder {
     this.value.probes.push(spec);
     return this;
   }
-  /** A row of the expectation table (first match wins). */
-  expect(versions: string, expectation: PathExpectation & { pilotEnv?: Record<string, string>; observe?: string }): this {
-    this.value.expect.push({ versions, ...expectation });
+  /** A row of the expectation table (first match wins); `versions` wins over a range the expectation carries. */
+  expect(versions: string, expectation: PathExpectation & { pilotEnv?: Record<string, string>; observe?: string; versions?: string }): this {
+    this.value.expect.push({ ...expectation, versions });
     return this;
   }
   /** Several rows at once, e.g. from a shared helper. */

@@ -14,7 +14,9 @@ import { newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, 
 import type { MeshBed } from './mesh-bed.ts';
 import type { KubeClient, KubeDocument } from '../kube/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
+import { MtlsHistory } from './pooled.ts';
 import { describeEnv, isExclusive, skipReason, type Scenario } from './scenario.ts';
+import { DEFAULT_CONNECT_TIMEOUT, ISTIO_DEFAULT_CONNECT_TIMEOUT } from '../cluster/config.ts';
 
 export interface RunOptions {
   scenarios: string[];
@@ -75,7 +77,7 @@ export interface SuiteDeps {
   documents?: ReadonlyMap<string, KubeDocument[]>;
 }
 
-export const DEFAULT_CONNECT_TIMEOUT = '1s';
+export { DEFAULT_CONNECT_TIMEOUT };
 
 const PODPATH_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -265,7 +267,15 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
       });
       target.kubernetes = bed.kubernetes;
       target.cluster = bed.name;
-      target.istio.meshConfig.connectTimeout = bed.meshConfig.connectTimeout;
+      // The report records what the bed really runs; a reused bed may have been installed with another value.
+      const effective = bed.meshConfig.connectTimeout ?? ISTIO_DEFAULT_CONNECT_TIMEOUT;
+      target.istio.meshConfig.connectTimeout = effective;
+      if (effective !== connectTimeout) {
+        const text = `bed ${bed.name} runs meshConfig.connectTimeout ${effective}${bed.meshConfig.connectTimeout === null ? " (Istio's default: none set)" : ''}, not the ${connectTimeout} this run asked for; probe timeouts follow the bed (re-create it with 'podpath up --connect-timeout ${connectTimeout}' to change it)`;
+        (target.warnings ??= []).push(text);
+        clearProgress();
+        await write(io.stderr, `podpath: warning: ${text}\n`);
+      }
       const order = new Map(group.scenarios.map((s, i) => [s.id, i]));
       let toRun = runnable;
       if (bed.target.istio !== group.istio || envKey(bed.target.pilotEnv) !== envKey(group.pilotEnv)) {
@@ -370,6 +380,8 @@ async function runScenarios(
     ...d.pipeline,
     signal: options.signal,
     keepOnFailure: options.keep,
+    // One history per bed: whether the next HTTP probes change mTLS mode depends on every scenario before them.
+    mtlsHistory: new MtlsHistory(),
     onFailure: options.pauseOnFailure
       ? async (s) => {
           if (!d.stdinIsTTY) {

@@ -7,12 +7,12 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { control, startPeer } from './test-peers.ts';
-import type { ProbeResult } from './agent.ts';
+import { isEntryScript, type ProbeResult } from './agent.ts';
 
 const agentPath = fileURLToPath(new URL('./agent.ts', import.meta.url));
 const ip = (n: number): string => `127.0.12.${n}`;
@@ -69,6 +69,37 @@ test('runs from a lone copy with no package.json beside it (as from a ConfigMap)
   const p = run(['agent.ts', '--help'], {}, dir);
   t.is(await exitCode(p.child), 0, p.stderr());
   t.regex(p.stdout(), /^Usage: node agent\.ts/);
+});
+
+test('runs through a chain of symlinks, as a ConfigMap volume mounts it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'podpath-agent-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // kubelet's atomic writer: agent.ts -> ..data/agent.ts, ..data -> ..2026_12_01_10_00_00.123
+  await mkdir(join(dir, '..2026_12_01_10_00_00.123'));
+  await copyFile(agentPath, join(dir, '..2026_12_01_10_00_00.123', 'agent.ts'));
+  await symlink('..2026_12_01_10_00_00.123', join(dir, '..data'));
+  await symlink(join('..data', 'agent.ts'), join(dir, 'agent.ts'));
+  const p = run([join(dir, 'agent.ts'), '--help']);
+  t.is(await exitCode(p.child), 0, p.stderr());
+  t.regex(p.stdout(), /^Usage: node agent\.ts/);
+});
+
+test('the entry check: the started script, through symlinks; never an import or a missing path', (t) => {
+  const real: Record<string, string> = { '/agent/agent.ts': '/agent/..data/agent.ts', '/agent/..data/agent.ts': '/agent/..data/agent.ts' };
+  const realpath = (p: string) => {
+    if (!(p in real)) throw new Error(`ENOENT ${p}`);
+    return real[p];
+  };
+  t.true(isEntryScript('/agent/agent.ts', 'file:///agent/..data/agent.ts', realpath));
+  t.false(isEntryScript('/work/harness/runner/suite.ts', 'file:///agent/..data/agent.ts', realpath), 'imported by another entry');
+  t.false(isEntryScript(undefined, 'file:///agent/..data/agent.ts', realpath), 'node -e / REPL');
+  t.false(isEntryScript('/agent/agent.ts', 'data:text/javascript,', realpath));
+});
+
+test('the entry point does not use import.meta.main (Node >= 24.2 only: an older image would exit 0 at once)', async (t) => {
+  const source = await readFile(agentPath, 'utf8');
+  const code = source.split('\n').filter((l) => !/^\s*(\*|\/\/)/.test(l)).join('\n');
+  t.notRegex(code, /import\.meta\.main/);
 });
 
 test('env vars configure it, it logs JSON lines, SIGTERM lets the in-flight probe finish and exits 0 within 2 s', async (t) => {

@@ -1,6 +1,6 @@
 /**
  * podpath in-pod agent. ONE self-contained file, node:* imports only, so it ships to pods in a
- * ConfigMap and runs unchanged in stock node:24-alpine as `node agent.ts [flags]`.
+ * ConfigMap and runs unchanged in the stock Node 24 alpine image as `node agent.ts [flags]`.
  *
  * It answers on TCP (echo + `WHO\n` identity line) and HTTP (identity JSON) like a workload,
  * and on a control port it opens real connections on command and says exactly what happened
@@ -9,6 +9,8 @@
 import net from 'node:net';
 import http from 'node:http';
 import os from 'node:os';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 
@@ -1035,4 +1037,19 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-if (import.meta.main) await main();
+/**
+ * Whether this module is the script node was started with (`node agent.ts`), not an import. Not
+ * `import.meta.main`: it exists only from Node 24.2, and on an older cached image the agent would
+ * exit 0 at once. Both sides are resolved through symlinks: a ConfigMap mount is a chain of them,
+ * and node loads its entry script by real path.
+ */
+export function isEntryScript(argv1: string | undefined, moduleUrl: string, realpath: (path: string) => string = realpathSync): boolean {
+  if (!argv1 || !moduleUrl.startsWith('file:')) return false;
+  try {
+    return realpath(argv1) === realpath(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryScript(process.argv[1], import.meta.url)) await main();

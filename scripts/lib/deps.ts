@@ -12,6 +12,9 @@ export type SuiteOptions = RunOptions;
 export type RunSuite = (options: SuiteOptions, io: Io) => Promise<{ report: RunReport; runDir: string }>;
 export type ResolveIstio = (spec: string) => { version: string; minor: string };
 
+/** An Istio release with the Kubernetes minors it supports (istio.io supported-releases table), e.g. ['1.32', ..., '1.36']. */
+export type ResolveIstioRelease = (spec: string) => { version: string; minor: string; kubernetes: readonly string[] };
+
 export interface BedLike extends AsyncDisposable {
   name: string;
   context: string;
@@ -22,6 +25,8 @@ export interface FlowBedOptions {
   istio: string;
   logEncoding: 'text' | 'json';
   connectTimeout?: string;
+  /** Kubernetes minor of the kind node for a new cluster (default: the newest the Istio version supports). */
+  k8s?: string;
   reuse: boolean;
   keep: boolean;
   dryRun: boolean;

@@ -6,16 +6,22 @@ import { captureIo } from '../../harness/testing/capture-io.ts';
 import { UsageError } from '../../harness/errors/index.ts';
 import { failingScenario, report, scenario, target } from '../../harness/report/test-fixtures.ts';
 import type { RunReport } from '../../harness/report/index.ts';
-import { parseUpgradeArgs, runUpgrade, type UpgradeDeps } from './upgrade.ts';
+import { jumpWarning, nodeImageKubernetes, parseUpgradeArgs, runUpgrade, skippedMinors, type UpgradeDeps } from './upgrade.ts';
 import type { BedLike, FlowBedOptions } from './deps.ts';
 
 const NOW = new Date('2026-11-23T03:00:00.000Z');
+// Kubernetes ranges as in istio.io's supported-releases table.
+const RANGES: Record<string, string[]> = {
+  '1.24': ['1.28', '1.29', '1.30', '1.31'], '1.27': ['1.29', '1.30', '1.31', '1.32', '1.33'], '1.28': ['1.30', '1.31', '1.32', '1.33', '1.34'],
+  '1.29': ['1.31', '1.32', '1.33', '1.34', '1.35'], '1.30': ['1.32', '1.33', '1.34', '1.35', '1.36'],
+};
 const resolveIstio = (spec: string) => {
-  const version = ({ '1.29': '1.29.9', '1.30': '1.30.5' } as Record<string, string>)[spec] ?? spec;
-  return { version, minor: version.slice(0, 4) };
+  const version = ({ '1.24': '1.24.6', '1.27': '1.27.7', '1.28': '1.28.4', '1.29': '1.29.9', '1.30': '1.30.5' } as Record<string, string>)[spec] ?? spec;
+  const minor = version.split('.').slice(0, 2).join('.');
+  return { version, minor, kubernetes: RANGES[minor] ?? [] };
 };
 
-function world(reports: Record<string, RunReport | Error>) {
+function world(reports: Record<string, RunReport | Error>, node: string | null = '1.34') {
   const log: string[] = [];
   let bedOptions: FlowBedOptions | null = null;
   const bed: BedLike = {
@@ -27,6 +33,7 @@ function world(reports: Record<string, RunReport | Error>) {
   };
   const deps: UpgradeDeps<BedLike> = {
     resolveIstio,
+    nodeKubernetes: () => node,
     now: () => NOW,
     async up(options) {
       bedOptions = options;
@@ -104,4 +111,55 @@ test('--dry-run passes dryRun to up and both runs and writes no diff files', asy
   t.true(w.bedOptions()?.dryRun);
   t.deepEqual(await readdir(cwd), []);
   t.regex(io.stdout, /\(dry run\)/);
+});
+
+test('skipped minors and the jump Istio documents per method: in place one minor, by revision two', (t) => {
+  t.deepEqual(skippedMinors('1.29', '1.30'), []);
+  t.deepEqual(skippedMinors('1.28', '1.30'), ['1.29']);
+  t.deepEqual(skippedMinors('1.27', '1.30'), ['1.28', '1.29']);
+  t.deepEqual(skippedMinors('1.30', '1.28'), [], 'a downgrade skips nothing upward');
+  const r = (spec: string) => resolveIstio(spec);
+  t.is(jumpWarning(r('1.29'), r('1.30'), false), null);
+  t.regex(jumpWarning(r('1.28'), r('1.30'), false) ?? '', /^Istio 1\.28 → 1\.30 skips 1\.29: an in-place upgrade supports one minor version at a time/);
+  t.is(jumpWarning(r('1.28'), r('1.30'), true), null, 'a revision upgrade may jump two minors');
+  t.regex(jumpWarning(r('1.27'), r('1.30'), true) ?? '', /skips 1\.28, 1\.29: a revision \(canary\) upgrade supports jumping at most two minor versions/);
+});
+
+test('node image → Kubernetes minor', (t) => {
+  t.is(nodeImageKubernetes('kindest/node:v1.30.10@sha256:4de75d0e82481ea846c0ed1de86328d821c1e6a6a91ac37bf804e5313670e507'), '1.30');
+  t.is(nodeImageKubernetes('kindest/node:v1.36.1'), '1.36');
+  t.is(nodeImageKubernetes('something-else'), null);
+});
+
+test('a jump larger than the method supports is run, with a warning naming the skipped minors', async (t) => {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const w = world({ '1.28.4': onA(), '1.30.5': onBSame() });
+  const io = captureIo({ cwd });
+  await runUpgrade(parseUpgradeArgs(['--from', '1.28', '--to', '1.30']), w.deps, io.io);
+  t.regex(io.stderr, /upgrade: warning: Istio 1\.28 → 1\.30 skips 1\.29: an in-place upgrade supports one minor version at a time/);
+  const canary = captureIo({ cwd });
+  await runUpgrade(parseUpgradeArgs(['--from', '1.28', '--to', '1.30', '--canary']), world({ '1.28.4': onA(), '1.30.5': onBSame() }).deps, canary.io);
+  t.notRegex(canary.stderr, /warning/);
+});
+
+test('a new cluster gets the newest Kubernetes both versions support', async (t) => {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const w = world({ '1.28.4': onA(), '1.30.5': onBSame() });
+  await runUpgrade(parseUpgradeArgs(['--from', '1.28', '--to', '1.30']), w.deps, captureIo({ cwd }).io);
+  t.is(w.bedOptions()?.k8s, '1.34', '1.28 supports up to 1.34, 1.30 from 1.32');
+});
+
+test('refuses a target whose Kubernetes range excludes the bed\'s node, before any run', async (t) => {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  // A reused 1.24 bed on Kubernetes 1.29: Istio 1.30 supports 1.32–1.36.
+  const w = world({ '1.24.6': onA(), '1.30.5': onBSame() }, '1.29');
+  const error = await t.throwsAsync(runUpgrade(parseUpgradeArgs(['--from', '1.24', '--to', '1.30', '--reuse', '--canary']), w.deps, captureIo({ cwd }).io), { instanceOf: UsageError });
+  t.regex(error?.message ?? '', /refusing to upgrade kind cluster podpath to Istio 1\.30\.5: its node runs Kubernetes 1\.29, and Istio 1\.30 supports Kubernetes 1\.32–1\.36/);
+  t.deepEqual(w.log, ['up 1.24.6', 'dispose'], 'no suite ran, nothing was upgraded, the bed was released');
+});
+
+test('versions with no Kubernetes in common are refused before a cluster is created', async (t) => {
+  const w = world({});
+  await t.throwsAsync(runUpgrade(parseUpgradeArgs(['--from', '1.24', '--to', '1.30']), w.deps, captureIo().io), { instanceOf: UsageError, message: /support no Kubernetes version in common/ });
+  t.deepEqual(w.log, []);
 });

@@ -9,7 +9,8 @@ import type { Io } from '../../harness/cli/output.ts';
 import { write } from '../../harness/cli/output.ts';
 import { countStatuses, diffReports, formatTotals, hasRegressions, renderDiff, type RunReport } from '../../harness/report/index.ts';
 import { flowStamp, usage } from './args.ts';
-import type { BedLike, FlowBedOptions, ResolveIstio, RunSuite } from './deps.ts';
+import { UsageError } from '../../harness/errors/index.ts';
+import type { BedLike, FlowBedOptions, ResolveIstioRelease, RunSuite } from './deps.ts';
 
 export const UPGRADE_HELP = `Usage: npx zx scripts/upgrade.ts --from A --to B [options]
 
@@ -30,6 +31,10 @@ Options:
   --keep               keep the cluster afterwards (default: delete it if this flow created it)
   --dry-run            print the plan, touch nothing
   -h, --help           show this help
+
+A new cluster runs the newest Kubernetes both A and B support; a cluster whose node Kubernetes B
+does not support is refused. Istio's docs support in-place upgrades one minor at a time and
+revision (--canary) upgrades across up to two minors: a larger jump warns, naming the minors skipped.
 
 Exit codes: 0 no regression, 1 a scenario that passed on A fails on B, 2 usage or environment error.
 `;
@@ -95,8 +100,62 @@ export function parseUpgradeArgs(args: string[]): UpgradeOptions {
   };
 }
 
+type Release = ReturnType<ResolveIstioRelease>;
+
+function minorNumber(minor: string): [number, number] {
+  const [major, m] = minor.split('.').map(Number);
+  return [major, m];
+}
+
+/** Istio minors strictly between `from` and `to` (same major), e.g. 1.27 → 1.30: ['1.28', '1.29']. */
+export function skippedMinors(from: string, to: string): string[] {
+  const [fm, fn] = minorNumber(from);
+  const [tm, tn] = minorNumber(to);
+  if (fm !== tm || tn - fn < 2) return [];
+  return Array.from({ length: tn - fn - 1 }, (_, i) => `${fm}.${fn + 1 + i}`);
+}
+
+/**
+ * Istio's upgrade docs: in place, "the installed Istio version is no more than one minor version
+ * less than the upgrade version" (istio.io docs/setup/upgrade/in-place); by revision, "jumping
+ * across two minor versions is supported" (istio.io docs/setup/upgrade/canary; istio/istio.io
+ * content/en/docs/setup/upgrade/{in-place,canary}/index.md). A larger jump is a warning naming
+ * the minors skipped; the flow still runs it, since seeing what breaks is the point.
+ */
+export function jumpWarning(from: Release, to: Release, canary: boolean): string | null {
+  const skipped = skippedMinors(from.minor, to.minor);
+  const allowed = canary ? 1 : 0;
+  if (skipped.length <= allowed) return null;
+  const method = canary ? 'a revision (canary) upgrade supports jumping at most two minor versions' : 'an in-place upgrade supports one minor version at a time';
+  return `Istio ${from.minor} → ${to.minor} skips ${skipped.join(', ')}: ${method} (istio.io docs/setup/upgrade/${canary ? 'canary' : 'in-place'}); results describe an upgrade path Istio does not support${canary ? '' : ' (try --canary, or upgrade through each minor)'}`;
+}
+
+/** Kubernetes minor of a kind node image, e.g. 'kindest/node:v1.30.10@sha256:…' → '1.30'; null when unreadable. */
+export function nodeImageKubernetes(image: string): string | null {
+  const m = /:v(\d+)\.(\d+)\.\d+/.exec(image);
+  return m ? `${m[1]}.${m[2]}` : null;
+}
+
+/** The newest Kubernetes minor both releases support, or a UsageError saying why there is none. */
+export function sharedKubernetes(from: Release, to: Release): string {
+  const shared = from.kubernetes.filter((k) => to.kubernetes.includes(k));
+  const newest = shared.sort((a, b) => minorNumber(a)[1] - minorNumber(b)[1]).at(-1);
+  if (newest === undefined) {
+    throw new UsageError(`Istio ${from.version} (Kubernetes ${range(from.kubernetes)}) and Istio ${to.version} (Kubernetes ${range(to.kubernetes)}) support no Kubernetes version in common: no cluster can run both`, {
+      hint: 'Upgrade through an intermediate Istio minor whose range overlaps both.',
+    });
+  }
+  return newest;
+}
+
+function range(kubernetes: readonly string[]): string {
+  return kubernetes.length ? `${kubernetes[0]}–${kubernetes.at(-1)}` : 'none';
+}
+
 export interface UpgradeDeps<B extends BedLike> {
-  resolveIstio: ResolveIstio;
+  resolveIstio: ResolveIstioRelease;
+  /** Kubernetes minor the bed's kind node runs, e.g. '1.30'; null when it cannot be told. */
+  nodeKubernetes: (bed: B) => string | null;
   up: (options: FlowBedOptions) => Promise<B>;
   upgradeIstio: (bed: B, to: string, options: { canary: boolean }) => Promise<void>;
   runSuite: RunSuite;
@@ -108,9 +167,15 @@ function totalsLine(report: RunReport): string {
 }
 
 export async function runUpgrade<B extends BedLike>(options: UpgradeOptions, deps: UpgradeDeps<B>, io: Io): Promise<number> {
-  const from = deps.resolveIstio(options.from).version;
-  const to = deps.resolveIstio(options.to).version;
+  const fromRelease = deps.resolveIstio(options.from);
+  const toRelease = deps.resolveIstio(options.to);
+  const from = fromRelease.version;
+  const to = toRelease.version;
   if (from === to) throw usage('upgrade', `--from and --to are both Istio ${from}: nothing to upgrade`);
+  // A new cluster gets a node both versions support; a reused one is checked once attached.
+  const k8s = options.reuse ? undefined : sharedKubernetes(fromRelease, toRelease);
+  const jump = jumpWarning(fromRelease, toRelease, options.canary);
+  if (jump) await write(io.stderr, `upgrade: warning: ${jump}\n`);
   const root = path.resolve(io.cwd, options.resultsRoot, `upgrade-${flowStamp(deps.now())}`);
   const say = (text: string) => write(io.stdout, text + '\n');
   const suite = (version: string, resultsDir: string, keep: boolean) =>
@@ -128,12 +193,19 @@ export async function runUpgrade<B extends BedLike>(options: UpgradeOptions, dep
     istio: from,
     logEncoding: options.logEncoding,
     connectTimeout: options.connectTimeout,
+    ...(k8s ? { k8s } : {}),
     reuse: options.reuse,
     keep: options.keep,
     dryRun: options.dryRun,
     onProgress: (phase, detail) => void write(io.stderr, `  ${phase}: ${detail}\n`),
   });
   try {
+    const node = deps.nodeKubernetes(bed);
+    if (node !== null && !toRelease.kubernetes.includes(node)) {
+      throw new UsageError(`refusing to upgrade kind cluster ${options.name} to Istio ${to}: its node runs Kubernetes ${node}, and Istio ${toRelease.minor} supports Kubernetes ${range(toRelease.kubernetes)}`, {
+        hint: `Start from a new cluster (without --reuse, podpath picks Kubernetes ${range(fromRelease.kubernetes.filter((k) => toRelease.kubernetes.includes(k)))} that both versions support), or pick another --to.`,
+      });
+    }
     await say(`2/4 run the suite on Istio ${from}`);
     const before = await suite(from, path.join(root, `from-${from}`), true);
     await say(`    ${totalsLine(before.report)} (${path.relative(io.cwd, before.runDir)})`);

@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type { Command, CommandContext, Values } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
-import { up, parsePilotEnv, ISTIO_MINORS, type BedDeps, type BedOptions } from '../../cluster/index.ts';
+import { up, parsePilotEnv, DEFAULT_CONNECT_TIMEOUT, ISTIO_MINORS, type BedDeps, type BedOptions } from '../../cluster/index.ts';
 import { formatTimings } from '../../cluster/render.ts';
 
 function str(values: Values, key: string): string | undefined {
@@ -28,7 +28,8 @@ export function bedOptionsFrom(values: Values, signal: AbortSignal): BedOptions 
     k8s: str(values, 'k8s'),
     logEncoding: encoding,
     pilotEnv: parsePilotEnv(strings(values, 'pilot-env')),
-    connectTimeout: str(values, 'connect-timeout'),
+    // The same default as `podpath run`, so a bed made by `up` and reused by `run --reuse` is the mesh the README describes.
+    connectTimeout: str(values, 'connect-timeout') ?? DEFAULT_CONNECT_TIMEOUT,
     reuse: values.reuse === true,
     keep: values.keep === true,
     allowContext: str(values, 'allow-context'),
@@ -65,7 +66,7 @@ export function makeUpCommand(overrides: Partial<BedDeps> = {}): Command {
       k8s: { type: 'string', valueName: 'V', description: 'Kubernetes minor for the kind node (default: newest Istio supports)' },
       'log-encoding': { type: 'string', valueName: 'text|json', description: 'sidecar access log encoding (default text)' },
       'pilot-env': { type: 'string', multiple: true, valueName: 'K=V', description: 'extra istiod env, e.g. ENABLE_EXTERNAL_NAME_ALIAS=false (repeatable)' },
-      'connect-timeout': { type: 'string', valueName: 'DURATION', description: 'meshConfig.connectTimeout, e.g. 1s (default: Istio\'s 10s)' },
+      'connect-timeout': { type: 'string', valueName: 'DURATION', description: `meshConfig.connectTimeout (default ${DEFAULT_CONNECT_TIMEOUT}, as for run; Istio's own default is 10s)` },
       reuse: { type: 'boolean', description: 'attach to an existing podpath cluster and only check readiness' },
       keep: { type: 'boolean', description: 'on failure or Ctrl-C, keep what this run created' },
       'allow-context': { type: 'string', valueName: 'NAME', description: 'allow changing this kind cluster/context even without the podpath marker' },

@@ -21,9 +21,12 @@
  *   enters through a second server stand-in that STRICT accepts (the double speaks no real TLS)
  * - anything else: PassthroughCluster, plaintext
  * - strict-mtls applied: the plaintext server stand-in rejects (`NR filter_chain_not_found`).
+ * Like Envoy, the client stand-in adds an x-request-id to an HTTP request that has none, and both
+ * stand-ins log it (request_id), so HTTP entries correlate by it as on a real bed.
  */
 import net from 'node:net';
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { startAgent, type Agent, type ProbeRequest, type ProbeResult } from '../../probe/index.ts';
 import { externalNameCreatesListener } from '../../lint/index.ts';
 import { APP_EXT, DISTINCT_TCP_PORT, FQDN, HTTP_PORT, SERVICE_ENTRY_HOST, TCP_PORT } from '../../../manifests/topology.ts';
@@ -40,7 +43,8 @@ export interface LoopbackMeshOptions {
   block: number;
   istio: string;
   pilotEnv?: Record<string, string>;
-  connectTimeout?: string;
+  /** meshConfig.connectTimeout the bed reports (default 1s); null: a bed installed without one. */
+  connectTimeout?: string | null;
   /** Delay before applied extras show up in routing and config dumps (exercises convergence). */
   propagationMs?: number;
   /** Delay before a finished connection's log line is readable (exercises log polling). */
@@ -57,6 +61,8 @@ interface PodRuntime {
   inboundMtls: Map<number, number>;
   captures: Map<string, net.Server>;
   log: Array<{ at: number; line: string }>;
+  /** Open upstream connections per `CLUSTER::HOST`, for the admin /clusters view. */
+  upstreams: Map<string, number>;
 }
 
 interface MeshState {
@@ -158,7 +164,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     if (!Number.isInteger(options.block) || options.block < 20 || options.block > 29) throw new Error(`block ${options.block} is outside 127.0.20–29`);
     this.options = options;
     this.target = { istio: options.istio, pilotEnv: { ...(options.pilotEnv ?? {}) } };
-    this.meshConfig = { connectTimeout: options.connectTimeout ?? '1s', accessLogEncoding: 'TEXT' };
+    this.meshConfig = { connectTimeout: options.connectTimeout === undefined ? '1s' : options.connectTimeout, accessLogEncoding: 'TEXT' };
   }
 
   static async start(options: LoopbackMeshOptions): Promise<LoopbackMesh> {
@@ -179,7 +185,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   private async startPod(p: (typeof LAYOUT)[number]): Promise<void> {
     const ip = this.ip(p.host);
     const agent = await startAgent({ bind: ip, tcpPorts: p.tcp ? [0] : [], httpPort: 0, controlPort: 0, identity: { pod: p.name, namespace: p.workload, ip }, shutdownGraceMs: 50 });
-    const pod: PodRuntime = { info: { name: p.name, namespace: p.workload, ip, workload: p.workload }, agent, inbound: new Map(), inboundMtls: new Map(), captures: new Map(), log: [] };
+    const pod: PodRuntime = { info: { name: p.name, namespace: p.workload, ip, workload: p.workload }, agent, inbound: new Map(), inboundMtls: new Map(), captures: new Map(), log: [], upstreams: new Map() };
     this.runtimes.push(pod);
     const ports: Array<[number, number]> = [];
     if (p.tcp) ports.push([TCP_PORT, agent.options.tcpPorts[0]]);
@@ -266,7 +272,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
       // Istio's SNI for mTLS to a service cluster: outbound_.PORT_._.FQDN.
       const sni = mtls ? `outbound_.${port}_._.${FQDN.managerHeadless}` : '-';
       this.writeLog(pod, http
-        ? `[${stamp()}] "${http.requestLine()}" ${http.status ?? 0} - via_upstream - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "-" "${http.header('host')}" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} ${sni} default`
+        ? `[${stamp()}] "${http.requestLine()}" ${http.status ?? 0} - via_upstream - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "${http.header('x-request-id')}" "${http.header('host')}" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} ${sni} default`
         : `[${stamp()}] "- - -" 0 - - - "-" ${rx} ${tx} ${dur} - "-" "-" "-" "-" "${upHost}" ${cluster} ${upstreamLocal} ${local} ${remote} - -`);
     };
     downstream.on('close', finish);
@@ -322,19 +328,23 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     const index = this.connectionIndex++;
     this.connections.push({ client: client.info.name, dst, cluster: route.cluster });
     const http = dstPort === HTTP_PORT ? new HttpSniffer() : null;
+    const requestId = new RequestIdStamp(http !== null);
     const interference = this.options.interfere?.({ client: client.info, dst, index });
     const log = (flags: string, details: string, upstreamLocal: string, code?: number) => {
       const dur = Date.now() - started;
       const rx = downstream.bytesRead;
       const tx = downstream.bytesWritten;
       this.writeLog(client, http && http.method
-        ? `[${stamp()}] "${http.requestLine()}" ${code ?? http.status ?? 0} ${flags} ${details} - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "-" "${http.header('host')}" "${route.upstreamHost}" ${route.cluster} ${upstreamLocal} ${dst} ${remote} - ${route.cluster === 'PassthroughCluster' ? 'allow_any' : 'default'}`
+        ? `[${stamp()}] "${http.requestLine()}" ${code ?? http.status ?? 0} ${flags} ${details} - "-" ${rx} ${tx} ${dur} - "-" "${http.header('user-agent')}" "${requestId.value ?? '-'}" "${http.header('host')}" "${route.upstreamHost}" ${route.cluster} ${upstreamLocal} ${dst} ${remote} - ${route.cluster === 'PassthroughCluster' ? 'allow_any' : 'default'}`
         : `[${stamp()}] "- - -" 0 ${flags} ${details} - "-" ${rx} ${tx} ${dur} - "-" "-" "-" "-" "${route.upstreamHost}" ${route.cluster} ${upstreamLocal} ${dst} ${remote} - -`);
     };
     if (interference === 'hang') return;
     if (interference === 'close' || route.upstream === null) {
       // The STRICT_DNS target refuses (or the test says so): accept, fail upstream, close.
-      downstream.on('data', (c: Buffer) => http?.request(c));
+      downstream.on('data', (c: Buffer) => {
+        http?.request(c);
+        requestId.forward(c);
+      });
       setImmediate(() => {
         log('UF,URX', '-', '-');
         downstream.destroy();
@@ -346,12 +356,24 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     let responded = false;
     downstream.on('data', (c: Buffer) => {
       http?.request(c);
-      if (upstreamLocal === '-') pending.push(c);
+      if (upstreamLocal !== '-') return;
+      const forwarded = requestId.forward(c);
+      if (forwarded) pending.push(forwarded);
     });
+    const hostKey = `${route.cluster}::${route.upstreamHost}`;
     const upstream = net.connect({ host: route.upstream.ip, port: route.upstream.port, localAddress: client.info.ip, allowHalfOpen: true }, () => {
       upstreamLocal = addr(upstream.localAddress, upstream.localPort);
+      client.upstreams.set(hostKey, (client.upstreams.get(hostKey) ?? 0) + 1);
+      upstream.once('close', () => {
+        const left = (client.upstreams.get(hostKey) ?? 1) - 1;
+        if (left > 0) client.upstreams.set(hostKey, left);
+        else client.upstreams.delete(hostKey);
+      });
       for (const c of pending.splice(0)) upstream.write(c);
-      downstream.on('data', (c: Buffer) => upstream.write(c));
+      downstream.on('data', (c: Buffer) => {
+        const forwarded = requestId.forward(c);
+        if (forwarded) upstream.write(forwarded);
+      });
       downstream.on('end', () => upstream.end());
     });
     this.track(upstream);
@@ -461,6 +483,13 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     return this.dumpOf(pod.name);
   }
 
+  /** Admin /clusters lines for the hosts the stand-in has open upstream connections to (it pools nothing). */
+  async sidecarClusters(pod: PodInfo): Promise<string> {
+    const lines = ['PassthroughCluster::observability_name::PassthroughCluster', 'PassthroughCluster::default_priority::max_connections::4294967295'];
+    for (const [key, open] of this.runtime(pod).upstreams) lines.push(`${key}::cx_active::${open}`);
+    return `${lines.join('\n')}\n`;
+  }
+
   /** The pod's config dump now (synchronous, for fakes that serve it elsewhere). */
   dumpOf(podName: string): unknown {
     const pod = this.runtime({ name: podName } as PodInfo);
@@ -493,6 +522,35 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/** Holds an HTTP request's head until it is complete, then adds `x-request-id` if it has none (as Envoy does). */
+class RequestIdStamp {
+  value: string | null = null;
+  private head: Buffer | null;
+
+  constructor(http: boolean) {
+    this.head = http ? Buffer.alloc(0) : null;
+  }
+
+  /** The bytes to forward now (null: still waiting for the end of the head). */
+  forward(chunk: Buffer): Buffer | null {
+    if (this.head === null) return chunk;
+    const head = Buffer.concat([this.head, chunk]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end === -1) {
+      this.head = head;
+      return null;
+    }
+    this.head = null;
+    const existing = /\r\nx-request-id:[ \t]*([^\r]*)/i.exec(head.subarray(0, end + 2).toString('latin1'));
+    if (existing) {
+      this.value = existing[1].trim();
+      return head;
+    }
+    this.value = randomUUID();
+    return Buffer.concat([head.subarray(0, end + 2), Buffer.from(`x-request-id: ${this.value}\r\n`, 'latin1'), head.subarray(end + 2)]);
   }
 }
 
