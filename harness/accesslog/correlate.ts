@@ -3,6 +3,7 @@
  * socket as downstream_remote_address; the server sidecar's inbound entry has the client
  * sidecar's upstream_local_address as its downstream_remote_address. One pass builds the index.
  */
+import { serverStop } from './hop-end.ts';
 import type { AccessLogEntry, Hops } from './types.ts';
 
 /** Index by downstream_remote_address; add entries as they stream by, then ask. */
@@ -58,7 +59,7 @@ function hops(localAddress: string, client: AccessLogEntry | null, server: Acces
       stoppedAt: `no server entry with downstream_remote_address ${client.upstreamLocalAddress} (server log not given, server has no sidecar, or the upstream is outside the mesh)`,
     };
   }
-  return { localAddress, client, server, stoppedAt: null };
+  return { localAddress, client, server, stoppedAt: serverStop(server) };
 }
 
 /**

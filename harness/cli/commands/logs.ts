@@ -10,7 +10,7 @@ import { inputPaths, type Command, type CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { InterruptedError, UsageError } from '../../errors/index.ts';
 import {
-  checkReadable, ConnectionFollower, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
+  checkReadable, ConnectionFollower, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hopDetails, hostOf, ioErrorMessage,
   isKnownFlag, jsonString, loadInventory, openInput, parallelFastJson, readByteLines, readLines, resolveIp, SIGNATURE_IDS, Summary,
   type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason, type SummaryRow,
 } from '../../accesslog/index.ts';
@@ -152,7 +152,7 @@ function diagnosesHuman(diagnoses: Diagnosis[], stream: Writable): string {
     const style = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan';
     out.push(`\n${paint(style, `[${d.severity.toUpperCase()}]`, stream)} ${paint('bold', d.id, stream)}: ${d.title} (${d.count} ${d.count === 1 ? 'entry' : 'entries'}${d.inferred ? ', inferred' : ''})\n`);
     out.push(`  ${d.meaning}\n  Evidence:\n`);
-    for (const e of d.evidence.slice(0, 3)) out.push(`    ${e.source}:${e.line}  ${e.raw.trim()}\n`);
+    for (const e of d.evidence.slice(0, 3)) out.push(`    ${e.source}:${e.line}${e.joinedLines ? ` (joined from ${e.joinedLines} lines)` : ''}  ${e.raw.trim()}\n`);
     if (d.count > 3) out.push(`    ... ${d.count - 3} more\n`);
     out.push('  Fixes:\n');
     for (const f of d.fixes) out.push(`    - ${f}\n`);
@@ -168,11 +168,16 @@ function diagnosisJson(d: Diagnosis): string {
 }
 
 function hopsHuman(h: Hops): string {
-  const hop = (label: string, e: AccessLogEntry): string =>
-    `  → ${label.padEnd(14)} ${e.pod ?? '(pod unknown)'}  ${e.upstreamCluster ?? '-'}  flags ${flagsText(e.responseFlags)}  upstream ${e.upstreamHost ?? '-'}  [${e.source}:${e.line}]\n`;
+  const hop = (label: string, e: AccessLogEntry): string => {
+    const details = hopDetails(e);
+    return `  → ${label.padEnd(14)} ${e.pod ?? '(pod unknown)'}  ${e.upstreamCluster ?? '-'}  flags ${flagsText(e.responseFlags)}  upstream ${e.upstreamHost ?? '-'}  [${e.source}:${e.line}]\n` +
+      (details ? `    ${details}\n` : '');
+  };
   let out = `Following ${h.localAddress}\n  app socket ${h.localAddress}\n`;
   if (h.client) out += hop('client sidecar', h.client);
-  if (h.server) out += hop('server sidecar', h.server) + '  → server app\n';
+  if (h.server) out += hop('server sidecar', h.server);
+  // The app is a hop only when the server sidecar's entry shows the connection got there.
+  if (h.server && h.stoppedAt === null) out += '  → server app\n';
   if (h.stoppedAt) out += `  ✗ stopped: ${h.stoppedAt}\n`;
   return out;
 }
@@ -435,9 +440,16 @@ export const logsCommand: Command = {
         if (json) for (const d of diagnoses) out.push(diagnosisJson(d) + '\n');
         else out.push(diagnosesHuman(diagnoses, io.stdout));
       }
+      // Fragments of wrapped lines were counted as skipped until the line that completed them came.
+      for (const [reason, n] of Object.entries(parser.joined.absorbed) as [SkipReason, number][]) {
+        skipped[reason] = (skipped[reason] ?? 0) - n;
+        if (skipped[reason] === 0) delete skipped[reason];
+      }
+      const joined = parser.joined.entries;
       const skippedTotal = Object.values(skipped).reduce((a, b) => a + (b ?? 0), 0);
       const reasons = Object.entries(skipped).map(([k, v]) => `${v} ${SKIP_LABELS[k as SkipReason]}`).join(', ');
       const tally = `${entries} access log ${entries === 1 ? 'entry' : 'entries'} from ${lines} lines in ${paths.length} ${paths.length === 1 ? 'input' : 'inputs'}` +
+        (joined ? `; ${joined} ${joined === 1 ? 'entry' : 'entries'} joined from ${parser.joined.lines} wrapped lines` : '') +
         (skippedTotal ? `; ${skippedTotal} skipped (${reasons})` : '') +
         (inventory ? '' : diagnoses.some((d) => d.inferred) ? '; inferred diagnoses: give --inventory to confirm' : '');
       // Human output ends with the tally through the same writer, so a closed pipe is handled in one place.
