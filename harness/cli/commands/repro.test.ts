@@ -105,7 +105,7 @@ test('without a reachable bed, repro says so and diagnoses offline', async (t) =
 test('bad incident files are usage errors that name the field', async (t) => {
   const dir = tmp(t);
   const cases: Array<[string, RegExp]> = [
-    ['istio: { version: "1.20" }\nconnection: { from: nobody, to: app, port: 5701 }\n', /connection\.from must be one of manager, app, idle/],
+    ['istio: { version: "1.20" }\nconnection: { from: "No Body!", to: app, port: 5701 }\n', /connection\.from must be a bed workload \(manager, app, idle\) or NAMESPACE\/POD/],
     ['istio: { version: "1.20" }\nconnection: { from: manager, to: app, port: 99999 }\n', /connection\.port must be a port number/],
     ['connection: { from: manager, to: app, port: 5701 }\n', /istio must be a mapping/],
     ['istio: { version: "1.20" }\nmanifests: [{ path: missing.yaml }]\nconnection: { from: manager, to: app, port: 5701 }\n', /manifests\[0\]\.path: cannot read/],
@@ -121,4 +121,32 @@ test('bad incident files are usage errors that name the field', async (t) => {
   const none = captureIo();
   t.is(await main(['repro'], none.io), 2);
   t.regex(none.stderr, /repro needs exactly one INCIDENT\.yaml/);
+});
+
+test('podpath\'s own one-line messages: a missing incident file, several YAML documents', async (t) => {
+  const dir = tmp(t);
+  const missing = captureIo();
+  t.is(await main(['repro', join(dir, 'nope.yaml'), '--offline'], missing.io), 2);
+  t.regex(missing.stderr, /repro: .*nope\.yaml: no such file/);
+  t.notRegex(missing.stderr, /ENOENT/);
+  const multi = join(dir, 'multi.yaml');
+  writeFileSync(multi, 'istio: { version: "1.20" }\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\n');
+  const io = captureIo();
+  t.is(await main(['repro', multi, '--offline'], io.io), 2);
+  t.regex(io.stderr, /holds 2 YAML documents; an incident file is one/);
+  t.notRegex(io.stderr, /parseAllDocuments|YAML\.parse/);
+});
+
+test('--offline takes a connection from any NAMESPACE/POD, or none; live repro asks for a bed workload', async (t) => {
+  const dir = tmp(t);
+  const client = '[2026-11-20T10:00:00.000Z] "- - -" 0 UF,URX - - "-" 0 0 1000 - "-" "-" "-" "-" "10.96.30.30:5701" outbound|5701||app-ext.app.svc.cluster.local - 10.244.2.9:5701 10.244.1.5:39000 - -';
+  for (const from of ['from: payments/api-7d9f8-x2x4q, ', '']) {
+    const file = join(dir, 'other.yaml');
+    writeFileSync(file, `istio: { version: "1.20" }\nconnection: { ${from}to: app, port: 5701 }\nreported:\n  client: '${client}'\n`);
+    const io = captureIo();
+    t.is(await main(['repro', file, '--offline'], io.io), 0, from || 'no from');
+    t.regex(io.stdout, /upstream-connect-failed|pod-ip-capture-possible/);
+    const incident = await loadIncident(file);
+    t.throws(() => incidentScenario(incident), { message: /is not one of the bed's workloads/ });
+  }
 });
