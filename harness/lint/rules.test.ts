@@ -248,3 +248,31 @@ test('PP006 negatives: headless, no hint, TCP-only, StatefulSet in another names
 test('an unknown --istio is a usage error', (t) => {
   t.throws(() => run('', { istio: 'latest' }), { message: /not an Istio version/ });
 });
+
+// ---- manifests people posted (fixtures/real/SOURCES.md) ----
+
+const realFixture = (name: string) => ({ path: name, text: readFileSync(new URL(`./fixtures/real/${name}`, import.meta.url), 'utf8') });
+const cassandraClient = svc('default', 'cassandra-client', tcp(9042));
+
+test('real: a Cassandra ServiceEntry with resolution NONE and no addresses is flagged per TCP port, never as an error', (t) => {
+  const findings = rule(lint([realFixture('cassandra-none-no-addresses.yaml'), { path: 'svc.yaml', text: cassandraClient }], { istio: '1.24' }), 'PP002');
+  t.deepEqual(findings.map((f) => f.line), [10, 13, 16]);
+  t.false(findings.some((f) => f.severity === 'error'));
+  t.true(findings.every((f) => /still reach the address dialled/.test(f.message)));
+});
+
+test('real: the same entry with resolution STATIC catches pod-to-pod traffic on 9042 like the DNS case', (t) => {
+  const other = svc('apps', 'cassandra-client', tcp(9042));
+  const [f] = rule(lint([realFixture('cassandra-static-no-addresses.yaml'), { path: 'svc.yaml', text: other }], { istio: '1.24' }), 'PP002');
+  t.is(f?.severity, 'error');
+  t.regex(f?.message ?? '', /to its STATIC endpoints/);
+});
+
+test('real: a helm create template is an input error with file:line, not a crash of the whole run', (t) => {
+  const errors: string[] = [];
+  const findings = lint([realFixture('helm-create-service.yaml'), realFixture('cassandra-none-no-addresses.yaml')], { onInputError: (m) => errors.push(m) });
+  t.is(errors.length, 1);
+  t.regex(errors[0], /^helm-create-service\.yaml:\d+:\d+: /);
+  t.true(findings.some((f) => f.rule === 'PP002'), 'the other file is linted');
+  t.throws(() => lint([realFixture('helm-create-service.yaml')]), { message: /helm-create-service\.yaml:\d+:\d+/ });
+});
