@@ -139,7 +139,11 @@ const TYPOGRAPHIC_QUOTES = /[\u201C\u201D\u201E\u201F\u2033]/g;
  * Undoes what copying a line out of a terminal UI or a chat tool did: k9s draws `│` borders
  * before and after each row (and pads to the column width); chat tools curl the quotes.
  */
+// One scan per line for everything normalizeLine undoes; most lines have none of it.
+const PASTED = /[\u2502\u201C-\u201F\u2033]/;
+
 export function normalizeLine(line: string): string {
+  if (!PASTED.test(line)) return line;
   let out = line;
   if (out.indexOf(BOX) >= 0) {
     let start = 0;
@@ -148,8 +152,5 @@ export function normalizeLine(line: string): string {
     const end = out.indexOf(BOX, start);
     out = (end < 0 ? out.slice(start) : out.slice(start, end)).trim();
   }
-  if (out.indexOf('\u201C') >= 0 || out.indexOf('\u201D') >= 0 || out.indexOf('\u201E') >= 0 || out.indexOf('\u201F') >= 0 || out.indexOf('\u2033') >= 0) {
-    out = out.replace(TYPOGRAPHIC_QUOTES, '"');
-  }
-  return out;
+  return out.replace(TYPOGRAPHIC_QUOTES, '"');
 }
