@@ -275,3 +275,16 @@ test('--fail-on over every real fixture fails only on errors a reader of the lin
     t.is((await logs(['--fail-on', ids, real(name)])).code, 0, name);
   }
 });
+
+test('wrapped lines are joined by the worker threads too, and the tally says so', async (t) => {
+  const pair = readFileSync(real('egress-gateway-k9s-wrapped.log'), 'utf8');
+  const pairs = Math.ceil((9 << 20) / pair.length);
+  const path = tmp('wrapped-big.log', pair.repeat(pairs));
+  const parallel = await logs(['--json', path], { env: { PODPATH_LOGS_WORKERS: '2' } });
+  const single = await logs(['--json', path], { env: { PODPATH_LOGS_WORKERS: '0' } });
+  t.is(single.stdout.trim().split('\n').length, pairs);
+  t.regex(single.stderr, new RegExp(`${pairs} access log entries from ${pairs * 2} lines in 1 input; ${pairs} entries joined from ${pairs * 2} wrapped lines\\n`));
+  // A pair that straddles two workers' pieces stays two fragments: at most one per piece boundary.
+  const joined = Number(/; (\d+) entries joined/.exec(parallel.stderr)?.[1]);
+  t.true(joined > pairs - 64 && joined <= pairs, parallel.stderr);
+});

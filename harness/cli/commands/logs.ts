@@ -310,6 +310,8 @@ export const logsCommand: Command = {
       const problems: string[] = [];
       let entries = 0;
       let lines = 0;
+      // Worker threads join wrapped lines with their own parsers and report the counts here.
+      const workerJoined = { entries: 0, lines: 0 };
 
       const fast = json && listEntries && !wantSummary && !wantDiagnoses && followFrom === undefined && logFormat === null && format !== 'json';
       if (listEntries && !json) out.push(paint('bold', row(HEADER), io.stdout));
@@ -341,6 +343,10 @@ export const logsCommand: Command = {
               write: (buffers) => out.writeBytesFlushed(buffers),
               onEntries: (count) => void (entries += count),
               onSkip: (reason, count) => void (skipped[reason] = (skipped[reason] ?? 0) + count),
+              onJoined: (count, joinedLines) => {
+                workerJoined.entries += count;
+                workerJoined.lines += joinedLines;
+              },
               checkAbort: () => {
                 stopIfNeeded();
               },
@@ -445,11 +451,12 @@ export const logsCommand: Command = {
         skipped[reason] = (skipped[reason] ?? 0) - n;
         if (skipped[reason] === 0) delete skipped[reason];
       }
-      const joined = parser.joined.entries;
+      const joined = parser.joined.entries + workerJoined.entries;
+      const joinedLines = parser.joined.lines + workerJoined.lines;
       const skippedTotal = Object.values(skipped).reduce((a, b) => a + (b ?? 0), 0);
       const reasons = Object.entries(skipped).map(([k, v]) => `${v} ${SKIP_LABELS[k as SkipReason]}`).join(', ');
       const tally = `${entries} access log ${entries === 1 ? 'entry' : 'entries'} from ${lines} lines in ${paths.length} ${paths.length === 1 ? 'input' : 'inputs'}` +
-        (joined ? `; ${joined} ${joined === 1 ? 'entry' : 'entries'} joined from ${parser.joined.lines} wrapped lines` : '') +
+        (joined ? `; ${joined} ${joined === 1 ? 'entry' : 'entries'} joined from ${joinedLines} wrapped lines` : '') +
         (skippedTotal ? `; ${skippedTotal} skipped (${reasons})` : '') +
         (inventory ? '' : diagnoses.some((d) => d.inferred) ? '; inferred diagnoses: give --inventory to confirm' : '');
       // Human output ends with the tally through the same writer, so a closed pipe is handled in one place.
