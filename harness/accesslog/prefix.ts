@@ -106,6 +106,16 @@ export function candidateStarts(line: string): Located[] {
     out.push({ start: 0, pod: null });
     return out;
   }
+  const kubetail = kubetailEnd(line);
+  if (kubetail > 0) {
+    const inner = line.slice(1, kubetail);
+    const space = inner.indexOf(' ');
+    const p = skipSpaces(line, kubetail + 1);
+    const pod = space >= 0 ? inner.slice(0, space) : inner;
+    const after = skipTimestamp(line, p);
+    if (after !== p) out.push({ start: after, pod });
+    out.push({ start: p, pod });
+  }
   const t = skipTimestamp(line, 0);
   if (t !== 0) out.push({ start: t, pod: null });
   out.push({ start: 0, pod: null });

@@ -157,3 +157,11 @@ test('every real fixture raises exactly the errors listed for it, and every fixt
     t.deepEqual(errors(diagnosed(name)), EXPECTED_ERRORS[name], name);
   }
 });
+
+test('kubetail prefixes also in front of a custom format (--log-format)', (t) => {
+  const format = '%START_TIME% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %DOWNSTREAM_LOCAL_ADDRESS%';
+  const r = parseLogText('[payments-7d9f8-x2x4q istio-proxy] 2024-05-01T10:00:00.000Z UF,URX outbound|5432||db.example.com 10.0.3.4:5432\n', { source: 'k', logFormat: format });
+  t.is(r.entries.length, 1);
+  t.is(r.entries[0].pod, 'payments-7d9f8-x2x4q');
+  t.deepEqual(r.entries[0].responseFlags, ['UF', 'URX']);
+});
