@@ -165,3 +165,13 @@ test('kubetail prefixes also in front of a custom format (--log-format)', (t) =>
   t.is(r.entries[0].pod, 'payments-7d9f8-x2x4q');
   t.deepEqual(r.entries[0].responseFlags, ['UF', 'URX']);
 });
+
+test('curled quotes in a pasted JSON line read like straight ones', (t) => {
+  const straight = read('registry-only-uh-kubetail.log');
+  const curly = straight.replace(/"([^"]*)"/g, '\u201C$1\u201D');
+  t.not(curly, straight);
+  const a = parseLogText(straight, { source: 's' }).entries;
+  const b = parseLogText(curly, { source: 's' }).entries;
+  t.is(b.length, 1);
+  t.deepEqual({ ...b[0], raw: '' }, { ...a[0], raw: '' });
+});
