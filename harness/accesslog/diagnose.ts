@@ -214,8 +214,24 @@ export function captureEvidence(e: AccessLogEntry, inventory: Inventory | null):
   return info.type === 'ExternalName' || info.clusterIPs.length === 0 ? 'confirmed' : 'possible';
 }
 
-/** A TCP UH with no cluster: Envoy before ~1.20 printed no cluster when BlackHoleCluster (no hosts) took it. */
-const blackholeWithoutName = (e: AccessLogEntry): boolean => has(e, 'UH') && e.upstreamCluster === null && !isHttp(e);
+/** RFC 1918, CGNAT (100.64/10, which some clouds use for pods), loopback, link-local: addresses a Service may live on. */
+function isPrivateIpv4(host: string | null): boolean {
+  const m = host === null ? null : /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
+  if (m === null) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
+}
+
+/**
+ * A TCP UH with no cluster to a public address: what BlackHoleCluster (no hosts) logged under
+ * REGISTRY_ONLY before Envoy printed the cluster of a connection without a host. To a private
+ * address it may as well be a Service without ready pods, so it stays no-healthy-upstream.
+ */
+const blackholeWithoutName = (e: AccessLogEntry): boolean => {
+  if (!has(e, 'UH') || e.upstreamCluster !== null || isHttp(e)) return false;
+  const dst = hostOf(e.downstreamLocalAddress);
+  return dst !== null && dst.includes('.') && !isPrivateIpv4(dst);
+};
 
 function match(id: string, e: AccessLogEntry, inventory: Inventory | null): Match {
   switch (id) {
@@ -334,8 +350,11 @@ export class Diagnoser {
         meaning += ` ${e.cluster.service} is an ExternalName Service.`;
       }
     }
+    if (signature.id === 'no-healthy-upstream' && first.upstreamCluster === null && !isHttp(first)) {
+      meaning += ' The entry names no cluster (Envoy before ~1.20 printed none when no host was picked): with outboundTrafficPolicy REGISTRY_ONLY it may also be BlackHoleCluster dropping an address the mesh does not know.';
+    }
     if (signature.id === 'blackhole' && state.exact === 0) {
-      meaning += ' Inferred: TCP entries with UH and no cluster name are what BlackHoleCluster logged before Envoy printed its name; they are not a Service without ready pods.';
+      meaning += ' Inferred: a TCP entry with UH, no cluster name and a public destination is what BlackHoleCluster logged before Envoy printed its name; it is not a Service without ready pods.';
     } else if (signature.id === 'pod-ip-capture-possible') {
       meaning += this.inventory ? ' The inventory does not settle it (see above).' : ' Give --inventory to settle it.';
     } else if (state.exact === 0) {

@@ -175,3 +175,10 @@ test('curled quotes in a pasted JSON line read like straight ones', (t) => {
   t.is(b.length, 1);
   t.deepEqual({ ...b[0], raw: '' }, { ...a[0], raw: '' });
 });
+
+test('a TCP UH without a cluster to a private address stays no-healthy-upstream, and says it may be a REGISTRY_ONLY drop', (t) => {
+  const line = read('registry-only-uh-kubetail.log').replace('13.249.75.75:443', '10.96.14.20:5432');
+  const ds = diagnose(parseLogText(line, { source: 'p' }).entries);
+  t.falsy(find(ds, 'blackhole'));
+  t.regex(find(ds, 'no-healthy-upstream')?.meaning ?? '', /REGISTRY_ONLY it may also be BlackHoleCluster/);
+});
