@@ -211,6 +211,22 @@ export interface OfflineDiagnosis {
   explainNote: string | null;
 }
 
+/**
+ * A possible capture in the log becomes a warning, and says where, when the incident's own
+ * manifests build a port-wide listener on that port (PP001/PP002 above info): evidence beyond
+ * the log, though still not proof that the address dialled was a pod's.
+ */
+function corroborateCapture(diagnoses: Diagnosis[], findings: Finding[]): void {
+  for (const d of diagnoses) {
+    if (d.id !== 'pod-ip-capture-possible') continue;
+    const ports = new Set(d.evidence.map((e) => e.cluster.port).filter((p): p is number => p !== null));
+    const builders = findings.filter((f) => (f.rule === 'PP001' || f.rule === 'PP002') && f.severity !== 'info' && [...ports].some((p) => f.message.includes(`0.0.0.0_${p} listener`)));
+    if (builders.length === 0) continue;
+    d.severity = 'warning';
+    d.meaning += ` The incident's manifests build such a listener: ${builders.map((f) => `${f.rule} ${f.resource} (${f.file}:${f.line})`).join(', ')}.`;
+  }
+}
+
 export function diagnoseOffline(incident: Incident): OfflineDiagnosis {
   const lines = [incident.reported.client, incident.reported.server].filter((l): l is string => l !== null).join('\n');
   const { entries } = parseLogText(lines ? `${lines}\n` : '', { source: incident.file });
@@ -219,6 +235,7 @@ export function diagnoseOffline(incident: Incident): OfflineDiagnosis {
   const v = parseIstioVersion(incident.istio.version);
   const istio = v !== null && isKnownIstio(v) ? incident.istio.version : undefined;
   const findings = incident.manifests.length ? lint(incident.manifests.map((m) => ({ path: m.source, text: m.text })), { istio, pilotEnv: incident.istio.pilotEnv }) : [];
+  corroborateCapture(diagnoses, findings);
   let explanation: Explanation | null = null;
   let explainNote: string | null = null;
   if (incident.configDump === null) explainNote = 'the incident has no configDump: nothing to explain';

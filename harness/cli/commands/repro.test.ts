@@ -50,8 +50,8 @@ test('repro --offline on the seed incident: diagnosis, lint findings and the mis
   const io = captureIo();
   t.is(await main(['repro', SEED, '--offline'], io.io), 0, io.stderr);
   t.regex(io.stdout, /outbound\|5701\|\|\s+flags UF,URX\s+\(text-1\.6\)/);
-  // The reported line alone cannot confirm the capture (no addresses, no inventory): a lead, beside PP001's finding.
-  t.regex(io.stdout, /pod-ip-capture-possible/);
+  // The reported line alone cannot confirm the capture (no addresses, no inventory); the manifests' PP001 corroborates it.
+  t.regex(io.stdout, /warning pod-ip-capture-possible: .*\n.*The incident's manifests build such a listener: PP001 Service\/app\/app-ext \(.*hazelcast-externalname\.yaml#manifests\[0\]:\d+\)/);
   t.regex(io.stdout, /PP001\s+Service\/app\/app-ext/);
   t.regex(io.stdout, /the incident has no configDump/);
 });
