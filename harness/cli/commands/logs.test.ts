@@ -288,3 +288,10 @@ test('wrapped lines are joined by the worker threads too, and the tally says so'
   const joined = Number(/; (\d+) entries joined/.exec(parallel.stderr)?.[1]);
   t.true(joined > pairs - 64 && joined <= pairs, parallel.stderr);
 });
+
+test('when every access log line was cut, the hint says so instead of "no access log line found"', async (t) => {
+  const r = await logs([real('wrapped-sni.log')]);
+  t.is(r.code, 0);
+  t.regex(r.stderr, /the access log lines found were cut short/);
+  t.notRegex(r.stderr, /no access log line found/);
+});

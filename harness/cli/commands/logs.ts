@@ -222,6 +222,10 @@ async function planWorkers(path: string, opened: { stream: AsyncIterable<Uint8Ar
 class OutputClosed extends Error {}
 
 // Nothing parsed is usually the wrong container or access logging off, not a parser problem.
+// Access log lines were there, but cut: the paste lost their ends (a terminal, a chat, an editor's line limit).
+export const CUT_LINES_HINT =
+  'the access log lines found were cut short (no field after the cluster, a cut address, or no route name on 1.9+): paste whole lines, e.g. kubectl logs POD -c istio-proxy > proxy.log, rather than copying from a terminal UI';
+
 export const NO_ENTRIES_HINT =
   'no access log line found: give the istio-proxy container\'s log (kubectl logs POD -c istio-proxy), check that access logging is on (meshConfig.accessLogFile: /dev/stdout), and pass --log-format if the mesh uses a custom format';
 
@@ -464,7 +468,7 @@ export const logsCommand: Command = {
       await out.flush();
       if (out.closed) return 0;
       if (json) await write(io.stderr, `podpath: logs: ${tally}\n`);
-      if (entries === 0 && lines > 0) await write(io.stderr, `podpath: logs: ${NO_ENTRIES_HINT}\n`);
+      if (entries === 0 && lines > 0) await write(io.stderr, `podpath: logs: ${skipped.truncated ? CUT_LINES_HINT : NO_ENTRIES_HINT}\n`);
       for (const p of problems) await write(io.stderr, `podpath: logs: ${p}\n`);
       if (problems.length) return 2;
       const found = diagnoses.filter((d) => failOn.includes(d.id));
