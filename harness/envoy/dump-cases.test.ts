@@ -53,15 +53,45 @@ test('a service VIP whose EDS cluster has zero endpoints is no-healthy-upstream,
   t.is(run(withPods, { dst: `${VIP.app}:5701` }).verdict, 'service');
 });
 
-test('a gateway dump (router~ node id) is said to be one, never called a client sidecar', (t) => {
-  const json = healthySidecar().build();
-  const bootstrap = section(json, 'BootstrapConfigDump');
-  (bootstrap.bootstrap as JsonObject).node = { id: 'router~10.244.0.12~istio-ingressgateway-5d9f7c6b8-x2kq9.istio-system~istio-system.svc.cluster.local' };
-  const e = run(json, { dst: `${POD.app}:8080` });
-  t.is(e.verdict, 'unknown');
+const GATEWAY_NODE = 'router~10.244.0.12~istio-ingressgateway-5d9f7c6b8-x2kq9.istio-system~istio-system.svc.cluster.local';
+const HTTPBIN = 'outbound|8000||httpbin.default.svc.cluster.local';
+
+/** An ingress gateway: the route config is istio's own testdata for a Gateway + VirtualService (see fixtures/SOURCES.md). */
+function gatewayDump(endpoints: string[]): JsonObject {
+  const json = configDump()
+    .listener(listener('0.0.0.0_8080', '0.0.0.0', 8080).chain(chain().httpRds('http.8080')))
+    .cluster(cluster(HTTPBIN).eds())
+    .endpoint(HTTPBIN, ...endpoints)
+    .without('routes')
+    .build();
+  configs(json).unshift({ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node: { id: GATEWAY_NODE } } });
+  configs(json).push(fixture('gateway-routes-istio-testdata.json') as JsonObject);
+  return json;
+}
+
+test('a gateway dump (router~ node id) is walked as a gateway: listener by port, route by Host and path', (t) => {
+  const e = run(gatewayDump(['10.244.2.20:8080']), { dst: '10.244.0.12:8080', host: 'httpbin.example.com', path: '/get' });
+  t.is(e.verdict, 'service');
+  t.is(e.proxy, 'gateway');
+  t.is(e.listener, '0.0.0.0_8080');
+  t.deepEqual(e.route, { config: 'http.8080', virtualHost: 'httpbin.example.com:80', route: null });
+  t.is(e.cluster?.name, HTTPBIN);
   const text = renderExplanation(e);
-  t.regex(text, /from a gateway \(router~ node id\).*sidecar dumps only/s);
-  t.notRegex(text, /client sidecar|full dump/);
+  t.regex(text, /The gateway accepts 10\.244\.0\.12:8080 on 0\.0\.0\.0_8080, matches virtual host "httpbin\.example\.com:80"/);
+  t.notRegex(text, /client sidecar|captured/);
+});
+
+test('a gateway without a route for the path, without the port, or with no endpoints says so, never "client sidecar"', (t) => {
+  const noRoute = run(gatewayDump(['10.244.2.20:8080']), { dst: '10.244.0.12:8080', host: 'httpbin.example.com', path: '/headers' });
+  t.is(noRoute.verdict, 'rejected');
+  t.regex(advise(noRoute).meaning, /^The gateway has nowhere to send/);
+  const noPort = run(gatewayDump(['10.244.2.20:8080']), { dst: '10.244.0.12:9090', host: 'httpbin.example.com' });
+  t.is(noPort.verdict, 'rejected');
+  t.regex(noPort.steps.at(-1) ?? '', /no listener on port 9090/);
+  const empty = run(gatewayDump([]), { dst: '10.244.0.12:8080', host: 'httpbin.example.com', path: '/get' });
+  t.is(empty.verdict, 'no-healthy-upstream');
+  t.regex(advise(empty).meaning, /The gateway routes 10\.244\.0\.12:8080 to outbound\|8000\|\|httpbin/);
+  for (const e of [noRoute, noPort, empty]) t.notRegex(renderExplanation(e), /client sidecar/);
 });
 
 test('a waypoint dump (connect_terminate listener, no node id) is not explained as a sidecar', (t) => {

@@ -63,6 +63,8 @@ export interface Explanation {
   unsupported?: string;
   /** Clusters whose EDS endpoints include the destination IP (set for passthrough): the mesh knows the pod. */
   endpointOf?: string[];
+  /** Set when the dump is a gateway's (router~ node): the walk is listener by port, route by Host and path. */
+  proxy?: 'gateway';
 }
 
 const PASSTHROUGH = /^(PassthroughCluster|InboundPassthroughCluster(Ipv4|Ipv6)?)$/;
@@ -94,6 +96,8 @@ class Walk {
 
   unsupported: string | undefined;
   endpointOf: string[] | undefined;
+  /** A gateway routes what it accepts to the cluster its route names: the dialled address is the gateway's own. */
+  gateway = false;
 
   finish(verdict: Verdict, why: string): Explanation {
     this.steps.push(`verdict: ${verdict}${why ? ` (${why})` : ''}`);
@@ -109,6 +113,7 @@ class Walk {
       missing: this.missing,
     };
     if (this.unsupported !== undefined) out.unsupported = this.unsupported;
+    if (this.gateway) out.proxy = 'gateway';
     if (this.endpointOf !== undefined) out.endpointOf = this.endpointOf;
     return out;
   }
@@ -315,6 +320,11 @@ function explainCluster(dump: ConfigDump, spec: ClusterSpec, dst: Destination, i
   walk.cluster = { name, type: cluster.type, endpoints: (endpoints ?? []).map((e) => e.text) };
   walk.steps.push(`cluster ${name} (${detail})`);
   if (inbound) return walk.finish('service', `inbound cluster ${name} delivers to the app`);
+  if (walk.gateway) {
+    if (endpoints !== null && endpoints.length === 0) return walk.finish('no-healthy-upstream', `the gateway routes to ${name}, which has no endpoints: expect UH no_healthy_upstream (HTTP 503)`);
+    if (endpoints === null) walk.need(SECTION_SOURCES.endpoints);
+    return walk.finish('service', `the gateway routes to ${name}`);
+  }
   // The service owns the address but has nowhere to send it: Envoy answers UH (no_healthy_upstream).
   if (walk.vip && endpoints !== null && endpoints.length === 0) {
     return walk.finish('no-healthy-upstream', `${walk.vipWhy}, but ${name} has no endpoints: expect UH no_healthy_upstream (TCP closed at once, HTTP 503)`);
@@ -391,7 +401,6 @@ function parseQueryDestination(text: string): Destination {
 function notASidecar(dump: ConfigDump): string | null {
   const type = dump.node.type;
   // Node ids: sidecar~, router~ (gateways), waypoint~, ztunnel~ (pilot/pkg/model/context.go NodeType).
-  if (type === 'router') return 'a gateway (router~ node id): it listens on its own ports and routes by Host and SNI, without the sidecar\'s capture (virtualOutbound/virtualInbound)';
   if (type === 'waypoint' || (type === null && dump.containsListener('connect_terminate'))) return 'an ambient waypoint: it receives HBONE from ztunnel, not connections captured from an app';
   if (type === 'ztunnel') return 'ztunnel, which is not an Envoy sidecar';
   return null;
@@ -417,6 +426,29 @@ function filteredToOnePort(dump: ConfigDump): number | null {
   return ports.size === 1 ? [...ports][0] : null;
 }
 
+/**
+ * A gateway (router~ node) has no capture: it accepts on the listener bound to the port the
+ * client dialled (its own address or 0.0.0.0), and routes by SNI (TLS chains) or Host and path.
+ */
+function explainGateway(dump: ConfigDump, dst: Destination, query: ExplainQuery, walk: Walk): Explanation {
+  walk.gateway = true;
+  walk.steps.push(`proxy: gateway${dump.node.podName ? ` ${dump.node.podName}` : ''} (router~ node id): no capture, the listener on port ${dst.port}, then SNI or Host and path`);
+  if (query.inbound) {
+    walk.need('--inbound: a gateway has no inbound capture; explain the connection the client makes to the gateway instead');
+    return walk.finish('unknown', 'a gateway has no virtualInbound');
+  }
+  const names = [...dump.listenersAt(dst.ip.text, dst.port), ...dump.listenersAt(dst.ip.family === 4 ? '0.0.0.0' : '::', dst.port)];
+  const listener = names.length > 0 ? dump.listener(names[0]) : undefined;
+  if (!listener) {
+    const dead = dump.rejectedListeners.find((r) => !r.active && r.name.endsWith(`_${dst.port}`));
+    if (dead) return walk.finish('rejected', `${rejectedWhy(dead)}: the gateway has no listener on port ${dst.port}, connections are refused`);
+    return walk.finish('rejected', `the gateway has no listener on port ${dst.port} (no Gateway server declares it): connections are refused`);
+  }
+  walk.listener = listener.name;
+  walk.steps.push(`listener ${listener.name} (port ${dst.port})`);
+  return explainInListener(dump, listener, dst, query, false, walk);
+}
+
 export function explain(dump: ConfigDump, query: ExplainQuery): Explanation {
   const dst = parseQueryDestination(query.dst);
   const inbound = query.inbound === true;
@@ -431,6 +463,7 @@ export function explain(dump: ConfigDump, query: ExplainQuery): Explanation {
     walk.steps.push(`proxy: ${dump.node.type ?? 'waypoint'}${dump.node.podName ? ` ${dump.node.podName}` : ''}`);
     return walk.finish('unknown', 'not a sidecar: only sidecar dumps are supported');
   }
+  if (dump.node.type === 'router') return explainGateway(dump, dst, query, walk);
   if (inbound) {
     const dead = rejected(dump, 'virtualInbound');
     if (!dump.virtualInbound() && dead) {

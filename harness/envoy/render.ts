@@ -71,10 +71,16 @@ export function advise(e: Explanation): Advice {
           }
         : { meaning: `The server sidecar accepts ${e.dst} on its passthrough chain and hands it to the app without a service cluster.`, fixes: [] };
     case 'service':
+      if (e.proxy === 'gateway') {
+        return {
+          meaning: `The gateway accepts ${e.dst} on ${e.listener ?? 'its listener'}${e.route ? `, matches virtual host "${e.route.virtualHost}" (route config "${e.route.config}")` : ''} and sends the request to ${cluster} (${e.cluster?.endpoints.join(', ') || 'endpoints not in the dump'}).`,
+          fixes: [],
+        };
+      }
       return { meaning: `A mesh service route: ${cluster} owns ${e.dst}${e.direction === 'inbound' ? ' and delivers it to the app' : ''}.`, fixes: [] };
     case 'no-healthy-upstream':
       return {
-        meaning: `${e.dst} belongs to ${cluster}, which has no endpoints in this dump: the sidecar accepts the connection and has nowhere to send it. Its access log shows UH (no_healthy_upstream): a TCP connection closed at once, HTTP 503.`,
+        meaning: `${e.proxy === 'gateway' ? `The gateway routes ${e.dst} to ${cluster}` : `${e.dst} belongs to ${cluster}`}, which has no endpoints in this dump: the ${e.proxy === 'gateway' ? 'gateway' : 'sidecar'} accepts the connection and has nowhere to send it. Its access log shows UH (no_healthy_upstream): a TCP connection closed at once, HTTP 503.`,
         fixes: [`kubectl get endpointslices for ${fqdnOf(cluster)}: are any pods ready? Check readiness probes and the Service selector.`],
       };
     case 'blackhole':
@@ -106,7 +112,7 @@ export function advise(e: Explanation): Advice {
               'Or relax the server with a PeerAuthentication in PERMISSIVE mode (for the workload or just this port).',
             ],
           }
-        : { meaning: 'The client sidecar has nowhere to send this connection (no filter chain, virtual host or route matches).', fixes: [] };
+        : { meaning: `${e.proxy === 'gateway' ? 'The gateway' : 'The client sidecar'} has nowhere to send this connection (${e.proxy === 'gateway' && e.listener === null ? 'no listener on that port' : 'no filter chain, virtual host or route matches'}).`, fixes: e.proxy === 'gateway' ? ['Check the Gateway servers (port, hosts) and the VirtualServices bound to the gateway for this Host and path.'] : [] };
     case 'unknown':
       if (e.unsupported) return { meaning: e.unsupported, fixes: ['Explain the client pod\'s sidecar instead: istioctl proxy-config all CLIENT_POD.NS -o json.'] };
       return { meaning: `The dump lacks what is needed to decide: ${e.missing.join('; ') || 'see the steps'}.`, fixes: ['Use the full dump: istioctl proxy-config all POD.NS -o json (it includes endpoints).'] };
