@@ -4,6 +4,7 @@
  * sidecar's upstream_local_address as its downstream_remote_address (and, for HTTP, the same
  * x-request-id). One pass builds the index.
  */
+import { serverStop } from './hop-end.ts';
 import type { AccessLogEntry, Hops } from './types.ts';
 
 /** Index by downstream_remote_address; add entries as they stream by, then ask. */
@@ -65,7 +66,7 @@ function hops(localAddress: string, client: AccessLogEntry | null, server: Acces
       stoppedAt: `no server entry with downstream_remote_address ${client.upstreamLocalAddress} (server log not given, server has no sidecar, or the upstream is outside the mesh)`,
     };
   }
-  return { localAddress, client, server, stoppedAt: null };
+  return { localAddress, client, server, stoppedAt: serverStop(server) };
 }
 
 /**

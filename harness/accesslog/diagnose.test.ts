@@ -33,17 +33,21 @@ test('pod-ip-captured-by-service-listener: exact with an inventory, with the see
   for (const fix of [/Drop the colliding TCP port/, /VirtualService/, /exportTo: "\."/, /Sidecar resource/, /distinct ports/, /TLS with SNI/]) t.regex(fixes, fix);
 });
 
-test('pod-ip-captured-by-service-listener: inferred without an inventory, and says so', (t) => {
-  const d = find(run([CAPTURED]), 'pod-ip-captured-by-service-listener');
+test('without an inventory a capture is only possible: info, never the error, and it says what would settle it', (t) => {
+  const ds = run([CAPTURED]);
+  t.false(ids(ds).includes('pod-ip-captured-by-service-listener'));
+  const d = find(ds, 'pod-ip-capture-possible');
+  t.is(d?.severity, 'info');
   t.true(d?.inferred);
   t.regex(d?.meaning ?? '', /--inventory/);
 });
 
-test("pod-ip-captured-by-service-listener: the seed's own line (addresses cut) is inferred", (t) => {
+test("the seed's own line (addresses cut) is a possible capture, not a confirmed one", (t) => {
   const seed = readFileSync(new URL('./fixtures/seed.log', import.meta.url), 'utf8').split('\n');
-  const d = find(run(seed), 'pod-ip-captured-by-service-listener');
-  t.is(d?.count, 1);
-  t.true(d?.inferred);
+  const ds = run(seed);
+  t.is(find(ds, 'pod-ip-capture-possible')?.count, 1);
+  t.false(ids(ds).includes('pod-ip-captured-by-service-listener'));
+  t.false(ds.some((d) => d.severity === 'error'));
 });
 
 test('pod-ip-captured-by-service-listener: negative when the address is an endpoint or ClusterIP of the service, or HTTP', (t) => {
@@ -101,7 +105,7 @@ test('unknown response flags are reported as such', (t) => {
 });
 
 test('evidence is capped while the count is not', (t) => {
-  const d = find(run(Array.from({ length: 50 }, () => CAPTURED)), 'pod-ip-captured-by-service-listener');
+  const d = find(run(Array.from({ length: 50 }, () => CAPTURED), true), 'pod-ip-captured-by-service-listener');
   t.is(d?.count, 50);
   t.is(d?.evidence.length, 20);
 });

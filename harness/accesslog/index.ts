@@ -7,6 +7,7 @@ export { compileFormat, renderEntry, matchFormat, parseOperator, type CompiledFo
 export { createLineParser, parseLogText, type FormatMode, type LineParser, type ParserOptions } from './parse.ts';
 export { readLines, readByteLines, openInput, checkReadable, ioErrorMessage, DEFAULT_MAX_LINE } from './reader.ts';
 export { correlate, ConnectionIndex, ConnectionFollower } from './correlate.ts';
+export { serverStop, hopDetails } from './hop-end.ts';
 export { diagnose, Diagnoser, SIGNATURES, SIGNATURE_IDS, EVIDENCE_LIMIT, type Signature } from './diagnose.ts';
 export { loadInventory, isEndpointOf, resolveIp, findService, type Inventory } from './inventory.ts';
 export { Summary, type SummaryRow } from './summary.ts';

@@ -20,6 +20,8 @@ export interface ParallelOptions {
   write: (buffers: Uint8Array[]) => Promise<void>;
   onEntries: (count: number) => void;
   onSkip: (reason: SkipReason, count: number) => void;
+  /** Entries rebuilt from wrapped lines, and how many lines they took. */
+  onJoined?: (entries: number, lines: number) => void;
   checkAbort?: () => void;
   maxLineLength?: number;
 }
@@ -64,7 +66,8 @@ export async function parallelFastJson(input: AsyncIterable<Uint8Array | string>
       results.delete(nextToWrite);
       nextToWrite++;
       options.onEntries(result.entries);
-      for (const [reason, count] of Object.entries(result.skipped)) options.onSkip(reason as SkipReason, count ?? 0);
+      for (const [reason, count] of Object.entries(result.skipped)) if (count) options.onSkip(reason as SkipReason, count);
+      if (result.joined.entries > 0) options.onJoined?.(result.joined.entries, result.joined.lines);
       await options.write(result.out);
       if (freePieces.length < workers.length * 3) freePieces.push(result.piece);
       const recycle = { recycle: result.out.map((o) => o.buffer as ArrayBuffer) };

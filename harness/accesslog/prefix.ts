@@ -1,7 +1,8 @@
 /**
  * Where the access log text starts in a line as users have it: raw istio-proxy output,
  * `kubectl logs --timestamps` (RFC 3339 time first), `kubectl logs --prefix` (`[pod/NAME/CONTAINER]`),
- * both, or stern (`POD CONTAINER ...`, `NAMESPACE POD CONTAINER ...`, possibly coloured).
+ * both, stern (`POD CONTAINER ...`, `NAMESPACE POD CONTAINER ...`, possibly coloured), kubetail
+ * (`[POD CONTAINER] ...`), and text copied out of k9s (`│` column borders) or a chat tool (“ ”).
  */
 
 export interface Located { start: number; pod: string | null }
@@ -29,6 +30,21 @@ function isContentStart(line: string, p: number): boolean {
   return c === 123 /* { */ || (c === 91 /* [ */ && line.charCodeAt(p + 1) !== 112 /* not [pod/ */);
 }
 
+/**
+ * kubetail's `[POD CONTAINER] ` (or `[POD] `): a bracket that does not open a START_TIME, holds
+ * one or two words, and is followed by a space. Returns the offset after it, or -1.
+ */
+function kubetailEnd(line: string): number {
+  if (line.charCodeAt(0) !== 91) return -1;
+  const d = line.charCodeAt(1);
+  if ((d >= 48 && d <= 57) || d === 32) return -1;
+  const end = line.indexOf('] ');
+  if (end < 2 || end > 300) return -1;
+  const inner = line.slice(1, end);
+  if (inner.includes('[') || inner.includes('"') || inner.split(' ').length > 2) return -1;
+  return end;
+}
+
 /** The returned object is reused: read it before the next call. Null when no access log start is found. */
 export function locateContent(line: string): Located | null {
   let p = 0;
@@ -40,6 +56,14 @@ export function locateContent(line: string): Located | null {
     const slash = inner.indexOf('/');
     pod = slash >= 0 ? inner.slice(0, slash) : inner;
     p = skipSpaces(line, end + 1);
+  } else {
+    const end = kubetailEnd(line);
+    if (end > 0) {
+      const inner = line.slice(1, end);
+      const space = inner.indexOf(' ');
+      pod = space >= 0 ? inner.slice(0, space) : inner;
+      p = skipSpaces(line, end + 1);
+    }
   }
   p = skipTimestamp(line, p);
   if (isContentStart(line, p)) {
@@ -82,6 +106,16 @@ export function candidateStarts(line: string): Located[] {
     out.push({ start: 0, pod: null });
     return out;
   }
+  const kubetail = kubetailEnd(line);
+  if (kubetail > 0) {
+    const inner = line.slice(1, kubetail);
+    const space = inner.indexOf(' ');
+    const p = skipSpaces(line, kubetail + 1);
+    const pod = space >= 0 ? inner.slice(0, space) : inner;
+    const after = skipTimestamp(line, p);
+    if (after !== p) out.push({ start: after, pod });
+    out.push({ start: p, pod });
+  }
   const t = skipTimestamp(line, 0);
   if (t !== 0) out.push({ start: t, pod: null });
   out.push({ start: 0, pod: null });
@@ -105,4 +139,28 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 export function stripAnsi(line: string): string {
   return line.indexOf('\x1b') < 0 ? line : line.replace(ANSI, '');
+}
+
+const BOX = '\u2502';
+// Chat tools and word processors turn " into “ ” (and sometimes „ or ″).
+const TYPOGRAPHIC_QUOTES = /[\u201C\u201D\u201E\u201F\u2033]/g;
+
+/**
+ * Undoes what copying a line out of a terminal UI or a chat tool did: k9s draws `│` borders
+ * before and after each row (and pads to the column width); chat tools curl the quotes.
+ */
+// One scan per line for everything normalizeLine undoes; most lines have none of it.
+const PASTED = /[\u2502\u201C-\u201F\u2033]/;
+
+export function normalizeLine(line: string): string {
+  if (!PASTED.test(line)) return line;
+  let out = line;
+  if (out.indexOf(BOX) >= 0) {
+    let start = 0;
+    while (start < out.length && (out.charCodeAt(start) === 32 || out.charCodeAt(start) === 9)) start++;
+    if (out.startsWith(BOX, start)) start += BOX.length;
+    const end = out.indexOf(BOX, start);
+    out = (end < 0 ? out.slice(start) : out.slice(start, end)).trim();
+  }
+  return out.replace(TYPOGRAPHIC_QUOTES, '"');
 }

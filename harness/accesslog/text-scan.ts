@@ -176,6 +176,29 @@ function addressAt(c: Chars, start: number, end: number): boolean {
   return first === 91 || (first >= 48 && first <= 57);
 }
 
+/**
+ * A token that starts like an address but is not one (`142.250.20`, `10.244.1.5:`, `[fd00::`):
+ * what is left when a terminal or a paste cut the line inside an address.
+ */
+function partialAddressAt(c: Chars, start: number, end: number): boolean {
+  const first = c.at(start);
+  if (!(first === 91 || (first >= 48 && first <= 57))) return false;
+  let dots = 0;
+  let colons = 0;
+  for (let i = start; i < end; i++) {
+    const d = c.at(i);
+    if (d === 46) dots++;
+    else if (d === 58) colons++;
+    else if (!((d >= 48 && d <= 57) || (d >= 97 && d <= 102) || (d >= 65 && d <= 70) || d === 91 || d === 93)) return false;
+  }
+  return (dots > 0 || colons > 0 || first === 91) && !addressAt(c, start, end);
+}
+
+/** Envoy prints socket addresses, `-`, or `envoy://` internal addresses in the address fields. */
+function addressFieldAt(c: Chars, start: number, end: number): boolean {
+  return isDash(c, start, end) || addressAt(c, start, end) || (end - start > 8 && equalsAt(c, start, start + 8, 'envoy://'));
+}
+
 const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
 
 function equalsAt(c: Chars, start: number, end: number, text: string): boolean {
@@ -229,10 +252,19 @@ export function interpret(c: Chars, s: Scan): SkipReason | null {
   if (bare2 !== 4 || quoted2 !== 5) return i >= n && bare2 <= 4 && quoted2 < 5 ? 'truncated' : 'not-access-log';
   const tail = i;
   const tailCount = n - i;
-  if (tailCount === 0) return 'truncated';
+  // Every era prints addresses after the cluster: a line that stops at the cluster was cut.
+  if (tailCount <= 1) return 'truncated';
+  // Three address fields in a row, or a cut address anywhere in the tail: the line was wrapped or cut.
+  if (tailCount >= 5) {
+    for (let k = tail + 1; k <= tail + 3; k++) if (!addressFieldAt(c, tokStart[k], tokEnd[k])) return 'truncated';
+  } else {
+    for (let k = tail + 1; k < n; k++) if (partialAddressAt(c, tokStart[k], tokEnd[k])) return 'truncated';
+  }
 
   let format: LogFormatId;
   if (bare1 >= 2) {
+    // 1.9 and later always end with %REQUESTED_SERVER_NAME% %ROUTE_NAME%: five tail fields mean the line was cut.
+    if (tailCount === 5) return 'truncated';
     format = 'text-1.9';
     set(f, F_DETAILS, tokStart[2], tokEnd[2]);
     set(f, F_TERMINATION, tokStart[3], tokEnd[3]);

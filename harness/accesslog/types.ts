@@ -45,10 +45,12 @@ export interface AccessLogEntry {
   raw: string;
   /** Custom formats only: operators podpath does not map to a field, by operator text, e.g. `UPSTREAM_REQUEST_ATTEMPT_COUNT`. */
   extra?: Record<string, string | null>;
+  /** Set when the entry was rebuilt from this many physical lines (a wrapped or split paste); not in `--json`. */
+  joinedLines?: number;
 }
 
 /** The entry fields a log line carries (everything but where it came from and the decoded cluster). */
-export type EntryFields = Omit<AccessLogEntry, 'source' | 'line' | 'pod' | 'format' | 'cluster' | 'raw' | 'extra'>;
+export type EntryFields = Omit<AccessLogEntry, 'source' | 'line' | 'pod' | 'format' | 'cluster' | 'raw' | 'extra' | 'joinedLines'>;
 
 export type FieldName = keyof EntryFields;
 

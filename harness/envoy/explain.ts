@@ -21,13 +21,13 @@
 import { UsageError } from '../errors/index.ts';
 import type { Connection, ChainDecision } from './connection.ts';
 import { selectByFilterChainMatch } from './filter-chain.ts';
-import { parseDestination, parseIp, sameIp, type Destination, type Ip } from './ip.ts';
+import { cidrContains, parseDestination, parseIp, sameIp, type Destination, type Ip } from './ip.ts';
 import { SECTION_SOURCES, type ConfigDump } from './load.ts';
 import { selectByMatcher } from './matcher.ts';
 import type { ChainMatch, ClusterSpec, Endpoint, FilterChain, Listener } from './model.ts';
 import { describePath, selectRoute, selectVirtualHost } from './routes.ts';
 
-export type Verdict = 'passthrough' | 'service' | 'captured' | 'blackhole' | 'rejected' | 'unknown';
+export type Verdict = 'passthrough' | 'service' | 'captured' | 'blackhole' | 'rejected' | 'no-healthy-upstream' | 'unknown';
 
 export interface ExplainQuery {
   /** "IP:PORT" or "[IPv6]:PORT" the application dials. */
@@ -59,6 +59,12 @@ export interface Explanation {
   verdict: Verdict;
   steps: string[];
   missing: string[];
+  /** Set when the dump is not one explain can walk (a gateway, a waypoint): says what it is instead. */
+  unsupported?: string;
+  /** Clusters whose EDS endpoints include the destination IP (set for passthrough): the mesh knows the pod. */
+  endpointOf?: string[];
+  /** Set when the dump is a gateway's (router~ node): the walk is listener by port, route by Host and path. */
+  proxy?: 'gateway';
 }
 
 const PASSTHROUGH = /^(PassthroughCluster|InboundPassthroughCluster(Ipv4|Ipv6)?)$/;
@@ -88,9 +94,14 @@ class Walk {
     if (!this.missing.includes(what)) this.missing.push(what);
   }
 
+  unsupported: string | undefined;
+  endpointOf: string[] | undefined;
+  /** A gateway routes what it accepts to the cluster its route names: the dialled address is the gateway's own. */
+  gateway = false;
+
   finish(verdict: Verdict, why: string): Explanation {
     this.steps.push(`verdict: ${verdict}${why ? ` (${why})` : ''}`);
-    return {
+    const out: Explanation = {
       dst: this.dst.text,
       direction: this.direction,
       listener: this.listener,
@@ -101,6 +112,10 @@ class Walk {
       steps: this.steps,
       missing: this.missing,
     };
+    if (this.unsupported !== undefined) out.unsupported = this.unsupported;
+    if (this.gateway) out.proxy = 'gateway';
+    if (this.endpointOf !== undefined) out.endpointOf = this.endpointOf;
+    return out;
   }
 }
 
@@ -168,6 +183,17 @@ function clusterTarget(dump: ConfigDump, chain: FilterChain, dst: Destination, q
   }
   if (terminal.kind === 'tcp_proxy') {
     walk.steps.push('tcp_proxy');
+    if (!terminal.target && terminal.v1Routes.length > 0) {
+      // Istio 1.0: one tcp_proxy holds the clusters per destination (deprecated_v1 routes), first match wins.
+      const route = terminal.v1Routes.find((r) =>
+        (r.destinationIps.length === 0 || r.destinationIps.some((c) => cidrContains(c, dst.ip))) && portListHas(r.destinationPorts, dst.port));
+      if (!route) {
+        walk.steps.push(`deprecated_v1 route config: none of ${terminal.v1Routes.length} routes matches ${dst.text}`);
+        return walk.finish('rejected', 'no deprecated_v1 tcp_proxy route matches: Envoy closes the connection');
+      }
+      walk.steps.push(`deprecated_v1 route to ${route.cluster}${route.destinationIps.length ? ` (destination ${route.destinationIps.map((c) => c.text).join(', ')})` : ''}`);
+      return { kind: 'cluster', name: route.cluster };
+    }
     if (!terminal.target) {
       walk.need('the tcp_proxy cluster (neither cluster nor weighted_clusters is set)');
       return walk.finish('unknown', 'tcp_proxy without a cluster');
@@ -227,6 +253,18 @@ function clusterTarget(dump: ConfigDump, chain: FilterChain, dst: Destination, q
   }
 }
 
+/** A v1 `destination_ports` list ("80,443,8000-9000"); null is any port. */
+function portListHas(list: string | null, port: number): boolean {
+  if (list === null || list.trim() === '') return true;
+  return list.split(',').some((part) => {
+    const [lo, hi] = part.trim().split('-').map(Number);
+    return hi === undefined ? lo === port : port >= lo && port <= hi;
+  });
+}
+
+// Istio's chains that drop connections addressed to the capture ports themselves (pilot/pkg/model, VirtualOutboundBlackholeFilterChainName).
+const LOOP_CHAINS = new Set(['virtualOutbound-blackhole', 'virtualInbound-blackhole']);
+
 function explainCluster(dump: ConfigDump, spec: ClusterSpec, dst: Destination, inbound: boolean, walk: Walk): Explanation {
   let name: string;
   if (spec.kind === 'weighted') {
@@ -239,11 +277,22 @@ function explainCluster(dump: ConfigDump, spec: ClusterSpec, dst: Destination, i
   if (PASSTHROUGH.test(name)) {
     walk.cluster = { name, type: dump.cluster(name)?.type ?? 'ORIGINAL_DST', endpoints: [dst.text] };
     walk.steps.push(`cluster ${name} (ORIGINAL_DST: connects to ${dst.text} as dialled)`);
-    return walk.finish('passthrough', `original destination ${dst.text} kept, ${inbound ? 'delivered to the app without an inbound service cluster' : 'outside the mesh: no Istio mTLS'}`);
+    if (inbound) return walk.finish('passthrough', `original destination ${dst.text} kept, delivered to the app without an inbound service cluster`);
+    // A pod of some service is known to the mesh: passthrough then means no listener routes its IP on this port.
+    const owners = dump.clustersWithEndpoint(dst.ip.text);
+    if (owners.length > 0) {
+      walk.endpointOf = owners;
+      walk.steps.push(`${dst.ip.text} is an EDS endpoint of ${owners.slice(0, 3).join(', ')}${owners.length > 3 ? `, … ${owners.length} in all` : ''}`);
+      return walk.finish('passthrough', `original destination ${dst.text} kept: a mesh pod, but no listener routes its IP on port ${dst.port}, so no Istio mTLS`);
+    }
+    return walk.finish('passthrough', `original destination ${dst.text} kept, outside the mesh: no Istio mTLS`);
   }
   if (name === BLACKHOLE) {
     walk.cluster = { name, type: dump.cluster(name)?.type ?? 'STATIC', endpoints: [] };
     walk.steps.push(`cluster ${name} (no endpoints)`);
+    if ((walk.filterChain?.name && LOOP_CHAINS.has(walk.filterChain.name)) || dst.port === 15001 || dst.port === 15006) {
+      return walk.finish('blackhole', `loop prevention: a connection addressed to the sidecar's own capture port ${dst.port} is dropped, so redirected traffic cannot loop back into Envoy`);
+    }
     return walk.finish('blackhole', 'the connection is accepted and closed: nothing leaves the sidecar');
   }
   const cluster = dump.cluster(name);
@@ -271,6 +320,15 @@ function explainCluster(dump: ConfigDump, spec: ClusterSpec, dst: Destination, i
   walk.cluster = { name, type: cluster.type, endpoints: (endpoints ?? []).map((e) => e.text) };
   walk.steps.push(`cluster ${name} (${detail})`);
   if (inbound) return walk.finish('service', `inbound cluster ${name} delivers to the app`);
+  if (walk.gateway) {
+    if (endpoints !== null && endpoints.length === 0) return walk.finish('no-healthy-upstream', `the gateway routes to ${name}, which has no endpoints: expect UH no_healthy_upstream (HTTP 503)`);
+    if (endpoints === null) walk.need(SECTION_SOURCES.endpoints);
+    return walk.finish('service', `the gateway routes to ${name}`);
+  }
+  // The service owns the address but has nowhere to send it: Envoy answers UH (no_healthy_upstream).
+  if (walk.vip && endpoints !== null && endpoints.length === 0) {
+    return walk.finish('no-healthy-upstream', `${walk.vipWhy}, but ${name} has no endpoints: expect UH no_healthy_upstream (TCP closed at once, HTTP 503)`);
+  }
   if (walk.vip) return walk.finish('service', walk.vipWhy);
   if (!endpoints) {
     walk.need(SECTION_SOURCES.endpoints);
@@ -339,6 +397,58 @@ function parseQueryDestination(text: string): Destination {
   return dst;
 }
 
+/** What kind of Envoy the dump comes from, when it is not a sidecar explain can walk. */
+function notASidecar(dump: ConfigDump): string | null {
+  const type = dump.node.type;
+  // Node ids: sidecar~, router~ (gateways), waypoint~, ztunnel~ (pilot/pkg/model/context.go NodeType).
+  if (type === 'waypoint' || (type === null && dump.containsListener('connect_terminate'))) return 'an ambient waypoint: it receives HBONE from ztunnel, not connections captured from an app';
+  if (type === 'ztunnel') return 'ztunnel, which is not an Envoy sidecar';
+  return null;
+}
+
+/** A listener Envoy rejected and does not have at all (no older version serving). */
+function rejected(dump: ConfigDump, name: string): { name: string; details: string | null } | undefined {
+  return dump.rejectedListeners.find((r) => r.name === name && !r.active);
+}
+
+function rejectedWhy(r: { name: string; details: string | null }): string {
+  return `Envoy rejected listener ${r.name}${r.details ? ` (${r.details.split('\n')[0]})` : ''}`;
+}
+
+/** Every listener in a resource array bound to one port: the shape `proxy-config listener --port P` prints. */
+function filteredToOnePort(dump: ConfigDump): number | null {
+  if (dump.shape === 'admin-config-dump') return null;
+  const ports = new Set<number>();
+  for (const name of dump.listenerNames()) {
+    const l = dump.listener(name);
+    for (const a of l?.addresses ?? []) if (a.port !== null) ports.add(a.port);
+  }
+  return ports.size === 1 ? [...ports][0] : null;
+}
+
+/**
+ * A gateway (router~ node) has no capture: it accepts on the listener bound to the port the
+ * client dialled (its own address or 0.0.0.0), and routes by SNI (TLS chains) or Host and path.
+ */
+function explainGateway(dump: ConfigDump, dst: Destination, query: ExplainQuery, walk: Walk): Explanation {
+  walk.gateway = true;
+  walk.steps.push(`proxy: gateway${dump.node.podName ? ` ${dump.node.podName}` : ''} (router~ node id): no capture, the listener on port ${dst.port}, then SNI or Host and path`);
+  if (query.inbound) {
+    walk.need('--inbound: a gateway has no inbound capture; explain the connection the client makes to the gateway instead');
+    return walk.finish('unknown', 'a gateway has no virtualInbound');
+  }
+  const names = [...dump.listenersAt(dst.ip.text, dst.port), ...dump.listenersAt(dst.ip.family === 4 ? '0.0.0.0' : '::', dst.port)];
+  const listener = names.length > 0 ? dump.listener(names[0]) : undefined;
+  if (!listener) {
+    const dead = dump.rejectedListeners.find((r) => !r.active && r.name.endsWith(`_${dst.port}`));
+    if (dead) return walk.finish('rejected', `${rejectedWhy(dead)}: the gateway has no listener on port ${dst.port}, connections are refused`);
+    return walk.finish('rejected', `the gateway has no listener on port ${dst.port} (no Gateway server declares it): connections are refused`);
+  }
+  walk.listener = listener.name;
+  walk.steps.push(`listener ${listener.name} (port ${dst.port})`);
+  return explainInListener(dump, listener, dst, query, false, walk);
+}
+
 export function explain(dump: ConfigDump, query: ExplainQuery): Explanation {
   const dst = parseQueryDestination(query.dst);
   const inbound = query.inbound === true;
@@ -347,7 +457,19 @@ export function explain(dump: ConfigDump, query: ExplainQuery): Explanation {
     walk.need(SECTION_SOURCES.listeners);
     return walk.finish('unknown', 'the dump has no listeners');
   }
+  const other = notASidecar(dump);
+  if (other !== null) {
+    walk.unsupported = `This dump is from ${other}. podpath explain walks sidecar dumps only.`;
+    walk.steps.push(`proxy: ${dump.node.type ?? 'waypoint'}${dump.node.podName ? ` ${dump.node.podName}` : ''}`);
+    return walk.finish('unknown', 'not a sidecar: only sidecar dumps are supported');
+  }
+  if (dump.node.type === 'router') return explainGateway(dump, dst, query, walk);
   if (inbound) {
+    const dead = rejected(dump, 'virtualInbound');
+    if (!dump.virtualInbound() && dead) {
+      walk.steps.push(`listener virtualInbound: ${rejectedWhy(dead)}`);
+      return walk.finish('rejected', `${rejectedWhy(dead)} and has no listener on 15006: connections redirected to it are refused`);
+    }
     let listener = dump.virtualInbound();
     if (!listener) {
       // Before virtualInbound took every port, inbound listeners were bound to POD_IP_PORT.
@@ -365,6 +487,20 @@ export function explain(dump: ConfigDump, query: ExplainQuery): Explanation {
   const wildcard = dump.listenersAt(dst.ip.family === 4 ? '0.0.0.0' : '::', dst.port);
   const outbound = dump.virtualOutbound();
   const bound = `${dst.ip.family === 6 ? `[${dst.ip.text}]` : dst.ip.text}_${dst.port}`;
+  for (const name of [bound, `${dst.ip.family === 4 ? '0.0.0.0' : '[::]'}_${dst.port}`]) {
+    const dead = rejected(dump, name);
+    if (dead) walk.steps.push(`${rejectedWhy(dead)}: Envoy does not have it`);
+  }
+  const deadOutbound = rejected(dump, 'virtualOutbound');
+  if (!outbound && deadOutbound && exact.length === 0 && wildcard.length === 0) {
+    walk.steps.push(`listener virtualOutbound: ${rejectedWhy(deadOutbound)}`);
+    return walk.finish('rejected', `${rejectedWhy(deadOutbound)} and has no listener on 15001: connections the app makes to ${dst.text} are refused`);
+  }
+  const onePort = filteredToOnePort(dump);
+  if (outbound && onePort !== null && onePort !== dst.port && exact.length === 0 && wildcard.length === 0) {
+    walk.need(`the listeners for port ${dst.port}: the input only holds listeners on port ${onePort} (istioctl proxy-config listener --port ${onePort}?); give the full dump`);
+    return walk.finish('unknown', `a port-filtered dump: whether a listener takes port ${dst.port} is not in it`);
+  }
   let listener: Listener | undefined;
   let why: string;
   if (exact.length > 0 && exact[0] !== outbound?.name) {

@@ -13,7 +13,7 @@ test('admin dump: sections, node, presence checks', (t) => {
   const dump = loadConfigDump(seedBrokenSidecar().build());
   t.is(dump.shape, 'admin-config-dump');
   t.deepEqual([...dump.sections].sort(), ['clusters', 'endpoints', 'listeners', 'routes']);
-  t.deepEqual(dump.node, { podIp: '10.244.1.5', podName: 'manager-7948dffbdd-p44xx.manager', istioVersion: '1.24.3' });
+  t.deepEqual(dump.node, { podIp: '10.244.1.5', podName: 'manager-7948dffbdd-p44xx.manager', istioVersion: '1.24.3', type: 'sidecar' });
   t.true(hasListener(dump, '0.0.0.0_5701'));
   t.false(hasListener(dump, '0.0.0.0_5702'));
   t.true(hasCluster(dump, `outbound|5701||${FQDN.appExt}`));

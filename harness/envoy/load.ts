@@ -33,10 +33,17 @@ export interface ConfigDump {
   readonly shape: 'admin-config-dump' | 'resource-array' | 'single-listener';
   /** Sections present in the input; absent ones lower the certainty of an explanation. */
   readonly sections: ReadonlySet<Section>;
-  /** The sidecar's own pod IP and Istio version, from the bootstrap node, when present. */
-  readonly node: { podIp: string | null; podName: string | null; istioVersion: string | null };
+  /**
+   * The proxy's own pod IP and Istio version, from the bootstrap node, when present; `type` is
+   * the node id's first field: sidecar, router (gateways), waypoint or ztunnel.
+   */
+  readonly node: { podIp: string | null; podName: string | null; istioVersion: string | null; type: string | null };
   /** Listeners only present in warming_state (not yet serving). */
   readonly warmingListeners: readonly string[];
+  /** Listeners Envoy rejected (error_state): `active` says whether an older version still serves. */
+  readonly rejectedListeners: readonly { name: string; details: string | null; active: boolean }[];
+  /** EDS clusters that list this IP (canonical text) among their endpoints. */
+  clustersWithEndpoint(ip: string): string[];
   listenerNames(): string[];
   clusterNames(): string[];
   /** Cheap presence checks (no normalisation), for convergence polling. */
@@ -64,8 +71,9 @@ function hasAny(value: JsonObject, keys: string[]): boolean {
 class Index implements ConfigDump {
   shape: ConfigDump['shape'] = 'admin-config-dump';
   sections = new Set<Section>();
-  node: ConfigDump['node'] = { podIp: null, podName: null, istioVersion: null };
+  node: ConfigDump['node'] = { podIp: null, podName: null, istioVersion: null, type: null };
   warmingListeners: string[] = [];
+  rejectedListeners: { name: string; details: string | null; active: boolean }[] = [];
   private rawListeners = new Map<string, JsonObject>();
   private byAddress = new Map<string, string[]>();
   private rawClusters = new Map<string, JsonObject>();
@@ -207,6 +215,13 @@ class Index implements ConfigDump {
 
   readDynamicListener(wrapper: unknown): void {
     const active = getObject(getObject(wrapper, 'active_state'), 'listener');
+    // Envoy keeps a rejected update in error_state (NACKed: a bad filter, say); without active_state it has no such listener.
+    const error = getObject(wrapper, 'error_state');
+    if (error) {
+      const failed = getObject(error, 'failed_configuration');
+      const name = getString(wrapper, 'name') ?? getString(active, 'name') ?? getString(failed, 'name');
+      if (name) this.rejectedListeners.push({ name, details: getString(error, 'details') ?? null, active: active !== undefined });
+    }
     if (active) {
       this.addListener(active);
       return;
@@ -253,7 +268,15 @@ class Index implements ConfigDump {
     const parts = id.split('~');
     const ip = parts.length >= 3 ? parts[1] : '';
     const version = getString(getObject(node, 'metadata'), 'ISTIO_VERSION');
-    this.node = { podIp: parseIp(ip) ? ip : null, podName: parts.length >= 3 ? parts[2] : null, istioVersion: version ?? null };
+    this.node = { podIp: parseIp(ip) ? ip : null, podName: parts.length >= 3 ? parts[2] : null, istioVersion: version ?? null, type: parts.length >= 3 ? parts[0] : null };
+  }
+
+  clustersWithEndpoint(ip: string): string[] {
+    const out: string[] = [];
+    for (const name of this.rawEndpoints.keys()) {
+      if ((this.edsEndpoints(name) ?? []).some((e) => e.ip !== null && e.ip.text === ip)) out.push(name);
+    }
+    return out;
   }
 
   /** Classifies one element of a bare array; false when it is none of the known resources. */

@@ -46,9 +46,17 @@ export type ClusterSpec =
   | { kind: 'weighted'; clusters: Array<{ name: string; weight: number }> };
 
 export type NetworkFilter =
-  | { kind: 'tcp_proxy'; name: string; target: ClusterSpec | null }
+  | { kind: 'tcp_proxy'; name: string; target: ClusterSpec | null; v1Routes: TcpRouteV1[] }
   | { kind: 'http'; name: string; rds: string | null; routeConfig: RouteConfig | null }
   | { kind: 'other'; name: string };
+
+/** Envoy v2's tcp_proxy `deprecated_v1` route (Istio 1.0 listeners): the cluster for a destination. */
+export interface TcpRouteV1 {
+  cluster: string;
+  destinationIps: Cidr[];
+  /** Ports and ranges as printed ("80,443", "8000-9000"); null when any port. */
+  destinationPorts: string | null;
+}
 
 export interface FilterChain {
   /** Position in the listener's filter_chains; -1 for default_filter_chain. */
@@ -239,11 +247,37 @@ function clusterSpec(config: unknown): ClusterSpec | null {
 const TCP_PROXY_NAMES = new Set(['envoy.filters.network.tcp_proxy', 'envoy.tcp_proxy']);
 const HCM_NAMES = new Set(['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager']);
 
+/**
+ * The v1 routes of an Istio 1.0 tcp_proxy: `deprecated_v1.routes` (v2 API), or the opaque v1 form
+ * `{"deprecated_v1": true, "value": {"route_config": {"routes": [...]}}}` (envoy tcp_proxy v2 README).
+ */
+function tcpRoutesV1(config: unknown): TcpRouteV1[] {
+  const routes = [
+    ...getArray(getObject(config, 'deprecated_v1'), 'routes'),
+    ...getArray(getObject(getObject(config, 'value'), 'route_config'), 'routes'),
+    ...getArray(getObject(config, 'route_config'), 'routes'),
+  ];
+  const out: TcpRouteV1[] = [];
+  for (const r of routes) {
+    const cluster = getString(r, 'cluster');
+    if (!cluster) continue;
+    const destinationIps: Cidr[] = [];
+    for (const d of getArray(r, 'destination_ip_list')) {
+      // v1 JSON lists "10.0.0.1/32" strings; the v2 form lists CidrRange objects.
+      const text = typeof d === 'string' ? d : null;
+      const range = text !== null ? cidr(text.split('/')[0], text.includes('/') ? Number(text.split('/')[1]) : 128) : cidr(getString(d, 'address_prefix') ?? '', getNumber(d, 'prefix_len'));
+      if (range) destinationIps.push(range);
+    }
+    out.push({ cluster, destinationIps, destinationPorts: getString(r, 'destination_ports') ?? null });
+  }
+  return out;
+}
+
 export function networkFilter(raw: unknown): NetworkFilter {
   const name = getString(raw, 'name') ?? '';
   const { typeUrl: url, config } = filterConfig(raw);
   if (TCP_PROXY_NAMES.has(name) || url.includes('.tcp_proxy.')) {
-    return { kind: 'tcp_proxy', name, target: clusterSpec(config) };
+    return { kind: 'tcp_proxy', name, target: clusterSpec(config), v1Routes: tcpRoutesV1(config) };
   }
   if (HCM_NAMES.has(name) || url.includes('.http_connection_manager.')) {
     const rds = getString(getObject(config, 'rds'), 'route_config_name') ?? null;

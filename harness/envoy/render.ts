@@ -56,6 +56,14 @@ export function advise(e: Explanation): Advice {
       };
     }
     case 'passthrough':
+      if (e.direction === 'outbound' && e.endpointOf && e.endpointOf.length > 0) {
+        return {
+          meaning: `${ip} is a pod of the mesh (an endpoint of ${e.endpointOf.slice(0, 3).join(', ')}), but no listener of this sidecar routes its IP on port ${port}: the connection goes as dialled (${cluster}), in plaintext, without Istio mTLS or service policy. A server sidecar under STRICT mTLS rejects it (NR filter_chain_not_found).`,
+          fixes: [
+            `Call it by its service name, or declare port ${port} on a Service (a headless Service for per-pod traffic) so the sidecar routes the pod IP with mTLS.`,
+          ],
+        };
+      }
       return e.direction === 'outbound'
         ? {
             meaning: `The mesh does not know ${e.dst}: the sidecar forwards it as dialled (${cluster}), in plaintext, without Istio mTLS or service policy. A server sidecar under STRICT mTLS rejects it (NR filter_chain_not_found).`,
@@ -63,13 +71,39 @@ export function advise(e: Explanation): Advice {
           }
         : { meaning: `The server sidecar accepts ${e.dst} on its passthrough chain and hands it to the app without a service cluster.`, fixes: [] };
     case 'service':
+      if (e.proxy === 'gateway') {
+        return {
+          meaning: `The gateway accepts ${e.dst} on ${e.listener ?? 'its listener'}${e.route ? `, matches virtual host "${e.route.virtualHost}" (route config "${e.route.config}")` : ''} and sends the request to ${cluster} (${e.cluster?.endpoints.join(', ') || 'endpoints not in the dump'}).`,
+          fixes: [],
+        };
+      }
       return { meaning: `A mesh service route: ${cluster} owns ${e.dst}${e.direction === 'inbound' ? ' and delivers it to the app' : ''}.`, fixes: [] };
+    case 'no-healthy-upstream':
+      return {
+        meaning: `${e.proxy === 'gateway' ? `The gateway routes ${e.dst} to ${cluster}` : `${e.dst} belongs to ${cluster}`}, which has no endpoints in this dump: the ${e.proxy === 'gateway' ? 'gateway' : 'sidecar'} accepts the connection and has nowhere to send it. Its access log shows UH (no_healthy_upstream): a TCP connection closed at once, HTTP 503.`,
+        fixes: [`kubectl get endpointslices for ${fqdnOf(cluster)}: are any pods ready? Check readiness probes and the Service selector.`],
+      };
     case 'blackhole':
+      if (e.steps.some((step) => step.includes('loop prevention'))) {
+        return {
+          meaning: `Port ${port} is the sidecar's own capture port: Istio drops connections addressed to it (chain ${e.filterChain?.name ?? 'virtual*-blackhole'}) so that traffic iptables redirected cannot loop through Envoy again. This is not outboundTrafficPolicy REGISTRY_ONLY.`,
+          fixes: ['Nothing to fix in the mesh: dial the service port, not 15001/15006.'],
+        };
+      }
       return {
         meaning: 'The sidecar accepts the connection and drops it: BlackHoleCluster (outboundTrafficPolicy REGISTRY_ONLY, or Istio 1.3–1.5\'s chain for the pod\'s own IP) or a route that answers by itself.',
         fixes: ['Add a ServiceEntry for the destination, or use outboundTrafficPolicy ALLOW_ANY.'],
       };
     case 'rejected':
+      if (e.steps.some((step) => step.includes('Envoy rejected listener') && step.startsWith('listener virtual'))) {
+        return {
+          meaning: `Envoy rejected the ${e.direction === 'inbound' ? 'virtualInbound' : 'virtualOutbound'} listener (see the step above) and runs without it: iptables still redirects to it, so connections are refused. The dump is complete; the listener is missing from Envoy itself.`,
+          fixes: [
+            'Fix the configuration Envoy rejected (often an EnvoyFilter, e.g. a Lua filter that does not load): istioctl proxy-status shows the NACK, the sidecar log the error.',
+            'Remove the EnvoyFilter, and the sidecar gets a listener it accepts.',
+          ],
+        };
+      }
       return e.direction === 'inbound'
         ? {
             meaning: `The server sidecar has no filter chain for this connection on port ${port}: it closes it and logs "NR filter_chain_not_found". Plaintext to a port under STRICT mTLS ends here.`,
@@ -78,8 +112,9 @@ export function advise(e: Explanation): Advice {
               'Or relax the server with a PeerAuthentication in PERMISSIVE mode (for the workload or just this port).',
             ],
           }
-        : { meaning: 'The client sidecar has nowhere to send this connection (no filter chain, virtual host or route matches).', fixes: [] };
+        : { meaning: `${e.proxy === 'gateway' ? 'The gateway' : 'The client sidecar'} has nowhere to send this connection (${e.proxy === 'gateway' && e.listener === null ? 'no listener on that port' : 'no filter chain, virtual host or route matches'}).`, fixes: e.proxy === 'gateway' ? ['Check the Gateway servers (port, hosts) and the VirtualServices bound to the gateway for this Host and path.'] : [] };
     case 'unknown':
+      if (e.unsupported) return { meaning: e.unsupported, fixes: ['Explain the client pod\'s sidecar instead: istioctl proxy-config all CLIENT_POD.NS -o json.'] };
       return { meaning: `The dump lacks what is needed to decide: ${e.missing.join('; ') || 'see the steps'}.`, fixes: ['Use the full dump: istioctl proxy-config all POD.NS -o json (it includes endpoints).'] };
   }
 }

@@ -15,6 +15,26 @@
  * - DNS proxying docs (sidecar mode): ISTIO_META_DNS_CAPTURE is "not currently enabled by default".
  */
 
+import { ISTIO_MINORS } from '../cluster/versions.ts';
+
+/**
+ * The versions whose behaviour the rules know: 1.0 (the first release with sidecar listeners
+ * per port) to the newest minor podpath installs. Outside it a severity would be a guess.
+ */
+export const KNOWN_ISTIO = { oldest: { major: 1, minor: 0 }, newest: parseMinor(ISTIO_MINORS[0].minor) } as const;
+
+function parseMinor(text: string): IstioVersion {
+  const [major, minor] = text.split('.').map(Number);
+  return { major, minor };
+}
+
+/** Whether the rules know this version's behaviour (see KNOWN_ISTIO). */
+export function isKnownIstio(v: IstioVersion): boolean {
+  const { oldest, newest } = KNOWN_ISTIO;
+  const rank = (x: IstioVersion): number => x.major * 1000 + x.minor;
+  return rank(v) >= rank(oldest) && rank(v) <= rank(newest);
+}
+
 export interface IstioVersion {
   major: number;
   minor: number;

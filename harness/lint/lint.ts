@@ -1,5 +1,5 @@
 import { UsageError } from '../errors/index.ts';
-import { parseIstioVersion } from './istio-behaviour.ts';
+import { isKnownIstio, KNOWN_ISTIO, parseIstioVersion } from './istio-behaviour.ts';
 import { loadResources, type Skipped } from './load.ts';
 import { buildModel } from './model.ts';
 import { runRules } from './rules.ts';
@@ -11,15 +11,23 @@ import { SEVERITY_ORDER, type Finding, type LintInput, type LintOptions } from '
  */
 /** Throws the UsageError podpath lint gives for a bad --istio; callers may check before reading input. */
 export function checkIstioOption(istio: string | undefined): void {
-  if (istio !== undefined && parseIstioVersion(istio) === null) {
-    throw new UsageError(`lint: --istio: '${istio}' is not an Istio version`, { hint: 'Give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. --istio 1.22 or --istio 1.24.3' });
+  if (istio === undefined) return;
+  const v = parseIstioVersion(istio);
+  const range = `${KNOWN_ISTIO.oldest.major}.${KNOWN_ISTIO.oldest.minor} to ${KNOWN_ISTIO.newest.major}.${KNOWN_ISTIO.newest.minor}`;
+  if (v === null) {
+    throw new UsageError(`lint: --istio: '${istio}' is not an Istio version`, { hint: `Give MAJOR.MINOR or MAJOR.MINOR.PATCH between ${range}, e.g. --istio 1.22 or --istio 1.24.3` });
+  }
+  // A version the rules do not know would get some other version's severities without saying so.
+  if (!isKnownIstio(v)) {
+    throw new UsageError(`lint: --istio: Istio ${v.major}.${v.minor} is outside the versions podpath knows (${range})`, { hint: `Give the version the manifests run on, between ${range}; leave --istio out to lint without version-specific severities.` });
   }
 }
 
 export function lint(inputs: LintInput[], options: LintOptions = {}): Finding[] {
   checkIstioOption(options.istio);
   const skipped: Skipped[] = [];
-  const resources = loadResources(inputs, skipped);
+  const onInputError = options.onInputError;
+  const resources = loadResources(inputs, skipped, onInputError && ((error) => onInputError(error.message.split('\n')[0].replace(/^lint: /, ''))));
   for (const s of skipped) options.onSkip?.(s.file, s.line, s.reason);
   const model = buildModel(resources, options.pilotEnv ?? {});
   const findings = runRules(model, { istio: options.istio });

@@ -136,23 +136,36 @@ function toResource(path: string, source: Source, node: unknown, fallbackLine: n
 /**
  * Parses every input; throws UsageError `lint: FILE:LINE:COL: ...` on the first YAML error or a
  * document that is not a mapping. Mappings without `kind` are left out and listed in `skipped`.
+ * With `onInputError`, a document that cannot be read is reported there and left out instead,
+ * and every other document is still read.
  */
-export function loadResources(inputs: readonly LintInput[], skipped: Skipped[] = []): Resource[] {
+export function loadResources(inputs: readonly LintInput[], skipped: Skipped[] = [], onInputError?: (error: UsageError) => void): Resource[] {
   const out: Resource[] = [];
   for (const input of inputs) {
     const counter = new LineCounter();
     const docs = parseAllDocuments(input.text, { lineCounter: counter });
     if (!Array.isArray(docs)) continue; // an empty stream
     for (const doc of docs) {
-      const error = doc.errors[0];
-      if (error) {
-        const pos = error.linePos?.[0] ?? counter.linePos(error.pos[0]);
-        throw invalid(input.path, pos.line, pos.col, error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), error);
+      try {
+        const error = doc.errors[0];
+        if (error) {
+          const pos = error.linePos?.[0] ?? counter.linePos(error.pos[0]);
+          throw invalid(input.path, pos.line, pos.col, error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), error);
+        }
+        const contents = doc.contents;
+        if (contents === null || (isScalar(contents) && contents.value === null)) continue; // empty document
+        const source = new Source(input.path, counter, doc);
+        const before = out.length;
+        try {
+          toResource(input.path, source, contents, 1, out, skipped);
+        } catch (error) {
+          out.length = before; // a List whose later item is bad is left out whole
+          throw error;
+        }
+      } catch (error) {
+        if (onInputError === undefined || !(error instanceof UsageError)) throw error;
+        onInputError(error);
       }
-      const contents = doc.contents;
-      if (contents === null || (isScalar(contents) && contents.value === null)) continue; // empty document
-      const source = new Source(input.path, counter, doc);
-      toResource(input.path, source, contents, 1, out, skipped);
     }
   }
   return out;

@@ -101,6 +101,16 @@ test('PP001: ExternalName without ports is fine; without other users of the port
   t.deepEqual(rule(lone, 'PP001').map((x) => [x.severity, x.line]), [['warning', 9]]);
 });
 
+test('PP001: an HTTP-only ExternalName says the same on every version: no catch-all anywhere', (t) => {
+  const text = `---\napiVersion: v1\nkind: Service\nmetadata: {name: ext, namespace: a}\nspec:\n  type: ExternalName\n  externalName: web.example.com\n  ports:\n  - {name: http-web, port: 8080}\n`;
+  for (const istio of [undefined, '1.10', '1.20', '1.22', '1.24', '1.30']) {
+    const [f] = rule(run(text, istio ? { istio } : {}), 'PP001');
+    t.is(f?.severity, 'info', istio);
+    t.regex(f?.message ?? '', /on no Istio version do they make a catch-all/, istio);
+    t.notRegex(f?.message ?? '', /mesh-wide/, istio);
+  }
+});
+
 test('PP001: an ExternalName with only HTTP ports is info (routed by Host)', (t) => {
   const text = `---\napiVersion: v1\nkind: Service\nmetadata: {name: ext, namespace: a}\nspec:\n  type: ExternalName\n  externalName: web.example.com\n  ports:\n  - {name: http-web, port: 8080}\n`;
   t.deepEqual(rule(run(text, { istio: '1.20' }), 'PP001').map((x) => x.severity), ['info']);
@@ -138,9 +148,23 @@ test('PP002: a ConfigMap without a mesh key (istio-ca-root-cert) says nothing ab
   t.deepEqual(rule(run(dnsTcp + managerSvc + cert), 'PP002').map((x) => x.severity), ['warning']);
 });
 
-test('PP002 negatives: addresses, resolution NONE/STATIC, HTTP or TLS ports', (t) => {
+test('PP002: STATIC without addresses is the DNS case (fixed endpoints catch the port); NONE is a catch-all that keeps the destination', (t) => {
+  const staticTcp = se('  resolution: STATIC\n  endpoints:\n  - address: 192.0.2.10\n  ports:\n  - {number: 5701, name: tcp, protocol: TCP}\n');
+  const [st] = rule(run(staticTcp + managerSvc, { istio: '1.24' }), 'PP002');
+  t.is(st?.severity, 'error');
+  t.regex(st?.message ?? '', /0\.0\.0\.0_5701 listener whose catch-all chain sends every connection on 5701 to its STATIC endpoints/);
+  // Auto-allocation covers STATIC as it covers DNS.
+  t.is(rule(run(staticTcp + managerSvc, { istio: '1.25', pilotEnv: { ISTIO_META_DNS_CAPTURE: 'true' } }), 'PP002')[0]?.severity, 'info');
+  const noneTcp = se('  resolution: NONE\n  ports:\n  - {number: 5701, name: tcp, protocol: TCP}\n');
+  const [none] = rule(run(noneTcp + managerSvc, { istio: '1.25', pilotEnv: { ISTIO_META_DNS_CAPTURE: 'true' } }), 'PP002');
+  t.is(none?.severity, 'warning', 'never auto-allocated, but the destination is kept: never an error');
+  t.regex(none?.message ?? '', /still reach the address dialled/);
+  t.is(rule(run(noneTcp, { istio: '1.24' }), 'PP002')[0]?.severity, 'info');
+  t.deepEqual(rule(run(se('  resolution: NONE\n  addresses: [192.0.2.0/24]\n  ports:\n  - {number: 5701, name: tcp, protocol: TCP}\n')), 'PP002'), []);
+});
+
+test('PP002 negatives: addresses, HTTP or TLS ports', (t) => {
   t.deepEqual(rule(run(se('  addresses: [240.240.0.1]\n  resolution: DNS\n  ports:\n  - {number: 5701, name: tcp, protocol: TCP}\n')), 'PP002'), []);
-  t.deepEqual(rule(run(se('  resolution: NONE\n  ports:\n  - {number: 5701, name: tcp, protocol: TCP}\n')), 'PP002'), []);
   t.deepEqual(rule(run(se('  resolution: DNS\n  ports:\n  - {number: 80, name: http, protocol: HTTP}\n')), 'PP002'), []);
   t.deepEqual(rule(run(se('  resolution: DNS\n  ports:\n  - {number: 443, name: tls, protocol: TLS}\n')), 'PP002'), []);
   t.is(rule(run(se('  resolution: DNS\n  ports:\n  - {number: 443, name: https}\n')), 'PP002').length, 1, 'protocol unset counts, as in istioctl IST0134');
@@ -224,4 +248,32 @@ test('PP006 negatives: headless, no hint, TCP-only, StatefulSet in another names
 
 test('an unknown --istio is a usage error', (t) => {
   t.throws(() => run('', { istio: 'latest' }), { message: /not an Istio version/ });
+});
+
+// ---- manifests people posted (fixtures/real/SOURCES.md) ----
+
+const realFixture = (name: string) => ({ path: name, text: readFileSync(new URL(`./fixtures/real/${name}`, import.meta.url), 'utf8') });
+const cassandraClient = svc('default', 'cassandra-client', tcp(9042));
+
+test('real: a Cassandra ServiceEntry with resolution NONE and no addresses is flagged per TCP port, never as an error', (t) => {
+  const findings = rule(lint([realFixture('cassandra-none-no-addresses.yaml'), { path: 'svc.yaml', text: cassandraClient }], { istio: '1.24' }), 'PP002');
+  t.deepEqual(findings.map((f) => f.line), [10, 13, 16]);
+  t.false(findings.some((f) => f.severity === 'error'));
+  t.true(findings.every((f) => /still reach the address dialled/.test(f.message)));
+});
+
+test('real: the same entry with resolution STATIC catches pod-to-pod traffic on 9042 like the DNS case', (t) => {
+  const other = svc('apps', 'cassandra-client', tcp(9042));
+  const [f] = rule(lint([realFixture('cassandra-static-no-addresses.yaml'), { path: 'svc.yaml', text: other }], { istio: '1.24' }), 'PP002');
+  t.is(f?.severity, 'error');
+  t.regex(f?.message ?? '', /to its STATIC endpoints/);
+});
+
+test('real: a helm create template is an input error with file:line, not a crash of the whole run', (t) => {
+  const errors: string[] = [];
+  const findings = lint([realFixture('helm-create-service.yaml'), realFixture('cassandra-none-no-addresses.yaml')], { onInputError: (m) => errors.push(m) });
+  t.is(errors.length, 1);
+  t.regex(errors[0], /^helm-create-service\.yaml:\d+:\d+: /);
+  t.true(findings.some((f) => f.rule === 'PP002'), 'the other file is linted');
+  t.throws(() => lint([realFixture('helm-create-service.yaml')]), { message: /helm-create-service\.yaml:\d+:\d+/ });
 });

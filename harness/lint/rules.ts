@@ -132,17 +132,18 @@ function pp001(ctx: Context): void {
   for (const s of ctx.model.services) {
     if (s.type !== 'ExternalName' || s.ports.length === 0) continue;
     const target = s.externalName ?? '(no externalName)';
-    if (behaviour === false) {
-      ctx.add('PP001', 'info', s.res, s.res.line,
-        `ExternalName declares ports ${s.ports.map((p) => p.port).join(', ')}; ${versionText(ctx, behaviour)}, ExternalName is an alias of ${target} and its ports are ignored (no listener), but the same manifest on Istio <= 1.20 (or 1.21-1.23 with ENABLE_EXTERNAL_NAME_ALIAS=false) makes every TCP port a mesh-wide catch-all.`,
-        'Remove spec.ports: an ExternalName needs none. See ' + SEED);
-      continue;
-    }
     const catchAll = s.ports.filter((p) => isCatchAllProtocol(p.protocol));
     if (catchAll.length === 0) {
+      // HTTP ports route by Host on every version: the version decides nothing here, so say the same thing on all.
       ctx.add('PP001', 'info', s.res, s.res.line,
-        `ExternalName declares only HTTP ports (${s.ports.map((p) => portLabel(p.port, p.name)).join(', ')}): they route by Host, so a pod-IP Host still falls through to passthrough; no catch-all.`,
-        'Remove spec.ports if nothing needs them (Istio >= 1.21 ignores them).');
+        `ExternalName declares only HTTP ports (${s.ports.map((p) => portLabel(p.port, p.name)).join(', ')}): on no Istio version do they make a catch-all (HTTP routes by Host, so a pod-IP Host still falls through to passthrough); ${behaviour === false ? `${versionText(ctx, behaviour)} they are ignored altogether (ExternalName is an alias of ${target})` : 'Istio >= 1.21 ignores them altogether (ExternalName is an alias)'}.`,
+        'Remove spec.ports if nothing needs them.');
+      continue;
+    }
+    if (behaviour === false) {
+      ctx.add('PP001', 'info', s.res, s.res.line,
+        `ExternalName declares ports ${s.ports.map((p) => p.port).join(', ')}; ${versionText(ctx, behaviour)}, ExternalName is an alias of ${target} and its ports are ignored (no listener), but the same manifest on Istio <= 1.20 (or 1.21-1.23 with ENABLE_EXTERNAL_NAME_ALIAS=false) makes its non-HTTP port${catchAll.length > 1 ? 's' : ''} ${catchAll.map((p) => p.port).join(', ')} a mesh-wide catch-all: the behaviour changed in 1.21 (ExternalName became an alias).`,
+        'Remove spec.ports: an ExternalName needs none. See ' + SEED);
       continue;
     }
     for (const p of catchAll) {
@@ -173,17 +174,29 @@ function dnsAutoAllocate(ctx: Context): Known {
   return ctx.options.istio !== undefined ? dnsAutoAllocateDefault(ctx.options.istio) : 'unknown';
 }
 
+/** Resolutions whose address-less TCP ports get a 0.0.0.0_PORT listener (istioctl analyze IST0134: "all traffic on the port ... is matched, regardless of the host"). */
+const WILDCARD_RESOLUTIONS = new Set(['DNS', 'DNS_ROUND_ROBIN', 'STATIC', 'NONE']);
+
 function pp002(ctx: Context): void {
   const capture = dnsCapture(ctx);
   const allocate = dnsAutoAllocate(ctx);
   for (const e of ctx.model.serviceEntries) {
-    if (!(e.resolution === 'DNS' || e.resolution === 'DNS_ROUND_ROBIN') || e.addresses.length > 0) continue;
+    if (!WILDCARD_RESOLUTIONS.has(e.resolution) || e.addresses.length > 0) continue;
     for (const p of e.ports) {
       const protocol = serviceEntryPortProtocol(p);
       if (!isCatchAllProtocol(protocol)) continue;
       const impact = ctx.catchAllImpact(entryExported(e), p.port, e.res);
       const hosts = e.hosts.join(', ') || '(no hosts)';
       const base = `ServiceEntry (resolution ${e.resolution}, no addresses) for ${hosts} has ${protocol === 'unknown' ? 'a port without protocol' : `a ${protocol.toUpperCase()} port`} ${portLabel(p.port, p.name)}`;
+      if (e.resolution === 'NONE') {
+        // istiod never auto-allocates for NONE (it could not know the address dialled: serviceentry controller's autoAllocateIPs).
+        // The cluster is ORIGINAL_DST, so connections still reach the address dialled: never the seed's capture, so never an error.
+        ctx.add('PP002', impact.severity === 'error' ? 'warning' : 'info', e.res, p.line,
+          `${base}: on every Istio version istiod builds a 0.0.0.0_${p.port} listener for it (address auto-allocation never applies to NONE). Its cluster forwards to the original destination, so connections on ${p.port} still reach the address dialled, but all of them are this ServiceEntry's traffic: its DestinationRule (TLS mode, connection pool) applies and telemetry names ${hosts}; ${impact.detail.split(';')[0]}${impact.severity === 'error' ? `, where other workloads use port ${p.port}` : ''}.`,
+          `Give the ServiceEntry addresses (the IPs or CIDR it is for), declare the port's protocol as HTTP or TLS if it is, or scope it with exportTo / Sidecar egress hosts. See ${SEED}`);
+        continue;
+      }
+      const target = e.resolution === 'STATIC' ? 'its STATIC endpoints' : 'the DNS cluster';
       const fix = `Give the ServiceEntry addresses (a VIP), declare the port's protocol as HTTP or TLS if it is, enable DNS capture with auto-allocation (ISTIO_META_DNS_CAPTURE=true; auto-allocation is on by default from Istio 1.25, before that ISTIO_META_DNS_AUTO_ALLOCATE=true), or scope it with exportTo / Sidecar egress hosts. See ${SEED}`;
       let severity: Severity;
       let why: string;
@@ -192,7 +205,7 @@ function pp002(ctx: Context): void {
         why = `DNS capture and address auto-allocation are on, so the listener binds the allocated address; only clients that bypass the sidecar's DNS proxy still hit the 0.0.0.0_${p.port} catch-all`;
       } else if (capture === false || allocate === false) {
         severity = impact.severity;
-        why = `without ${capture === false ? 'DNS capture' : 'address auto-allocation'} istiod builds a 0.0.0.0_${p.port} listener whose catch-all chain sends every connection on ${p.port} to the DNS cluster; ${impact.detail}`;
+        why = `without ${capture === false ? 'DNS capture' : 'address auto-allocation'} istiod builds a 0.0.0.0_${p.port} listener whose catch-all chain sends every connection on ${p.port} to ${target}; ${impact.detail}`;
       } else {
         severity = 'warning';
         why = `unless DNS capture with auto-allocation is on (not known from the input: give --istio, --pilot-env or the mesh config), istiod builds a 0.0.0.0_${p.port} catch-all on every version; ${impact.detail}`;
@@ -230,7 +243,7 @@ function pp003(ctx: Context): void {
   for (const e of ctx.model.serviceEntries) {
     for (const p of e.ports) {
       if (!isCatchAllProtocol(serviceEntryPortProtocol(p))) continue;
-      const wildcard = e.addresses.length === 0 && (e.resolution === 'DNS' || e.resolution === 'DNS_ROUND_ROBIN');
+      const wildcard = e.addresses.length === 0 && WILDCARD_RESOLUTIONS.has(e.resolution);
       push(p.port, { item: entryExported(e), res: e.res, id: resourceId(e.res), line: p.line, wildcard });
     }
   }

@@ -27,6 +27,12 @@ export interface LintOptions {
   pilotEnv?: Record<string, string>;
   /** Told about each YAML mapping left out because it has no `kind` (e.g. a Helm values file). */
   onSkip?: (file: string, line: number, reason: string) => void;
+  /**
+   * Told about each YAML document that cannot be read (invalid YAML, a Go template, not a
+   * mapping): with it, such documents are left out and the rest is linted; without it, the
+   * first one throws.
+   */
+  onInputError?: (message: string) => void;
 }
 
 export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

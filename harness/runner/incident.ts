@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { UsageError } from '../errors/index.ts';
 import { decodeCluster, diagnose, parseLogText, type AccessLogEntry, type Diagnosis } from '../accesslog/index.ts';
-import { lint, type Finding } from '../lint/index.ts';
+import { isKnownIstio, lint, parseIstioVersion, type Finding } from '../lint/index.ts';
 import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
 import type { ProbeOutcome } from '../probe/index.ts';
 import type { ExpectationRule, MtlsMode, ProbeTarget, Scenario, WorkloadName } from './scenario.ts';
@@ -28,7 +28,11 @@ export interface Incident {
   istio: { version: string; pilotEnv: Record<string, string> };
   mesh: { connectTimeout: string | null; mtls: MtlsMode | null };
   manifests: IncidentManifest[];
-  connection: { from: WorkloadName; to: ProbeTarget; port: number; protocol: 'tcp' | 'http'; dst: string | null };
+  /**
+   * `from` is the bed workload a live repro plays the connection from; null when the incident
+   * names another pod (`fromText`, NAMESPACE/POD) or none, which only an offline diagnosis takes.
+   */
+  connection: { from: WorkloadName | null; fromText: string | null; to: ProbeTarget; port: number; protocol: 'tcp' | 'http'; dst: string | null };
   reported: { outcome: ProbeOutcome | null; client: string | null; server: string | null };
   configDump: unknown | null;
   seed: string | null;
@@ -63,14 +67,19 @@ export async function loadIncident(path: string): Promise<Incident> {
   try {
     raw = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read incident file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : error instanceof Error ? error.message : String(error);
+    throw new UsageError(`repro: ${path}: ${why}`, { hint: 'Give an incident file (docs/scenarios.md, "Incident files"), e.g. scenarios/incidents/hazelcast-externalname.yaml', cause: error });
   }
-  let doc: unknown;
-  try {
-    doc = parse(raw, { prettyErrors: true });
-  } catch (error) {
-    throw new UsageError(`${path}: not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, { cause: error });
+  // parseAllDocuments, not parse: the yaml package's own error for several documents tells users to call its API.
+  const docs = parseAllDocuments(raw, { prettyErrors: true });
+  const documents = (Array.isArray(docs) ? docs : [docs]).filter((d) => d.contents !== null);
+  if (documents.length > 1) {
+    fail(path, `holds ${documents.length} YAML documents; an incident file is one (put the manifests under manifests:, inline or by path)`);
   }
+  const bad = documents[0]?.errors[0];
+  if (bad) fail(path, `not valid YAML: ${bad.message.split('\n')[0]}`);
+  const doc: unknown = documents[0]?.toJS() ?? null;
   const top = obj(doc, path, 'the incident');
   const base = dirname(resolve(path));
   const istio = obj(top.istio, path, 'istio');
@@ -95,8 +104,12 @@ export async function loadIncident(path: string): Promise<Incident> {
   }
 
   const c = obj(top.connection, path, 'connection');
-  const from = text(c.from, path, 'connection.from');
-  if (!WORKLOADS.includes(from)) fail(path, `connection.from must be one of ${WORKLOADS.join(', ')}`);
+  // A bed workload for a live repro; any NAMESPACE/POD (or nothing) is enough to diagnose offline.
+  const fromText = c.from === undefined || c.from === null ? null : text(c.from, path, 'connection.from');
+  if (fromText !== null && !WORKLOADS.includes(fromText) && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(fromText)) {
+    fail(path, `connection.from must be a bed workload (${WORKLOADS.join(', ')}) or NAMESPACE/POD, not '${fromText}'`);
+  }
+  const from = fromText !== null && WORKLOADS.includes(fromText) ? (fromText as WorkloadName) : null;
   let to: ProbeTarget;
   const toValue = c.to;
   if (typeof toValue === 'string') to = toValue === 'other-manager' ? { pod: 'other-manager' } : WORKLOADS.includes(toValue) ? { pod: toValue as WorkloadName } : { service: toValue };
@@ -137,7 +150,7 @@ export async function loadIncident(path: string): Promise<Incident> {
     istio: { version: text(istio.version, path, 'istio.version'), pilotEnv: env(istio.pilotEnv, path, 'istio.pilotEnv') },
     mesh: { connectTimeout: mesh.connectTimeout === undefined ? null : text(mesh.connectTimeout, path, 'mesh.connectTimeout'), mtls: mtls as MtlsMode | null },
     manifests,
-    connection: { from: from as WorkloadName, to, port, protocol, dst: typeof c.dst === 'string' ? c.dst : null },
+    connection: { from, fromText, to, port, protocol, dst: typeof c.dst === 'string' ? c.dst : null },
     reported: {
       outcome: outcome as ProbeOutcome | null,
       client: typeof reported.client === 'string' ? reported.client.trim() : null,
@@ -171,6 +184,12 @@ export function reportedExpectation(incident: Incident): ExpectationRule {
 
 /** The one-off scenario a live bed plays; manifests not named as extras are applied as `incident-N`. */
 export function incidentScenario(incident: Incident): Scenario {
+  const from = incident.connection.from;
+  if (from === null) {
+    throw new UsageError(`${incident.file}: connection.from ${incident.connection.fromText ?? '(not given)'} is not one of the bed's workloads (${WORKLOADS.join(', ')}): a live repro plays the connection from one of them`, {
+      hint: 'Diagnose it without a bed: podpath repro INCIDENT.yaml --offline; or set connection.from to the bed workload that stands for the client.',
+    });
+  }
   return {
     id: `repro-${incident.id}`,
     title: incident.title,
@@ -178,7 +197,7 @@ export function incidentScenario(incident: Incident): Scenario {
     // Not the reported istiod env: repro attaches to the bed as it is, and says when its env differs.
     mesh: incident.mesh.mtls ? { mtls: incident.mesh.mtls } : {},
     apply: incident.manifests.map((m, i) => m.extra ?? `incident-${i}`),
-    probes: [{ name: 'reported connection', from: incident.connection.from, to: incident.connection.to, port: incident.connection.port, protocol: incident.connection.protocol }],
+    probes: [{ name: 'reported connection', from, to: incident.connection.to, port: incident.connection.port, protocol: incident.connection.protocol }],
     expect: [reportedExpectation(incident)],
   };
 }
@@ -192,11 +211,31 @@ export interface OfflineDiagnosis {
   explainNote: string | null;
 }
 
+/**
+ * A possible capture in the log becomes a warning, and says where, when the incident's own
+ * manifests build a port-wide listener on that port (PP001/PP002 above info): evidence beyond
+ * the log, though still not proof that the address dialled was a pod's.
+ */
+function corroborateCapture(diagnoses: Diagnosis[], findings: Finding[]): void {
+  for (const d of diagnoses) {
+    if (d.id !== 'pod-ip-capture-possible') continue;
+    const ports = new Set(d.evidence.map((e) => e.cluster.port).filter((p): p is number => p !== null));
+    const builders = findings.filter((f) => (f.rule === 'PP001' || f.rule === 'PP002') && f.severity !== 'info' && [...ports].some((p) => f.message.includes(`0.0.0.0_${p} listener`)));
+    if (builders.length === 0) continue;
+    d.severity = 'warning';
+    d.meaning += ` The incident's manifests build such a listener: ${builders.map((f) => `${f.rule} ${f.resource} (${f.file}:${f.line})`).join(', ')}.`;
+  }
+}
+
 export function diagnoseOffline(incident: Incident): OfflineDiagnosis {
   const lines = [incident.reported.client, incident.reported.server].filter((l): l is string => l !== null).join('\n');
   const { entries } = parseLogText(lines ? `${lines}\n` : '', { source: incident.file });
   const diagnoses = diagnose(entries);
-  const findings = incident.manifests.length ? lint(incident.manifests.map((m) => ({ path: m.source, text: m.text })), { istio: incident.istio.version, pilotEnv: incident.istio.pilotEnv }) : [];
+  // A reported version the rules do not know is linted without version-specific severities rather than refused.
+  const v = parseIstioVersion(incident.istio.version);
+  const istio = v !== null && isKnownIstio(v) ? incident.istio.version : undefined;
+  const findings = incident.manifests.length ? lint(incident.manifests.map((m) => ({ path: m.source, text: m.text })), { istio, pilotEnv: incident.istio.pilotEnv }) : [];
+  corroborateCapture(diagnoses, findings);
   let explanation: Explanation | null = null;
   let explainNote: string | null = null;
   if (incident.configDump === null) explainNote = 'the incident has no configDump: nothing to explain';

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,7 +106,7 @@ test('--help lists the rules and exit codes', async (t) => {
   const r = await run(['--help']);
   t.is(r.code, 0);
   for (const id of ['PP001', 'PP002', 'PP003', 'PP004', 'PP005', 'PP006']) t.true(r.stdout.includes(id), id);
-  t.regex(r.stdout, /Exit codes: 0 no error-level finding, 1 at least one error, 2 unreadable/);
+  t.regex(r.stdout, /Exit codes: 0 no error-level finding, 1 at least one error, 2 usage error, an unreadable file, or nothing\s+could be linted/);
 });
 
 test('as a child process: exit code, stdout, and colour only when forced', async (t) => {
@@ -119,4 +120,30 @@ test('as a child process: exit code, stdout, and colour only when forced', async
   const piped = await execa('npx', ['node', cli, 'lint', '--json'], { cwd: root, reject: false, input: 'kind: Service\nmetadata: {name: a}\nkind: Pod\n' });
   t.is(piped.exitCode, 2);
   t.regex(piped.stderr, /^podpath: lint: <stdin>:3:1: Map keys must be unique/m);
+});
+
+test('a directory with one Helm template among good manifests: the template is an input error, the rest is linted', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-lint-dir-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'a-broken.yaml'), readFileSync(seed('broken'), 'utf8'));
+  // What a chart's templates/service.yaml looks like before helm template renders it.
+  writeFileSync(join(dir, 'b-service.yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ include "chart.fullname" . }}\n  labels:\n    {{- include "chart.labels" . | nindent 4 }}\nspec:\n  ports:\n  - port: {{ .Values.service.port }}\n');
+  const r = await run([dir, '--istio', '1.20']);
+  t.is(r.code, 1, 'the seed manifests are still linted: PP001 error');
+  t.regex(r.stdout, /PP001/);
+  t.regex(r.stderr, /^podpath: lint: .*b-service\.yaml:\d+:\d+: .*\(input error: this document was not linted\)$/m);
+  // Only templates: nothing could be linted, exit 2 at the end.
+  rmSync(join(dir, 'a-broken.yaml'));
+  const only = await run([dir]);
+  t.is(only.code, 2);
+  t.regex(only.stderr, /nothing could be linted/);
+});
+
+test('--istio outside the known versions is refused, naming the range', async (t) => {
+  for (const version of ['2.0', '1.99', '0.8']) {
+    const r = await run([seed('broken'), '--istio', version]);
+    t.is(r.code, 2, version);
+    t.regex(r.stderr, /outside the versions podpath knows \(1\.0 to 1\.\d+\)/, version);
+  }
+  t.is((await run([seed('broken'), '--istio', '1.0'])).code, 1);
 });

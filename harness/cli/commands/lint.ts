@@ -73,7 +73,10 @@ export const lintCommand: Command = {
     '  podpath lint app.yaml --json | jq -c "select(.severity == \\"error\\")"',
     '',
     '--json prints NDJSON: one object per finding, keys rule, severity, resource, file, line, message, fix.',
-    'Exit codes: 0 no error-level finding, 1 at least one error, 2 unreadable or invalid YAML (file:line:col).',
+    'A document that is not valid YAML (a Go template, say) is reported as an input error with file:line:col',
+    'on stderr and left out; everything else is linted.',
+    'Exit codes: 0 no error-level finding, 1 at least one error, 2 usage error, an unreadable file, or nothing',
+    'could be linted (every input had an input error).',
     'Guide: docs/lint.md',
   ].join('\n'),
   options: {
@@ -109,8 +112,21 @@ export const lintCommand: Command = {
     }
 
     const skipped: string[] = [];
-    const findings = lint(inputs, { istio, pilotEnv, onSkip: (file, line, reason) => skipped.push(`${file}:${line}: skipped: ${reason}`) });
+    const unreadable: string[] = [];
+    const findings = lint(inputs, {
+      istio, pilotEnv,
+      onSkip: (file, line, reason) => skipped.push(`${file}:${line}: skipped: ${reason}`),
+      onInputError: (message) => unreadable.push(message),
+    });
     for (const note of skipped) await write(io.stderr, `podpath: lint: ${note}\n`);
+    // A document that is not YAML (a Helm template, say) is reported and left out; the rest is linted.
+    for (const message of unreadable) await write(io.stderr, `podpath: lint: ${message} (input error: this document was not linted)\n`);
+    const unreadableFiles = new Set(unreadable.map((m) => m.slice(0, m.search(/:\d+:\d+: /))));
+    if (unreadable.length > 0 && inputs.every((input) => unreadableFiles.has(input.path))) {
+      throw new UsageError(`lint: nothing could be linted: every input has a document that is not valid YAML (${unreadable.length} input error${unreadable.length === 1 ? '' : 's'} above)`, {
+        hint: 'Fix the YAML (kubectl apply --dry-run=client -f FILE shows the same problem); render Helm charts first (helm template ...).',
+      });
+    }
     if (values.json === true) {
       await write(io.stdout, findings.map((f) => findingToJson(f) + '\n').join(''));
     } else {

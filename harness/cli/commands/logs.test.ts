@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,9 @@ test('the 3 a.m. use: the seed log gives a table, a summary by (cluster, flags) 
   t.regex(r.stdout, /Summary by \(cluster, flags\): 7 entries/);
   t.regex(r.stdout, /^\s+3\s+inbound\s+inbound\|5701\|tcp-hazelcast\|manager\.manager\.svc\.cluster\.local\s+-$/m);
   t.regex(r.stdout, /UF: upstream connection failure; URX: retry limit/);
-  t.regex(r.stdout, /\[ERROR\] pod-ip-captured-by-service-listener: .* \(1 entry, inferred\)/);
+  // The log alone cannot confirm the capture: a lead at info, and no error for --fail-on to trip on.
+  t.regex(r.stdout, /\[INFO\] pod-ip-capture-possible: .* \(1 entry, inferred\)/);
+  t.notRegex(r.stdout, /\[ERROR\]/);
   t.regex(r.stdout, /seed\.log:7 {2}manager-7948dffbdd-p44xx istio-proxy \[2020-07-23T14:47:24\.040Z\]/);
   t.regex(r.stdout, /\[INFO\] passthrough/);
   t.regex(r.stdout, /7 access log entries from 7 lines in 1 input/);
@@ -93,9 +95,11 @@ test('--summary and --diagnose, alone and with --json', async (t) => {
 });
 
 test('--fail-on exits 1 when a listed signature is found, 0 when not, 2 for an unknown id', async (t) => {
-  const hit = await logs(['--fail-on', 'pod-ip-captured-by-service-listener,blackhole', fx('seed.log')]);
+  const hit = await logs(['--fail-on', 'pod-ip-captured-by-service-listener,blackhole', '--inventory', fx('inventory.json'), fx('client.log')]);
   t.is(hit.code, 1);
   t.regex(hit.stderr, /failing on pod-ip-captured-by-service-listener \(1\)/);
+  // Without the inventory the same signature is only possible: CI must not fail on it.
+  t.is((await logs(['--fail-on', 'pod-ip-captured-by-service-listener', fx('client.log')])).code, 0);
   t.is((await logs(['--fail-on', 'blackhole', fx('seed.log')])).code, 0);
   const bad = await logs(['--fail-on', 'nope', fx('seed.log')]);
   t.is(bad.code, 2);
@@ -237,4 +241,57 @@ test('as a child process: big inputs go through the worker threads and give the 
   const last = ndjson(parallel.stdout.slice(parallel.stdout.lastIndexOf('\n', parallel.stdout.length - 2)));
   // prefixes.log ends with four lines that are not entries.
   t.is(last[0].line, lines.repeat(Math.ceil((9 << 20) / lines.length)).split('\n').length - 1 - 4);
+});
+
+const real = (name: string) => fx(`real/${name}`);
+
+test('--follow-from stops at a server-side NR filter_chain_not_found: no "server app" hop, details on each hop', async (t) => {
+  const r = await logs(['--follow-from', '10.1.2.182:41872', real('follow-client.log'), real('strict-mtls-nr.log')]);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /→ client sidecar .*PassthroughCluster/);
+  t.regex(r.stdout, /→ server sidecar .*strict-mtls-nr\.log:2\]\n {4}response_code_details=filter_chain_not_found\n/);
+  t.notRegex(r.stdout, /server app/);
+  t.regex(r.stdout, /✗ stopped: the server sidecar rejected the connection \(NR filter_chain_not_found\): the app never saw it/);
+  const [hops] = ndjson((await logs(['--json', '--follow-from', '10.1.2.182:41872', real('follow-client.log'), real('strict-mtls-nr.log')])).stdout);
+  t.regex(String(hops.stoppedAt), /rejected the connection/);
+});
+
+test('a wrapped k9s line is one entry, and the tally says it was joined', async (t) => {
+  const r = await logs([real('egress-gateway-k9s-wrapped.log')]);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /1 access log entry from 2 lines in 1 input; 1 entry joined from 2 wrapped lines/);
+  t.notRegex(r.stdout, /skipped/);
+  t.regex(r.stdout, /egress-gateway-k9s-wrapped\.log:1 \(joined from 2 lines\)/);
+  t.notRegex(r.stdout, /\[ERROR\]/);
+  // The --json fast path hands the fragments to the same parser: same entry.
+  const json = ndjson((await logs(['--json', real('egress-gateway-k9s-wrapped.log')])).stdout);
+  t.is(json.length, 1);
+  t.is(json[0].downstreamLocalAddress, '142.250.203.132:443');
+});
+
+test('--fail-on over every real fixture fails only on errors a reader of the line would agree with', async (t) => {
+  const ids = 'pod-ip-captured-by-service-listener,no-healthy-upstream,upstream-reset-before-response';
+  for (const name of readdirSync(fx('real')).filter((f) => f.endsWith('.log'))) {
+    t.is((await logs(['--fail-on', ids, real(name)])).code, 0, name);
+  }
+});
+
+test('wrapped lines are joined by the worker threads too, and the tally says so', async (t) => {
+  const pair = readFileSync(real('egress-gateway-k9s-wrapped.log'), 'utf8');
+  const pairs = Math.ceil((9 << 20) / pair.length);
+  const path = tmp('wrapped-big.log', pair.repeat(pairs));
+  const parallel = await logs(['--json', path], { env: { PODPATH_LOGS_WORKERS: '2' } });
+  const single = await logs(['--json', path], { env: { PODPATH_LOGS_WORKERS: '0' } });
+  t.is(single.stdout.trim().split('\n').length, pairs);
+  t.regex(single.stderr, new RegExp(`${pairs} access log entries from ${pairs * 2} lines in 1 input; ${pairs} entries joined from ${pairs * 2} wrapped lines\\n`));
+  // A pair that straddles two workers' pieces stays two fragments: at most one per piece boundary.
+  const joined = Number(/; (\d+) entries joined/.exec(parallel.stderr)?.[1]);
+  t.true(joined > pairs - 64 && joined <= pairs, parallel.stderr);
+});
+
+test('when every access log line was cut, the hint says so instead of "no access log line found"', async (t) => {
+  const r = await logs([real('wrapped-sni.log')]);
+  t.is(r.code, 0);
+  t.regex(r.stderr, /the access log lines found were cut short/);
+  t.notRegex(r.stderr, /no access log line found/);
 });

@@ -10,7 +10,7 @@ import { inputPaths, type Command, type CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { InterruptedError, UsageError } from '../../errors/index.ts';
 import {
-  checkReadable, ConnectionFollower, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
+  checkReadable, ConnectionFollower, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hopDetails, hostOf, ioErrorMessage,
   isKnownFlag, jsonString, loadInventory, openInput, parallelFastJson, readByteLines, readLines, resolveIp, SIGNATURE_IDS, Summary,
   type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason, type SummaryRow,
 } from '../../accesslog/index.ts';
@@ -152,7 +152,7 @@ function diagnosesHuman(diagnoses: Diagnosis[], stream: Writable): string {
     const style = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan';
     out.push(`\n${paint(style, `[${d.severity.toUpperCase()}]`, stream)} ${paint('bold', d.id, stream)}: ${d.title} (${d.count} ${d.count === 1 ? 'entry' : 'entries'}${d.inferred ? ', inferred' : ''})\n`);
     out.push(`  ${d.meaning}\n  Evidence:\n`);
-    for (const e of d.evidence.slice(0, 3)) out.push(`    ${e.source}:${e.line}  ${e.raw.trim()}\n`);
+    for (const e of d.evidence.slice(0, 3)) out.push(`    ${e.source}:${e.line}${e.joinedLines ? ` (joined from ${e.joinedLines} lines)` : ''}  ${e.raw.trim()}\n`);
     if (d.count > 3) out.push(`    ... ${d.count - 3} more\n`);
     out.push('  Fixes:\n');
     for (const f of d.fixes) out.push(`    - ${f}\n`);
@@ -168,11 +168,16 @@ function diagnosisJson(d: Diagnosis): string {
 }
 
 function hopsHuman(h: Hops): string {
-  const hop = (label: string, e: AccessLogEntry): string =>
-    `  → ${label.padEnd(14)} ${e.pod ?? '(pod unknown)'}  ${e.upstreamCluster ?? '-'}  flags ${flagsText(e.responseFlags)}  upstream ${e.upstreamHost ?? '-'}  [${e.source}:${e.line}]\n`;
+  const hop = (label: string, e: AccessLogEntry): string => {
+    const details = hopDetails(e);
+    return `  → ${label.padEnd(14)} ${e.pod ?? '(pod unknown)'}  ${e.upstreamCluster ?? '-'}  flags ${flagsText(e.responseFlags)}  upstream ${e.upstreamHost ?? '-'}  [${e.source}:${e.line}]\n` +
+      (details ? `    ${details}\n` : '');
+  };
   let out = `Following ${h.localAddress}\n  app socket ${h.localAddress}\n`;
   if (h.client) out += hop('client sidecar', h.client);
-  if (h.server) out += hop('server sidecar', h.server) + '  → server app\n';
+  if (h.server) out += hop('server sidecar', h.server);
+  // The app is a hop only when the server sidecar's entry shows the connection got there.
+  if (h.server && h.stoppedAt === null) out += '  → server app\n';
   if (h.stoppedAt) out += `  ✗ stopped: ${h.stoppedAt}\n`;
   return out;
 }
@@ -217,6 +222,10 @@ async function planWorkers(path: string, opened: { stream: AsyncIterable<Uint8Ar
 class OutputClosed extends Error {}
 
 // Nothing parsed is usually the wrong container or access logging off, not a parser problem.
+// Access log lines were there, but cut: the paste lost their ends (a terminal, a chat, an editor's line limit).
+export const CUT_LINES_HINT =
+  'the access log lines found were cut short (no field after the cluster, a cut address, or no route name on 1.9+): paste whole lines, e.g. kubectl logs POD -c istio-proxy > proxy.log, rather than copying from a terminal UI';
+
 export const NO_ENTRIES_HINT =
   'no access log line found: give the istio-proxy container\'s log (kubectl logs POD -c istio-proxy), check that access logging is on (meshConfig.accessLogFile: /dev/stdout), and pass --log-format if the mesh uses a custom format';
 
@@ -305,6 +314,8 @@ export const logsCommand: Command = {
       const problems: string[] = [];
       let entries = 0;
       let lines = 0;
+      // Worker threads join wrapped lines with their own parsers and report the counts here.
+      const workerJoined = { entries: 0, lines: 0 };
 
       const fast = json && listEntries && !wantSummary && !wantDiagnoses && followFrom === undefined && logFormat === null && format !== 'json';
       if (listEntries && !json) out.push(paint('bold', row(HEADER), io.stdout));
@@ -336,6 +347,10 @@ export const logsCommand: Command = {
               write: (buffers) => out.writeBytesFlushed(buffers),
               onEntries: (count) => void (entries += count),
               onSkip: (reason, count) => void (skipped[reason] = (skipped[reason] ?? 0) + count),
+              onJoined: (count, joinedLines) => {
+                workerJoined.entries += count;
+                workerJoined.lines += joinedLines;
+              },
               checkAbort: () => {
                 stopIfNeeded();
               },
@@ -435,9 +450,17 @@ export const logsCommand: Command = {
         if (json) for (const d of diagnoses) out.push(diagnosisJson(d) + '\n');
         else out.push(diagnosesHuman(diagnoses, io.stdout));
       }
+      // Fragments of wrapped lines were counted as skipped until the line that completed them came.
+      for (const [reason, n] of Object.entries(parser.joined.absorbed) as [SkipReason, number][]) {
+        skipped[reason] = (skipped[reason] ?? 0) - n;
+        if (skipped[reason] === 0) delete skipped[reason];
+      }
+      const joined = parser.joined.entries + workerJoined.entries;
+      const joinedLines = parser.joined.lines + workerJoined.lines;
       const skippedTotal = Object.values(skipped).reduce((a, b) => a + (b ?? 0), 0);
       const reasons = Object.entries(skipped).map(([k, v]) => `${v} ${SKIP_LABELS[k as SkipReason]}`).join(', ');
       const tally = `${entries} access log ${entries === 1 ? 'entry' : 'entries'} from ${lines} lines in ${paths.length} ${paths.length === 1 ? 'input' : 'inputs'}` +
+        (joined ? `; ${joined} ${joined === 1 ? 'entry' : 'entries'} joined from ${joinedLines} wrapped lines` : '') +
         (skippedTotal ? `; ${skippedTotal} skipped (${reasons})` : '') +
         (inventory ? '' : diagnoses.some((d) => d.inferred) ? '; inferred diagnoses: give --inventory to confirm' : '');
       // Human output ends with the tally through the same writer, so a closed pipe is handled in one place.
@@ -445,7 +468,7 @@ export const logsCommand: Command = {
       await out.flush();
       if (out.closed) return 0;
       if (json) await write(io.stderr, `podpath: logs: ${tally}\n`);
-      if (entries === 0 && lines > 0) await write(io.stderr, `podpath: logs: ${NO_ENTRIES_HINT}\n`);
+      if (entries === 0 && lines > 0) await write(io.stderr, `podpath: logs: ${skipped.truncated ? CUT_LINES_HINT : NO_ENTRIES_HINT}\n`);
       for (const p of problems) await write(io.stderr, `podpath: logs: ${p}\n`);
       if (problems.length) return 2;
       const found = diagnoses.filter((d) => failOn.includes(d.id));
