@@ -21,6 +21,7 @@
 import { cidrContains, parseIp } from './ip.ts';
 import type { ChainDecision, Connection } from './connection.ts';
 import type { FilterChain, InputKind, Matcher, MatchInput, OnMatch, Predicate, StringMatch } from './model.ts';
+import { re2FullMatch } from './re2.ts';
 
 interface Trace {
   path: string[];
@@ -79,10 +80,10 @@ function stringMatches(m: StringMatch, data: string, trace: Trace): boolean {
     case 'contains':
       return subject.includes(value);
     case 'regex':
-      try {
-        return new RegExp(`^(?:${m.value})$`, m.ignoreCase ? 'i' : '').test(data);
-      } catch {
-        trace.uncertain.push(`regex ${m.value} (not a JavaScript-compatible RE2 pattern)`);
+      {
+        const matched = re2FullMatch(m.value, data, m.ignoreCase);
+        if (typeof matched === 'boolean') return matched;
+        trace.uncertain.push(`regex ${m.value} is not valid RE2 (${matched.invalid}); treated as no match`);
         return false;
       }
   }
