@@ -324,6 +324,7 @@ export const logsCommand: Command = {
         try {
           plan = fast ? await planWorkers(path, opened, io.env) : { threads: 0, stream: opened.stream };
         } catch (error) {
+          if (error instanceof InterruptedError) throw error;
           problems.push(ioErrorMessage(path, error));
           continue;
         }
