@@ -5,7 +5,7 @@ export { parseFlags, describeFlag, isKnownFlag, KNOWN_FLAGS } from './flags.ts';
 export { ISTIO_TEXT_FORMATS, ISTIO_JSON_FORMAT, type TextEra } from './formats.ts';
 export { compileFormat, renderEntry, matchFormat, parseOperator, type CompiledFormat, type Operator } from './custom-format.ts';
 export { createLineParser, parseLogText, type FormatMode, type LineParser, type ParserOptions } from './parse.ts';
-export { readLines, readByteLines, openInput, checkReadable, ioErrorMessage, DEFAULT_MAX_LINE } from './reader.ts';
+export { readLines, readByteLines, openInput, checkReadable, ioErrorMessage, spoolStdin, DEFAULT_MAX_LINE } from './reader.ts';
 export { correlate, ConnectionIndex, ConnectionFollower } from './correlate.ts';
 export { diagnose, Diagnoser, SIGNATURES, SIGNATURE_IDS, EVIDENCE_LIMIT, type Signature } from './diagnose.ts';
 export { loadInventory, isEndpointOf, resolveIp, findService, type Inventory } from './inventory.ts';

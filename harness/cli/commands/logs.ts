@@ -10,8 +10,8 @@ import { inputPaths, type Command, type CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { InterruptedError, UsageError } from '../../errors/index.ts';
 import {
-  checkReadable, ConnectionFollower, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
-  isKnownFlag, jsonString, loadInventory, openInput, parallelFastJson, readByteLines, readLines, resolveIp, SIGNATURE_IDS, Summary,
+  checkReadable, ConnectionFollower, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
+  isKnownFlag, jsonString, loadInventory, openInput as openPath, parallelFastJson, readByteLines, readLines, resolveIp, SIGNATURE_IDS, spoolStdin, Summary,
   type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason, type SummaryRow,
 } from '../../accesslog/index.ts';
 
@@ -283,11 +283,20 @@ export const logsCommand: Command = {
     const paths = inputPaths(ctx, 'logs', 'Give log files, or pipe them in: kubectl logs POD -c istio-proxy | podpath logs -');
     for (const path of paths) if (path !== '-') await checkReadable(path);
 
+    // Following needs a second pass when the server's line comes first: stdin is spooled to a
+    // temp file for that, so memory holds two entries, never every entry that streamed by.
+    const spool = followFrom !== undefined && paths.includes('-') ? await spoolStdin(io.stdin) : null;
+    const openInput = async (path: string): ReturnType<typeof openPath> =>
+      path === '-' && spool !== null ? { ...(await openPath(spool.path, io.stdin)), source: '-' } : openPath(path, io.stdin);
     const out = new ChunkedWriter(io.stdout);
-    // The writer's error listener stays attached: an EPIPE can arrive after the last write returned.
-    const code = await streamLogs(out);
-    if (out.failure) throw new UsageError(`logs: cannot write the output: ${out.failure.message}`, { cause: out.failure });
-    return code;
+    try {
+      // The writer's error listener stays attached: an EPIPE can arrive after the last write returned.
+      const code = await streamLogs(out);
+      if (out.failure) throw new UsageError(`logs: cannot write the output: ${out.failure.message}`, { cause: out.failure });
+      return code;
+    } finally {
+      await spool?.remove();
+    }
     async function streamLogs(out: ChunkedWriter): Promise<number> {
       const stopIfNeeded = (): void => {
         if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
@@ -298,9 +307,7 @@ export const logsCommand: Command = {
       const wantDiagnoses = onlyDiagnose || failOn.length > 0 || (!json && !onlySummary && followFrom === undefined);
       const summary = wantSummary ? new Summary() : null;
       const diagnoser = wantDiagnoses ? new Diagnoser({ inventory }) : null;
-      // Files can be read twice, so following keeps two entries; stdin cannot, so it keeps an address index.
-      const follower = followFrom !== undefined && !paths.includes('-') ? new ConnectionFollower(followFrom) : null;
-      const index = followFrom !== undefined && follower === null ? new ConnectionIndex() : null;
+      const follower = followFrom !== undefined ? new ConnectionFollower(followFrom) : null;
       const skipped: Partial<Record<SkipReason, number>> = {};
       const problems: string[] = [];
       let entries = 0;
@@ -311,7 +318,7 @@ export const logsCommand: Command = {
       for (const path of paths) {
         let opened;
         try {
-          opened = await openInput(path, io.stdin);
+          opened = await openInput(path);
         } catch (error) {
           problems.push(ioErrorMessage(path, error));
           continue;
@@ -387,7 +394,6 @@ export const logsCommand: Command = {
           if (listEntries) out.push(json ? entryToJson(result, sourceJson) + '\n' : humanRow(result, inventory));
           summary?.add(result);
           diagnoser?.add(result);
-          index?.add(result);
           follower?.add(result);
         };
         try {
@@ -410,7 +416,7 @@ export const logsCommand: Command = {
       if (follower?.wantsSecondPass && problems.length === 0) {
         // The server's log came before the client's entry: read the files again for that one line.
         for (const path of paths) {
-          const opened = await openInput(path, io.stdin);
+          const opened = await openInput(path);
           await readLines(opened.stream, (line, lineNumber) => {
             const result = line.length === 0 ? 'not-access-log' : parser.parse(line, lineNumber, opened.source, defaultPod);
             if (typeof result !== 'string') follower.add(result);
@@ -422,7 +428,7 @@ export const logsCommand: Command = {
       if (out.closed) return 0;
       const diagnoses = diagnoser?.results() ?? [];
       if (followFrom !== undefined) {
-        const hops = follower?.result() ?? index?.follow(followFrom) ?? new ConnectionIndex().follow(followFrom);
+        const hops = (follower ?? new ConnectionFollower(followFrom)).result();
         if (json) {
           out.push(`{"localAddress":${jsonString(hops.localAddress)},"client":${hops.client ? entryToJson(hops.client) : 'null'},"server":${hops.server ? entryToJson(hops.server) : 'null'},"stoppedAt":${jsonString(hops.stoppedAt)}}\n`);
         } else out.push(hopsHuman(hops));
