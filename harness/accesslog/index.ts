@@ -9,7 +9,7 @@ export { readLines, readByteLines, openInput, checkReadable, ioErrorMessage, spo
 export { correlate, ConnectionIndex, ConnectionFollower } from './correlate.ts';
 export { diagnose, Diagnoser, SIGNATURES, SIGNATURE_IDS, EVIDENCE_LIMIT, type Signature } from './diagnose.ts';
 export { loadInventory, isEndpointOf, resolveIp, findService, type Inventory } from './inventory.ts';
-export { Summary, type SummaryRow } from './summary.ts';
+export { DEFAULT_SUMMARY_ROWS, Summary, type SummaryRow } from './summary.ts';
 export { entryToJson, entryToOutput, jsonString, OUTPUT_KEYS } from './json-output.ts';
 export { blankEntry, hostOf } from './entry.ts';
 export { FastJsonWriter, type FastSink } from './fast-json.ts';

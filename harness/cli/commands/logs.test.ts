@@ -263,3 +263,19 @@ test('--follow-from on stdin keeps memory flat: entries that stream by are not k
   // 60k entries held in an index cost about 50 MiB; a spooled stdin keeps a few chunks.
   t.true(grown < 16 << 20, `heap grew ${Math.round(grown / (1 << 20))} MiB while reading ${lines} lines`);
 });
+
+test('--summary is bounded: distinct (cluster, flags) pairs beyond --summary-rows count as one "other" row', async (t) => {
+  const line = (i: number) =>
+    `[2024-09-01T12:00:00.000Z] "- - -" 0 - - - "-" 12 12 3 - "-" "-" "-" "-" "10.244.1.9:5701" outbound|5701||s${i}.ns.svc.cluster.local 10.244.1.5:44444 10.96.14.20:5701 10.244.1.5:43210 - -\n`;
+  // s0 three times, then 9 more distinct clusters once each.
+  const stdin = [0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(line).join('');
+  const json = ndjson((await logs(['--summary', '--json', '--summary-rows', '3', '-'], { stdin })).stdout);
+  t.deepEqual(json.map((r) => [r.cluster, r.count]), [
+    ['outbound|5701||s0.ns.svc.cluster.local', 3], ['outbound|5701||s1.ns.svc.cluster.local', 1], ['outbound|5701||s2.ns.svc.cluster.local', 1], [null, 7],
+  ]);
+  t.is(json[3].kind, 'other');
+  const human = await logs(['--summary', '--summary-rows', '3', '-'], { stdin });
+  t.regex(human.stdout, /Summary by \(cluster, flags\): 12 entries/);
+  t.regex(human.stdout, /^ {7}7 {2}other .*first 3 distinct/m);
+  t.is((await logs(['--summary', '--summary-rows', '0', '-'], { stdin })).code, 2);
+});

@@ -10,9 +10,9 @@ import { inputPaths, type Command, type CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { InterruptedError, UsageError } from '../../errors/index.ts';
 import {
-  checkReadable, ConnectionFollower, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
+  checkReadable, ConnectionFollower, createLineParser, DEFAULT_SUMMARY_ROWS, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
   isKnownFlag, jsonString, loadInventory, openInput as openPath, parallelFastJson, readByteLines, readLines, resolveIp, SIGNATURE_IDS, spoolStdin, Summary,
-  type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason, type SummaryRow,
+  type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason,
 } from '../../accesslog/index.ts';
 
 const FLUSH_AT = 1 << 16;
@@ -135,13 +135,15 @@ function humanRow(e: AccessLogEntry, inventory: Inventory | null): string {
   return row([e.startTime ?? '-', e.pod ?? '-', direction(e), e.responseCode === null ? '-' : String(e.responseCode), flagsText(e.responseFlags), e.upstreamCluster ?? '-', dst, `${e.upstreamHost ?? '-'}${extra ? `  ${extra}` : ''}`]);
 }
 
-function summaryHuman(rows: SummaryRow[], total: number, stream: Writable): string {
+function summaryHuman(summary: Summary, stream: Writable): string {
+  const rows = summary.result();
   if (rows.length === 0) return '';
-  const lines = [`\n${paint('bold', `Summary by (cluster, flags): ${total} entries`, stream)}\n`];
+  const lines = [`\n${paint('bold', `Summary by (cluster, flags): ${summary.total} entries`, stream)}\n`];
   for (const r of rows) {
     const meanings = r.flags.map((f) => `${f}: ${describeFlag(f)}`).join('; ');
     lines.push(`${String(r.count).padStart(8)}  ${r.kind.padEnd(19)} ${(r.cluster ?? '-').padEnd(52)} ${flagsText(r.flags)}${meanings ? `  (${meanings})` : ''}\n`);
   }
+  if (summary.other > 0) lines.push(`${String(summary.other).padStart(8)}  other               (pairs after the first ${summary.maxRows} distinct ones; raise --summary-rows to list them)\n`);
   return lines.join('');
 }
 
@@ -249,6 +251,7 @@ export const logsCommand: Command = {
   options: {
     json: { type: 'boolean', description: 'NDJSON: one object per entry (or per summary row / diagnosis with --summary / --diagnose)' },
     summary: { type: 'boolean', description: 'print only the counts by (cluster, flags)' },
+    'summary-rows': { type: 'string', valueName: 'N', description: `distinct (cluster, flags) rows kept; later pairs count as "other" (default ${DEFAULT_SUMMARY_ROWS})` },
     diagnose: { type: 'boolean', description: 'print only the diagnoses' },
     format: { type: 'string', valueName: 'text|json|auto', description: 'line encoding (default auto: per line)' },
     'log-format': { type: 'string', valueName: 'FORMAT', description: 'a custom Envoy format string or JSON dictionary (meshConfig.accessLogFormat)' },
@@ -273,6 +276,9 @@ export const logsCommand: Command = {
     const failOn = (stringValue(values['fail-on']) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const unknownIds = failOn.filter((id) => !SIGNATURE_IDS.includes(id));
     if (unknownIds.length) throw new UsageError(`logs: --fail-on: unknown signature ${unknownIds.join(', ')}`, { hint: `Known: ${SIGNATURE_IDS.join(', ')}` });
+    const rowsText = stringValue(values['summary-rows']);
+    if (rowsText !== undefined && !/^[1-9]\d{0,6}$/.test(rowsText)) throw new UsageError(`logs: --summary-rows must be a number from 1 to 9999999, not '${rowsText}'`);
+    const summaryRows = rowsText === undefined ? DEFAULT_SUMMARY_ROWS : Number(rowsText);
     const logFormat = stringValue(values['log-format']) ?? null;
     const parser = createLineParser({ mode: format, logFormat });
 
@@ -305,7 +311,7 @@ export const logsCommand: Command = {
       const listEntries = !onlySummary && !onlyDiagnose && followFrom === undefined;
       const wantSummary = onlySummary || (!json && !onlyDiagnose && followFrom === undefined);
       const wantDiagnoses = onlyDiagnose || failOn.length > 0 || (!json && !onlySummary && followFrom === undefined);
-      const summary = wantSummary ? new Summary() : null;
+      const summary = wantSummary ? new Summary({ maxRows: summaryRows }) : null;
       const diagnoser = wantDiagnoses ? new Diagnoser({ inventory }) : null;
       const follower = followFrom !== undefined ? new ConnectionFollower(followFrom) : null;
       const skipped: Partial<Record<SkipReason, number>> = {};
@@ -434,9 +440,10 @@ export const logsCommand: Command = {
         } else out.push(hopsHuman(hops));
       }
       if (summary !== null && (onlySummary || !json)) {
-        const rows = summary.result();
-        if (json) for (const r of rows) out.push(JSON.stringify(r) + '\n');
-        else out.push(summaryHuman(rows, summary.total, io.stdout));
+        if (json) {
+          for (const r of summary.result()) out.push(JSON.stringify(r) + '\n');
+          if (summary.other > 0) out.push(JSON.stringify({ cluster: null, kind: 'other', direction: null, flags: [], count: summary.other, first: null, last: null }) + '\n');
+        } else out.push(summaryHuman(summary, io.stdout));
       }
       if (diagnoser !== null && (onlyDiagnose || !json)) {
         if (json) for (const d of diagnoses) out.push(diagnosisJson(d) + '\n');
