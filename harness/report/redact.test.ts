@@ -187,3 +187,33 @@ test('an unterminated PEM block is left alone and later complete blocks are stil
   t.false(out.includes('MIIEvQ'));
   t.true(out.startsWith('-----BEGIN CERTIFICATE-----\ntruncated'));
 });
+
+/** Best of three batches of at least ~20 ms each: the timer's grain, a GC pause or a busy core do not decide. */
+function perCall(fn: () => void): number {
+  const batch = (reps: number): number => {
+    const start = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    return (performance.now() - start) / reps;
+  };
+  let reps = 1;
+  while (batch(reps) * reps < 20 && reps < 4096) reps *= 2;
+  return Math.min(batch(reps), batch(reps), batch(reps));
+}
+
+test('redact() is linear on whitespace-only lines: measured against text of the same size and shape', (t) => {
+  // Each adversarial input beside a reference with the same length and line count whose lines
+  // hold no whitespace run; redact() on the reference is a plain linear scan. A pattern whose
+  // line-start \s* runs across newlines rescans every remaining line: hundreds of times slower.
+  const lines = 2000;
+  const pairs: Array<[string, string, string]> = [
+    ['spaces then newline', ' \n'.repeat(lines), 'x\n'.repeat(lines)],
+    ['tabs then CRLF', '\t\r\n'.repeat(lines), 'xx\n'.repeat(lines)],
+    ['an Authorization header then blank lines', `Authorization:\n${'  \n'.repeat(lines)}`, `Authorization:\n${'xx\n'.repeat(lines)}`],
+  ];
+  for (const [name, adversarial, reference] of pairs) {
+    t.is(adversarial.length, reference.length);
+    t.is(redact(adversarial), adversarial);
+    const ratio = perCall(() => redact(adversarial)) / perCall(() => redact(reference));
+    t.true(ratio < 10, `${name}: ${ratio.toFixed(1)}× the time of a same-size reference (linear ≈ 1)`);
+  }
+});

@@ -59,13 +59,15 @@ function redactPem(text: string): string {
 }
 // base64 of "-----BEGIN": kubeconfig *-data fields and Envoy inline_bytes hold PEM this way.
 const BASE64_PEM = /LS0tLS1CRUdJT[A-Za-z0-9+/=]*/g;
+// Line-anchored patterns use [ \t], never \s: \s also matches \n, so from every line start a
+// run of whitespace-only lines would be scanned again to its end (quadratic on " \n" * n).
 // "Authorization: Bearer x" header lines (HTTP dumps, describe output, logs).
-const HEADER = /^(\s*(?:proxy-)?authorization\s*:\s*)(?!\s*<redacted>)(?=\S).+$/gim;
-const BEARER = /\b(Bearer|Basic)\s+(?!<redacted>)[A-Za-z0-9\-._~+/]+=*/g;
+const HEADER = /^([ \t]*(?:proxy-)?authorization[ \t]*:[ \t]*)(?!<redacted>)(?=\S).+$/gim;
+const BEARER = /\b(Bearer|Basic)[ \t]+(?!<redacted>)[A-Za-z0-9\-._~+/]+=*/g;
 // Service-account tokens and other JWTs: header.payload.signature, both base64url JSON.
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+/g;
 // key: value / "key": "value" / key=value, for the sensitive keys, on one line.
-const KEY_VALUE = new RegExp(`((?:^|[\\s{,"'])(?:${KEY_ALTERNATION})["']?\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'[^']*'|(?:Bearer|Basic)\\s+<redacted>|[^\\s,}\\]]+)`, 'gim');
+const KEY_VALUE = new RegExp(`((?:^|[\\s{,"'])(?:${KEY_ALTERNATION})["']?[ \\t]*[:=][ \\t]*)("(?:[^"\\\\\\n]|\\\\.)*"|'[^'\\n]*'|(?:Bearer|Basic)[ \\t]+<redacted>|[^\\s,}\\]]+)`, 'gim');
 
 function redactKeyValue(_match: string, prefix: string, value: string): string {
   if (value.includes(REDACTED)) return prefix + value;
@@ -139,7 +141,7 @@ function redactYamlSecrets(docs: Document.Parsed[]): boolean {
   return changed;
 }
 
-const SECRET_KIND_LINE = /^\s*(?:-\s+)?["']?kind["']?\s*:\s*["']?Secret["']?\s*,?\s*$/m;
+const SECRET_KIND_LINE = /^[ \t]*(?:-[ \t]+)?["']?kind["']?[ \t]*:[ \t]*["']?Secret["']?[ \t]*,?[ \t]*\r?$/m;
 const MAX_PARSED_DOCUMENT = 1_000_000;
 
 function redactSecretDocument(part: string): string {
