@@ -279,3 +279,14 @@ test('--summary is bounded: distinct (cluster, flags) pairs beyond --summary-row
   t.regex(human.stdout, /^ {7}7 {2}other .*first 3 distinct/m);
   t.is((await logs(['--summary', '--summary-rows', '0', '-'], { stdin })).code, 2);
 });
+
+test('terminal escapes from a log (user agent, path, cluster) are shown escaped in human output, kept in --json', async (t) => {
+  const evil = '[2023-03-10T08:15:30.123Z] "GET /\x1b[2J HTTP/1.1" 503 UF,URX - - "-" 0 135 4 3 "-" "\x1b]0;pwned\x07curl" "id-1" "httpbin:8000" "10.244.0.9:80" outbound|8000||\x1b[31mhttpbin.default.svc.cluster.local 10.244.0.8:36922 10.96.120.5:8000 10.244.0.8:47436 - default\n';
+  const human = await logs(['-'], { stdin: evil });
+  t.is(human.code, 0, human.stderr);
+  t.false(human.stdout.includes('\x1b'), JSON.stringify(human.stdout));
+  t.false(human.stdout.includes('\x07'));
+  t.true(human.stdout.includes('\\x1b[31mhttpbin'));
+  const json = await logs(['--json', '-'], { stdin: evil });
+  t.is((ndjson(json.stdout)[0] as { userAgent: string }).userAgent, '\x1b]0;pwned\x07curl', 'JSON carries the exact value (escaped by JSON itself)');
+});

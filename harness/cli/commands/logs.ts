@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import { inputPaths, type Command, type CommandContext } from '../command.ts';
-import { paint, write } from '../output.ts';
+import { paint, printable, write } from '../output.ts';
 import { InterruptedError, UsageError } from '../../errors/index.ts';
 import {
   checkReadable, ConnectionFollower, createLineParser, DEFAULT_SUMMARY_ROWS, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hostOf, ioErrorMessage,
@@ -121,7 +121,7 @@ const HEADER = ['TIME', 'POD', 'DIR', 'CODE', 'FLAGS', 'CLUSTER', 'ORIGINAL DST'
 const WIDTHS = [24, 26, 3, 4, 10, 52, 21];
 
 function row(cells: string[]): string {
-  return cells.map((c, i) => (i < WIDTHS.length ? c.padEnd(WIDTHS[i]) : c)).join(' ').trimEnd() + '\n';
+  return cells.map(printable).map((c, i) => (i < WIDTHS.length ? c.padEnd(WIDTHS[i]) : c)).join(' ').trimEnd() + '\n';
 }
 
 function humanRow(e: AccessLogEntry, inventory: Inventory | null): string {
@@ -141,7 +141,7 @@ function summaryHuman(summary: Summary, stream: Writable): string {
   const lines = [`\n${paint('bold', `Summary by (cluster, flags): ${summary.total} entries`, stream)}\n`];
   for (const r of rows) {
     const meanings = r.flags.map((f) => `${f}: ${describeFlag(f)}`).join('; ');
-    lines.push(`${String(r.count).padStart(8)}  ${r.kind.padEnd(19)} ${(r.cluster ?? '-').padEnd(52)} ${flagsText(r.flags)}${meanings ? `  (${meanings})` : ''}\n`);
+    lines.push(`${String(r.count).padStart(8)}  ${r.kind.padEnd(19)} ${printable(r.cluster ?? '-').padEnd(52)} ${printable(flagsText(r.flags))}${meanings ? `  (${printable(meanings)})` : ''}\n`);
   }
   if (summary.other > 0) lines.push(`${String(summary.other).padStart(8)}  other               (pairs after the first ${summary.maxRows} distinct ones; raise --summary-rows to list them)\n`);
   return lines.join('');
@@ -154,7 +154,7 @@ function diagnosesHuman(diagnoses: Diagnosis[], stream: Writable): string {
     const style = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan';
     out.push(`\n${paint(style, `[${d.severity.toUpperCase()}]`, stream)} ${paint('bold', d.id, stream)}: ${d.title} (${d.count} ${d.count === 1 ? 'entry' : 'entries'}${d.inferred ? ', inferred' : ''})\n`);
     out.push(`  ${d.meaning}\n  Evidence:\n`);
-    for (const e of d.evidence.slice(0, 3)) out.push(`    ${e.source}:${e.line}  ${e.raw.trim()}\n`);
+    for (const e of d.evidence.slice(0, 3)) out.push(`    ${printable(e.source)}:${e.line}  ${printable(e.raw.trim())}\n`);
     if (d.count > 3) out.push(`    ... ${d.count - 3} more\n`);
     out.push('  Fixes:\n');
     for (const f of d.fixes) out.push(`    - ${f}\n`);
@@ -171,7 +171,7 @@ function diagnosisJson(d: Diagnosis): string {
 
 function hopsHuman(h: Hops): string {
   const hop = (label: string, e: AccessLogEntry): string =>
-    `  → ${label.padEnd(14)} ${e.pod ?? '(pod unknown)'}  ${e.upstreamCluster ?? '-'}  flags ${flagsText(e.responseFlags)}  upstream ${e.upstreamHost ?? '-'}  [${e.source}:${e.line}]\n`;
+    `  → ${label.padEnd(14)} ${printable(e.pod ?? '(pod unknown)')}  ${printable(e.upstreamCluster ?? '-')}  flags ${printable(flagsText(e.responseFlags))}  upstream ${printable(e.upstreamHost ?? '-')}  [${printable(e.source)}:${e.line}]\n`;
   let out = `Following ${h.localAddress}\n  app socket ${h.localAddress}\n`;
   if (h.client) out += hop('client sidecar', h.client);
   if (h.server) out += hop('server sidecar', h.server) + '  → server app\n';

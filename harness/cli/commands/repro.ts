@@ -1,5 +1,5 @@
 import type { Command, Values } from '../command.ts';
-import { paint, write, type Io } from '../output.ts';
+import { paint, printable, write, type Io } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
 import { ISTIO_MINORS, resolveIstio } from '../../cluster/index.ts';
 import { parseDocuments, type KubeDocument } from '../../kube/index.ts';
@@ -17,7 +17,7 @@ function renderOffline(incident: Incident, d: OfflineDiagnosis, why: string, io:
   const out: string[] = [`${paint('bold', `Offline diagnosis of ${incident.file}`, io.stdout)} (${why})`, ''];
   out.push(paint('bold', 'Reported log lines', io.stdout));
   if (d.entries.length === 0) out.push('  (no reported lines could be read)');
-  for (const e of d.entries) out.push(`  ${e.upstreamCluster ?? '-'}  flags ${e.responseFlags.join(',') || '-'}  (${e.format})`);
+  for (const e of d.entries) out.push(`  ${printable(e.upstreamCluster ?? '-')}  flags ${printable(e.responseFlags.join(',') || '-')}  (${e.format})`);
   out.push('', paint('bold', 'What they mean', io.stdout));
   if (d.diagnoses.length === 0) out.push('  nothing known matches these lines');
   for (const g of d.diagnoses) {
@@ -38,7 +38,7 @@ function sideBySide(incident: Incident, s: ScenarioReport): string {
     ['client sidecar', incident.reported.client ?? '-', observed?.client?.line ?? '(no entry)'],
     ['server sidecar', incident.reported.server ?? '(none reported)', observed?.server?.line ?? '(no entry)'],
   ];
-  return rows.map(([what, reported, seen]) => `  ${what}\n    reported: ${reported}\n    observed: ${seen}`).join('\n');
+  return rows.map(([what, reported, seen]) => `  ${what}\n    reported: ${printable(reported)}\n    observed: ${printable(seen)}`).join('\n');
 }
 
 export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
