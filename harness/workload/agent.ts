@@ -228,7 +228,7 @@ export function checkTarget(target: string, policy: TargetPolicy): void {
 }
 
 /** dns.lookup that refuses a name resolving to a forbidden address (e.g. a public name for 127.0.0.1). */
-function guardedLookup(policy: TargetPolicy): net.LookupFunction {
+export function guardedLookup(policy: TargetPolicy): net.LookupFunction {
   return ((hostname: string, options: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void) => {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);

@@ -7,7 +7,7 @@ import test from 'ava';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
-import { checkTarget, forbiddenAddress, LIMITS, runProbe, startAgent, validateProbeRequest, type Agent, type TargetPolicy } from './agent.ts';
+import { checkTarget, forbiddenAddress, guardedLookup, LIMITS, runProbe, startAgent, validateProbeRequest, type Agent, type TargetPolicy } from './agent.ts';
 import { control, startPeer } from './test-peers.ts';
 
 const ip = (n: number): string => `127.0.13.${n}`;
@@ -164,4 +164,18 @@ test('forbiddenAddress and checkTarget: the pure rules', (t) => {
   t.is(forbiddenAddress('10.244.2.9', policy), null);
   t.throws(() => checkTarget('127.0.0.1:15000', local), { message: /reserved/ });
   t.notThrows(() => checkTarget('app.app.svc.cluster.local:8080', policy));
+});
+
+test('a name is checked again after resolution: one that resolves to loopback is refused by the lookup itself', async (t) => {
+  const policy: TargetPolicy = { allowLocal: false, ownAddresses: new Set(), controlPort: 15999 };
+  // "localhost" stands for any public name pointing at 127.0.0.1; resolved from /etc/hosts, no network.
+  const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+    guardedLookup(policy)('localhost', { family: 4 }, (err) => resolve(err));
+  });
+  t.is(error?.code, 'EREFUSEDTARGET');
+  t.regex(error?.message ?? '', /resolves to 127\.0\.0\.1, which is refused: 127\.0\.0\.1 is loopback/);
+  const allowed = await new Promise<string>((resolve, reject) => {
+    guardedLookup({ ...policy, allowLocal: true })('localhost', { family: 4 }, (err, address) => (err ? reject(err) : resolve(String(address))));
+  });
+  t.is(allowed, '127.0.0.1');
 });
