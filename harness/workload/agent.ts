@@ -187,29 +187,29 @@ function integerIn(body: Record<string, unknown>, key: string, min: number, max:
 const CONTROL_PATH = /^\/+(?:probe|quitquitquit|drain_listeners|healthcheck\/fail|logging|runtime_modify|reset_counters|cpuprofiler|heapprofiler)(?:[/?#]|$)/i;
 const CONTROL_REQUEST = /(?:^|\n)[ \t]*[A-Za-z]+[ \t]+(?:[a-z]+:\/\/[^/\s]*)?\/+(?:probe|quitquitquit|drain_listeners|healthcheck\/fail|logging|runtime_modify|reset_counters|cpuprofiler|heapprofiler)(?:[/?#\s]|$)/i;
 
-/** An IPv4 address mapped into IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address. */
-function ipv4Of(ip: string): string | null {
-  if (net.isIPv4(ip)) return ip;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped ? mapped[1] : null;
+function blockList(rules: Array<[string, number, 'ipv4' | 'ipv6']>): net.BlockList {
+  const list = new net.BlockList();
+  for (const [address, prefix, family] of rules) list.addSubnet(address, prefix, family);
+  return list;
 }
+
+// net.BlockList matches IPv4-mapped IPv6 (::ffff:7f00:1, ::ffff:127.0.0.1) against the IPv4 rules.
+// 169.254/16 holds cloud metadata endpoints; 0/8 and :: mean "this host" to connect().
+const LINK_LOCAL = blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']]);
+const THIS_HOST = blockList([['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']]);
+const LOOPBACK = blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']]);
 
 /** Why an address may not be probed under this policy, or null when it may. */
 export function forbiddenAddress(ip: string, policy: TargetPolicy): string | null {
-  const v4 = ipv4Of(ip);
-  if (v4 !== null) {
-    const [a, b] = v4.split('.').map(Number);
-    // 169.254/16 holds cloud metadata endpoints; 0/8 means "this host" to connect().
-    if (a === 169 && b === 254) return `${ip} is link-local`;
-    if (a === 0) return `${ip} is this host`;
-    if (!policy.allowLocal && a === 127) return `${ip} is loopback`;
-  } else {
-    const lower = ip.toLowerCase();
-    if (/^fe[89ab]/.test(lower)) return `${ip} is link-local`;
-    if (!policy.allowLocal && (net.isIPv6(lower) && /^(?:0*:)*:?0*1$/.test(lower))) return `${ip} is loopback`;
-    if (/^(?:0*:)*:?0*$/.test(lower)) return `${ip} is this host`;
-  }
-  if (!policy.allowLocal && policy.ownAddresses.has(v4 ?? ip.toLowerCase())) return `${ip} is this pod's own address`;
+  const family = net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : null;
+  if (family === null) return `${ip} is not an IP address`;
+  if (LINK_LOCAL.check(ip, family)) return `${ip} is link-local`;
+  if (THIS_HOST.check(ip, family)) return `${ip} is this host`;
+  if (policy.allowLocal) return null;
+  if (LOOPBACK.check(ip, family)) return `${ip} is loopback`;
+  const own = new net.BlockList();
+  for (const address of policy.ownAddresses) own.addAddress(address, net.isIPv4(address) ? 'ipv4' : 'ipv6');
+  if (own.check(ip, family)) return `${ip} is this pod's own address`;
   return null;
 }
 

@@ -179,3 +179,10 @@ test('a name is checked again after resolution: one that resolves to loopback is
   });
   t.is(allowed, '127.0.0.1');
 });
+
+test('IPv4-mapped IPv6 in any spelling is judged as the IPv4 address', (t) => {
+  const policy: TargetPolicy = { allowLocal: false, ownAddresses: new Set(['10.244.1.5']), controlPort: 15999 };
+  for (const ip of ['::ffff:127.0.0.1', '::ffff:7f00:1', '0:0:0:0:0:ffff:7f00:1', '0::0:1']) t.regex(forbiddenAddress(ip, policy) ?? '', /loopback/, ip);
+  t.regex(forbiddenAddress('::ffff:a9fe:a9fe', policy) ?? '', /link-local/);
+  t.regex(forbiddenAddress('::ffff:af4:105', policy) ?? '', /own address/);
+});
