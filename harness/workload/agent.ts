@@ -372,6 +372,28 @@ export function evaluateTcpReply(sent: Buffer, received: Buffer, finished: boole
   return { state: 'incomplete' };
 }
 
+// Request headers an identity reply may report back: the ones that show the path a request took.
+const IDENTITY_HEADERS = ['host', 'user-agent', 'x-forwarded-client-cert', 'x-forwarded-for', 'x-forwarded-proto', 'x-request-id', 'x-envoy-attempt-count', 'x-envoy-peer-metadata-id'];
+const MAX_IDENTITY_TEXT = 512;
+
+/**
+ * The identity a probe result carries back: the fields the verdict needs, each string cut to
+ * 512 characters and the headers to the list above, so a target answering in identity shape
+ * cannot smuggle its reply through the control API.
+ */
+export function boundedIdentity(identity: Identity): Identity {
+  const cut = (text: string): string => (text.length > MAX_IDENTITY_TEXT ? `${text.slice(0, MAX_IDENTITY_TEXT)}...` : text);
+  const out: Identity = { pod: cut(identity.pod), namespace: cut(identity.namespace), ip: cut(identity.ip), port: identity.port, protocol: identity.protocol };
+  if (identity.host !== undefined) out.host = cut(identity.host);
+  if (identity.remote !== undefined) out.remote = cut(identity.remote);
+  if (identity.headers) {
+    const headers: Record<string, string> = {};
+    for (const name of IDENTITY_HEADERS) if (identity.headers[name] !== undefined) headers[name] = cut(identity.headers[name]);
+    out.headers = headers;
+  }
+  return out;
+}
+
 /** An Identity if `value` has the identity shape, else null. */
 export function toIdentity(value: unknown): Identity | null {
   if (!isRecord(value)) return null;
@@ -518,7 +540,7 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
       const result = base();
       cleanup();
       result.outcome = 'echoed';
-      if (responder) result.responder = responder;
+      if (responder) result.responder = boundedIdentity(responder);
       // Close politely (FIN) so the sidecar logs a normal close; never linger past 2 s.
       socket.end();
       setTimeout(() => socket.destroy(), 2000).unref();
@@ -711,7 +733,7 @@ function httpAttempt(req: ProbeRequest, host: string, port: number, localBind: s
         cleanup();
         result.outcome = 'answered';
         const responder = parseIdentityText(Buffer.concat(body).toString('utf8'));
-        if (responder) result.responder = responder;
+        if (responder) result.responder = boundedIdentity(responder);
         resolve(result);
       });
     });

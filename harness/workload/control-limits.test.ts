@@ -186,3 +186,17 @@ test('IPv4-mapped IPv6 in any spelling is judged as the IPv4 address', (t) => {
   t.regex(forbiddenAddress('::ffff:a9fe:a9fe', policy) ?? '', /link-local/);
   t.regex(forbiddenAddress('::ffff:af4:105', policy) ?? '', /own address/);
 });
+
+test('an answer in identity shape carries back only the identity: long fields cut, headers limited', async (t) => {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ pod: 'p'.repeat(5000), namespace: 'ns', ip: '10.0.0.1', port: 8080, protocol: 'http', headers: { 'x-forwarded-client-cert': 'By=spiffe://x', cookie: 'sid=s3cr3t', 'x-leak': 's3cr3t' } }));
+  });
+  server.listen(8080, ip(11));
+  await once(server, 'listening');
+  t.teardown(() => { server.close(); });
+  const [r] = await runProbe({ target: `${ip(11)}:8080`, protocol: 'http', timeoutMs: 2000 });
+  t.is(r.responder?.pod.length, 515);
+  t.deepEqual(r.responder?.headers, { 'x-forwarded-client-cert': 'By=spiffe://x' });
+  t.false(JSON.stringify(r).includes('s3cr3t'));
+});
