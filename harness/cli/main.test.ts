@@ -79,3 +79,16 @@ for (const argv of [['logs', '-'], ['logs', '-', '--follow-from', '10.0.0.1:1234
     t.notRegex(cap.stderr, /internal error/);
   });
 }
+
+test('an interrupt during a command that never reads stdin does not crash on the ended stdin', async (t) => {
+  const cap = captureIo();
+  const stdin = new PassThrough();
+  const controller = new AbortController();
+  // --help returns at once; abort after main has attached its listener and while nothing reads stdin.
+  const running = main(['logs', '--help'], { ...cap.io, stdin }, controller.signal);
+  controller.abort(new Error('SIGINT'));
+  t.is(await running, 0);
+  const crashed = await new Promise<boolean>((resolve) => setImmediate(() => resolve(false)));
+  t.false(crashed);
+  t.true(stdin.destroyed);
+});

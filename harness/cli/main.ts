@@ -74,6 +74,8 @@ export async function main(argv: string[], io: Io = processIo(), signal: AbortSi
   // A read waiting on idle stdin never sees the signal: end the input so the read fails at once.
   const endInput = (): void => {
     const stdin = io.stdin as NodeJS.ReadableStream & { destroy?: (error?: Error) => void };
+    // A command that never read stdin has no error listener on it: without this one the error would crash the process.
+    stdin.on('error', () => {});
     stdin.destroy?.(new InterruptedError(`${first ?? 'podpath'}: interrupted while reading stdin`));
   };
   signal.addEventListener('abort', endInput, { once: true });

@@ -170,6 +170,8 @@ async function waitForEnter(io: Io, signal?: AbortSignal): Promise<void> {
     await new Promise<void>((resolve) => {
       rl.once('line', () => resolve());
       rl.once('close', () => resolve());
+      // An interrupt ends stdin with an error (cli/main.ts); readline may pass it on.
+      rl.once('error', () => resolve());
       signal?.addEventListener('abort', () => resolve(), { once: true });
     });
   } finally {
