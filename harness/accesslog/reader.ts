@@ -3,8 +3,11 @@
  * split on \n by indexOf, a line split across chunks joined once, and a line longer than
  * maxLineLength dropped (counted) without ever being assembled, so a 5 MB line costs O(size).
  */
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { UsageError } from '../errors/index.ts';
 
@@ -146,6 +149,24 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream): Pro
   }
   const warning = path.endsWith('.gz') ? `${path}: not gzip data (no gzip header); reading it as plain text` : null;
   return { source: path, stream: fileChunks(path), gzip: false, warning };
+}
+
+/**
+ * Copies stdin to a private temp file so it can be read twice, like a file: following a
+ * connection then keeps two entries in memory instead of every entry that streamed by.
+ * `remove` deletes it; call it in a finally.
+ */
+export async function spoolStdin(stdin: NodeJS.ReadableStream): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'podpath-stdin-'));
+  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const path = join(dir, 'stdin');
+  try {
+    await pipeline(stdin, createWriteStream(path, { mode: 0o600 }));
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { path, remove };
 }
 
 export function ioErrorMessage(path: string, error: unknown): string {

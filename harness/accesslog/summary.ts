@@ -11,16 +11,33 @@ export function detach(value: string): string {
 
 export interface SummaryRow { cluster: string | null; kind: ClusterRef['kind']; direction: ClusterRef['direction']; flags: string[]; count: number; first: string | null; last: string | null }
 
-/** Counts entries by (cluster, flags): bounded by the number of distinct pairs, not by lines. */
+/** Distinct (cluster, flags) pairs kept; a real mesh has hundreds, a hostile log can have millions. */
+export const DEFAULT_SUMMARY_ROWS = 1000;
+
+/**
+ * Counts entries by (cluster, flags): memory is bounded by maxRows, not by lines nor by distinct
+ * pairs. Once maxRows pairs are kept, entries of a pair not yet seen are counted in `other`.
+ */
 export class Summary {
   private readonly rows = new Map<string, SummaryRow>();
+  readonly maxRows: number;
   total = 0;
+  /** Entries whose pair arrived after maxRows distinct pairs were kept. */
+  other = 0;
+
+  constructor(options: { maxRows?: number } = {}) {
+    this.maxRows = options.maxRows ?? DEFAULT_SUMMARY_ROWS;
+  }
 
   add(e: AccessLogEntry): void {
     this.total++;
     const key = `${e.upstreamCluster ?? '-'}\t${e.responseFlags.join(',')}`;
     const row = this.rows.get(key);
     if (row === undefined) {
+      if (this.rows.size >= this.maxRows) {
+        this.other++;
+        return;
+      }
       const time = e.startTime === null ? null : detach(e.startTime);
       this.rows.set(key, { cluster: e.upstreamCluster === null ? null : detach(e.upstreamCluster), kind: e.cluster.kind, direction: e.cluster.direction, flags: e.responseFlags.map(detach), count: 1, first: time, last: time });
       return;

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { PassThrough } from 'node:stream';
 import { main, version } from './main.ts';
 import { commandTable, loadAllCommands } from './commands/index.ts';
 import { captureIo } from '../testing/capture-io.ts';
@@ -58,3 +59,36 @@ for (const command of commands) {
     t.notRegex(cap.stderr, /\n\s+at /);
   });
 }
+
+for (const argv of [['logs', '-'], ['logs', '-', '--follow-from', '10.0.0.1:1234'], ['explain', '--config-dump', '-', '--dst', '10.0.0.1:80'], ['lint', '-']]) {
+  test(`interrupt with stdin idle ends '${argv.join(' ')}' at once with 130`, async (t) => {
+    const cap = captureIo();
+    // stdin that is open and silent, like `podpath logs - < fifo` with no writer yet.
+    const stdin = new PassThrough();
+    const io = { ...cap.io, stdin };
+    const controller = new AbortController();
+    const running = main(argv, io, controller.signal);
+    // Let the command reach its read before the signal arrives.
+    await new Promise<void>((resolve) => {
+      const check = (): void => (stdin.listenerCount('data') + stdin.listenerCount('readable') > 0 ? resolve() : void setImmediate(check));
+      check();
+    });
+    controller.abort(new Error('SIGINT'));
+    t.is(await running, 130);
+    t.regex(cap.stderr, /interrupted/);
+    t.notRegex(cap.stderr, /internal error/);
+  });
+}
+
+test('an interrupt during a command that never reads stdin does not crash on the ended stdin', async (t) => {
+  const cap = captureIo();
+  const stdin = new PassThrough();
+  const controller = new AbortController();
+  // --help returns at once; abort after main has attached its listener and while nothing reads stdin.
+  const running = main(['logs', '--help'], { ...cap.io, stdin }, controller.signal);
+  controller.abort(new Error('SIGINT'));
+  t.is(await running, 0);
+  const crashed = await new Promise<boolean>((resolve) => setImmediate(() => resolve(false)));
+  t.false(crashed);
+  t.true(stdin.destroyed);
+});

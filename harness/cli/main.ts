@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { isPodpathError, UsageError } from '../errors/index.ts';
+import { InterruptedError, isPodpathError, UsageError } from '../errors/index.ts';
 import type { Command, OptionSpec, Values } from './command.ts';
 import { processIo, write, type Io } from './output.ts';
 import { commandTable } from './commands/index.ts';
@@ -71,6 +71,14 @@ function parseCommandArgs(command: Command, argv: string[]): { values: Values; p
 /** Runs the CLI and returns the exit code; never throws for anything a user can cause. */
 export async function main(argv: string[], io: Io = processIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
   const [first, ...rest] = argv;
+  // A read waiting on idle stdin never sees the signal: end the input so the read fails at once.
+  const endInput = (): void => {
+    const stdin = io.stdin as NodeJS.ReadableStream & { destroy?: (error?: Error) => void };
+    // A command that never read stdin has no error listener on it: without this one the error would crash the process.
+    stdin.on('error', () => {});
+    stdin.destroy?.(new InterruptedError(`${first ?? 'podpath'}: interrupted while reading stdin`));
+  };
+  signal.addEventListener('abort', endInput, { once: true });
   try {
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
       const entry = first === 'help' ? commandTable.find((c) => c.name === rest[0]) : undefined;
@@ -104,5 +112,7 @@ export async function main(argv: string[], io: Io = processIo(), signal: AbortSi
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     await write(io.stderr, `podpath: internal error (please report it with this output)\n${detail}\n`);
     return 2;
+  } finally {
+    signal.removeEventListener('abort', endInput);
   }
 }

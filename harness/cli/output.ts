@@ -33,6 +33,18 @@ export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
+// C0 controls but tab, DEL, C1 controls and bidi overrides: a terminal acts on them (escape
+// sequences, title changes, reordered text), so text from logs never reaches it raw.
+const UNPRINTABLE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text from input (a log line, a user agent, a path) made safe to print: controls shown as \xNN / \u{NNNN}. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
 /** Write and wait for the stream to drain, so large outputs are not cut at exit. */
 export function write(stream: Writable, text: string): Promise<void> {
   return new Promise((resolve, reject) => {

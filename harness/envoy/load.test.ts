@@ -1,10 +1,10 @@
 import test from 'ava';
 import { gzipSync } from 'node:zlib';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasCluster, hasListener, loadConfigDump, parseConfigDump, readConfigDump } from './index.ts';
+import { DEFAULT_DUMP_LIMITS, hasCluster, hasListener, loadConfigDump, parseConfigDump, readConfigDump } from './index.ts';
 import { cidr, cidrContains, parseDestination, parseIp } from './ip.ts';
 import { camelize, chain, cluster, configDump, listener } from './fixtures/builders.ts';
 import { FQDN, healthySidecar, seedBrokenSidecar } from './fixtures/istio.ts';
@@ -86,6 +86,40 @@ test('readConfigDump: file, stdin and a missing file', async (t) => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a gzip bomb stops inflating at the cap and says too large, naming the flag', (t) => {
+  // 8 MiB of zeros is 8 KiB gzipped; a 64 KiB cap stands for the 256 MiB default.
+  const bomb = gzipSync(Buffer.alloc(8 << 20));
+  const limits = { ...DEFAULT_DUMP_LIMITS, maxBytes: 64 << 10 };
+  t.throws(() => parseConfigDump(bomb, 'bomb.json.gz', limits), { name: 'DumpTooLargeError', message: /^bomb\.json\.gz is too large: it decompresses to more than the 64 KiB cap \(--max-dump-size\)/ });
+});
+
+test('stdin is read up to the cap, never to its end: an endless stdin fails at once', async (t) => {
+  let served = 0;
+  const endless = new Readable({
+    read() {
+      served += 1 << 14;
+      this.push(Buffer.alloc(1 << 14, 0x20));
+    },
+  });
+  const limits = { ...DEFAULT_DUMP_LIMITS, maxBytes: 1 << 20 };
+  await t.throwsAsync(readConfigDump('-', endless, limits), { name: 'DumpTooLargeError', message: /^stdin is too large: it holds more than the 1 MiB cap/ });
+  t.true(served < 4 << 20, `read ${served} bytes for a 1 MiB cap`);
+  endless.destroy();
+});
+
+test('a file over the cap is refused before it is read; a dump longer than a string can hold says too large, not "not JSON"', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'podpath-envoy-'));
+  try {
+    const file = join(dir, 'big.json');
+    await writeFile(file, Buffer.alloc(2048, 0x20));
+    await t.throwsAsync(readConfigDump(file, new PassThrough(), { ...DEFAULT_DUMP_LIMITS, maxBytes: 1024 }), { name: 'DumpTooLargeError', message: /big\.json is too large: it is 2 KiB, more than the 1 KiB cap/ });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const json = Buffer.from(JSON.stringify(healthySidecar().build()));
+  t.throws(() => parseConfigDump(json, 'dump.json', { maxBytes: 1 << 30, maxStringLength: 100 }), { name: 'DumpTooLargeError', message: /too large to parse.*longest string JavaScript can hold/ });
 });
 
 test('IP helpers: destinations, IPv6 canonical form, CIDR containment', (t) => {

@@ -78,3 +78,22 @@ test('an action naming an unknown chain uses default_filter_chain, and reading t
   t.regex(d.reason, /names "nope", which is not a filter chain/);
   t.true(d.uncertain.some((u) => u.includes('SourceIPInput')));
 });
+
+test('a matcher nested 2000 levels deep is refused with podpath\'s own message, not a stack overflow', (t) => {
+  let m: JsonObject = exactMap(inputs.port, { '80': toChain('a') });
+  for (let i = 0; i < 2000; i++) m = exactMap(inputs.port, { '80': nested(m) });
+  t.throws(() => unifiedMatcher(m), { name: 'UsageError', message: /^filter_chain_matcher: the matcher tree nests more than 100 levels deep/ });
+  let p: JsonObject = { single_predicate: { input: inputs.sni, value_match: { exact: 'x' } } };
+  for (let i = 0; i < 2000; i++) p = { not_matcher: p };
+  t.throws(() => unifiedMatcher({ matcher_list: { matchers: [{ predicate: p, on_match: toChain('a') }] } }), { name: 'UsageError', message: /a predicate nests more than 100/ });
+});
+
+test('a tree whose failed branches retry exponentially stops after a bounded walk and says so', (t) => {
+  // Every level has two keys prefixing the SNI and nothing matches at the bottom: 2^16 paths
+  // here (each further level doubles it; the text of a real dump grows with it, so keep it small).
+  let m: JsonObject = exactMap(inputs.port, { '1': toChain('a') });
+  for (let i = 0; i < 16; i++) m = { matcher_tree: { input: inputs.sni, prefix_match_map: { map: { a: nested(m), aa: nested(m) } } } };
+  const decision = selectByMatcher(unifiedMatcher(m), CHAINS, null, conn('1.1.1.1', 443, { serverName: 'aaaa' }));
+  t.is(decision.chain, null);
+  t.true(decision.uncertain.some((u) => /stopped after 10000 matcher visits/.test(u)));
+});

@@ -21,12 +21,18 @@
 import { cidrContains, parseIp } from './ip.ts';
 import type { ChainDecision, Connection } from './connection.ts';
 import type { FilterChain, InputKind, Matcher, MatchInput, OnMatch, Predicate, StringMatch } from './model.ts';
+import { re2FullMatch } from './re2.ts';
 
 interface Trace {
   path: string[];
   uncertain: string[];
   exactDestination: boolean;
+  /** Matchers visited: a failed nested match retries shorter prefixes and wider ranges, which a crafted tree can make exponential. */
+  steps: number;
 }
+
+/** Far above any real tree (Istio's have a few dozen nodes); beyond it the walk stops and says so. */
+export const MAX_MATCHER_STEPS = 10_000;
 
 function inputData(input: MatchInput, conn: Connection, trace: Trace): string | null {
   const kind: InputKind = input.kind;
@@ -79,10 +85,10 @@ function stringMatches(m: StringMatch, data: string, trace: Trace): boolean {
     case 'contains':
       return subject.includes(value);
     case 'regex':
-      try {
-        return new RegExp(`^(?:${m.value})$`, m.ignoreCase ? 'i' : '').test(data);
-      } catch {
-        trace.uncertain.push(`regex ${m.value} (not a JavaScript-compatible RE2 pattern)`);
+      {
+        const matched = re2FullMatch(m.value, data, m.ignoreCase);
+        if (typeof matched === 'boolean') return matched;
+        trace.uncertain.push(`regex ${m.value} is not valid RE2 (${matched.invalid}); treated as no match`);
         return false;
       }
   }
@@ -122,6 +128,9 @@ function resolve(onMatch: OnMatch | null, conn: Connection, trace: Trace): strin
 
 /** Runs a matcher; the filter chain name it selects, or null for no match. */
 export function evaluate(matcher: Matcher, conn: Connection, trace: Trace): string | null {
+  trace.steps += 1;
+  if (trace.steps === MAX_MATCHER_STEPS) trace.uncertain.push(`filter_chain_matcher: stopped after ${MAX_MATCHER_STEPS} matcher visits (the tree retries too many branches); treated as no match`);
+  if (trace.steps >= MAX_MATCHER_STEPS) return null;
   const mark = trace.path.length;
   const fallback = (): string | null => {
     trace.path.length = mark;
@@ -187,7 +196,7 @@ export function evaluate(matcher: Matcher, conn: Connection, trace: Trace): stri
 }
 
 export function selectByMatcher(matcher: Matcher, chains: FilterChain[], defaultChain: FilterChain | null, conn: Connection): ChainDecision<FilterChain> {
-  const trace: Trace = { path: [], uncertain: [], exactDestination: false };
+  const trace: Trace = { path: [], uncertain: [], exactDestination: false, steps: 0 };
   const name = evaluate(matcher, conn, trace);
   const via = trace.path.length ? trace.path.join(' → ') : 'no branch';
   if (name !== null) {

@@ -5,6 +5,7 @@
  * touches are ever normalised.
  */
 import { cidr, parseIp, type Cidr, type Ip } from './ip.ts';
+import { UsageError } from '../errors/index.ts';
 import {
   get,
   getArray,
@@ -330,10 +331,23 @@ function matchInput(raw: unknown): MatchInput {
   return { kind, name: getString(raw, 'name') ?? '', typeUrl: url };
 }
 
-function onMatch(raw: unknown): OnMatch | null {
+/**
+ * Envoy receives a matcher as protobuf, whose parser stops at 100 nested messages
+ * (protocolbuffers/protobuf src/google/protobuf/io/coded_stream.h, default recursion limit), and
+ * each matcher level is several messages: a tree deeper than this cannot come from a real proxy.
+ */
+export const MAX_MATCHER_DEPTH = 100;
+
+function tooDeep(what: string): UsageError {
+  return new UsageError(`filter_chain_matcher: ${what} nests more than ${MAX_MATCHER_DEPTH} levels deep, deeper than Envoy accepts`, {
+    hint: 'This is not a config dump a proxy produced; capture it again with istioctl proxy-config all POD.NS -o json.',
+  });
+}
+
+function onMatch(raw: unknown, depth: number): OnMatch | null {
   if (!isObject(raw)) return null;
   const nested = getObject(raw, 'matcher');
-  if (nested) return { kind: 'matcher', matcher: unifiedMatcher(nested) };
+  if (nested) return { kind: 'matcher', matcher: unifiedMatcher(nested, depth + 1) };
   const action = getObject(raw, 'action');
   if (action) {
     // Envoy requires the action to be a StringValue naming the filter chain.
@@ -356,7 +370,8 @@ function stringMatch(raw: unknown): StringMatch | null {
   return null;
 }
 
-function predicate(raw: unknown): Predicate {
+function predicate(raw: unknown, depth: number): Predicate {
+  if (depth > MAX_MATCHER_DEPTH) throw tooDeep('a predicate');
   const single = getObject(raw, 'single_predicate');
   if (single) {
     const input = matchInput(getObject(single, 'input'));
@@ -373,22 +388,23 @@ function predicate(raw: unknown): Predicate {
   }
   for (const kind of ['or', 'and'] as const) {
     const list = getObject(raw, `${kind}_matcher`);
-    if (list) return { kind, predicates: getArray(list, 'predicate').map(predicate) };
+    if (list) return { kind, predicates: getArray(list, 'predicate').map((p) => predicate(p, depth + 1)) };
   }
   const not = getObject(raw, 'not_matcher');
-  if (not) return { kind: 'not', predicate: predicate(not) };
+  if (not) return { kind: 'not', predicate: predicate(not, depth + 1) };
   return { kind: 'single', input: { kind: 'unknown', name: '', typeUrl: '' }, match: { kind: 'unsupported', detail: 'empty predicate' } };
 }
 
-export function unifiedMatcher(raw: unknown): Matcher {
-  const onNoMatch = onMatch(get(raw, 'on_no_match'));
+export function unifiedMatcher(raw: unknown, depth = 0): Matcher {
+  if (depth > MAX_MATCHER_DEPTH) throw tooDeep('the matcher tree');
+  const onNoMatch = onMatch(get(raw, 'on_no_match'), depth);
   const list = getObject(raw, 'matcher_list');
   if (list) {
     return {
       kind: 'list',
       matchers: getArray(list, 'matchers').map((m) => ({
-        predicate: predicate(getObject(m, 'predicate')),
-        onMatch: onMatch(get(m, 'on_match')) ?? { kind: 'unsupported', detail: 'missing on_match' },
+        predicate: predicate(getObject(m, 'predicate'), 0),
+        onMatch: onMatch(get(m, 'on_match'), depth) ?? { kind: 'unsupported', detail: 'missing on_match' },
       })),
       onNoMatch,
     };
@@ -401,7 +417,7 @@ export function unifiedMatcher(raw: unknown): Matcher {
       const map = new Map<string, OnMatch>();
       // Map keys are data, never renamed by protojson: read them as they are.
       for (const [key, value] of Object.entries(getObject(mapHolder, 'map') ?? {})) {
-        const m = onMatch(value);
+        const m = onMatch(value, depth);
         if (m) map.set(key, m);
       }
       return { kind: 'tree', input, tree: { kind, map }, onNoMatch };
@@ -411,7 +427,7 @@ export function unifiedMatcher(raw: unknown): Matcher {
   if (custom && typeUrl(custom).endsWith('.IPMatcher')) {
     const ranges = getArray(custom, 'range_matchers').map((r) => ({
       ranges: cidrs(getArray(r, 'ranges')),
-      onMatch: onMatch(get(r, 'on_match')),
+      onMatch: onMatch(get(r, 'on_match'), depth),
       exclusive: getBool(r, 'exclusive') ?? false,
     }));
     return { kind: 'tree', input, tree: { kind: 'ip', ranges }, onNoMatch };

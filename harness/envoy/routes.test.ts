@@ -51,3 +51,24 @@ test('routes: first match in order; header conditions are assumed not to match a
   t.is(pick('/docsx'), 'rest');
   t.true(selectRoute(vh, '/').uncertain[0].includes('headers'));
 });
+
+test('safe_regex runs with RE2 semantics in linear time: nested quantifiers finish, RE2-only syntax works', (t) => {
+  const vh = normalise(
+    routeConfig('x')
+      .virtualHost('v', ['*'], [
+        // Catastrophic under a backtracking engine: 40 'a's then a mismatch is 2^40 paths.
+        routeTo('nested', { safe_regex: { regex: '/(a+)+b' } }, 'nested'),
+        // Named groups in RE2's (?P<name>) form are not JavaScript syntax.
+        routeTo('named', { safe_regex: { regex: '/v(?P<version>[0-9]+)' } }, 'named'),
+        routeTo('bad', { safe_regex: { regex: '/(x)\\1' } }, 'bad'),
+        routeTo('all', { prefix: '/' }, 'rest'),
+      ])
+      .build(),
+  ).virtualHosts[0];
+  const evil = `/${'a'.repeat(40)}c`;
+  t.is(selectRoute(vh, evil).route?.name, 'rest');
+  t.is(selectRoute(vh, '/aab').route?.name, 'nested');
+  t.is(selectRoute(vh, '/v12').route?.name, 'named');
+  // A backreference is not RE2: reported, never evaluated.
+  t.true(selectRoute(vh, '/xx').uncertain.some((u) => u.includes('not valid RE2')));
+});

@@ -11,6 +11,7 @@
  * is reported.
  */
 import type { Route, RouteConfig, VirtualHost } from './model.ts';
+import { re2FullMatch } from './re2.ts';
 
 export interface VirtualHostMatch {
   virtualHost: VirtualHost;
@@ -62,10 +63,10 @@ function pathMatches(route: Route, path: string, uncertain: string[]): boolean {
     case 'path_separated_prefix':
       return p === v || p.startsWith(`${v}/`);
     case 'regex':
-      try {
-        return new RegExp(`^(?:${route.path.value})$`, route.caseSensitive ? '' : 'i').test(path);
-      } catch {
-        uncertain.push(`route ${route.name ?? route.index} regex ${route.path.value} (not JavaScript-compatible; assumed no match)`);
+      {
+        const matched = re2FullMatch(route.path.value, path, !route.caseSensitive);
+        if (typeof matched === 'boolean') return matched;
+        uncertain.push(`route ${route.name ?? route.index} regex ${route.path.value} is not valid RE2 (${matched.invalid}; assumed no match)`);
         return false;
       }
     case 'connect':

@@ -415,7 +415,7 @@ test('events: about one object, oldest first, with counts', async (t) => {
 test('probe: POSTs the request to pods/NAME:15999/proxy/probe and returns the agent\'s results (real agent behind the fake proxy)', async (t) => {
   const { fake, kube } = await setup();
   await using _ = fake;
-  await using agent = await startAgent({ bind: '127.0.0.1', tcpPorts: [0], controlPort: 0, identity: { pod: 'app-1', namespace: 'app' } });
+  await using agent = await startAgent({ bind: '127.0.0.1', tcpPorts: [0], controlPort: 0, identity: { pod: 'app-1', namespace: 'app' }, allowLocalTargets: true });
   const echoPort = agent.options.tcpPorts[0];
   fake.proxyHandler = async ({ port, path: p, body }) => {
     const res = await fetch(`http://127.0.0.1:${agent.options.controlPort}${p}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });

@@ -36,9 +36,18 @@ export function parseDocuments(text: string, file: string): KubeDocument[] {
       const line = error.linePos?.[0].line ?? 0;
       throw new UsageError(`${file}:${line}: invalid YAML: ${error.message.split('\n')[0]}`, { cause: error });
     }
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) continue;
     const line = doc.contents ? lineOf(text, doc.contents.range?.[0] ?? 0) : 0;
+    let value: unknown;
+    try {
+      // The yaml library refuses aliases that expand too far (billion laughs) with a ReferenceError.
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      throw new UsageError(`${file}:${line}: refused: ${error instanceof Error ? error.message : String(error)} (YAML aliases expand too far)`, {
+        hint: 'Write the manifest out without anchors and aliases (*name), as kubectl get -o yaml prints it.',
+        cause: error,
+      });
+    }
+    if (value === null || value === undefined) continue;
     if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || !isRecord(value.metadata) || typeof value.metadata.name !== 'string') {
       throw new UsageError(`${file}:${line}: not a Kubernetes object (needs apiVersion, kind and metadata.name)`);
     }

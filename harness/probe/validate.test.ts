@@ -25,7 +25,9 @@ test('targets: IPv4, names, bracketed IPv6; not bare v6, not out-of-range ports'
 
 test('limits are enforced at their edges', (t) => {
   const base = { target: '10.0.0.1:80', protocol: 'tcp' };
-  t.notThrows(() => validateProbeRequest({ ...base, timeoutMs: LIMITS.maxTimeoutMs, count: LIMITS.maxCount }));
+  t.notThrows(() => validateProbeRequest({ ...base, timeoutMs: LIMITS.maxTimeoutMs }));
+  t.notThrows(() => validateProbeRequest({ ...base, timeoutMs: LIMITS.maxRequestBudgetMs / LIMITS.maxCount, count: LIMITS.maxCount }));
+  t.throws(() => validateProbeRequest({ ...base, timeoutMs: LIMITS.maxRequestBudgetMs / LIMITS.maxCount + 1, count: LIMITS.maxCount }), { message: /count × timeoutMs/ });
   t.throws(() => validateProbeRequest({ ...base, timeoutMs: LIMITS.maxTimeoutMs + 1 }), { message: /timeoutMs/ });
   t.throws(() => validateProbeRequest({ ...base, timeoutMs: 1.5 }), { message: /timeoutMs/ });
   t.throws(() => validateProbeRequest({ ...base }), { message: /timeoutMs is required/ });

@@ -1,7 +1,7 @@
 /** harness/report: report.json (schema v1), JUnit, summary.md, terminal table, bundle, diff. */
 export * from './schema.ts';
 export { newRunId, isRunId, RUN_ID_PATTERN } from './run-id.ts';
-export { redact, redactValue, redactPatterns, REDACTED } from './redact.ts';
+export { redact, redactValue, redactPatterns, describeRedactions, REDACTED, type RedactionCounts } from './redact.ts';
 export { renderJunit, escapeXmlAttribute, escapeXmlText, xmlSafe } from './junit.ts';
 export { renderSummaryMarkdown, pathFlowchart, mermaidLabel } from './markdown.ts';
 export { renderTerminalTable, type TableOptions } from './table.ts';

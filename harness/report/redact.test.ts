@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { redact, redactValue, REDACTED } from './redact.ts';
+import { describeRedactions, redact, redactValue, REDACTED, type RedactionCounts } from './redact.ts';
 import { CLIENT_UF_URX_LINE, SERVER_INBOUND_LINE } from './test-fixtures.ts';
 
 // A syntactically PEM-shaped block; the body is made-up base64, not a real key.
@@ -186,4 +186,107 @@ test('an unterminated PEM block is left alone and later complete blocks are stil
   const out = redact(text);
   t.false(out.includes('MIIEvQ'));
   t.true(out.startsWith('-----BEGIN CERTIFICATE-----\ntruncated'));
+});
+
+/** Best of three batches of at least ~20 ms each: the timer's grain, a GC pause or a busy core do not decide. */
+function perCall(fn: () => void): number {
+  const batch = (reps: number): number => {
+    const start = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    return (performance.now() - start) / reps;
+  };
+  let reps = 1;
+  while (batch(reps) * reps < 20 && reps < 4096) reps *= 2;
+  return Math.min(batch(reps), batch(reps), batch(reps));
+}
+
+test('redact() is linear on whitespace-only lines: measured against text of the same size and shape', (t) => {
+  // Each adversarial input beside a reference with the same length and line count whose lines
+  // hold no whitespace run; redact() on the reference is a plain linear scan. A pattern whose
+  // line-start \s* runs across newlines rescans every remaining line: hundreds of times slower.
+  const lines = 2000;
+  const pairs: Array<[string, string, string]> = [
+    ['spaces then newline', ' \n'.repeat(lines), 'x\n'.repeat(lines)],
+    ['tabs then CRLF', '\t\r\n'.repeat(lines), 'xx\n'.repeat(lines)],
+    ['an Authorization header then blank lines', `Authorization:\n${'  \n'.repeat(lines)}`, `Authorization:\n${'xx\n'.repeat(lines)}`],
+  ];
+  for (const [name, adversarial, reference] of pairs) {
+    t.is(adversarial.length, reference.length);
+    t.is(redact(adversarial), adversarial);
+    const ratio = perCall(() => redact(adversarial)) / perCall(() => redact(reference));
+    t.true(ratio < 10, `${name}: ${ratio.toFixed(1)}× the time of a same-size reference (linear ≈ 1)`);
+  }
+});
+
+test('kubeconfig token: | block scalars lose every line of the value', (t) => {
+  const kubeconfig = 'users:\n- name: ci\n  user:\n    token: |\n      s3cr3t-line-one\n      s3cr3t-line-two\n    username: ci\n';
+  const out = redact(kubeconfig);
+  t.false(out.includes('s3cr3t'), out);
+  t.true(out.includes('    username: ci'));
+  t.true(out.includes('    token: |'));
+  const folded = redact('- name: x\n  password: >-\n    hunter2\n  other: kept\n');
+  t.false(folded.includes('hunter2'));
+  t.true(folded.includes('  other: kept'));
+});
+
+test('kubeconfig exec.env values are redacted, names kept', (t) => {
+  const yaml = 'users:\n- name: gke\n  user:\n    exec:\n      command: gke-gcloud-auth-plugin\n      env:\n      - name: CLOUDSDK_AUTH_ACCESS_TOKEN\n        value: ya29.s3cr3t\n      - name: OTHER\n        value: "quoted s3cr3t"\n    username: kept\n';
+  const out = redact(yaml);
+  t.false(out.includes('s3cr3t'), out);
+  t.true(out.includes('name: CLOUDSDK_AUTH_ACCESS_TOKEN'));
+  t.true(out.includes('command: gke-gcloud-auth-plugin'));
+  t.true(out.includes('username: kept'));
+  const json = redactValue({ users: [{ user: { exec: { command: 'x', env: [{ name: 'A', value: 'json-s3cr3t' }] } } }] });
+  t.false(JSON.stringify(json).includes('s3cr3t'));
+  t.true(JSON.stringify(json).includes('"name":"A"'));
+  // A pod's env is evidence (istiod flags), not a credential: kept.
+  t.true(redact('env:\n- name: ENABLE_EXTERNAL_NAME_ALIAS\n  value: "false"\n').includes('value: "false"'));
+});
+
+test('credentials in URLs: ?token=, &access_token= and user:password@', (t) => {
+  const out = redact('GET https://api.example.com/v1?token=s3cr3t1&x=1 and /cb?code=1&access_token=s3cr3t2#f\nproxy: https://admin:s3cr3t3@proxy.internal:3128/\n');
+  t.false(out.includes('s3cr3t'), out);
+  t.true(out.includes('&x=1'));
+  t.true(out.includes(`https://admin:${REDACTED}@proxy.internal:3128/`));
+  t.true(out.includes(`?token=${REDACTED}&x=1`));
+});
+
+test('sensitive JSON keys by shape: req_authorization, x-auth-token, set-cookie, apikey, x-goog-api-key', (t) => {
+  const line = '{"req_authorization":"Bearer-less s3cr3t1","x-auth-token":"s3cr3t2","set-cookie":"sid=s3cr3t3; Path=/","apikey":"s3cr3t4","x-goog-api-key":"s3cr3t5","secretName":"istio-ca-secret","tokenTTL":"24h"}';
+  const out = redact(line);
+  t.false(out.includes('s3cr3t'), out);
+  t.true(out.includes('"secretName":"istio-ca-secret"'), 'a Secret\'s name is evidence, not a secret');
+  t.true(out.includes('"tokenTTL":"24h"'));
+  const value = redactValue(JSON.parse(line) as Record<string, string>);
+  t.false(JSON.stringify(value).includes('s3cr3t'));
+  t.is(value.secretName, 'istio-ca-secret');
+});
+
+test('Set-Cookie: and X-Auth-Token: header lines lose the whole value', (t) => {
+  const out = redact('HTTP/1.1 200 OK\nSet-Cookie: sid=s3cr3t1; Path=/; HttpOnly\nX-Auth-Token: s3cr3t2\nCookie: a=s3cr3t3; b=s3cr3t4\nContent-Type: text/plain\n');
+  t.false(out.includes('s3cr3t'), out);
+  t.true(out.includes(`Set-Cookie: ${REDACTED}`));
+  t.true(out.includes('Content-Type: text/plain'));
+});
+
+test('a Secret as one JSON line inside other text, and in YAML flow style', (t) => {
+  const log = `2026-11-20 event: applied\n${JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, data: { password: 'czNjcjN0' } })}\nnext line kept\n`;
+  const out = redact(log);
+  t.false(out.includes('czNjcjN0'), out);
+  t.true(out.includes('next line kept'));
+  t.true(out.includes('"name":"db"'));
+  const flow = redact('{apiVersion: v1, kind: Secret, metadata: {name: db}, stringData: {password: s3cr3t}}\n');
+  t.false(flow.includes('s3cr3t'), flow);
+  const prefixed = redact('I1120 10:00:00 applier.go:1] object {apiVersion: v1, kind: Secret, data: {password: czNjcjN0}, metadata: {name: x}\n');
+  t.false(prefixed.includes('czNjcjN0'), prefixed);
+});
+
+test('redaction counts say what kinds of things were removed', (t) => {
+  const counts: RedactionCounts = new Map();
+  redact('Authorization: Bearer abc\nSet-Cookie: x=1\nhttps://u:p@h/\n', counts);
+  redactValue({ kind: 'Secret', data: { a: 'YQ==', b: 'Yg==' } }, counts);
+  t.is(counts.get('credential headers'), 2);
+  t.is(counts.get('URL passwords'), 1);
+  t.is(counts.get('Secret values'), 2);
+  t.regex(describeRedactions(counts), /^2 Secret values, 2 credential headers, 1 URL passwords$|^2 credential headers, 2 Secret values, 1 URL passwords$/);
 });

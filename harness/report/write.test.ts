@@ -42,7 +42,10 @@ test('writes report.json, junit.xml, summary.md, evidence and the bundle, and no
 test('the bundle unpacks into <run-id>/ and holds only redacted files', async (t) => {
   const results = await tempResults();
   const runDir = path.join(results, 'run-1');
-  await writeRunResults(runDir, matrixReport(), evidence(), { env: {} });
+  const counts = await writeRunResults(runDir, matrixReport(), evidence(), { env: {} });
+  // What was taken out is counted by kind, for the line printed when the bundle is written.
+  t.true((counts.get('bearer/basic credentials') ?? 0) >= 1, JSON.stringify([...counts]));
+  t.true((counts.get('Secret values') ?? 0) >= 1, JSON.stringify([...counts]));
   const names: string[] = [];
   await listTar({ file: path.join(runDir, 'bundle.tar.gz'), onReadEntry: (entry) => void names.push(entry.path) });
   t.true(names.every((n) => n.startsWith('run-1/')), names.join(','));

@@ -10,7 +10,7 @@ import { EnvironmentError, UsageError } from '../errors/index.ts';
 import { REPORT_SCHEMA_VERSION, type RunReport } from './schema.ts';
 import { renderJunit } from './junit.ts';
 import { renderSummaryMarkdown } from './markdown.ts';
-import { redact, redactValue } from './redact.ts';
+import { redact, redactValue, type RedactionCounts } from './redact.ts';
 
 /** The run directory already exists: podpath never overwrites a finished run. */
 export class RunResultsExistError extends EnvironmentError {}
@@ -53,7 +53,7 @@ function existsError(runDir: string): RunResultsExistError {
  * secrets redacted in every file (the directory is uploaded as a CI artifact as-is), then
  * appends summary.md to $GITHUB_STEP_SUMMARY when that is set.
  */
-export async function writeRunResults(runDir: string, report: RunReport, evidence: Map<string, string>, options: WriteOptions = {}): Promise<void> {
+export async function writeRunResults(runDir: string, report: RunReport, evidence: Map<string, string>, options: WriteOptions = {}): Promise<RedactionCounts> {
   if (report.schemaVersion !== REPORT_SCHEMA_VERSION) throw new UsageError(`writeRunResults: report schema version ${String(report.schemaVersion)} is not ${REPORT_SCHEMA_VERSION}`);
   const finalDir = path.resolve(runDir);
   const parent = path.dirname(finalDir);
@@ -67,7 +67,9 @@ export async function writeRunResults(runDir: string, report: RunReport, evidenc
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp);
   try {
-    const safe = redactValue(report);
+    // Counted so the user learns what was taken out before attaching the bundle anywhere.
+    const counts: RedactionCounts = new Map();
+    const safe = redactValue(report, counts);
     await writeFile(path.join(temp, 'report.json'), JSON.stringify(safe, null, 2) + '\n');
     await writeFile(path.join(temp, 'junit.xml'), renderJunit(safe));
     const summary = renderSummaryMarkdown(safe);
@@ -75,7 +77,7 @@ export async function writeRunResults(runDir: string, report: RunReport, evidenc
     for (const [relative, content] of files) {
       const target = path.join(temp, ...relative.split('/'));
       await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(target, redact(content));
+      await writeFile(target, redact(content, counts));
     }
     const entries = ['report.json', 'junit.xml', 'summary.md', ...(files.length ? ['evidence'] : [])];
     // Entries are prefixed with the run id so the bundle unpacks into its own folder; portable drops uid/user names.
@@ -93,6 +95,7 @@ export async function writeRunResults(runDir: string, report: RunReport, evidenc
         throw new EnvironmentError(`results written to ${finalDir}, but appending summary.md to GITHUB_STEP_SUMMARY (${stepSummary}) failed`, { cause: error });
       });
     }
+    return counts;
   } finally {
     await rm(temp, { recursive: true, force: true });
   }

@@ -3,9 +3,10 @@
  * settings, manifests, the failing connection, the log lines they saw) turned into a one-off
  * scenario for a live bed, or diagnosed offline (accesslog diagnose + lint + explain).
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { isExtraName } from '../../manifests/topology.ts';
 import { UsageError } from '../errors/index.ts';
 import { decodeCluster, diagnose, parseLogText, type AccessLogEntry, type Diagnosis } from '../accesslog/index.ts';
 import { isKnownIstio, lint, parseIstioVersion, type Finding } from '../lint/index.ts';
@@ -61,8 +62,48 @@ function env(value: unknown, file: string, where: string): Record<string, string
   return Object.fromEntries(Object.entries(obj(value, file, where)).map(([k, v]) => [k, String(v)]));
 }
 
-/** Reads and checks an incident file; manifests and a config dump given by path are read relative to it. */
-export async function loadIncident(path: string): Promise<Incident> {
+/**
+ * Kinds a live repro may apply from an incident file: the objects that shape a mesh path.
+ * Incident files come from other people; workloads, RBAC, webhooks and anything cluster-scoped
+ * could run code on or take over the bed, so they are refused.
+ */
+export const INCIDENT_KINDS: readonly string[] = [
+  'Service', 'Endpoints', 'EndpointSlice',
+  'ServiceEntry', 'VirtualService', 'DestinationRule', 'Sidecar', 'WorkloadEntry', 'Gateway',
+  'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication',
+];
+
+/** Refuses a manifest kind a live repro does not apply. */
+export function checkIncidentKind(kind: string, source: string): void {
+  if (!INCIDENT_KINDS.includes(kind)) {
+    throw new UsageError(`${source}: a live repro does not apply kind ${kind}`, {
+      hint: `Incident manifests may hold ${INCIDENT_KINDS.join(', ')} (docs/scenarios.md); apply anything else yourself, or use --offline.`,
+    });
+  }
+}
+
+export interface LoadIncidentOptions {
+  /** Folders besides the incident's own that `path:` entries may name (repro --allow-files-under). */
+  allowUnder?: string[];
+}
+
+/** A `path:` entry, resolved (symlinks too) and kept inside the allowed folders. */
+async function confined(file: string, roots: string[], relative: string, where: string): Promise<string> {
+  const wanted = resolve(roots[0], relative);
+  let real: string;
+  try {
+    real = await realpath(wanted);
+  } catch {
+    fail(file, `${where}: cannot read ${relative}`);
+  }
+  for (const root of roots) if (real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`)) return real;
+  throw new UsageError(`${file}: ${where}: ${relative} is outside the incident's folder`, {
+    hint: "Incident files may only name files beside them; to allow another folder, pass --allow-files-under DIR.",
+  });
+}
+
+/** Reads and checks an incident file; manifests and a config dump given by path are read from its folder only. */
+export async function loadIncident(path: string, options: LoadIncidentOptions = {}): Promise<Incident> {
   let raw: string;
   try {
     raw = await readFile(path, 'utf8');
@@ -79,9 +120,22 @@ export async function loadIncident(path: string): Promise<Incident> {
   }
   const bad = documents[0]?.errors[0];
   if (bad) fail(path, `not valid YAML: ${bad.message.split('\n')[0]}`);
-  const doc: unknown = documents[0]?.toJS() ?? null;
+  let doc: unknown;
+  try {
+    doc = documents[0]?.toJS() ?? null;
+  } catch (error) {
+    // toJS throws on an alias bomb (yaml's maxAliasCount): say so in podpath's words, not a stack.
+    fail(path, `not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
   const top = obj(doc, path, 'the incident');
-  const base = dirname(resolve(path));
+  const roots: string[] = [];
+  for (const dir of [dirname(resolve(path)), ...(options.allowUnder ?? [])]) {
+    try {
+      roots.push(await realpath(dir));
+    } catch (error) {
+      throw new UsageError(`--allow-files-under ${dir}: no such folder`, { cause: error });
+    }
+  }
   const istio = obj(top.istio, path, 'istio');
   const mesh = top.mesh === undefined ? {} : obj(top.mesh, path, 'mesh');
   const mtls = mesh.mtls === undefined ? null : text(mesh.mtls, path, 'mesh.mtls');
@@ -93,11 +147,12 @@ export async function loadIncident(path: string): Promise<Incident> {
   for (const [i, item] of list.entries()) {
     const m = obj(item, path, `manifests[${i}]`);
     if (typeof m.extra === 'string') {
+      if (!isExtraName(m.extra)) fail(path, `manifests[${i}].extra: no extra named ${JSON.stringify(m.extra)} (see manifests/extras/)`);
       const file = resolve(new URL('../../manifests/extras/', import.meta.url).pathname, `${m.extra}.yaml`);
       manifests.push({ source: `manifests/extras/${m.extra}.yaml`, text: await readFile(file, 'utf8').catch(() => fail(path, `manifests[${i}].extra: no extra named ${m.extra}`)), extra: m.extra });
     } else if (typeof m.path === 'string') {
-      const file = resolve(base, m.path);
-      manifests.push({ source: m.path, text: await readFile(file, 'utf8').catch(() => fail(path, `manifests[${i}].path: cannot read ${file}`)), extra: null });
+      const file = await confined(path, roots, m.path, `manifests[${i}].path`);
+      manifests.push({ source: m.path, text: await readFile(file, 'utf8').catch(() => fail(path, `manifests[${i}].path: cannot read ${m.path}`)), extra: null });
     } else if (typeof m.inline === 'string') {
       manifests.push({ source: `${path}#manifests[${i}]`, text: m.inline, extra: null });
     } else fail(path, `manifests[${i}] needs one of extra, path or inline`);
@@ -132,12 +187,13 @@ export async function loadIncident(path: string): Promise<Incident> {
   if (top.configDump !== undefined) {
     const d = obj(top.configDump, path, 'configDump');
     if (typeof d.path === 'string') {
-      const file = resolve(base, d.path);
-      const json = await readFile(file, 'utf8').catch(() => fail(path, `configDump.path: cannot read ${file}`));
+      const file = await confined(path, roots, d.path, 'configDump.path');
+      const json = await readFile(file, 'utf8').catch(() => fail(path, `configDump.path: cannot read ${d.path}`));
       try {
         configDump = JSON.parse(json);
       } catch {
-        fail(path, `configDump.path: ${file} is not JSON`);
+        // Never quote the content: the file may not be a dump at all.
+        fail(path, `configDump.path: ${d.path} is not JSON`);
       }
     } else if (d.inline !== undefined) configDump = d.inline;
     else fail(path, 'configDump needs path or inline');

@@ -5,4 +5,4 @@ export { runAttempt, consecutive, verdictPredicate, strictPredicate, durationMs,
 export { LiveMeshBed, type MeshBed, type PodInfo, type ConfigPredicate, type KubeLike } from './mesh-bed.ts';
 export { PlanKube } from './plan-kube.ts';
 export { runSuite, selectScenarios, groupTargets, combineAttempts, openLiveBed, DEFAULT_CONNECT_TIMEOUT, type RunOptions, type BedSpec, type OpenedBed, type SuiteDeps, type TargetGroup } from './suite.ts';
-export { loadIncident, incidentScenario, reportedExpectation, diagnoseOffline, type Incident, type IncidentManifest, type OfflineDiagnosis } from './incident.ts';
+export { loadIncident, incidentScenario, reportedExpectation, diagnoseOffline, checkIncidentKind, INCIDENT_KINDS, type LoadIncidentOptions, type Incident, type IncidentManifest, type OfflineDiagnosis } from './incident.ts';

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { InterruptedError, isPodpathError, UsageError } from '../errors/index.ts';
 import { Plan } from '../exec/index.ts';
 import { paint, write, type Io } from '../cli/output.ts';
-import { newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
+import { describeRedactions, newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
 import type { MeshBed } from './mesh-bed.ts';
 import type { KubeClient, KubeDocument } from '../kube/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
@@ -172,6 +172,8 @@ async function waitForEnter(io: Io, signal?: AbortSignal): Promise<void> {
     await new Promise<void>((resolve) => {
       rl.once('line', () => resolve());
       rl.once('close', () => resolve());
+      // An interrupt ends stdin with an error (cli/main.ts); readline may pass it on.
+      rl.once('error', () => resolve());
       signal?.addEventListener('abort', () => resolve(), { once: true });
     });
   } finally {
@@ -349,7 +351,10 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
     const last = plans.at(-1)?.plan;
     last?.add('file', `write ${runDir}/ (report.json, junit.xml, summary.md, evidence/, bundle.tar.gz)`);
   } else {
-    await writeRunResults(runDir, report, evidence);
+    const redacted = await writeRunResults(runDir, report, evidence);
+    await write(io.stderr, redacted.size > 0
+      ? `podpath: redacted from ${runDir} before writing (check before sharing the bundle): ${describeRedactions(redacted)}\n`
+      : `podpath: nothing needed redacting in ${runDir}\n`);
   }
   return { report, runDir, plans, bedErrors };
 }

@@ -104,7 +104,7 @@ test('the entry point does not use import.meta.main (Node >= 24.2 only: an older
 
 test('env vars configure it, it logs JSON lines, SIGTERM lets the in-flight probe finish and exits 0 within 2 s', async (t) => {
   await using silent = await startPeer(ip(2), 5701, 'silent');
-  const p = run([agentPath], { BIND_ADDRESS: ip(1), TCP_PORTS: '5701,5702', HTTP_PORT: '8080', CONTROL_PORT: '15999', POD_NAME: 'manager-x', POD_NAMESPACE: 'manager', POD_IP: '10.1.2.3' });
+  const p = run([agentPath], { BIND_ADDRESS: ip(1), TCP_PORTS: '5701,5702', HTTP_PORT: '8080', CONTROL_PORT: '15999', POD_NAME: 'manager-x', POD_NAMESPACE: 'manager', POD_IP: '10.1.2.3', ALLOW_LOCAL_TARGETS: '1' });
   t.teardown(() => { p.child.kill('SIGKILL'); });
   await waitForLine(p.stdout, /"event":"started"/);
   const started = JSON.parse(p.stdout().split('\n')[0]) as Record<string, unknown>;
@@ -134,7 +134,7 @@ test('env vars configure it, it logs JSON lines, SIGTERM lets the in-flight prob
 
 test('SIGTERM with a probe longer than the grace: answered 503, still exits 0 within 2 s', async (t) => {
   await using silent = await startPeer(ip(4), 5701, 'silent');
-  const p = run([agentPath, '--bind', ip(3), '--control-port', '15999']);
+  const p = run([agentPath, '--bind', ip(3), '--control-port', '15999', '--allow-local-targets']);
   t.teardown(() => { p.child.kill('SIGKILL'); });
   await waitForLine(p.stdout, /"event":"started"/);
   const inFlight = control(ip(3), 15999, 'POST', '/probe', { target: `${ip(4)}:5701`, protocol: 'tcp', timeoutMs: 30_000 });

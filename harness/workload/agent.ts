@@ -11,6 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import dns from 'node:dns';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 
@@ -93,6 +94,12 @@ export interface AgentOptions {
   probeSource?: 'bind' | 'kernel';
   /** How long close() lets in-flight probes finish before aborting them (default 1500 ms). */
   shutdownGraceMs?: number;
+  /**
+   * Let probes target loopback and this agent's own addresses. Only for a bed that lives on
+   * loopback (tests: every "pod IP" is 127.x); a real pod never needs it, and without it the
+   * control port cannot be used to reach the sidecar's admin port or the agent itself.
+   */
+  allowLocalTargets?: boolean;
   /** Receives one object per event (probe result, start, stop); the CLI prints them as JSON lines. */
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -115,7 +122,28 @@ export const LIMITS = {
   maxHttpPathLength: 2048,
   /** Reply bytes kept for parsing (an identity line or JSON body); counting continues past it. */
   maxReplyKeptBytes: 64 * 1024,
+  /** count × timeoutMs: the longest one control request may hold the agent. */
+  maxRequestBudgetMs: 300_000,
+  /** Control requests probing at once; beyond it the API answers 429. */
+  maxConcurrentProbes: 32,
 } as const;
+
+/**
+ * Ports of the sidecar and pilot-agent in every injected pod (istio.io "Ports used by Istio":
+ * admin 15000, outbound 15001, debug 15004, inbound 15006, HBONE 15008/15009, merged metrics
+ * and pilot-agent status 15020, health 15021, DNS 15053, Envoy metrics 15090), plus the agent's
+ * default control port. A probe is never aimed at them: they are the mesh's machinery, not a workload.
+ */
+export const RESERVED_PORTS: readonly number[] = [15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090, 15999];
+
+/** Who may be probed, fixed when the agent starts; requests cannot change it. */
+export interface TargetPolicy {
+  allowLocal: boolean;
+  /** This pod's own addresses (refused unless allowLocal). */
+  ownAddresses: ReadonlySet<string>;
+  /** The agent's own control port (refused on every host: no probe-of-probe). */
+  controlPort: number;
+}
 
 export const WHO_LINE = 'WHO\n';
 const WHO_BYTES = Buffer.from(WHO_LINE, 'latin1');
@@ -126,6 +154,8 @@ export class ProbeRequestError extends Error {
 }
 
 const REQUEST_FIELDS = ['target', 'protocol', 'timeoutMs', 'payload', 'httpPath', 'httpHost', 'count'];
+// Names the resolver would read as an IPv4 address in inet_aton's shorthand (127.1, 0x7f000001, 2130706433).
+const INET_ATON = /^(?:0x[0-9a-f]*|\d+)(?:\.(?:0x[0-9a-f]*|\d+)){0,3}\.?$/i;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 /** Splits `IP:PORT`, `host:port` or `[v6]:port`; throws ProbeRequestError when it is not one. */
@@ -135,7 +165,7 @@ export function parseTarget(target: string): { host: string; port: number } {
   const host = m[1] ?? m[2];
   const port = Number(m[3]);
   if (m[1] !== undefined && !net.isIPv6(host)) throw new ProbeRequestError(`bad target ${JSON.stringify(target)}: ${host} is not an IPv6 address`);
-  if (m[2] !== undefined && !net.isIPv4(host) && !(HOSTNAME.test(host) && !/^[\d.]+$/.test(host))) {
+  if (m[2] !== undefined && !net.isIPv4(host) && !(HOSTNAME.test(host) && !INET_ATON.test(host))) {
     throw new ProbeRequestError(`bad target ${JSON.stringify(target)}: ${JSON.stringify(host)} is neither an IPv4 address nor a host name`);
   }
   if (port < 1 || port > 65535) throw new ProbeRequestError(`bad target ${JSON.stringify(target)}: port must be 1-65535`);
@@ -155,6 +185,68 @@ function integerIn(body: Record<string, unknown>, key: string, min: number, max:
   return value;
 }
 
+// Control endpoints of the agent (/probe) and of Envoy and pilot-agent (/quitquitquit, /drain_listeners, ...).
+const CONTROL_PATH = /^\/+(?:probe|quitquitquit|drain_listeners|healthcheck\/fail|logging|runtime_modify|reset_counters|cpuprofiler|heapprofiler)(?:[/?#]|$)/i;
+const CONTROL_REQUEST = /(?:^|\n)[ \t]*[A-Za-z]+[ \t]+(?:[a-z]+:\/\/[^/\s]*)?\/+(?:probe|quitquitquit|drain_listeners|healthcheck\/fail|logging|runtime_modify|reset_counters|cpuprofiler|heapprofiler)(?:[/?#\s]|$)/i;
+
+function blockList(rules: Array<[string, number, 'ipv4' | 'ipv6']>): net.BlockList {
+  const list = new net.BlockList();
+  for (const [address, prefix, family] of rules) list.addSubnet(address, prefix, family);
+  return list;
+}
+
+// net.BlockList matches IPv4-mapped IPv6 (::ffff:7f00:1, ::ffff:127.0.0.1) against the IPv4 rules.
+// 169.254/16 holds cloud metadata endpoints; 0/8 and :: mean "this host" to connect().
+const LINK_LOCAL = blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']]);
+const THIS_HOST = blockList([['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']]);
+const LOOPBACK = blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']]);
+
+/** Why an address may not be probed under this policy, or null when it may. */
+export function forbiddenAddress(ip: string, policy: TargetPolicy): string | null {
+  const family = net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : null;
+  if (family === null) return `${ip} is not an IP address`;
+  if (LINK_LOCAL.check(ip, family)) return `${ip} is link-local`;
+  if (THIS_HOST.check(ip, family)) return `${ip} is this host`;
+  if (policy.allowLocal) return null;
+  if (LOOPBACK.check(ip, family)) return `${ip} is loopback`;
+  const own = new net.BlockList();
+  for (const address of policy.ownAddresses) own.addAddress(address, net.isIPv4(address) ? 'ipv4' : 'ipv6');
+  if (own.check(ip, family)) return `${ip} is this pod's own address`;
+  return null;
+}
+
+/** Refuses targets the policy forbids (addresses are checked again after name resolution). */
+export function checkTarget(target: string, policy: TargetPolicy): void {
+  const { host, port } = parseTarget(target);
+  if (port === policy.controlPort || RESERVED_PORTS.includes(port)) {
+    throw new ProbeRequestError(`target port ${port} is reserved for the sidecar, pilot-agent or the agent's control API: not a probe target`);
+  }
+  if (net.isIP(host)) {
+    const why = forbiddenAddress(host, policy);
+    if (why) throw new ProbeRequestError(`target ${target} refused: ${why}`);
+  } else if (!policy.allowLocal && /^localhost\.?$|\.localhost\.?$/i.test(host)) {
+    throw new ProbeRequestError(`target ${target} refused: ${host} is loopback`);
+  }
+}
+
+/** dns.lookup that refuses a name resolving to a forbidden address (e.g. a public name for 127.0.0.1). */
+export function guardedLookup(policy: TargetPolicy): net.LookupFunction {
+  return ((hostname: string, options: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void) => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = addresses as dns.LookupAddress[];
+      for (const a of list) {
+        const why = forbiddenAddress(a.address, policy);
+        if (why) return callback(Object.assign(new Error(`${hostname} resolves to ${a.address}, which is refused: ${why}`), { code: 'EREFUSEDTARGET' }), '', 0);
+      }
+      if (options.all) return callback(null, list);
+      const first = list[0];
+      if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+      callback(null, first.address, first.family);
+    });
+  }) as net.LookupFunction;
+}
+
 /** Checks a parsed JSON body and returns a normalised request (count always set); throws ProbeRequestError. */
 export function validateProbeRequest(body: unknown): ProbeRequest {
   if (!isRecord(body)) throw new ProbeRequestError('the probe request must be a JSON object');
@@ -168,11 +260,15 @@ export function validateProbeRequest(body: unknown): ProbeRequest {
   if (body.timeoutMs === undefined) throw new ProbeRequestError('timeoutMs is required');
   const timeoutMs = integerIn(body, 'timeoutMs', LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs) as number;
   const count = integerIn(body, 'count', 1, LIMITS.maxCount) ?? 1;
+  if (count * timeoutMs > LIMITS.maxRequestBudgetMs) {
+    throw new ProbeRequestError(`count × timeoutMs must be at most ${LIMITS.maxRequestBudgetMs} ms, got ${count} × ${timeoutMs}`);
+  }
   const request: ProbeRequest = { target, protocol, timeoutMs, count };
   if (payload !== undefined) {
     if (typeof payload !== 'string') throw new ProbeRequestError('payload must be a string');
     if (protocol === 'tcp' && payload.length === 0) throw new ProbeRequestError('payload must not be empty for tcp (omit it to send WHO)');
     if (Buffer.byteLength(payload) > LIMITS.maxPayloadBytes) throw new ProbeRequestError(`payload is larger than ${LIMITS.maxPayloadBytes} bytes`);
+    if (CONTROL_REQUEST.test(payload)) throw new ProbeRequestError('payload is an HTTP request to a control endpoint (/probe, /quitquitquit, ...): a probe cannot drive another agent or a proxy');
     request.payload = payload;
   }
   if (httpPath !== undefined) {
@@ -180,6 +276,7 @@ export function validateProbeRequest(body: unknown): ProbeRequest {
     if (typeof httpPath !== 'string' || !/^\/[\x21-\x7e]*$/.test(httpPath) || httpPath.length > LIMITS.maxHttpPathLength) {
       throw new ProbeRequestError(`httpPath must start with "/" and contain only visible ASCII (max ${LIMITS.maxHttpPathLength}), got ${JSON.stringify(httpPath)}`);
     }
+    if (CONTROL_PATH.test(httpPath)) throw new ProbeRequestError(`httpPath ${JSON.stringify(httpPath)} is a control endpoint: a probe cannot drive another agent or a proxy`);
     request.httpPath = httpPath;
   }
   if (httpHost !== undefined) {
@@ -246,9 +343,9 @@ export type ReplyVerdict =
   | { state: 'echoed'; responder?: Identity }
   | { state: 'mismatch'; error: string };
 
-function preview(bytes: Buffer): string {
-  const text = bytes.subarray(0, 80).toString('utf8');
-  return JSON.stringify(bytes.length > 80 ? `${text}...` : text);
+/** What a reply was, by size only: reply bytes never travel back through the control API (a banner can hold a password). */
+function sizeOf(bytes: Buffer): string {
+  return `${bytes.length} ${bytes.length === 1 ? 'byte' : 'bytes'}`;
 }
 
 /**
@@ -264,15 +361,39 @@ export function evaluateTcpReply(sent: Buffer, received: Buffer, finished: boole
     if (line === 'WHO') return { state: 'echoed' };
     const responder = parseIdentityText(line);
     if (responder) return { state: 'echoed', responder };
-    return { state: 'mismatch', error: `unexpected reply to WHO: ${preview(received)}` };
+    return { state: 'mismatch', error: `unexpected reply to WHO: ${sizeOf(received)}, neither WHO nor an identity line` };
   }
   const common = Math.min(sent.length, received.length);
   if (!received.subarray(0, common).equals(sent.subarray(0, common))) {
-    return { state: 'mismatch', error: `echo differs from the payload: got ${preview(received)}` };
+    let at = 0;
+    while (at < common && received[at] === sent[at]) at++;
+    return { state: 'mismatch', error: `echo differs from the payload at byte ${at} (${sizeOf(received)} received)` };
   }
   if (received.length >= sent.length) return { state: 'echoed' };
   if (finished) return { state: 'mismatch', error: `echo incomplete: ${received.length} of ${sent.length} bytes before the peer closed` };
   return { state: 'incomplete' };
+}
+
+// Request headers an identity reply may report back: the ones that show the path a request took.
+const IDENTITY_HEADERS = ['host', 'user-agent', 'x-forwarded-client-cert', 'x-forwarded-for', 'x-forwarded-proto', 'x-request-id', 'x-envoy-attempt-count', 'x-envoy-peer-metadata-id'];
+const MAX_IDENTITY_TEXT = 512;
+
+/**
+ * The identity a probe result carries back: the fields the verdict needs, each string cut to
+ * 512 characters and the headers to the list above, so a target answering in identity shape
+ * cannot smuggle its reply through the control API.
+ */
+export function boundedIdentity(identity: Identity): Identity {
+  const cut = (text: string): string => (text.length > MAX_IDENTITY_TEXT ? `${text.slice(0, MAX_IDENTITY_TEXT)}...` : text);
+  const out: Identity = { pod: cut(identity.pod), namespace: cut(identity.namespace), ip: cut(identity.ip), port: identity.port, protocol: identity.protocol };
+  if (identity.host !== undefined) out.host = cut(identity.host);
+  if (identity.remote !== undefined) out.remote = cut(identity.remote);
+  if (identity.headers) {
+    const headers: Record<string, string> = {};
+    for (const name of IDENTITY_HEADERS) if (identity.headers[name] !== undefined) headers[name] = cut(identity.headers[name]);
+    out.headers = headers;
+  }
+  return out;
 }
 
 /** An Identity if `value` has the identity shape, else null. */
@@ -349,6 +470,8 @@ export interface RunProbeOptions {
   onResult?: (result: ProbeResult) => void;
   /** Source IP to bind the client socket to (see AgentOptions.probeSource for the cost). */
   localBind?: string;
+  /** Targets the caller may not reach (the control API always passes one). */
+  policy?: TargetPolicy;
 }
 
 /** Runs `count` attempts one after another; rejects with the signal's reason when aborted. */
@@ -358,13 +481,15 @@ export async function runProbe(request: ProbeRequest, options: RunProbeOptions =
 
 /** runProbe for a request validateProbeRequest already returned (the control API validates once). */
 async function runValidProbe(req: ProbeRequest, options: RunProbeOptions): Promise<ProbeResult[]> {
+  if (options.policy) checkTarget(req.target, options.policy);
   const { host, port } = parseTarget(req.target);
+  const lookup = options.policy ? guardedLookup(options.policy) : undefined;
   const results: ProbeResult[] = [];
   for (let i = 0; i < (req.count ?? 1); i++) {
     options.signal?.throwIfAborted();
     const result = req.protocol === 'tcp'
-      ? await tcpAttempt(req, host, port, options.localBind, options.signal)
-      : await httpAttempt(req, host, port, options.localBind, options.signal);
+      ? await tcpAttempt(req, host, port, options.localBind, options.signal, lookup)
+      : await httpAttempt(req, host, port, options.localBind, options.signal, lookup);
     results.push(result);
     options.onResult?.(result);
   }
@@ -375,7 +500,7 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The probe was aborted', 'AbortError');
 }
 
-function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: string | undefined, signal: AbortSignal | undefined): Promise<ProbeResult> {
+function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: string | undefined, signal: AbortSignal | undefined, lookup: net.LookupFunction | undefined): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal));
     const sent = Buffer.from(req.payload ?? WHO_LINE);
@@ -389,7 +514,7 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
     let kept: Buffer = Buffer.alloc(0);
     let settled = false;
 
-    const socket = net.connect({ host, port, noDelay: true, autoSelectFamily: false, ...(localBind ? { localAddress: localBind } : {}) });
+    const socket = net.connect({ host, port, noDelay: true, autoSelectFamily: false, ...(localBind ? { localAddress: localBind } : {}), ...(lookup ? { lookup } : {}) });
     // Errors after the verdict (e.g. a late RST) must not crash anything.
     socket.on('error', () => {});
     // connect() is issued right after this event; the kernel has picked the local port by the next tick.
@@ -417,7 +542,7 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
       const result = base();
       cleanup();
       result.outcome = 'echoed';
-      if (responder) result.responder = responder;
+      if (responder) result.responder = boundedIdentity(responder);
       // Close politely (FIN) so the sidecar logs a normal close; never linger past 2 s.
       socket.end();
       setTimeout(() => socket.destroy(), 2000).unref();
@@ -459,7 +584,7 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
       if (verdict.state === 'echoed') succeed(verdict.responder);
       else if (verdict.state === 'mismatch') fail({ kind: 'error', code: undefined, message: verdict.error }, verdict.error);
       else if (kept.length >= LIMITS.maxReplyKeptBytes) {
-        const error = `reply exceeds ${LIMITS.maxReplyKeptBytes} bytes without completing: ${JSON.stringify(kept.subarray(0, 80).toString('utf8'))}...`;
+        const error = `reply exceeds ${LIMITS.maxReplyKeptBytes} bytes without completing`;
         fail({ kind: 'error', code: undefined, message: error }, error);
       }
     });
@@ -475,16 +600,22 @@ function tcpAttempt(req: ProbeRequest, host: string, port: number, localBind: st
   });
 }
 
+/**
+ * Response headers that say which path a request took (Envoy's, the content type, the request
+ * id); cookies, auth challenges and anything else the target sends stay in the pod.
+ */
+export const REPORTED_RESPONSE_HEADERS: readonly string[] = ['content-type', 'content-length', 'server', 'x-envoy-upstream-service-time', 'x-envoy-decorator-operation', 'x-envoy-overloaded', 'x-request-id'];
+
 function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
+    if (value === undefined || !REPORTED_RESPONSE_HEADERS.includes(name)) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
 }
 
-function httpAttempt(req: ProbeRequest, host: string, port: number, localBind: string | undefined, signal: AbortSignal | undefined): Promise<ProbeResult> {
+function httpAttempt(req: ProbeRequest, host: string, port: number, localBind: string | undefined, signal: AbortSignal | undefined, lookup: net.LookupFunction | undefined): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal));
     const start = performance.now();
@@ -517,6 +648,7 @@ function httpAttempt(req: ProbeRequest, host: string, port: number, localBind: s
       headers,
       agent: false,
       ...(localBind ? { localAddress: localBind } : {}),
+      ...(lookup ? { lookup } : {}),
       // Passed through to net.connect (one address, deterministic errors); not in http's types.
       ...{ autoSelectFamily: false },
     });
@@ -603,7 +735,7 @@ function httpAttempt(req: ProbeRequest, host: string, port: number, localBind: s
         cleanup();
         result.outcome = 'answered';
         const responder = parseIdentityText(Buffer.concat(body).toString('utf8'));
-        if (responder) result.responder = responder;
+        if (responder) result.responder = boundedIdentity(responder);
         resolve(result);
       });
     });
@@ -710,6 +842,19 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<{ text: str
   });
 }
 
+/** This pod's addresses: the bind address, POD_IP and every interface address (IPv4 unmapped, IPv6 lower case). */
+function ownAddresses(options: AgentOptions): Set<string> {
+  const own = new Set<string>();
+  const add = (ip: string | undefined): void => {
+    if (!ip || !net.isIP(ip)) return;
+    own.add(plainIp(ip).toLowerCase());
+  };
+  add(options.identity.ip);
+  if (options.bind !== '0.0.0.0' && options.bind !== '::') add(options.bind);
+  for (const list of Object.values(os.networkInterfaces())) for (const entry of list ?? []) add(entry.address.split('%')[0]);
+  return own;
+}
+
 /** Starts the listeners; resolves once all are bound (rejects, closing what was opened, if one fails). */
 export async function startAgent(input: AgentOptions): Promise<Agent> {
   const options: AgentOptions = { ...input, tcpPorts: [...input.tcpPorts], identity: { ...input.identity } };
@@ -730,6 +875,13 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
   const tcpSockets = new Set<net.Socket>();
   const shutdown = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
+  let probing = 0;
+  // Filled in once the control port is bound (port 0 = any).
+  const policy: { allowLocal: boolean; ownAddresses: Set<string>; controlPort: number } = {
+    allowLocal: options.allowLocalTargets === true,
+    ownAddresses: ownAddresses(options),
+    controlPort: options.controlPort,
+  };
 
   const tcpServer = (port: () => number): net.Server =>
     net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
@@ -793,6 +945,16 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
     if (declared > LIMITS.maxBodyBytes * 16) {
       return sendJson(res, 400, { error: `request body larger than ${LIMITS.maxBodyBytes} bytes` }, { connection: 'close' });
     }
+    if (probing >= LIMITS.maxConcurrentProbes) {
+      req.resume();
+      return sendJson(res, 429, { error: `${LIMITS.maxConcurrentProbes} probes are already running; retry when one has finished` }, { 'retry-after': '1', connection: 'close' });
+    }
+    probing += 1;
+    // The caller went away: stop its probe instead of finishing work nobody will read.
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort(new DOMException('the control client disconnected', 'AbortError'));
+    });
     const work = (async () => {
       let body: { text: string; tooLarge: boolean };
       try {
@@ -814,19 +976,29 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
         return sendJson(res, 400, { error: errorMessage(err) });
       }
       try {
+        checkTarget(request.target, policy);
+      } catch (err) {
+        return sendJson(res, 400, { error: errorMessage(err) });
+      }
+      try {
         const results = await runValidProbe(request, {
-          signal: shutdown.signal,
+          signal: AbortSignal.any([shutdown.signal, gone.signal]),
+          policy,
           ...(probeSource === 'bind' ? { localBind: options.bind } : {}),
           onResult: (result) => log({ event: 'probe', ...result }),
         });
         sendJson(res, 200, results, shutdown.signal.aborted ? { connection: 'close' } : {});
       } catch (err) {
+        if (gone.signal.aborted) return log({ event: 'probe-abandoned', target: request.target });
         if (shutdown.signal.aborted) return sendJson(res, 503, { error: 'agent shutting down: probe aborted' }, { connection: 'close' });
         sendJson(res, 500, { error: `probe failed: ${errorMessage(err)}` });
       }
     })();
     inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
+    void work.finally(() => {
+      probing -= 1;
+      inFlight.delete(work);
+    });
   });
 
   const bound: AgentOptions = { ...options, probeSource, tcpPorts: [] };
@@ -847,6 +1019,7 @@ export async function startAgent(input: AgentOptions): Promise<Agent> {
     }
     servers.push(controlServer);
     bound.controlPort = await listen(controlServer, options.controlPort, options.bind);
+    policy.controlPort = bound.controlPort;
   } catch (err) {
     await Promise.all(servers.map(closeServer));
     throw err;
@@ -896,6 +1069,8 @@ Options (each also settable by the environment variable in brackets; flags win):
   --bind ADDR        address every listener binds (default 0.0.0.0)         [BIND_ADDRESS]
   --probe-source S   bind: probes leave from --bind; kernel: connect() picks [PROBE_SOURCE]
                      (default: bind for a specific --bind, kernel for 0.0.0.0)
+  --allow-local-targets  let probes reach loopback and this pod's own addresses
+                     (a bed on loopback only; never needed in a pod)  [ALLOW_LOCAL_TARGETS=1]
   -h, --help         show this help
 
 Identity: POD_NAME (default: hostname), POD_NAMESPACE (default: "default"), POD_IP (default:
@@ -906,6 +1081,9 @@ TCP: every byte is echoed, except a line "WHO\\n", answered with one JSON line
 HTTP: GET any path -> identity JSON with host, remote, headers; POST /echo; GET /healthz.
 Control: POST /probe {"target":"IP:PORT","protocol":"tcp"|"http","timeoutMs":N,...}
   -> JSON array of results (one per attempt). One JSON line per probe is logged to stdout.
+  Refused (400): loopback, link-local and this pod's addresses, Istio's ports (15000-15090) and
+  control ports, payloads or paths that are control requests (/probe, /quitquitquit, ...),
+  count x timeoutMs over 300 s. Over 32 probes at once: 429. Replies are reported by size.
 SIGTERM/SIGINT: stop accepting, let in-flight probes finish (up to 1.5 s), exit 0.
 `;
 
@@ -937,6 +1115,7 @@ export function parseAgentArgs(argv: string[], env: Record<string, string | unde
         'control-port': { type: 'string' },
         bind: { type: 'string' },
         'probe-source': { type: 'string' },
+        'allow-local-targets': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -963,6 +1142,7 @@ export function parseAgentArgs(argv: string[], env: Record<string, string | unde
     options.probeSource = source;
   }
   if (httpText !== undefined) options.httpPort = parsePort(httpText, values['http-port'] ? '--http-port' : 'HTTP_PORT');
+  if (values['allow-local-targets'] === true || env.ALLOW_LOCAL_TARGETS?.trim() === '1') options.allowLocalTargets = true;
   const podIp = env.POD_IP?.trim();
   if (podIp) options.identity.ip = podIp;
   const all = [...tcpPorts, ...(options.httpPort ? [options.httpPort] : []), options.controlPort];

@@ -10,7 +10,8 @@ const ip = (n: number): string => `127.0.11.${n}`;
 const CONTROL = 15999;
 
 async function agentAt(n: number, extra: Partial<Parameters<typeof startAgent>[0]> = {}): Promise<Agent> {
-  return startAgent({ bind: ip(n), tcpPorts: [5701], httpPort: 8080, controlPort: CONTROL, identity: { pod: `pod-${n}`, namespace: 'ns' }, ...extra });
+  // Every address here is loopback: the test bed says so, as the runner's loopback mesh does.
+  return startAgent({ bind: ip(n), tcpPorts: [5701], httpPort: 8080, controlPort: CONTROL, identity: { pod: `pod-${n}`, namespace: 'ns' }, allowLocalTargets: true, ...extra });
 }
 
 test('GET /healthz answers {"ok":true} on the control and HTTP ports', async (t) => {
@@ -109,7 +110,7 @@ test('one JSON log entry per probe attempt', async (t) => {
   const probes = entries.filter((e) => e.event === 'probe');
   t.is(probes.length, 3);
   t.deepEqual(probes.map((e) => e.localAddress), (res.body as ProbeResult[]).map((r) => r.localAddress));
-  t.deepEqual(entries[0], { event: 'started', bind: ip(7), probeSource: 'bind', tcpPorts: [5701], httpPort: 8080, controlPort: CONTROL, identity: { pod: 'pod-7', namespace: 'ns' } });
+  t.deepEqual(entries[0], { event: 'started', bind: ip(7), probeSource: 'bind', tcpPorts: [5701], httpPort: 8080, controlPort: CONTROL, identity: { pod: 'pod-7', namespace: 'ns' }, allowLocalTargets: true });
 });
 
 test('close(): stops accepting, lets an in-flight probe finish', async (t) => {
@@ -138,7 +139,7 @@ test('close(): a probe outlasting the grace period is aborted and answered 503',
 });
 
 test('port 0 binds ephemeral ports and options report the real ones', async (t) => {
-  await using agent = await startAgent({ bind: ip(12), tcpPorts: [0, 0], httpPort: 0, controlPort: 0, identity: { pod: 'p', namespace: 'n' } });
+  await using agent = await startAgent({ bind: ip(12), tcpPorts: [0, 0], httpPort: 0, controlPort: 0, identity: { pod: 'p', namespace: 'n' }, allowLocalTargets: true });
   const { tcpPorts, httpPort, controlPort } = agent.options;
   t.is(tcpPorts.length, 2);
   for (const port of [...tcpPorts, httpPort ?? 0, controlPort]) t.true(port > 0);

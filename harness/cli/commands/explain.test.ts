@@ -104,3 +104,13 @@ test('as a real child process: reads the file, prints the verdict, exits 0', asy
   t.is(bad.exitCode, 2);
   t.regex(bad.stderr, /--dst 'nope' is not IP:PORT/);
 });
+
+test('--max-dump-size: a bigger gzip dump exits 2 naming the cap; a bad size is a usage error', async (t) => {
+  const small = captureIo();
+  t.is(await main(['explain', '--config-dump', healthy, '--dst', '10.0.0.1:80', '--max-dump-size', '3K'], small.io), 2);
+  t.regex(small.stderr, /^podpath: .*healthy\.json\.gz is too large: it decompresses to more than the 3 KiB cap \(--max-dump-size\)/);
+  t.notRegex(small.stderr, /internal error|not JSON/);
+  const bad = captureIo();
+  t.is(await main(['explain', '--config-dump', healthy, '--dst', '10.0.0.1:80', '--max-dump-size', 'lots'], bad.io), 2);
+  t.regex(bad.stderr, /--max-dump-size: 'lots' is not a size/);
+});

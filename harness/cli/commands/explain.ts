@@ -1,7 +1,8 @@
 import type { Command } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
-import { explain, parseDestination, parseIp, readConfigDump, renderExplanation, type Explanation, type ExplainQuery } from '../../envoy/index.ts';
+import { parseByteSize } from '../size.ts';
+import { DEFAULT_DUMP_LIMITS, DEFAULT_MAX_DUMP_BYTES, explain, parseDestination, parseIp, readConfigDump, renderExplanation, type Explanation, type ExplainQuery } from '../../envoy/index.ts';
 
 function stringValue(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
@@ -53,7 +54,10 @@ export const explainCommand: Command = {
     '  podpath explain --config-dump dump.json --dst 10.244.2.9:8080 --host app.app.svc.cluster.local',
     '  podpath explain --config-dump server.json --dst 10.244.1.7:5701 --inbound --transport raw_buffer',
     '',
-    'Exit codes: 0 a verdict was computed (any verdict), 2 unusable input (not JSON, not a dump, bad --dst).',
+    `Input cap: ${DEFAULT_MAX_DUMP_BYTES >> 20} MiB read from a file or stdin, and ${DEFAULT_MAX_DUMP_BYTES >> 20} MiB after gunzip (a gzip bomb`,
+    'stops there); raise it with --max-dump-size.',
+    '',
+    'Exit codes: 0 a verdict was computed (any verdict), 2 unusable input (not JSON, not a dump, too large, bad --dst).',
   ].join('\n'),
   options: {
     'config-dump': { type: 'string', valueName: 'FILE', description: 'config dump (JSON, .gz, or - for stdin)' },
@@ -66,6 +70,7 @@ export const explainCommand: Command = {
     path: { type: 'string', valueName: 'PATH', description: 'HTTP request path for route matching (default /)' },
     src: { type: 'string', valueName: 'IP', description: 'client IP, only needed when chains match on source' },
     json: { type: 'boolean', description: 'print the explanation as JSON' },
+    'max-dump-size': { type: 'string', valueName: 'SIZE', description: `largest dump read or decompressed, e.g. 1G (default ${DEFAULT_MAX_DUMP_BYTES >> 20}M)` },
   },
   allowPositionals: false,
   async run({ values, io }) {
@@ -91,7 +96,9 @@ export const explainCommand: Command = {
       path: stringValue(values.path),
       src,
     };
-    const dump = await readConfigDump(file, io.stdin);
+    const maxSize = stringValue(values['max-dump-size']);
+    const limits = maxSize === undefined ? DEFAULT_DUMP_LIMITS : { ...DEFAULT_DUMP_LIMITS, maxBytes: parseByteSize('explain: --max-dump-size', maxSize) };
+    const dump = await readConfigDump(file, io.stdin, limits);
     const explanation = explain(dump, query);
     await write(io.stdout, values.json ? toJson(explanation) : renderExplanation(explanation, (style, text) => paint(style, text, io.stdout)));
     return 0;

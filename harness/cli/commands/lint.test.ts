@@ -147,3 +147,20 @@ test('--istio outside the known versions is refused, naming the range', async (t
   }
   t.is((await run([seed('broken'), '--istio', '1.0'])).code, 1);
 });
+
+test('input is capped: stdin or files beyond --max-input-size exit 2 naming the cap, before YAML parsing', async (t) => {
+  const big = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\ndata:\n${Array.from({ length: 400 }, (_, i) => `  k${i}: v\n`).join('')}`;
+  const piped = await run(['-', '--max-input-size', '1K'], { stdin: big });
+  t.is(piped.code, 2);
+  t.regex(piped.stderr, /^podpath: lint: stdin is more than the 1 KiB input cap \(--max-input-size\)/);
+  const dir = await mkdtemp(join(tmpdir(), 'podpath-lint-cap-'));
+  try {
+    await writeFile(join(dir, 'a.yaml'), big);
+    const file = await run([dir, '--max-input-size', '1K']);
+    t.is(file.code, 2);
+    t.regex(file.stderr, /a\.yaml is more than the 1 KiB input cap/);
+    t.is((await run([dir])).code, 0, 'the default cap is far above a real manifest');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -6,14 +6,30 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputPaths, type Command, type CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
+import { parseByteSize } from '../size.ts';
 import { UsageError } from '../../errors/index.ts';
 import { checkIstioOption, findingToJson, formatHuman, lint, RULES, type LintInput } from '../../lint/index.ts';
 
 const STDIN_NAME = '<stdin>';
 
-async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
+/** Manifests are kilobytes; 64 MiB in all keeps a runaway pipe or a huge file from taking the machine. */
+const DEFAULT_MAX_INPUT = 64 << 20;
+
+function tooLarge(what: string, cap: number): UsageError {
+  const size = cap >= 1 << 20 ? `${Math.round(cap / (1 << 20))} MiB` : cap >= 1 << 10 ? `${Math.round(cap / (1 << 10))} KiB` : `${cap} bytes`;
+  return new UsageError(`lint: ${what} is more than the ${size} input cap (--max-input-size)`, { hint: 'Lint the manifests in smaller pieces, or raise the cap, e.g. --max-input-size 256M.' });
+}
+
+/** Reads stdin up to `budget` bytes; one more is an error, so memory stays under the cap. */
+async function readStdin(stream: NodeJS.ReadableStream, budget: number, cap: number): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    if (size > budget) throw tooLarge('stdin', cap);
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -83,6 +99,7 @@ export const lintCommand: Command = {
     istio: { type: 'string', valueName: 'VERSION', description: 'Istio version the manifests run on, e.g. 1.22 (severities depend on it)' },
     'pilot-env': { type: 'string', multiple: true, valueName: 'K=V', description: 'istiod environment, e.g. ENABLE_EXTERNAL_NAME_ALIAS=false (repeatable)' },
     json: { type: 'boolean', description: 'NDJSON: one finding per line' },
+    'max-input-size': { type: 'string', valueName: 'SIZE', description: `most bytes read from all inputs together, e.g. 256M (default ${DEFAULT_MAX_INPUT >> 20}M)` },
   },
   allowPositionals: true,
 
@@ -94,20 +111,30 @@ export const lintCommand: Command = {
 
     const paths = inputPaths(ctx, 'lint', 'Give YAML files, or pipe them in: kubectl get svc,se,sidecar,vs -A -o yaml | podpath lint -');
 
+    const capText = typeof values['max-input-size'] === 'string' ? values['max-input-size'] : undefined;
+    const cap = capText === undefined ? DEFAULT_MAX_INPUT : parseByteSize('lint: --max-input-size', capText);
+    let budget = cap;
     const inputs: LintInput[] = [];
     for (const p of paths) {
       if (p === '-') {
-        inputs.push({ path: STDIN_NAME, text: await readStdin(io.stdin) });
+        const text = await readStdin(io.stdin, budget, cap);
+        budget -= Buffer.byteLength(text);
+        inputs.push({ path: STDIN_NAME, text });
         continue;
       }
       const files = await expand(p);
       if (files.length === 0) throw new UsageError(`lint: ${p}: no *.yaml, *.yml or *.json files in this directory`);
       for (const file of files) {
+        let text: string;
         try {
-          inputs.push({ path: file, text: await readFile(file, 'utf8') });
+          if ((await stat(file)).size > budget) throw tooLarge(file, cap);
+          text = await readFile(file, 'utf8');
         } catch (error) {
+          if (error instanceof UsageError) throw error;
           throw ioError(file, error);
         }
+        budget -= Buffer.byteLength(text);
+        inputs.push({ path: file, text });
       }
     }
 

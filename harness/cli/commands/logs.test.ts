@@ -1,4 +1,7 @@
 import test from 'ava';
+import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { execa } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -119,7 +122,7 @@ test('--follow-from follows one connection across the client and the server log'
   t.is((await logs(['--follow-from', 'not-an-address', fx('client.log')])).code, 2);
 });
 
-test('--follow-from finds the server entry when its log comes first (files: second pass; stdin: index)', async (t) => {
+test('--follow-from finds the server entry when its log comes first (files: second pass; stdin: spooled)', async (t) => {
   const serverFirst = ndjson((await logs(['--json', '--follow-from', '10.244.1.5:43210', fx('server.log'), fx('client.log')])).stdout)[0];
   t.is((serverFirst.client as { source: string }).source, fx('client.log'));
   t.is((serverFirst.server as { source: string; line: number }).source, fx('server.log'));
@@ -294,4 +297,53 @@ test('when every access log line was cut, the hint says so instead of "no access
   t.is(r.code, 0);
   t.regex(r.stderr, /the access log lines found were cut short/);
   t.notRegex(r.stderr, /no access log line found/);
+});
+
+test('--follow-from on stdin keeps memory flat: entries that stream by are not kept', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const line = (i: number) =>
+    `[2024-09-01T12:00:00.000Z] "- - -" 0 - - - "-" 12 12 3 - "-" "-" "-" "-" "10.244.1.9:5701" outbound|5701||s${i}.ns.svc.cluster.local 10.244.${i >> 16 & 255}.${i >> 8 & 255}:${10000 + (i & 255)} 10.96.14.20:5701 10.245.${i >> 16 & 255}.${i >> 8 & 255}:${20000 + (i & 255)} - -\n`;
+  let grown = 0;
+  const lines = 60_000;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const stdin = Readable.from((function* () {
+    for (let i = 0; i < lines; i += 1000) yield Array.from({ length: 1000 }, (_, k) => line(i + k)).join('');
+    // Everything has been handed over: whatever the command still holds now is what it keeps.
+    gc();
+    grown = process.memoryUsage().heapUsed - before;
+  })());
+  const cap = captureIo();
+  t.is(await main(['logs', '--json', '--follow-from', '10.245.0.0:20000', '-'], { ...cap.io, stdin }), 0);
+  t.is((ndjson(cap.stdout)[0].client as { line: number }).line, 1);
+  // 60k entries held in an index cost about 50 MiB; a spooled stdin keeps a few chunks.
+  t.true(grown < 16 << 20, `heap grew ${Math.round(grown / (1 << 20))} MiB while reading ${lines} lines`);
+});
+
+test('--summary is bounded: distinct (cluster, flags) pairs beyond --summary-rows count as one "other" row', async (t) => {
+  const line = (i: number) =>
+    `[2024-09-01T12:00:00.000Z] "- - -" 0 - - - "-" 12 12 3 - "-" "-" "-" "-" "10.244.1.9:5701" outbound|5701||s${i}.ns.svc.cluster.local 10.244.1.5:44444 10.96.14.20:5701 10.244.1.5:43210 - -\n`;
+  // s0 three times, then 9 more distinct clusters once each.
+  const stdin = [0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(line).join('');
+  const json = ndjson((await logs(['--summary', '--json', '--summary-rows', '3', '-'], { stdin })).stdout);
+  t.deepEqual(json.map((r) => [r.cluster, r.count]), [
+    ['outbound|5701||s0.ns.svc.cluster.local', 3], ['outbound|5701||s1.ns.svc.cluster.local', 1], ['outbound|5701||s2.ns.svc.cluster.local', 1], [null, 7],
+  ]);
+  t.is(json[3].kind, 'other');
+  const human = await logs(['--summary', '--summary-rows', '3', '-'], { stdin });
+  t.regex(human.stdout, /Summary by \(cluster, flags\): 12 entries/);
+  t.regex(human.stdout, /^ {7}7 {2}other .*first 3 distinct/m);
+  t.is((await logs(['--summary', '--summary-rows', '0', '-'], { stdin })).code, 2);
+});
+
+test('terminal escapes from a log (user agent, path, cluster) are shown escaped in human output, kept in --json', async (t) => {
+  const evil = '[2023-03-10T08:15:30.123Z] "GET /\x1b[2J HTTP/1.1" 503 UF,URX - - "-" 0 135 4 3 "-" "\x1b]0;pwned\x07curl" "id-1" "httpbin:8000" "10.244.0.9:80" outbound|8000||\x1b[31mhttpbin.default.svc.cluster.local 10.244.0.8:36922 10.96.120.5:8000 10.244.0.8:47436 - default\n';
+  const human = await logs(['-'], { stdin: evil });
+  t.is(human.code, 0, human.stderr);
+  t.false(human.stdout.includes('\x1b'), JSON.stringify(human.stdout));
+  t.false(human.stdout.includes('\x07'));
+  t.true(human.stdout.includes('\\x1b[31mhttpbin'));
+  const json = await logs(['--json', '-'], { stdin: evil });
+  t.is((ndjson(json.stdout)[0] as { userAgent: string }).userAgent, '\x1b]0;pwned\x07curl', 'JSON carries the exact value (escaped by JSON itself)');
 });

@@ -7,12 +7,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import { inputPaths, type Command, type CommandContext } from '../command.ts';
-import { paint, write } from '../output.ts';
+import { paint, printable, write } from '../output.ts';
 import { InterruptedError, UsageError } from '../../errors/index.ts';
 import {
-  checkReadable, ConnectionFollower, ConnectionIndex, createLineParser, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hopDetails, hostOf, ioErrorMessage,
-  isKnownFlag, jsonString, loadInventory, openInput, parallelFastJson, readByteLines, readLines, resolveIp, SIGNATURE_IDS, Summary,
-  type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason, type SummaryRow,
+  checkReadable, ConnectionFollower, createLineParser, DEFAULT_SUMMARY_ROWS, describeFlag, Diagnoser, entryToJson, FastJsonWriter, hopDetails, hostOf, ioErrorMessage,
+  isKnownFlag, jsonString, loadInventory, openInput as openPath, parallelFastJson, readByteLines, readLines, resolveIp, SIGNATURE_IDS, spoolStdin, Summary,
+  type AccessLogEntry, type Diagnosis, type FormatMode, type Hops, type Inventory, type SkipReason,
 } from '../../accesslog/index.ts';
 
 const FLUSH_AT = 1 << 16;
@@ -121,7 +121,7 @@ const HEADER = ['TIME', 'POD', 'DIR', 'CODE', 'FLAGS', 'CLUSTER', 'ORIGINAL DST'
 const WIDTHS = [24, 26, 3, 4, 10, 52, 21];
 
 function row(cells: string[]): string {
-  return cells.map((c, i) => (i < WIDTHS.length ? c.padEnd(WIDTHS[i]) : c)).join(' ').trimEnd() + '\n';
+  return cells.map(printable).map((c, i) => (i < WIDTHS.length ? c.padEnd(WIDTHS[i]) : c)).join(' ').trimEnd() + '\n';
 }
 
 function humanRow(e: AccessLogEntry, inventory: Inventory | null): string {
@@ -135,13 +135,15 @@ function humanRow(e: AccessLogEntry, inventory: Inventory | null): string {
   return row([e.startTime ?? '-', e.pod ?? '-', direction(e), e.responseCode === null ? '-' : String(e.responseCode), flagsText(e.responseFlags), e.upstreamCluster ?? '-', dst, `${e.upstreamHost ?? '-'}${extra ? `  ${extra}` : ''}`]);
 }
 
-function summaryHuman(rows: SummaryRow[], total: number, stream: Writable): string {
+function summaryHuman(summary: Summary, stream: Writable): string {
+  const rows = summary.result();
   if (rows.length === 0) return '';
-  const lines = [`\n${paint('bold', `Summary by (cluster, flags): ${total} entries`, stream)}\n`];
+  const lines = [`\n${paint('bold', `Summary by (cluster, flags): ${summary.total} entries`, stream)}\n`];
   for (const r of rows) {
     const meanings = r.flags.map((f) => `${f}: ${describeFlag(f)}`).join('; ');
-    lines.push(`${String(r.count).padStart(8)}  ${r.kind.padEnd(19)} ${(r.cluster ?? '-').padEnd(52)} ${flagsText(r.flags)}${meanings ? `  (${meanings})` : ''}\n`);
+    lines.push(`${String(r.count).padStart(8)}  ${r.kind.padEnd(19)} ${printable(r.cluster ?? '-').padEnd(52)} ${printable(flagsText(r.flags))}${meanings ? `  (${printable(meanings)})` : ''}\n`);
   }
+  if (summary.other > 0) lines.push(`${String(summary.other).padStart(8)}  other               (pairs after the first ${summary.maxRows} distinct ones; raise --summary-rows to list them)\n`);
   return lines.join('');
 }
 
@@ -152,7 +154,7 @@ function diagnosesHuman(diagnoses: Diagnosis[], stream: Writable): string {
     const style = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan';
     out.push(`\n${paint(style, `[${d.severity.toUpperCase()}]`, stream)} ${paint('bold', d.id, stream)}: ${d.title} (${d.count} ${d.count === 1 ? 'entry' : 'entries'}${d.inferred ? ', inferred' : ''})\n`);
     out.push(`  ${d.meaning}\n  Evidence:\n`);
-    for (const e of d.evidence.slice(0, 3)) out.push(`    ${e.source}:${e.line}${e.joinedLines ? ` (joined from ${e.joinedLines} lines)` : ''}  ${e.raw.trim()}\n`);
+    for (const e of d.evidence.slice(0, 3)) out.push(`    ${printable(e.source)}:${e.line}${e.joinedLines ? ` (joined from ${e.joinedLines} lines)` : ''}  ${printable(e.raw.trim())}\n`);
     if (d.count > 3) out.push(`    ... ${d.count - 3} more\n`);
     out.push('  Fixes:\n');
     for (const f of d.fixes) out.push(`    - ${f}\n`);
@@ -170,8 +172,8 @@ function diagnosisJson(d: Diagnosis): string {
 function hopsHuman(h: Hops): string {
   const hop = (label: string, e: AccessLogEntry): string => {
     const details = hopDetails(e);
-    return `  → ${label.padEnd(14)} ${e.pod ?? '(pod unknown)'}  ${e.upstreamCluster ?? '-'}  flags ${flagsText(e.responseFlags)}  upstream ${e.upstreamHost ?? '-'}  [${e.source}:${e.line}]\n` +
-      (details ? `    ${details}\n` : '');
+    return `  → ${label.padEnd(14)} ${printable(e.pod ?? '(pod unknown)')}  ${printable(e.upstreamCluster ?? '-')}  flags ${printable(flagsText(e.responseFlags))}  upstream ${printable(e.upstreamHost ?? '-')}  [${printable(e.source)}:${e.line}]\n` +
+      (details ? `    ${printable(details)}\n` : '');
   };
   let out = `Following ${h.localAddress}\n  app socket ${h.localAddress}\n`;
   if (h.client) out += hop('client sidecar', h.client);
@@ -258,6 +260,7 @@ export const logsCommand: Command = {
   options: {
     json: { type: 'boolean', description: 'NDJSON: one object per entry (or per summary row / diagnosis with --summary / --diagnose)' },
     summary: { type: 'boolean', description: 'print only the counts by (cluster, flags)' },
+    'summary-rows': { type: 'string', valueName: 'N', description: `distinct (cluster, flags) rows kept; later pairs count as "other" (default ${DEFAULT_SUMMARY_ROWS})` },
     diagnose: { type: 'boolean', description: 'print only the diagnoses' },
     format: { type: 'string', valueName: 'text|json|auto', description: 'line encoding (default auto: per line)' },
     'log-format': { type: 'string', valueName: 'FORMAT', description: 'a custom Envoy format string or JSON dictionary (meshConfig.accessLogFormat)' },
@@ -282,6 +285,9 @@ export const logsCommand: Command = {
     const failOn = (stringValue(values['fail-on']) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const unknownIds = failOn.filter((id) => !SIGNATURE_IDS.includes(id));
     if (unknownIds.length) throw new UsageError(`logs: --fail-on: unknown signature ${unknownIds.join(', ')}`, { hint: `Known: ${SIGNATURE_IDS.join(', ')}` });
+    const rowsText = stringValue(values['summary-rows']);
+    if (rowsText !== undefined && !/^[1-9]\d{0,6}$/.test(rowsText)) throw new UsageError(`logs: --summary-rows must be a number from 1 to 9999999, not '${rowsText}'`);
+    const summaryRows = rowsText === undefined ? DEFAULT_SUMMARY_ROWS : Number(rowsText);
     const logFormat = stringValue(values['log-format']) ?? null;
     const parser = createLineParser({ mode: format, logFormat });
 
@@ -292,11 +298,20 @@ export const logsCommand: Command = {
     const paths = inputPaths(ctx, 'logs', 'Give log files, or pipe them in: kubectl logs POD -c istio-proxy | podpath logs -');
     for (const path of paths) if (path !== '-') await checkReadable(path);
 
+    // Following needs a second pass when the server's line comes first: stdin is spooled to a
+    // temp file for that, so memory holds two entries, never every entry that streamed by.
+    const spool = followFrom !== undefined && paths.includes('-') ? await spoolStdin(io.stdin) : null;
+    const openInput = async (path: string): ReturnType<typeof openPath> =>
+      path === '-' && spool !== null ? { ...(await openPath(spool.path, io.stdin)), source: '-' } : openPath(path, io.stdin);
     const out = new ChunkedWriter(io.stdout);
-    // The writer's error listener stays attached: an EPIPE can arrive after the last write returned.
-    const code = await streamLogs(out);
-    if (out.failure) throw new UsageError(`logs: cannot write the output: ${out.failure.message}`, { cause: out.failure });
-    return code;
+    try {
+      // The writer's error listener stays attached: an EPIPE can arrive after the last write returned.
+      const code = await streamLogs(out);
+      if (out.failure) throw new UsageError(`logs: cannot write the output: ${out.failure.message}`, { cause: out.failure });
+      return code;
+    } finally {
+      await spool?.remove();
+    }
     async function streamLogs(out: ChunkedWriter): Promise<number> {
       const stopIfNeeded = (): void => {
         if (ctx.signal.aborted) throw new InterruptedError('logs: interrupted');
@@ -305,11 +320,9 @@ export const logsCommand: Command = {
       const listEntries = !onlySummary && !onlyDiagnose && followFrom === undefined;
       const wantSummary = onlySummary || (!json && !onlyDiagnose && followFrom === undefined);
       const wantDiagnoses = onlyDiagnose || failOn.length > 0 || (!json && !onlySummary && followFrom === undefined);
-      const summary = wantSummary ? new Summary() : null;
+      const summary = wantSummary ? new Summary({ maxRows: summaryRows }) : null;
       const diagnoser = wantDiagnoses ? new Diagnoser({ inventory }) : null;
-      // Files can be read twice, so following keeps two entries; stdin cannot, so it keeps an address index.
-      const follower = followFrom !== undefined && !paths.includes('-') ? new ConnectionFollower(followFrom) : null;
-      const index = followFrom !== undefined && follower === null ? new ConnectionIndex() : null;
+      const follower = followFrom !== undefined ? new ConnectionFollower(followFrom) : null;
       const skipped: Partial<Record<SkipReason, number>> = {};
       const problems: string[] = [];
       let entries = 0;
@@ -322,7 +335,7 @@ export const logsCommand: Command = {
       for (const path of paths) {
         let opened;
         try {
-          opened = await openInput(path, io.stdin);
+          opened = await openInput(path);
         } catch (error) {
           problems.push(ioErrorMessage(path, error));
           continue;
@@ -335,6 +348,7 @@ export const logsCommand: Command = {
         try {
           plan = fast ? await planWorkers(path, opened, io.env) : { threads: 0, stream: opened.stream };
         } catch (error) {
+          if (error instanceof InterruptedError) throw error;
           problems.push(ioErrorMessage(path, error));
           continue;
         }
@@ -401,7 +415,6 @@ export const logsCommand: Command = {
           if (listEntries) out.push(json ? entryToJson(result, sourceJson) + '\n' : humanRow(result, inventory));
           summary?.add(result);
           diagnoser?.add(result);
-          index?.add(result);
           follower?.add(result);
         };
         try {
@@ -424,7 +437,7 @@ export const logsCommand: Command = {
       if (follower?.wantsSecondPass && problems.length === 0) {
         // The server's log came before the client's entry: read the files again for that one line.
         for (const path of paths) {
-          const opened = await openInput(path, io.stdin);
+          const opened = await openInput(path);
           await readLines(opened.stream, (line, lineNumber) => {
             const result = line.length === 0 ? 'not-access-log' : parser.parse(line, lineNumber, opened.source, defaultPod);
             if (typeof result !== 'string') follower.add(result);
@@ -436,15 +449,16 @@ export const logsCommand: Command = {
       if (out.closed) return 0;
       const diagnoses = diagnoser?.results() ?? [];
       if (followFrom !== undefined) {
-        const hops = follower?.result() ?? index?.follow(followFrom) ?? new ConnectionIndex().follow(followFrom);
+        const hops = (follower ?? new ConnectionFollower(followFrom)).result();
         if (json) {
           out.push(`{"localAddress":${jsonString(hops.localAddress)},"client":${hops.client ? entryToJson(hops.client) : 'null'},"server":${hops.server ? entryToJson(hops.server) : 'null'},"stoppedAt":${jsonString(hops.stoppedAt)}}\n`);
         } else out.push(hopsHuman(hops));
       }
       if (summary !== null && (onlySummary || !json)) {
-        const rows = summary.result();
-        if (json) for (const r of rows) out.push(JSON.stringify(r) + '\n');
-        else out.push(summaryHuman(rows, summary.total, io.stdout));
+        if (json) {
+          for (const r of summary.result()) out.push(JSON.stringify(r) + '\n');
+          if (summary.other > 0) out.push(JSON.stringify({ cluster: null, kind: 'other', direction: null, flags: [], count: summary.other, first: null, last: null }) + '\n');
+        } else out.push(summaryHuman(summary, io.stdout));
       }
       if (diagnoser !== null && (onlyDiagnose || !json)) {
         if (json) for (const d of diagnoses) out.push(diagnosisJson(d) + '\n');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -149,4 +149,57 @@ test('--offline takes a connection from any NAMESPACE/POD, or none; live repro a
     const incident = await loadIncident(file);
     t.throws(() => incidentScenario(incident), { message: /is not one of the bed's workloads/ });
   }
+});
+
+const OFFLINE_INCIDENT = (manifests: string, extra = '') => `id: confined
+istio: { version: "1.20" }
+manifests:
+${manifests}
+connection: { from: manager, to: app, port: 5701 }
+${extra}`;
+
+test('repro reads only its own folder: ../, absolute paths and symlinks out are refused; --allow-files-under widens it', async (t) => {
+  const dir = tmp(t);
+  const secret = 'apiVersion: v1\nkind: Service\nmetadata: { name: s3cr3t-hunter2 }\n';
+  writeFileSync(join(dir, 'secret.yaml'), secret);
+  mkdirSync(join(dir, 'sub'));
+  symlinkSync(join(dir, 'secret.yaml'), join(dir, 'sub', 'link.yaml'));
+  writeFileSync(join(dir, 'sub', 'ok.yaml'), secret.replace('s3cr3t-hunter2', 'beside'));
+  const cases: Array<[string, RegExp]> = [
+    ['  - path: ../secret.yaml', /manifests\[0\]\.path: \.\.\/secret\.yaml is outside the incident's folder/],
+    [`  - path: ${join(dir, 'secret.yaml')}`, /is outside the incident's folder/],
+    ['  - path: /etc/passwd', /manifests\[0\]\.path: \/etc\/passwd is outside the incident's folder/],
+    ['  - path: link.yaml', /link\.yaml is outside the incident's folder/],
+    ['  - extra: ../../../etc/passwd', /no extra named "\.\.\/\.\.\/\.\.\/etc\/passwd"/],
+  ];
+  for (const [manifests, message] of cases) {
+    writeFileSync(join(dir, 'sub', 'incident.yaml'), OFFLINE_INCIDENT(manifests));
+    const io = captureIo();
+    t.is(await main(['repro', join(dir, 'sub', 'incident.yaml'), '--offline'], io.io), 2, manifests);
+    t.regex(io.stderr, message);
+    t.notRegex(io.stdout + io.stderr, /s3cr3t-hunter2|root:/);
+  }
+  writeFileSync(join(dir, 'sub', 'incident.yaml'), OFFLINE_INCIDENT('  - path: ok.yaml', 'configDump: { path: ../secret.yaml }'));
+  const dump = captureIo();
+  t.is(await main(['repro', join(dir, 'sub', 'incident.yaml'), '--offline'], dump.io), 2);
+  t.regex(dump.stderr, /configDump\.path: \.\.\/secret\.yaml is outside the incident's folder/);
+  writeFileSync(join(dir, 'sub', 'incident.yaml'), OFFLINE_INCIDENT('  - path: ok.yaml\n  - path: ../secret.yaml'));
+  const widened = captureIo();
+  t.is(await main(['repro', join(dir, 'sub', 'incident.yaml'), '--offline', '--allow-files-under', dir], widened.io), 0, widened.stderr);
+});
+
+test('a live repro applies only mesh kinds, and an alias bomb in an inline manifest is refused with podpath\'s message', async (t) => {
+  const dir = tmp(t);
+  const binding = '  - inline: |\n      apiVersion: rbac.authorization.k8s.io/v1\n      kind: ClusterRoleBinding\n      metadata: { name: pwn }\n      roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin }\n';
+  writeFileSync(join(dir, 'incident.yaml'), OFFLINE_INCIDENT(binding));
+  const kind = captureIo();
+  t.is(await main(['repro', join(dir, 'incident.yaml')], kind.io), 2);
+  t.regex(kind.stderr, /a live repro does not apply kind ClusterRoleBinding/);
+  const levels = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)];
+  const bomb = `  - inline: |\n      apiVersion: v1\n      kind: Service\n      metadata: { name: lol }\n      spec:\n${levels.map((l) => `        ${l}`).join('\n')}\n`;
+  writeFileSync(join(dir, 'incident.yaml'), OFFLINE_INCIDENT(bomb));
+  const laughs = captureIo();
+  t.is(await main(['repro', join(dir, 'incident.yaml')], laughs.io), 2);
+  t.regex(laughs.stderr, /YAML aliases expand too far/);
+  t.notRegex(laughs.stderr, /internal error|at /);
 });

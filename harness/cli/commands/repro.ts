@@ -1,11 +1,11 @@
 import type { Command, Values } from '../command.ts';
-import { paint, write, type Io } from '../output.ts';
+import { paint, printable, write, type Io } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
 import { ISTIO_MINORS, resolveIstio } from '../../cluster/index.ts';
 import { parseDocuments, type KubeDocument } from '../../kube/index.ts';
 import { formatHuman } from '../../lint/index.ts';
 import { renderExplanation } from '../../envoy/index.ts';
-import { describeEnv, diagnoseOffline, incidentScenario, loadIncident, runSuite, type Incident, type OfflineDiagnosis, type SuiteDeps } from '../../runner/index.ts';
+import { checkIncidentKind, describeEnv, diagnoseOffline, incidentScenario, loadIncident, runSuite, type Incident, type OfflineDiagnosis, type SuiteDeps } from '../../runner/index.ts';
 import type { ScenarioReport } from '../../report/index.ts';
 
 function str(values: Values, name: string): string | undefined {
@@ -17,7 +17,7 @@ function renderOffline(incident: Incident, d: OfflineDiagnosis, why: string, io:
   const out: string[] = [`${paint('bold', `Offline diagnosis of ${incident.file}`, io.stdout)} (${why})`, ''];
   out.push(paint('bold', 'Reported log lines', io.stdout));
   if (d.entries.length === 0) out.push('  (no reported lines could be read)');
-  for (const e of d.entries) out.push(`  ${e.upstreamCluster ?? '-'}  flags ${e.responseFlags.join(',') || '-'}  (${e.format})`);
+  for (const e of d.entries) out.push(`  ${printable(e.upstreamCluster ?? '-')}  flags ${printable(e.responseFlags.join(',') || '-')}  (${e.format})`);
   out.push('', paint('bold', 'What they mean', io.stdout));
   if (d.diagnoses.length === 0) out.push('  nothing known matches these lines');
   for (const g of d.diagnoses) {
@@ -38,7 +38,7 @@ function sideBySide(incident: Incident, s: ScenarioReport): string {
     ['client sidecar', incident.reported.client ?? '-', observed?.client?.line ?? '(no entry)'],
     ['server sidecar', incident.reported.server ?? '(none reported)', observed?.server?.line ?? '(no entry)'],
   ];
-  return rows.map(([what, reported, seen]) => `  ${what}\n    reported: ${reported}\n    observed: ${seen}`).join('\n');
+  return rows.map(([what, reported, seen]) => `  ${what}\n    reported: ${printable(reported)}\n    observed: ${printable(seen)}`).join('\n');
 }
 
 export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
@@ -53,6 +53,8 @@ export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
       'connection as a one-off scenario and says reproduced / not reproduced, reported vs observed.',
       'Offline (--offline, or when no bed is reachable, which it says): explains the reported lines,',
       'lints the manifests for the reported Istio version, and explains a config dump if included.',
+      "path: entries are read from the incident's folder only; a live repro applies only mesh kinds",
+      '(Service, Endpoints, EndpointSlice and Istio networking/security objects: docs/scenarios.md).',
       '',
       'Example: podpath repro scenarios/incidents/hazelcast-externalname.yaml --offline',
       '',
@@ -64,12 +66,14 @@ export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
       name: { type: 'string', valueName: 'NAME', description: 'kind cluster to attach to (default podpath)' },
       results: { type: 'string', valueName: 'DIR', description: 'where the run directory goes (default results)' },
       json: { type: 'boolean', description: 'machine-readable result on stdout' },
+      'allow-files-under': { type: 'string', valueName: 'DIR', description: "let path: entries name files under DIR too (default: the incident's folder only)" },
     },
     allowPositionals: true,
     async run({ values, positionals, io, signal }) {
       if (positionals.length !== 1) throw new UsageError('repro needs exactly one INCIDENT.yaml', { hint: "Run 'podpath repro --help' for the format." });
       const path = positionals[0].startsWith('/') ? positionals[0] : `${io.cwd}/${positionals[0]}`;
-      const incident = await loadIncident(path);
+      const allowUnder = str(values, 'allow-files-under');
+      const incident = await loadIncident(path, { allowUnder: allowUnder === undefined ? [] : [allowUnder.startsWith('/') ? allowUnder : `${io.cwd}/${allowUnder}`] });
       const json = values.json === true;
       const offline = async (why: string): Promise<number> => {
         const d = diagnoseOffline(incident);
@@ -84,7 +88,10 @@ export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
 
       const documents = new Map<string, KubeDocument[]>();
       incident.manifests.forEach((m, i) => {
-        if (!m.extra) documents.set(`incident-${i}`, parseDocuments(m.text, m.source));
+        if (m.extra) return;
+        const docs = parseDocuments(m.text, m.source);
+        for (const doc of docs) checkIncidentKind(doc.kind, `${m.source} (${doc.kind}/${doc.metadata.name})`);
+        documents.set(`incident-${i}`, docs);
       });
       const human: Io = json ? { ...io, stdout: io.stderr } : io;
       let known = incident.istio.version;

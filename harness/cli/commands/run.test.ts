@@ -1,4 +1,6 @@
 import test from 'ava';
+import { PassThrough } from 'node:stream';
+import { InterruptedError } from '../../errors/index.ts';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -214,4 +216,27 @@ test('no bed at all (e.g. no Docker) is an environment error: exit 2, the reason
   t.is(code, 2);
   t.regex(io.stderr, /no scenario could run: bed podpath: the Docker daemon is not running/);
   t.regex(io.stderr, /Start Docker\./);
+});
+
+test('an interrupt while --pause-on-failure waits for Enter ends the run (130), even though it ends stdin with an error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const command = makeRunCommand({
+    scenarios: [broken],
+    openBed: async (spec: BedSpec) => LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: spec.pilotEnv, logDelayMs: 20, propagationMs: 30 }),
+    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 500, convergeTimeoutMs: 1000 },
+    stdinIsTTY: true,
+    stderrIsTTY: false,
+  });
+  const cap = captureIo({ cwd: dir });
+  const stdin = new PassThrough();
+  const controller = new AbortController();
+  const running = command.run({ values: { results: dir, istio: '1.20', 'pause-on-failure': true }, positionals: [], io: { ...cap.io, stdin }, signal: controller.signal });
+  // Wait until it is paused and reading stdin (readline is listening).
+  while (!cap.stderr.includes('press Enter') || stdin.listenerCount('data') + stdin.listenerCount('readable') === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  // What cli/main.ts does on SIGINT: end stdin with an error, then abort.
+  stdin.on('error', () => {});
+  stdin.destroy(new InterruptedError('run: interrupted while reading stdin'));
+  controller.abort(new Error('SIGINT'));
+  t.is(await running, 130);
 });

@@ -184,7 +184,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
 
   private async startPod(p: (typeof LAYOUT)[number]): Promise<void> {
     const ip = this.ip(p.host);
-    const agent = await startAgent({ bind: ip, tcpPorts: p.tcp ? [0] : [], httpPort: 0, controlPort: 0, identity: { pod: p.name, namespace: p.workload, ip }, shutdownGraceMs: 50 });
+    const agent = await startAgent({ bind: ip, tcpPorts: p.tcp ? [0] : [], httpPort: 0, controlPort: 0, identity: { pod: p.name, namespace: p.workload, ip }, shutdownGraceMs: 50, allowLocalTargets: true });
     const pod: PodRuntime = { info: { name: p.name, namespace: p.workload, ip, workload: p.workload }, agent, inbound: new Map(), inboundMtls: new Map(), captures: new Map(), log: [], upstreams: new Map() };
     this.runtimes.push(pod);
     const ports: Array<[number, number]> = [];
