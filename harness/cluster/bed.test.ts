@@ -636,3 +636,19 @@ test('status and down without Docker: exit 2 naming Docker, no kind looked up or
     t.deepEqual(w.exec.lines().length, 1);
   }
 });
+
+test('a run inside a flow that holds the bed (the upgrade flow) shares its lease instead of taking, then deleting, it', async (t) => {
+  const w = await world((exec, kube) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    kube.configMaps.set(MARKER, MARKER_122);
+  });
+  const outer = await up(base, w.overrides);
+  const inner = await up({ ...base, reuse: true }, w.overrides);
+  t.is(w.kube.calls.filter((c) => c.startsWith('lease ')).length, 1, 'taken once for this process');
+  await inner[Symbol.asyncDispose]();
+  t.false(w.kube.calls.includes('release podpath-bed'), 'the inner run leaves the flow\'s lease held');
+  await outer.lease.release();
+  t.is(w.kube.calls.filter((c) => c === 'release podpath-bed').length, 1, 'given back by the last user');
+  await outer.lease.release();
+  t.is(w.kube.calls.filter((c) => c === 'release podpath-bed').length, 1, 'release is idempotent');
+});

@@ -263,7 +263,7 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
   const plan = deps.plan;
   let created = false;
   let kindPath = 'kind';
-  let held: HeldLease | null = null;
+  let held: BedLease | null = null;
 
   const phase = async <T>(phaseName: string, detail: string, work: () => Promise<T>): Promise<T> => {
     throwIfAborted(signal, phaseName);
@@ -281,8 +281,10 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     await deps.writeFile(path, content);
   };
   const takeLease = async (kube: KubeClient): Promise<void> => {
-    held = await phase('lock', `lease ${LEASE_NAME}, held until this run ends`, () => kube.acquireLease(LEASE_NAME, deps.holder, { waitMs: 120_000, signal }));
-    signal = userSignal ? AbortSignal.any([userSignal, held.lost]) : held.lost;
+    const lease = await phase('lock', `lease ${LEASE_NAME}, held until this run ends`, () =>
+      holdLease(plan ? null : kubeconfig, () => kube.acquireLease(LEASE_NAME, deps.holder, { waitMs: 120_000, signal })));
+    held = lease;
+    signal = userSignal ? AbortSignal.any([userSignal, lease.lost]) : lease.lost;
   };
 
   try {
@@ -369,7 +371,7 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
       });
       const istio = existing ? resolveIstioLoosely(existing.istio, release) : release;
       if (istio.version !== release.version) warnings.push(`--reuse: cluster '${name}' runs Istio ${istio.version}, not the ${release.version} asked for; results describe ${istio.version}`);
-      return makeBed({ name, context, kubeconfig, lease: bedLease(held), istio, kube: client, plan, timings, created, marker, files, warnings }, deps, options, kindPath);
+      return makeBed({ name, context, kubeconfig, lease: leaseOf(held), istio, kube: client, plan, timings, created, marker, files, warnings }, deps, options, kindPath);
     }
 
     if (created) {
@@ -407,21 +409,48 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
       await client.waitForRollout('istio-system', 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
       for (const d of deploymentsOf(docs)) await client.waitForRollout(d.namespace, d.name, { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
     });
-    return makeBed({ name, context, kubeconfig, lease: bedLease(held), istio: release, kube: client, plan, timings, created, marker, files, warnings }, deps, options, kindPath);
+    return makeBed({ name, context, kubeconfig, lease: leaseOf(held), istio: release, kube: client, plan, timings, created, marker, files, warnings }, deps, options, kindPath);
   } catch (caught) {
-    const lost = (held as HeldLease | null)?.lost;
+    const holding = held as BedLease | null;
     // A lost lease stops the bring-up through the signal; the error to report is why, not "interrupted".
-    const error = lost?.aborted && !userSignal?.aborted ? lost.reason : caught;
-    const holding = held as HeldLease | null;
-    if (holding) await Promise.resolve(holding[Symbol.asyncDispose]()).catch(() => {});
+    const error = holding?.lost.aborted && !userSignal?.aborted ? holding.lost.reason : caught;
+    if (holding) await holding.release().catch(() => {});
     throw await cleanUpAfterFailure(error, { deps, name, kindPath, kubeconfig, created, keep: options.keep, signal: userSignal });
   }
 }
 
-function bedLease(held: HeldLease | null): BedLease {
+function leaseOf(held: BedLease | null): BedLease {
   if (!held) throw new EnvironmentError('internal: the bed has no lease');
+  return held;
+}
+
+/** Leases this process holds, by the bed's kubeconfig path. */
+const sharedLeases = new Map<string, { lease: HeldLease; users: number }>();
+
+/**
+ * One lease per bed per process. The holder identity is the process, so a run inside a flow that
+ * already holds the bed (the upgrade flow's runs on its bed) shares the lease: taking it again
+ * would succeed as the same holder, and that run's release would delete the flow's lease.
+ * The lease is given back when its last user releases it. A dry run (key null) never shares.
+ */
+async function holdLease(key: string | null, take: () => Promise<HeldLease>): Promise<BedLease> {
+  const existing = key === null ? undefined : sharedLeases.get(key);
+  let entry: { lease: HeldLease; users: number };
+  if (existing && !existing.lease.lost.aborted) {
+    existing.users++;
+    entry = existing;
+  } else {
+    entry = { lease: await take(), users: 1 };
+    if (key !== null) sharedLeases.set(key, entry);
+  }
   let released: Promise<void> | null = null;
-  return { lost: held.lost, release: () => (released ??= Promise.resolve(held[Symbol.asyncDispose]())) };
+  const release = async (): Promise<void> => {
+    entry.users--;
+    if (entry.users > 0) return;
+    if (key !== null && sharedLeases.get(key) === entry) sharedLeases.delete(key);
+    await entry.lease[Symbol.asyncDispose]();
+  };
+  return { lost: entry.lease.lost, release: () => (released ??= release()) };
 }
 
 /** `docker image save --platform` needs API 1.48 (Docker Engine 28.0); older or unparsable versions try it and fall back. */
