@@ -652,3 +652,11 @@ test('a run inside a flow that holds the bed (the upgrade flow) shares its lease
   await outer.lease.release();
   t.is(w.kube.calls.filter((c) => c === 'release podpath-bed').length, 1, 'release is idempotent');
 });
+
+test('Ctrl-C during kind create removes the half-made cluster: a create that got going is this run\'s', async (t) => {
+  const controller = new AbortController();
+  const w = await world((exec) => exec.on('/cache/kind create cluster', () => (controller.abort(), new InterruptedError('interrupted: kind create cluster'))));
+  const error = await t.throwsAsync(up({ ...base, signal: controller.signal }, w.overrides), { instanceOf: InterruptedError });
+  t.regex(error.hint ?? '', /Removed kind cluster 'podpath'/);
+  t.is(w.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(w.work, 'podpath', 'kubeconfig')}`);
+});

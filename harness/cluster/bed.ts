@@ -318,6 +318,8 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
         try {
           await deps.exec.run(kindPath, kindCreateArgs(name, configPath, kubeconfig), { signal, inherit: false });
         } catch (error) {
+          // Stopped mid-create, the nodes kind made are this run's: a name another run holds fails at once, before any node exists.
+          if (signal?.aborted && !alreadyExists(error)) created = true;
           if (!alreadyExists(error)) throw error;
           // Another `up` created it between our look and our create: it is not ours to delete.
           throw new EnvironmentError(`kind cluster '${name}' was created by someone else while this run was creating it`, {

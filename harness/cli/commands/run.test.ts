@@ -240,7 +240,7 @@ test('run through the real bring-up without Docker: exit 2 naming Docker, nothin
   t.deepEqual(readdirSync(dir), [], 'no results directory, no cache');
 });
 
-test('one bed unavailable beside one that ran: report.json marks it "bed: unavailable", report and diff say so, diff exits 2', async (t) => {
+test.serial('one bed unavailable beside one that ran: report.json marks it "bed: unavailable", report and diff say so, diff exits 2', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const command = makeRunCommand({
@@ -269,7 +269,7 @@ test('one bed unavailable beside one that ran: report.json marks it "bed: unavai
   t.regex(diffed.stderr, /cannot compare: run A's bed podpath-1-22 \(Istio 1\.22\.\d+\) was unavailable/);
 });
 
-test('a bed\'s lease lost mid-run (another run took it): the run stops, extras are removed, exit 2 says so, report marked aborted', async (t) => {
+test.serial('a bed\'s lease lost mid-run (another run took it): the run stops, extras are removed, exit 2 says so, report marked aborted', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const beds: LoopbackMesh[] = [];
