@@ -660,3 +660,15 @@ test('Ctrl-C during kind create removes the half-made cluster: a create that got
   t.regex(error.hint ?? '', /Removed kind cluster 'podpath'/);
   t.is(w.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(w.work, 'podpath', 'kubeconfig')}`);
 });
+
+test('upgradeIstio stops when the bed\'s lease is lost, saying why (exit 2, not 130)', async (t) => {
+  const w = await world();
+  const bed = await up(base, w.overrides);
+  w.exec.on('/cache/istioctl install', () => {
+    w.kube.leaseLost.abort(new EnvironmentError('lost the lease kube-system/podpath-bed: taken over by other-run (409 Conflict on renewal)'));
+    return {};
+  });
+  const error = await t.throwsAsync(upgradeIstio(bed, '1.23', { canary: false }), { instanceOf: EnvironmentError });
+  t.regex(error.shortMessage, /lost the lease/);
+  t.false(w.kube.calls.some((c) => c.startsWith('apply Deployment')), 'no workload was restarted after the loss');
+});

@@ -683,7 +683,17 @@ export async function upgradeIstio(bed: Bed, to: string, options: { canary: bool
   const known = bedDeps.get(bed);
   if (!known) throw new UsageError('upgradeIstio needs a bed returned by up()');
   const deps = { ...known.deps, ...overrides };
-  const signal = known.options.signal;
+  const userSignal = known.options.signal;
+  // The bed's lease covers the upgrade too: losing it stops the upgrade like Ctrl-C would, and says why.
+  const signal = userSignal ? AbortSignal.any([userSignal, bed.lease.lost]) : bed.lease.lost;
+  try {
+    await upgradeSteps(bed, to, options, deps, signal);
+  } catch (error) {
+    throw bed.lease.lost.aborted && !userSignal?.aborted ? bed.lease.lost.reason : error;
+  }
+}
+
+async function upgradeSteps(bed: Bed, to: string, options: { canary: boolean }, deps: BedDeps, signal: AbortSignal): Promise<void> {
   const release = resolveIstio(to);
   // A bed only exists once up() checked the cluster is podpath's (or --allow-context named it).
   const istioctl = await deps.ensureIstioctl(release.version);
@@ -703,6 +713,7 @@ export async function upgradeIstio(bed: Bed, to: string, options: { canary: bool
   throwIfAborted(signal, 'upgrade');
   await deps.exec.run(istioctl.path, args, { signal });
   await bed.kube.waitForRollout('istio-system', revision ? `istiod-${revision}` : 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+  throwIfAborted(signal, 'upgrade');
 
   const docs = (await deps.baseline()) as KubeDoc[];
   const stamp = new Date().toISOString();
