@@ -693,6 +693,8 @@ export class KubeClient {
       }));
     };
     const renewOnce = async (): Promise<void> => {
+      // A tick queued behind the renewal that found the lease lost must not touch it again.
+      if (lost.signal.aborted) return;
       try {
         acquired = await api.replaceNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: { ...body(acquired), spec: { ...acquired.spec, renewTime: new V1MicroTime() } } });
         lastRenewed = Date.now();
