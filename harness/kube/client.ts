@@ -683,6 +683,7 @@ export class KubeClient {
     const intervalMs = durationMs / 3;
     let lastRenewed = Date.now();
     const lost = new AbortController();
+    let releasing = false;
     const lose = (why: string, cause?: unknown): void => {
       if (lost.signal.aborted) return;
       clearInterval(renew);
@@ -693,8 +694,8 @@ export class KubeClient {
       }));
     };
     const renewOnce = async (): Promise<void> => {
-      // A tick queued behind the renewal that found the lease lost must not touch it again.
-      if (lost.signal.aborted) return;
+      // A tick queued behind a slow renewal does nothing once the lease is lost or being released.
+      if (lost.signal.aborted || releasing) return;
       try {
         acquired = await api.replaceNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: { ...body(acquired), spec: { ...acquired.spec, renewTime: new V1MicroTime() } } });
         lastRenewed = Date.now();
@@ -728,6 +729,7 @@ export class KubeClient {
     return {
       lost: lost.signal,
       [Symbol.asyncDispose]: async () => {
+        releasing = true;
         clearInterval(renew);
         await renewing; // a renewal in flight changes the resourceVersion the delete must name
         try {
