@@ -672,3 +672,21 @@ test('upgradeIstio stops when the bed\'s lease is lost, saying why (exit 2, not 
   t.regex(error.shortMessage, /lost the lease/);
   t.false(w.kube.calls.some((c) => c.startsWith('apply Deployment')), 'no workload was restarted after the loss');
 });
+
+test('a cluster too broken to export a kubeconfig from: up refuses saying why, status says why, down deletes it only with --allow-context', async (t) => {
+  const broken = (exec: ScriptedExec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('/cache/kind export kubeconfig', (call) => new ExecError(call.line, 1, "ERROR: could not locate any control plane nodes for cluster named 'podpath'"));
+  };
+  const w = await world(broken);
+  const refused = await t.throwsAsync(up(base, w.overrides), { instanceOf: UsageError });
+  t.regex(refused.shortMessage, /marker could not be read \(kind export kubeconfig failed: .*could not locate any control plane nodes/);
+  const { status: s } = await status({ name: 'podpath', dryRun: false }, w.overrides);
+  t.true(s.exists);
+  t.false(s.podpath);
+  t.regex(s.markerError ?? '', /could not locate any control plane nodes/);
+  t.deepEqual(w.kube.calls, [], 'no API call without a kubeconfig');
+  await t.throwsAsync(down({ name: 'podpath', dryRun: false }, w.overrides), { instanceOf: UsageError });
+  t.true((await down({ name: 'podpath', dryRun: false, allowContext: 'kind-podpath' }, w.overrides)).deleted);
+  t.is(w.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(w.work, 'podpath', 'kubeconfig')}`);
+});

@@ -234,6 +234,21 @@ function allowed(allowContext: string | undefined, name: string): boolean {
   return allowContext !== undefined && (allowContext === name || allowContext === contextFor(name));
 }
 
+/**
+ * Writes the cluster's private kubeconfig from the running cluster and reads the marker through it.
+ * A cluster that cannot be read (export or API failing) counts as unmarked, and says why.
+ */
+async function inspect(deps: BedDeps, kindPath: string, name: string, signal?: AbortSignal): Promise<{ kube: KubeClient | null; marker: ClusterMarker | null; unreadable: string | null }> {
+  try {
+    await exportKubeconfig(deps, kindPath, name, signal);
+  } catch (error) {
+    if (error instanceof InterruptedError || signal?.aborted) throw error;
+    return { kube: null, marker: null, unreadable: `kind export kubeconfig failed: ${describe(error)}` };
+  }
+  const kube = await deps.kube(contextFor(name), kubeconfigFor(deps, name));
+  return { kube, ...(await checkMarker(kube)) };
+}
+
 function notOurs(name: string, action: string, unreadable: string | null = null): UsageError {
   const why = unreadable ? `its ${MARKER_NAMESPACE}/${MARKER_NAME} marker could not be read (${unreadable})` : `podpath did not create it (no ${MARKER_NAMESPACE}/${MARKER_NAME} marker)`;
   return new UsageError(`refusing to ${action} kind cluster '${name}': ${why}`, {
@@ -332,15 +347,16 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
         kube = await deps.kube(context, kubeconfig);
         return null;
       }
-      await exportKubeconfig(deps, kindPath, name, signal);
-      kube = await deps.kube(context, kubeconfig);
       // Read in a dry run too, so the plan shows the check (it finds nothing there).
-      const { marker, unreadable } = await checkMarker(kube);
+      const look = await inspect(deps, kindPath, name, signal);
+      const { marker, unreadable } = look;
       if (!marker && !plan && !allowed(options.allowContext, name)) {
         // podpath keeps no kubeconfig for a cluster it does not own.
         await deps.remove(kubeconfig).catch(() => {});
         throw notOurs(name, options.reuse ? 'attach to' : 'change', unreadable);
       }
+      if (!look.kube) throw new EnvironmentError(`cannot reach kind cluster '${name}': ${unreadable}`, { hint: `Check it with 'podpath status --name ${name}'; if it is broken, remove it with 'podpath down --name ${name}'.` });
+      kube = look.kube;
       if (marker && !options.reuse && marker.istio !== release.version) {
         throw new UsageError(`kind cluster '${name}' already runs Istio ${marker.istio}, not ${release.version}`, {
           hint: `Run 'podpath down --name ${name}' first, use another --name, or upgrade it (upgradeIstio).`,
@@ -604,8 +620,8 @@ export async function down(options: DownOptions, overrides: Partial<BedDeps> = {
       await deps.remove(kubeconfig);
       return { deleted: false, plan: null, message: `no kind cluster '${name}': nothing to delete` };
     }
-    await exportKubeconfig(deps, kind.path, name, options.signal);
-    const { marker, unreadable } = await checkMarker(await deps.kube(contextFor(name), kubeconfig));
+    // A cluster too broken to read can still be deleted, with --allow-context naming it.
+    const { marker, unreadable } = await inspect(deps, kind.path, name, options.signal);
     if (!marker && !allowed(options.allowContext, name)) {
       await deps.remove(kubeconfig).catch(() => {});
       throw notOurs(name, 'delete', unreadable);
@@ -628,6 +644,8 @@ export interface ClusterStatus {
   kubeconfig: string | null;
   exists: boolean;
   podpath: boolean;
+  /** Why the marker could not be read (the cluster is then shown as not podpath's), or null. */
+  markerError: string | null;
   istio: { version: string | null; source: 'istiod image' | 'marker' | null };
   marker: ClusterMarker | null;
   workloads: WorkloadStatus[];
@@ -644,18 +662,19 @@ export async function status(options: { name: string; dryRun: boolean; signal?: 
   const kind = await deps.ensureKind(DEFAULT_KIND_VERSION);
   const clusters = await kindClusters(deps, kind.path, options.signal);
   const exists = deps.plan ? true : clusters.includes(name);
-  const result: ClusterStatus = { name, context, kubeconfig: null, exists, podpath: false, istio: { version: null, source: null }, marker: null, workloads: [], ready: false };
+  const result: ClusterStatus = { name, context, kubeconfig: null, exists, podpath: false, markerError: null, istio: { version: null, source: null }, marker: null, workloads: [], ready: false };
   const kubeconfig = kubeconfigFor(deps, name);
   if (!exists) {
     // A kubeconfig left from a cluster deleted behind podpath's back is stale.
     await deps.remove(kubeconfig);
     return { status: result, plan: deps.plan };
   }
-  await exportKubeconfig(deps, kind.path, name, options.signal);
-  const kube = await deps.kube(context, kubeconfig);
-  ({ marker: result.marker } = await checkMarker(kube));
+  const look = await inspect(deps, kind.path, name, options.signal);
+  result.marker = look.marker;
+  result.markerError = look.unreadable;
   result.podpath = result.marker !== null;
-  if (!result.podpath && !deps.plan) {
+  const kube = look.kube;
+  if (!kube || (!result.podpath && !deps.plan)) {
     // Not podpath's cluster: say what is there, but keep no kubeconfig for it.
     await deps.remove(kubeconfig);
     return { status: result, plan: deps.plan };

@@ -20,7 +20,7 @@ export function formatTimings(timings: Record<string, number>, reuse: boolean): 
 export function renderStatus(status: ClusterStatus): string {
   if (!status.exists) return `cluster    ${status.name}: no such kind cluster (create it with 'podpath up --name ${status.name}')\n`;
   const lines = [
-    `cluster    ${status.name} (context ${status.context})${status.podpath ? ', created by podpath' : ', NOT created by podpath (no marker)'}`,
+    `cluster    ${status.name} (context ${status.context})${status.podpath ? ', created by podpath' : status.markerError ? `, podpath marker unreadable (${status.markerError})` : ', NOT created by podpath (no marker)'}`,
   ];
   if (!status.podpath) return `${lines.join('\n')}\n`;
   lines.push(
