@@ -16,8 +16,8 @@ test('scripts/down.ts --dry-run prints the plan for each cluster and touches not
   const cache = await mkdtemp(join(tmpdir(), 'podpath-scripts-'));
   const result = await execa('npx', ['node', 'scripts/down.ts', '--dry-run', '--name', 'a', '--name', 'b'], { reject: false, env: { XDG_CACHE_HOME: cache } });
   t.is(result.exitCode, 0, result.stderr);
-  t.regex(result.stdout, /\[exec\] \S+\/kind delete cluster --name a\b/);
-  t.regex(result.stdout, /\[exec\] \S+\/kind delete cluster --name b\b/);
+  t.regex(result.stdout, /\[exec\] \S+\/kind delete cluster --name a --kubeconfig \S+\/clusters\/a\/kubeconfig\b/);
+  t.regex(result.stdout, /\[exec\] \S+\/kind delete cluster --name b --kubeconfig \S+\/clusters\/b\/kubeconfig\b/);
   t.deepEqual(await readdir(cache), []);
 });
 
@@ -25,7 +25,7 @@ test('scripts/up.ts --dry-run --reuse plans the readiness check only', async (t)
   const cache = await mkdtemp(join(tmpdir(), 'podpath-scripts-'));
   const result = await execa('npx', ['node', 'scripts/up.ts', '--dry-run', '--reuse', '--istio', '1.30'], { reject: false, env: { XDG_CACHE_HOME: cache } });
   t.is(result.exitCode, 0, result.stderr);
-  t.regex(result.stdout, /docker exec podpath-control-plane kubectl .* get configmap podpath-cluster/);
+  t.regex(result.stdout, /\[exec\] \S+\/kind export kubeconfig --name podpath --kubeconfig \S+\/clusters\/podpath\/kubeconfig\n.*GET \/api\/v1\/namespaces\/kube-system\/configmaps\/podpath-cluster/s);
   t.regex(result.stdout, /deployments\/istiod/);
   t.notRegex(result.stdout, /istioctl install|kind create|server-side apply/);
   t.deepEqual(await readdir(cache), []);

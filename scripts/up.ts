@@ -34,6 +34,8 @@ try {
   }
   const options = bedOptionsFrom(values, controller.signal);
   const bed = await up({ ...options, onProgress: (phase, detail) => process.stderr.write(`[${phase}] ${detail}\n`) }, {}, { progress: process.stderr, isTTY: process.stderr.isTTY === true });
+  // The cluster stays up; its lease goes, or the next run on it would wait for the lease to expire.
+  await bed.lease.release();
   for (const warning of bed.warnings) process.stderr.write(`warning: ${warning}\n`);
   if (bed.plan) {
     echo(bed.plan.render());

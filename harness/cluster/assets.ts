@@ -80,6 +80,20 @@ export function cacheRoot(env: NodeJS.ProcessEnv): string {
   return join(env.HOME || homedir(), '.cache', 'podpath');
 }
 
+/** Where podpath keeps one cluster's generated files, including its own kubeconfig. */
+export function clusterDir(root: string, name: string): string {
+  return join(root, 'clusters', name);
+}
+
+/**
+ * The cluster's private kubeconfig: kind create/delete/export get `--kubeconfig` with this path,
+ * so the user's $KUBECONFIG (or ~/.kube/config) is never merged into or has its current-context
+ * changed (kubernetes-sigs/kind pkg/cluster/internal/kubeconfig: an explicit path is the only file used).
+ */
+export function clusterKubeconfig(root: string, name: string): string {
+  return join(clusterDir(root, name), 'kubeconfig');
+}
+
 export function toolDir(root: string, asset: Asset, target: Target): string {
   return join(root, 'tools', asset.tool, asset.version, `${target.os}-${target.arch}`);
 }

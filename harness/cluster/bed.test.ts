@@ -24,7 +24,7 @@ const BASELINE = [
   { apiVersion: 'v1', kind: 'Service', metadata: { name: 'manager', namespace: 'manager' } },
 ] as KubeDocument[];
 
-const MARKER_122 = JSON.stringify({ name: 'podpath', istio: '1.22.8', revision: '', kind: 'v0.27.0', nodeImage: 'kindest/node:v1.30.10@sha256:x', logEncoding: 'json', connectTimeout: '1s', pilotEnv: '{"ENABLE_EXTERNAL_NAME_ALIAS":"false"}', createdAt: '2026-11-23T09:00:00Z', podpath: 'podpath' });
+const MARKER_122: Record<string, string> = { name: 'podpath', istio: '1.22.8', revision: '', kind: 'v0.27.0', nodeImage: 'kindest/node:v1.30.10@sha256:x', logEncoding: 'json', connectTimeout: '1s', pilotEnv: '{"ENABLE_EXTERNAL_NAME_ALIAS":"false"}', createdAt: '2026-11-23T09:00:00Z', podpath: 'podpath' };
 
 interface World {
   exec: ScriptedExec;
@@ -34,13 +34,15 @@ interface World {
   work: string;
 }
 
-async function world(setup: (exec: ScriptedExec) => void = () => {}): Promise<World> {
+const MARKER = 'kube-system/podpath-cluster';
+
+async function world(setup: (exec: ScriptedExec, kube: FakeKube) => void = () => {}): Promise<World> {
   const work = await mkdtemp(join(tmpdir(), 'podpath-bed-'));
   const exec = new ScriptedExec();
-  setup(exec);
+  const kube = new FakeKube('kind-podpath');
+  setup(exec, kube);
   exec.on('docker info', { stdout: '27.3.1|/var/lib/docker\n' });
   exec.on('kind get clusters', { stdout: 'No kind clusters found.\n' });
-  const kube = new FakeKube('kind-podpath');
   const written = new Map<string, string>();
   let t = 0;
   const overrides: Partial<BedDeps> = {
@@ -80,7 +82,7 @@ test('fresh up: preflight, kind create from the generated config, marker, preloa
     inOrder(calls, [
       /^docker info/,
       /^\/cache\/kind get clusters$/,
-      /^\/cache\/kind create cluster --name podpath --config .*\/podpath\/kind-config\.yaml --wait 120s$/,
+      /^\/cache\/kind create cluster --name podpath --config .*\/podpath\/kind-config\.yaml --kubeconfig \S+\/podpath\/kubeconfig --wait 120s$/,
       // The agent image is pinned by digest: the node's CRI pulls it (a kind-loaded copy would lose the digest).
       /^docker exec podpath-control-plane crictl pull docker\.io\/library\/node:24\.\d+\.\d+-alpine[\d.]*@sha256:[0-9a-f]{64}$/,
       /^docker image inspect .* docker\.io\/istio\/pilot:1\.22\.8$/,
@@ -88,7 +90,7 @@ test('fresh up: preflight, kind create from the generated config, marker, preloa
       /^docker image save -o \S+\/podpath\/preload-\w+\/docker\.io_istio_pilot_1\.22\.8\.tar docker\.io\/istio\/pilot:1\.22\.8$/,
       /^\/cache\/kind load image-archive \S+\/preload-\w+\/docker\.io_istio_pilot_1\.22\.8\.tar --name podpath$/,
       /^docker pull --platform linux\/amd64 docker\.io\/istio\/proxyv2:1\.22\.8$/,
-      /^\/cache\/istioctl install -y -f .*\/podpath\/istio-operator\.yaml --context kind-podpath$/,
+      /^\/cache\/istioctl install -y -f .*\/podpath\/istio-operator\.yaml --kubeconfig \S+\/podpath\/kubeconfig --context kind-podpath$/,
     ]),
   );
   t.false(calls.some((l) => /^docker pull .*pilot/.test(l)), 'images already present are not pulled again');
@@ -96,7 +98,8 @@ test('fresh up: preflight, kind create from the generated config, marker, preloa
   t.deepEqual(w.kube.calls.slice(0, 2), ['apply ConfigMap/kube-system/podpath-cluster', 'lease podpath-bed test-holder']);
   t.true(w.kube.calls.includes('rollout istio-system/istiod'));
   t.deepEqual(w.kube.calls.filter((c) => c.startsWith('rollout')).slice(1), ['rollout manager/manager', 'rollout app/app', 'rollout idle/idle']);
-  t.true(w.kube.calls.indexOf('release podpath-bed') > w.kube.calls.indexOf('rollout idle/idle'));
+  t.false(w.kube.calls.includes('release podpath-bed'), 'the lease is held for the whole run, not only the bring-up');
+  t.false(bed.lease.lost.aborted);
   t.true(bed.created);
   t.is(bed.context, 'kind-podpath');
   t.is(bed.istio.version, '1.22.8');
@@ -130,9 +133,9 @@ test('json encoding and no connectTimeout: JSON access log, connectTimeout left 
 });
 
 test('idempotent: an existing podpath cluster with the same Istio is healed, not recreated', async (t) => {
-  const w = await world((exec) => {
+  const w = await world((exec, kube) => {
     exec.on('/cache/kind get clusters', { stdout: 'other\npodpath\n' });
-    exec.on('docker exec podpath-control-plane kubectl --kubeconfig /etc/kubernetes/admin.conf get configmap podpath-cluster', { stdout: MARKER_122 });
+    kube.configMaps.set(MARKER, MARKER_122);
   });
   const bed = await up(base, w.overrides);
   t.false(bed.created);
@@ -147,19 +150,17 @@ test('idempotent: an existing podpath cluster with the same Istio is healed, not
 test('safety: an existing kind cluster without the podpath marker is refused', async (t) => {
   const w = await world((exec) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
-    exec.on('docker exec', 'fail');
   });
   const error = await t.throwsAsync(up(base, w.overrides), { instanceOf: UsageError });
   t.regex(error.shortMessage, /refusing to change kind cluster 'podpath': podpath did not create it/);
   t.regex(error.hint ?? '', /--allow-context kind-podpath/);
-  t.deepEqual(w.kube.calls, [], 'no API call was made');
+  t.deepEqual(w.kube.calls, ['get ConfigMap/kube-system/podpath-cluster'], 'only the marker was read, through the private kubeconfig');
   t.false(w.exec.lines().some((l) => /istioctl|kind (create|delete|load)/.test(l)));
 });
 
 test('safety: --allow-context names an unmarked cluster explicitly', async (t) => {
   const w = await world((exec) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
-    exec.on('docker exec', 'fail');
   });
   const bed = await up({ ...base, allowContext: 'kind-podpath' }, w.overrides);
   t.false(bed.created);
@@ -167,26 +168,27 @@ test('safety: --allow-context names an unmarked cluster explicitly', async (t) =
 });
 
 test('an existing podpath cluster with another Istio version is not silently reinstalled', async (t) => {
-  const w = await world((exec) => {
+  const w = await world((exec, kube) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
-    exec.on('docker exec', { stdout: MARKER_122 });
+    kube.configMaps.set(MARKER, MARKER_122);
   });
   const error = await t.throwsAsync(up({ ...base, istio: '1.24' }, w.overrides), { instanceOf: UsageError });
   t.regex(error.shortMessage, /already runs Istio 1\.22\.8, not 1\.24\.6/);
 });
 
 test('--reuse only checks readiness: no create, no install, no apply', async (t) => {
-  const w = await world((exec) => {
+  const w = await world((exec, kube) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
-    exec.on('docker exec', { stdout: MARKER_122 });
+    kube.configMaps.set(MARKER, MARKER_122);
   });
   let istioctlAsked = false;
   const bed = await up({ ...base, reuse: true }, { ...w.overrides, ensureIstioctl: async () => ((istioctlAsked = true), { tool: 'istioctl', version: 'x', path: 'x', origin: 'cache' }) });
   t.false(istioctlAsked);
-  t.deepEqual(w.kube.calls, ['rollout istio-system/istiod', 'rollout manager/manager', 'rollout app/app', 'rollout idle/idle']);
+  t.deepEqual(w.kube.calls, ['get ConfigMap/kube-system/podpath-cluster', 'lease podpath-bed test-holder', 'rollout istio-system/istiod', 'rollout manager/manager', 'rollout app/app', 'rollout idle/idle'], 'the marker is read and the lease taken through the private kubeconfig; nothing is applied');
+  t.true(w.exec.lines().includes(`/cache/kind export kubeconfig --name podpath --kubeconfig ${join(w.work, 'podpath', 'kubeconfig')}`), 'the private kubeconfig is (re)written from the running cluster');
   t.false(w.exec.lines().some((l) => /istioctl|create|load|pull/.test(l)));
   t.is(bed.marker.logEncoding, 'json', 'the marker tells how the cluster was set up');
-  t.deepEqual(Object.keys(bed.timings), ['preflight', 'tools', 'cluster', 'ready']);
+  t.deepEqual(Object.keys(bed.timings), ['preflight', 'tools', 'cluster', 'lock', 'ready']);
   t.is(bed.istio.version, '1.22.8', 'the bed describes what runs, not what was asked');
   t.false(bed.warnings.some((w) => /--reuse: cluster/.test(w)), 'same version asked: no warning');
 });
@@ -199,17 +201,17 @@ test('--reuse without a cluster is a UsageError pointing at podpath up', async (
 
 test('Ctrl-C during istioctl install: the child gets the signal, the new cluster is deleted, exit 130', async (t) => {
   const controller = new AbortController();
-  const w = await world((exec) =>
+  const w = await world((exec, kube) =>
     exec.on('/cache/istioctl install', (call) => {
-      t.is(call.options.signal, controller.signal, 'the child process is tied to the signal');
       controller.abort(new Error('SIGINT'));
+      t.true(call.options.signal?.aborted, 'the child process is tied to the signal');
       return new InterruptedError('interrupted: istioctl install');
     }),
   );
   const error = await t.throwsAsync(up({ ...base, signal: controller.signal }, w.overrides), { instanceOf: InterruptedError });
   t.is(error.exitCode, 130);
   t.regex(error.hint ?? '', /Removed kind cluster 'podpath'/);
-  t.is(w.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+  t.is(w.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(w.work, 'podpath', 'kubeconfig')}`);
   t.is(w.exec.calls.at(-1)?.options.signal, undefined, 'cleanup is not cancelled by the same Ctrl-C');
   t.true(w.kube.calls.includes('release podpath-bed'), 'the lease is released on the way out');
 });
@@ -230,14 +232,14 @@ test('Ctrl-C between phases stops before the next one', async (t) => {
   };
   await t.throwsAsync(up({ ...base, signal: controller.signal }, w.overrides), { instanceOf: InterruptedError });
   t.false(w.exec.lines().some((l) => /istioctl|kind load/.test(l)), 'nothing after the marker ran');
-  t.is(w.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+  t.is(w.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(w.work, 'podpath', 'kubeconfig')}`);
 });
 
 test('Ctrl-C on an existing cluster deletes nothing (this run created nothing)', async (t) => {
   const controller = new AbortController();
-  const w = await world((exec) => {
+  const w = await world((exec, kube) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
-    exec.on('docker exec', { stdout: MARKER_122 });
+    kube.configMaps.set(MARKER, MARKER_122);
     exec.on('/cache/istioctl install', () => (controller.abort(), new InterruptedError('interrupted')));
   });
   const error = await t.throwsAsync(up({ ...base, signal: controller.signal }, w.overrides), { instanceOf: InterruptedError });
@@ -266,7 +268,7 @@ test('disposing a bed deletes only a cluster it created, and never with --keep',
   const w = await world();
   const bed = await up(base, w.overrides);
   await bed[Symbol.asyncDispose]();
-  t.is(w.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+  t.is(w.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(w.work, 'podpath', 'kubeconfig')}`);
   const kept = await world();
   const keptBed = await up({ ...base, keep: true }, kept.overrides);
   await keptBed[Symbol.asyncDispose]();
@@ -301,7 +303,7 @@ test('dry run: the whole plan for --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_
       /^\[note\] use istioctl 1\.22\.8 .*istioctl-1\.22\.8-linux-amd64\.tar\.gz/,
       /^\[exec\] \S+\/kind get clusters$/,
       /^\[file\] write \S+\/clusters\/podpath\/kind-config\.yaml/,
-      /^\[exec\] \S+\/kind create cluster --name podpath --config \S+\/kind-config\.yaml --wait 120s$/,
+      /^\[exec\] \S+\/kind create cluster --name podpath --config \S+\/kind-config\.yaml --kubeconfig \S+\/clusters\/podpath\/kubeconfig --wait 120s$/,
       /^\[api\] apply ConfigMap\/kube-system\/podpath-cluster$/,
       /^\[api\] lease podpath-bed/,
       /^\[file\] create temporary directory \S+\/clusters\/podpath\/preload-XXXXXX$/,
@@ -313,7 +315,7 @@ test('dry run: the whole plan for --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_
       /^\[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar --name podpath$/,
       /^\[file\] remove \S+\/clusters\/podpath\/preload-XXXXXX$/,
       /^\[file\] write \S+\/clusters\/podpath\/istio-operator\.yaml/,
-      /^\[exec\] \S+\/istioctl install -y -f \S+\/istio-operator\.yaml --context kind-podpath$/,
+      /^\[exec\] \S+\/istioctl install -y -f \S+\/istio-operator\.yaml --kubeconfig \S+\/clusters\/podpath\/kubeconfig --context kind-podpath$/,
       /^\[api\] apply Namespace\/manager Namespace\/app Namespace\/idle .*Deployment\/manager\/manager/,
       /^\[api\] rollout istio-system\/istiod$/,
       /^\[api\] rollout idle\/idle$/,
@@ -326,16 +328,15 @@ test('dry run: the whole plan for --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_
 });
 
 test('down: deletes a podpath cluster, refuses others, and is a no-op when absent', async (t) => {
-  const ours = await world((exec) => {
+  const ours = await world((exec, kube) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
-    exec.on('docker exec', { stdout: MARKER_122 });
+    kube.configMaps.set(MARKER, MARKER_122);
   });
   t.true((await down({ name: 'podpath', dryRun: false }, ours.overrides)).deleted);
-  t.is(ours.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+  t.is(ours.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(ours.work, 'podpath', 'kubeconfig')}`);
 
   const theirs = await world((exec) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
-    exec.on('docker exec', 'fail');
   });
   const error = await t.throwsAsync(down({ name: 'podpath', dryRun: false }, theirs.overrides), { instanceOf: UsageError });
   t.regex(error.shortMessage, /refusing to delete/);
@@ -349,10 +350,10 @@ test('down: deletes a podpath cluster, refuses others, and is a no-op when absen
 });
 
 test('status: Istio version from the istiod image, workloads and readiness', async (t) => {
-  const w = await world((exec) => {
+  const w = await world((exec, kube) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
-    exec.on('docker exec podpath-control-plane kubectl --kubeconfig /etc/kubernetes/admin.conf get configmap', { stdout: MARKER_122 });
-    exec.on('docker exec podpath-control-plane kubectl --kubeconfig /etc/kubernetes/admin.conf get deployments', { stdout: 'docker.io/istio/pilot:1.22.8' });
+    kube.configMaps.set(MARKER, MARKER_122);
+    kube.images = ['docker.io/istio/pilot:1.22.8'];
   });
   const pod = (name: string, namespace: string, ready = true) => ({ name, namespace, ip: '10.244.0.5', ready, labels: {}, node: 'podpath-control-plane' });
   w.kube.pods = [pod('istiod-1', 'istio-system'), pod('manager-1', 'manager'), pod('manager-2', 'manager'), pod('app-1', 'app'), pod('idle-1', 'idle', false)];
@@ -378,7 +379,7 @@ test('upgradeIstio canary: revision install, namespaces relabelled istio.io/rev,
   const before = w.exec.calls.length;
   await upgradeIstio(bed, '1.23', { canary: true });
   const calls = w.exec.lines().slice(before);
-  t.true(calls.some((l) => /^\/cache\/istioctl install -y -f \S+istio-operator-1-23-6\.yaml --context kind-podpath --set revision=1-23-6$/.test(l)));
+  t.true(calls.some((l) => /^\/cache\/istioctl install -y -f \S+istio-operator-1-23-6\.yaml --kubeconfig \S+\/podpath\/kubeconfig --context kind-podpath --set revision=1-23-6$/.test(l)));
   t.is(w.kube.calls[0], 'rollout istio-system/istiod-1-23-6');
   t.regex(w.kube.calls[1], /^apply Namespace\/manager Namespace\/app Namespace\/idle Deployment\/manager\/manager Deployment\/app\/app Deployment\/idle\/idle$/);
   t.is(w.kube.calls.at(-1), 'apply ConfigMap/kube-system/podpath-cluster');
@@ -410,7 +411,7 @@ test('upgradeIstio in place: the new istioctl installs over the old control plan
   t.is(w.kube.calls[0], 'rollout istio-system/istiod');
   t.regex(w.kube.calls[1], /^apply Deployment\/manager\/manager Deployment\/app\/app Deployment\/idle\/idle$/, 'workloads restart onto the new sidecar');
   const install = w.exec.lines().slice(before).find((l) => /istioctl install/.test(l)) ?? '';
-  t.regex(install, /install -y -f \S+\/istio-operator\.yaml --context kind-podpath$/);
+  t.regex(install, /install -y -f \S+\/istio-operator\.yaml --kubeconfig \S+\/podpath\/kubeconfig --context kind-podpath$/);
   t.false(w.kube.calls.some((c) => c.startsWith('apply Namespace')), 'namespaces keep istio-injection');
 });
 
@@ -452,9 +453,9 @@ test('with the real baseline from harness/kube: every deployment in it is waited
 });
 
 test('--reuse on a cluster running another Istio version says so', async (t) => {
-  const w = await world((exec) => {
+  const w = await world((exec, kube) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
-    exec.on('docker exec', { stdout: MARKER_122 });
+    kube.configMaps.set(MARKER, MARKER_122);
   });
   const bed = await up({ ...base, istio: '1.30', reuse: true }, w.overrides);
   t.is(bed.istio.version, '1.22.8');
@@ -544,7 +545,7 @@ test('preload: a failed pull is a warning too, and Ctrl-C during preload still s
   const stopped = await world((exec) => exec.on('docker image inspect', () => (controller.abort(), new InterruptedError('interrupted: docker image inspect'))));
   await t.throwsAsync(up({ ...base, signal: controller.signal }, stopped.overrides), { instanceOf: InterruptedError });
   t.false(stopped.exec.lines().some((l) => /istioctl install/.test(l)));
-  t.is(stopped.exec.lines().at(-1), '/cache/kind delete cluster --name podpath');
+  t.is(stopped.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(stopped.work, 'podpath', 'kubeconfig')}`);
   t.deepEqual(await readdir(join(stopped.work, 'podpath')), [], 'the temporary directory is removed on Ctrl-C too');
 });
 
@@ -563,4 +564,138 @@ test('preload: false (--skip-preload) runs no docker image or kind load command'
   t.false(w.exec.lines().some((l) => /docker (image|pull)|kind load/.test(l)));
   t.false('preload' in bed.timings);
   t.true(w.exec.lines().some((l) => /istioctl install -y/.test(l)));
+});
+
+test('private kubeconfig: every client is loaded from the cluster\'s own file in the podpath cache, never $KUBECONFIG', async (t) => {
+  const w = await world();
+  const loaded: Array<[string, string]> = [];
+  const bed = await up(base, { ...w.overrides, kube: async (context, kubeconfig) => (loaded.push([context, kubeconfig]), w.kube as unknown as KubeClient) });
+  const own = join(w.work, 'podpath', 'kubeconfig');
+  t.deepEqual(loaded, [['kind-podpath', own]]);
+  t.is(bed.kubeconfig, own);
+  const kindCalls = w.exec.calls.filter((c) => c.file === '/cache/kind' && /^(create|delete|export)$/.test(c.args[0] ?? ''));
+  t.true(kindCalls.length > 0);
+  for (const call of kindCalls) t.is(call.args[call.args.indexOf('--kubeconfig') + 1], own, call.line);
+  for (const call of w.exec.calls.filter((c) => c.file === '/cache/istioctl')) t.is(call.args[call.args.indexOf('--kubeconfig') + 1], own, call.line);
+});
+
+test('a create that loses the race ("node(s) already exist") deletes nothing: the cluster is not this run\'s', async (t) => {
+  const w = await world((exec) =>
+    exec.on('/cache/kind create cluster', (call) => new ExecError(call.line, 1, 'ERROR: failed to create cluster: node(s) already exist for a cluster with the name "podpath"')),
+  );
+  const error = await t.throwsAsync(up(base, w.overrides), { instanceOf: EnvironmentError });
+  t.regex(error.shortMessage, /created by someone else while this run was creating it/);
+  t.regex(error.hint ?? '', /Nothing was created by this run/);
+  t.false(w.exec.lines().some((l) => / delete cluster /.test(l)), 'the other run\'s cluster is left alone');
+  t.deepEqual(w.kube.calls, [], 'no marker was written to a cluster this run does not own');
+});
+
+test('any other failed create deletes nothing either: kind removes the nodes of its own failed create', async (t) => {
+  const w = await world((exec) => exec.on('/cache/kind create cluster', 'fail'));
+  const error = await t.throwsAsync(up(base, w.overrides), { instanceOf: EnvironmentError });
+  t.regex(error.hint ?? '', /Nothing was created by this run/);
+  t.false(w.exec.lines().some((l) => / delete cluster /.test(l)));
+});
+
+test('an unreadable marker is refused like a missing one, saying why', async (t) => {
+  const w = await world((exec, kube) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    kube.configMapError = new EnvironmentError('cannot reach the API server at https://127.0.0.1:40001');
+  });
+  const error = await t.throwsAsync(up(base, w.overrides), { instanceOf: UsageError });
+  t.regex(error.shortMessage, /marker could not be read \(cannot reach the API server/);
+  t.false(w.exec.lines().some((l) => /istioctl|kind (create|delete|load)/.test(l)));
+});
+
+test('the lease is held for the whole run: taken on --reuse too, released when the bed is disposed', async (t) => {
+  const w = await world((exec, kube) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    kube.configMaps.set(MARKER, MARKER_122);
+  });
+  const bed = await up({ ...base, reuse: true }, w.overrides);
+  t.true(w.kube.calls.includes('lease podpath-bed test-holder'));
+  t.false(w.kube.calls.includes('release podpath-bed'));
+  await bed[Symbol.asyncDispose]();
+  t.is(w.kube.calls.at(-1), 'release podpath-bed');
+  t.false(w.exec.lines().some((l) => / delete cluster /.test(l)), 'an attached bed is never deleted');
+});
+
+test('losing the lease during the bring-up stops it with exit 2 saying so, and removes the cluster it created', async (t) => {
+  const w = await world();
+  w.kube.onCall = (name) => {
+    if (name === 'acquireLease') {
+      w.kube.leaseLost.abort(new EnvironmentError('lost the lease kube-system/podpath-bed: taken over by other-run (409 Conflict on renewal)'));
+    }
+  };
+  const error = await t.throwsAsync(up(base, w.overrides), { instanceOf: EnvironmentError });
+  t.is(error.exitCode, 2);
+  t.regex(error.shortMessage, /lost the lease .* taken over by other-run/);
+  t.regex(error.hint ?? '', /Removed kind cluster 'podpath'/);
+  t.false(w.exec.lines().some((l) => /istioctl install|docker image/.test(l)), 'nothing after the loss ran');
+});
+
+test('status and down without Docker: exit 2 naming Docker, no kind looked up or downloaded', async (t) => {
+  for (const run of [(o: Partial<BedDeps>) => status({ name: 'podpath', dryRun: false }, o), (o: Partial<BedDeps>) => down({ name: 'podpath', dryRun: false }, o)]) {
+    const w = await world((exec) => exec.on('docker info', 'missing'));
+    let kindAsked = false;
+    const error = await t.throwsAsync(run({ ...w.overrides, ensureKind: async () => ((kindAsked = true), { tool: 'kind', version: 'x', path: 'kind', origin: 'cache' }) }), { instanceOf: EnvironmentError });
+    t.is(error.exitCode, 2);
+    t.regex(error.shortMessage, /Docker is not installed/);
+    t.false(kindAsked);
+    t.deepEqual(w.exec.lines().length, 1);
+  }
+});
+
+test('a run inside a flow that holds the bed (the upgrade flow) shares its lease instead of taking, then deleting, it', async (t) => {
+  const w = await world((exec, kube) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    kube.configMaps.set(MARKER, MARKER_122);
+  });
+  const outer = await up(base, w.overrides);
+  const inner = await up({ ...base, reuse: true }, w.overrides);
+  t.is(w.kube.calls.filter((c) => c.startsWith('lease ')).length, 1, 'taken once for this process');
+  await inner[Symbol.asyncDispose]();
+  t.false(w.kube.calls.includes('release podpath-bed'), 'the inner run leaves the flow\'s lease held');
+  await outer.lease.release();
+  t.is(w.kube.calls.filter((c) => c === 'release podpath-bed').length, 1, 'given back by the last user');
+  await outer.lease.release();
+  t.is(w.kube.calls.filter((c) => c === 'release podpath-bed').length, 1, 'release is idempotent');
+});
+
+test('Ctrl-C during kind create removes the half-made cluster: a create that got going is this run\'s', async (t) => {
+  const controller = new AbortController();
+  const w = await world((exec) => exec.on('/cache/kind create cluster', () => (controller.abort(), new InterruptedError('interrupted: kind create cluster'))));
+  const error = await t.throwsAsync(up({ ...base, signal: controller.signal }, w.overrides), { instanceOf: InterruptedError });
+  t.regex(error.hint ?? '', /Removed kind cluster 'podpath'/);
+  t.is(w.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(w.work, 'podpath', 'kubeconfig')}`);
+});
+
+test('upgradeIstio stops when the bed\'s lease is lost, saying why (exit 2, not 130)', async (t) => {
+  const w = await world();
+  const bed = await up(base, w.overrides);
+  w.exec.on('/cache/istioctl install', () => {
+    w.kube.leaseLost.abort(new EnvironmentError('lost the lease kube-system/podpath-bed: taken over by other-run (409 Conflict on renewal)'));
+    return {};
+  });
+  const error = await t.throwsAsync(upgradeIstio(bed, '1.23', { canary: false }), { instanceOf: EnvironmentError });
+  t.regex(error.shortMessage, /lost the lease/);
+  t.false(w.kube.calls.some((c) => c.startsWith('apply Deployment')), 'no workload was restarted after the loss');
+});
+
+test('a cluster too broken to export a kubeconfig from: up refuses saying why, status says why, down deletes it only with --allow-context', async (t) => {
+  const broken = (exec: ScriptedExec) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    exec.on('/cache/kind export kubeconfig', (call) => new ExecError(call.line, 1, "ERROR: could not locate any control plane nodes for cluster named 'podpath'"));
+  };
+  const w = await world(broken);
+  const refused = await t.throwsAsync(up(base, w.overrides), { instanceOf: UsageError });
+  t.regex(refused.shortMessage, /marker could not be read \(kind export kubeconfig failed: .*could not locate any control plane nodes/);
+  const { status: s } = await status({ name: 'podpath', dryRun: false }, w.overrides);
+  t.true(s.exists);
+  t.false(s.podpath);
+  t.regex(s.markerError ?? '', /could not locate any control plane nodes/);
+  t.deepEqual(w.kube.calls, [], 'no API call without a kubeconfig');
+  await t.throwsAsync(down({ name: 'podpath', dryRun: false }, w.overrides), { instanceOf: UsageError });
+  t.true((await down({ name: 'podpath', dryRun: false, allowContext: 'kind-podpath' }, w.overrides)).deleted);
+  t.is(w.exec.lines().at(-1), `/cache/kind delete cluster --name podpath --kubeconfig ${join(w.work, 'podpath', 'kubeconfig')}`);
 });

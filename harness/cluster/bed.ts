@@ -3,17 +3,20 @@
  * cluster (from a generated kind config, marked as podpath's) → image preload → istioctl install
  * (generated IstioOperator) → baseline workloads → rollouts. Every side effect goes through an
  * Exec, the KubeClient or writeFile, so a dry run records the whole plan and touches nothing.
+ * Each cluster has its own kubeconfig in the podpath cache: every kind and istioctl call that
+ * reads or writes a kubeconfig names it, and the KubeClient loads it, so the user's kubeconfig
+ * is never read for the bed, merged into, or left with another current context.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { KubeClient, KubeDocument } from '../kube/index.ts';
+import type { HeldLease, KubeClient, KubeDocument } from '../kube/index.ts';
 import { EnvironmentError, InterruptedError, PodpathError, UsageError } from '../errors/index.ts';
 import { DryRunExec, Plan, type Exec } from '../exec/index.ts';
 import { ExecaExec } from '../exec/index.ts';
-import { assertSafeClusterName, cacheRoot } from './assets.ts';
+import { assertSafeClusterName, cacheRoot, clusterDir } from './assets.ts';
 import {
   checkDuration,
   contextFor,
@@ -30,7 +33,7 @@ import {
   type KubeDoc,
 } from './config.ts';
 import { writeFileAtomic } from './download.ts';
-import { preflight, type PreflightResult } from './preflight.ts';
+import { checkDocker, preflight, type PreflightResult } from './preflight.ts';
 import { ensureIstioctl, ensureKind, type ResolvedTool } from './tools.ts';
 import { DEFAULT_KIND_VERSION, preloadImages, resolveIstio, type IstioRelease } from './versions.ts';
 
@@ -53,9 +56,20 @@ export interface BedOptions {
   onWarning?: (text: string) => void;
 }
 
+/** The bed's Lease, held from bring-up until the bed is disposed (or released by `podpath up`). */
+export interface BedLease {
+  /** Aborts (reason: a KubeError 'LeaseLost') when another run took the lease or it could not be renewed. */
+  readonly lost: AbortSignal;
+  /** Give the lease back; later calls do nothing. */
+  release(): Promise<void>;
+}
+
 export interface Bed extends AsyncDisposable {
   name: string;
   context: string;
+  /** The cluster's own kubeconfig (in the podpath cache), never the user's. */
+  kubeconfig: string;
+  lease: BedLease;
   istio: IstioRelease;
   kube: KubeClient;
   plan: Plan | null;
@@ -76,7 +90,10 @@ export interface BedDeps {
   exec: Exec;
   plan: Plan | null;
   env: NodeJS.ProcessEnv;
-  kube(context: string): Promise<KubeClient>;
+  /** A client for `context` loaded from `kubeconfig` (the cluster's own file, never $KUBECONFIG). */
+  kube(context: string, kubeconfig: string): Promise<KubeClient>;
+  /** `docker info` answers, else an EnvironmentError saying Docker is missing or not running. */
+  checkDocker(): Promise<void>;
   baseline(): Promise<KubeDocument[]>;
   ensureKind(version: string): Promise<ResolvedTool>;
   ensureIstioctl(version: string): Promise<ResolvedTool>;
@@ -110,9 +127,12 @@ export function defaultDeps(options: DepsOptions, overrides: Partial<BedDeps> = 
     exec,
     plan,
     env,
-    async kube(context) {
+    async kube(context, kubeconfig) {
       const kube = await import('../kube/index.ts');
-      return kube.KubeClient.fromKubeconfig(plan ? { context, plan } : { context });
+      return kube.KubeClient.fromKubeconfig(plan ? { context, kubeconfigPath: kubeconfig, plan } : { context, kubeconfigPath: kubeconfig });
+    },
+    async checkDocker() {
+      await checkDocker({ exec, signal: options.signal });
     },
     async baseline() {
       const kube = await import('../kube/index.ts');
@@ -138,35 +158,72 @@ export function defaultDeps(options: DepsOptions, overrides: Partial<BedDeps> = 
       if (plan) plan.add('file', `remove ${path}`);
       else await rm(path, { recursive: true, force: true });
     },
-    workDir: (name) => join(root, 'clusters', name),
+    workDir: (name) => clusterDir(root, name),
     now: () => performance.now(),
     holder: `${hostname()}-${process.pid}`,
     ...overrides,
   };
 }
 
-const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
 const PODPATH_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const ROLLOUT_TIMEOUT_MS = 5 * 60_000;
+const LEASE_NAME = 'podpath-bed';
 
 function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
   if (signal?.aborted) throw new InterruptedError(`interrupted during ${where}`);
 }
 
-/** kubectl inside the kind node: reads podpath needs without a kubectl on the host. */
-async function nodeKubectl(deps: BedDeps, name: string, args: string[], signal?: AbortSignal): Promise<string | null> {
-  try {
-    const { stdout } = await deps.exec.run('docker', ['exec', controlPlaneContainer(name), 'kubectl', '--kubeconfig', ADMIN_KUBECONFIG, ...args], { signal, timeoutMs: 20_000 });
-    return stdout;
-  } catch (error) {
-    if (error instanceof InterruptedError) throw error;
-    return null;
-  }
+/** The cluster's private kubeconfig: the only one any kind, istioctl or API call of podpath uses. */
+export function kubeconfigFor(deps: Pick<BedDeps, 'workDir'>, name: string): string {
+  return join(deps.workDir(name), 'kubeconfig');
 }
 
-export async function readMarker(deps: BedDeps, name: string, signal?: AbortSignal): Promise<ClusterMarker | null> {
-  const out = await nodeKubectl(deps, name, ['get', 'configmap', MARKER_NAME, '-n', MARKER_NAMESPACE, '-o', 'jsonpath={.data}'], signal);
-  return out === null ? null : parseMarkerData(out);
+/** kind create/delete/export take --kubeconfig; without it they merge into $KUBECONFIG and switch its current-context (kubernetes-sigs/kind pkg/cluster/internal/kubeconfig). */
+export function kindCreateArgs(name: string, configPath: string, kubeconfig: string): string[] {
+  return ['create', 'cluster', '--name', name, '--config', configPath, '--kubeconfig', kubeconfig, '--wait', '120s'];
+}
+
+export function kindDeleteArgs(name: string, kubeconfig: string): string[] {
+  return ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfig];
+}
+
+export function kindExportArgs(name: string, kubeconfig: string): string[] {
+  return ['export', 'kubeconfig', '--name', name, '--kubeconfig', kubeconfig];
+}
+
+/** istioctl's global -c/--kubeconfig and --context (istio/istio istioctl/pkg/cli/context.go). */
+export function istioctlInstallArgs(operatorPath: string, kubeconfig: string, context: string): string[] {
+  return ['install', '-y', '-f', operatorPath, '--kubeconfig', kubeconfig, '--context', context];
+}
+
+/** kind refuses a name whose nodes exist (kubernetes-sigs/kind pkg/cluster/internal/create/create.go alreadyExists). */
+function alreadyExists(error: unknown): boolean {
+  const parts = [error instanceof Error ? error.message : String(error)];
+  if (error instanceof PodpathError) parts.push(error.shortMessage, error.hint ?? '');
+  return parts.some((text) => /node\(s\) already exist for a cluster with the name/.test(text));
+}
+
+/** (Re)writes the cluster's private kubeconfig from the running cluster; the user's file is not touched. */
+async function exportKubeconfig(deps: BedDeps, kindPath: string, name: string, signal?: AbortSignal): Promise<string> {
+  const kubeconfig = kubeconfigFor(deps, name);
+  await deps.exec.run(kindPath, kindExportArgs(name, kubeconfig), { signal, timeoutMs: 60_000 });
+  return kubeconfig;
+}
+
+/** The podpath marker, read through the same private kubeconfig podpath writes it with. */
+export async function readMarker(kube: Pick<KubeClient, 'readConfigMapData'>): Promise<ClusterMarker | null> {
+  const data = await kube.readConfigMapData(MARKER_NAMESPACE, MARKER_NAME);
+  return data === null ? null : parseMarkerData(JSON.stringify(data));
+}
+
+/** readMarker for a safety check: an unreadable marker counts as absent, and says why. */
+async function checkMarker(kube: Pick<KubeClient, 'readConfigMapData'>): Promise<{ marker: ClusterMarker | null; unreadable: string | null }> {
+  try {
+    return { marker: await readMarker(kube), unreadable: null };
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    return { marker: null, unreadable: error instanceof PodpathError ? error.shortMessage : String(error) };
+  }
 }
 
 async function kindClusters(deps: BedDeps, kind: string, signal?: AbortSignal): Promise<string[]> {
@@ -178,8 +235,24 @@ function allowed(allowContext: string | undefined, name: string): boolean {
   return allowContext !== undefined && (allowContext === name || allowContext === contextFor(name));
 }
 
-function notOurs(name: string, action: string): UsageError {
-  return new UsageError(`refusing to ${action} kind cluster '${name}': podpath did not create it (no ${MARKER_NAMESPACE}/${MARKER_NAME} marker)`, {
+/**
+ * Writes the cluster's private kubeconfig from the running cluster and reads the marker through it.
+ * A cluster that cannot be read (export or API failing) counts as unmarked, and says why.
+ */
+async function inspect(deps: BedDeps, kindPath: string, name: string, signal?: AbortSignal): Promise<{ kube: KubeClient | null; marker: ClusterMarker | null; unreadable: string | null }> {
+  try {
+    await exportKubeconfig(deps, kindPath, name, signal);
+  } catch (error) {
+    if (error instanceof InterruptedError || signal?.aborted) throw error;
+    return { kube: null, marker: null, unreadable: `kind export kubeconfig failed: ${describe(error)}` };
+  }
+  const kube = await deps.kube(contextFor(name), kubeconfigFor(deps, name));
+  return { kube, ...(await checkMarker(kube)) };
+}
+
+function notOurs(name: string, action: string, unreadable: string | null = null): UsageError {
+  const why = unreadable ? `its ${MARKER_NAMESPACE}/${MARKER_NAME} marker could not be read (${unreadable})` : `podpath did not create it (no ${MARKER_NAMESPACE}/${MARKER_NAME} marker)`;
+  return new UsageError(`refusing to ${action} kind cluster '${name}': ${why}`, {
     hint: `podpath only changes clusters it marked. Use another --name, or pass --allow-context ${contextFor(name)} if you really mean this cluster.`,
   });
 }
@@ -196,13 +269,17 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
   const release = resolveIstio(options.istio, { k8s: options.k8s });
   if (options.connectTimeout) checkDuration(options.connectTimeout);
   const context = contextFor(name);
-  const signal = options.signal;
+  const kubeconfig = kubeconfigFor(deps, name);
+  const userSignal = options.signal;
+  // Once the lease is held, losing it stops the bring-up like Ctrl-C would, but says why.
+  let signal = userSignal;
   const timings: Record<string, number> = {};
   const warnings = [...release.warnings];
   const files = new Map<string, string>();
   const plan = deps.plan;
   let created = false;
   let kindPath = 'kind';
+  let held: BedLease | null = null;
 
   const phase = async <T>(phaseName: string, detail: string, work: () => Promise<T>): Promise<T> => {
     throwIfAborted(signal, phaseName);
@@ -219,6 +296,12 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     files.set(path, content);
     await deps.writeFile(path, content);
   };
+  const takeLease = async (kube: KubeClient): Promise<void> => {
+    const lease = await phase('lock', `lease ${LEASE_NAME}, held until this run ends`, () =>
+      holdLease(plan ? null : kubeconfig, () => kube.acquireLease(LEASE_NAME, deps.holder, { waitMs: 120_000, signal })));
+    held = lease;
+    signal = userSignal ? AbortSignal.any([userSignal, lease.lost]) : lease.lost;
+  };
 
   try {
     const pre = await phase('preflight', 'Docker, disk, platform', () => deps.preflight());
@@ -232,7 +315,8 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     });
     kindPath = kind.path;
 
-    const existing = await phase('cluster', options.reuse ? `attach to ${name}` : `kind cluster ${name} (${release.node.image})`, async () => {
+    let kube: KubeClient | null = null;
+    const existing = await phase('cluster', options.reuse ? `attach to ${name}` : `kind cluster ${name} (${release.node.image}), kubeconfig ${kubeconfig}`, async () => {
       let present: boolean;
       if (plan) {
         present = options.reuse;
@@ -247,13 +331,33 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
         }
         const configPath = join(deps.workDir(name), 'kind-config.yaml');
         await write(configPath, kindClusterConfig({ name, nodeImage: release.node.image }));
+        try {
+          await deps.exec.run(kindPath, kindCreateArgs(name, configPath, kubeconfig), { signal, inherit: false });
+        } catch (error) {
+          // Stopped mid-create, the nodes kind made are this run's: a name another run holds fails at once, before any node exists.
+          if (signal?.aborted && !alreadyExists(error)) created = true;
+          if (!alreadyExists(error)) throw error;
+          // Another `up` created it between our look and our create: it is not ours to delete.
+          throw new EnvironmentError(`kind cluster '${name}' was created by someone else while this run was creating it`, {
+            hint: `Another 'podpath up --name ${name}' probably won the race. Run 'podpath up --name ${name} --reuse' once it is ready, or use another --name.`,
+            cause: error,
+          });
+        }
+        // Only now is the cluster this run's: kind removes the nodes of a create that failed itself (kubernetes-sigs/kind pkg/cluster/internal/create/create.go).
         created = true;
-        await deps.exec.run(kindPath, ['create', 'cluster', '--name', name, '--config', configPath, '--wait', '120s'], { signal, inherit: false });
+        kube = await deps.kube(context, kubeconfig);
         return null;
       }
       // Read in a dry run too, so the plan shows the check (it finds nothing there).
-      const marker = await readMarker(deps, name, signal);
-      if (!marker && !plan && !allowed(options.allowContext, name)) throw notOurs(name, options.reuse ? 'attach to' : 'change');
+      const look = await inspect(deps, kindPath, name, signal);
+      const { marker, unreadable } = look;
+      if (!marker && !plan && !allowed(options.allowContext, name)) {
+        // podpath keeps no kubeconfig for a cluster it does not own.
+        await deps.remove(kubeconfig).catch(() => {});
+        throw notOurs(name, options.reuse ? 'attach to' : 'change', unreadable);
+      }
+      if (!look.kube) throw new EnvironmentError(`cannot reach kind cluster '${name}': ${unreadable}`, { hint: `Check it with 'podpath status --name ${name}'; if it is broken, remove it with 'podpath down --name ${name}'.` });
+      kube = look.kube;
       if (marker && !options.reuse && marker.istio !== release.version) {
         throw new UsageError(`kind cluster '${name}' already runs Istio ${marker.istio}, not ${release.version}`, {
           hint: `Run 'podpath down --name ${name}' first, use another --name, or upgrade it (upgradeIstio).`,
@@ -261,8 +365,9 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
       }
       return marker;
     });
+    if (!kube) throw new EnvironmentError(`no client for kind cluster '${name}'`);
+    const client: KubeClient = kube;
 
-    const kube = await deps.kube(context);
     const settings = { logEncoding: options.logEncoding, connectTimeout: options.connectTimeout ?? '', pilotEnv: { ...(options.pilotEnv ?? {}) } };
     // --reuse reports the cluster as it is; a heal re-installs with this run's settings, so the marker follows them.
     const marker: ClusterMarker = existing ? (options.reuse ? existing : { ...existing, ...settings }) : {
@@ -277,53 +382,94 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     };
 
     if (options.reuse) {
+      await takeLease(client);
       const docs = await deps.baseline();
       await phase('ready', 'istiod and workloads ready', async () => {
-        await kube.waitForRollout('istio-system', marker.revision ? `istiod-${marker.revision}` : 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
-        for (const d of deploymentsOf(docs)) await kube.waitForRollout(d.namespace, d.name, { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+        await client.waitForRollout('istio-system', marker.revision ? `istiod-${marker.revision}` : 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+        for (const d of deploymentsOf(docs)) await client.waitForRollout(d.namespace, d.name, { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
       });
       const istio = existing ? resolveIstioLoosely(existing.istio, release) : release;
       if (istio.version !== release.version) warnings.push(`--reuse: cluster '${name}' runs Istio ${istio.version}, not the ${release.version} asked for; results describe ${istio.version}`);
-      return makeBed({ name, context, istio, kube, plan, timings, created, marker, files, warnings }, deps, options);
+      return makeBed({ name, context, kubeconfig, lease: leaseOf(held), istio, kube: client, plan, timings, created, marker, files, warnings }, deps, options, kindPath);
     }
 
-    // The marker goes on first, so an interrupted bring-up still leaves a cluster podpath recognises.
-    await phase('marker', `${MARKER_NAMESPACE}/${MARKER_NAME}`, () => kube.apply([markerConfigMap(marker)], { signal }));
+    if (created) {
+      // The marker goes on first, so an interrupted bring-up still leaves a cluster podpath recognises.
+      await phase('marker', `${MARKER_NAMESPACE}/${MARKER_NAME}`, () => client.apply([markerConfigMap(marker)], { signal }));
+      await takeLease(client);
+    } else {
+      // An existing bed may be in use: nothing changes on it before the lease is ours.
+      await takeLease(client);
+      await phase('marker', `${MARKER_NAMESPACE}/${MARKER_NAME}`, () => client.apply([markerConfigMap(marker)], { signal }));
+    }
 
-    const lease = await phase('lock', 'lease podpath-bed', () => kube.acquireLease('podpath-bed', deps.holder, { waitMs: 120_000 }));
-    try {
-      if (options.preload ?? true) {
-        const images = preloadImages(release.version);
-        const platform = pre.dockerPlatform ?? `linux/${pre.target.arch}`;
-        const failures = await phase('preload', `${images.join(', ')} (${platform})`, () =>
-          preload(deps, { kindPath, name, images, platform, savePlatform: savesOnePlatform(pre.dockerVersion), signal }));
-        for (const failure of failures) {
-          warnings.push(failure);
-          options.onWarning?.(failure);
-        }
+    if (options.preload ?? true) {
+      const images = preloadImages(release.version);
+      const platform = pre.dockerPlatform ?? `linux/${pre.target.arch}`;
+      const failures = await phase('preload', `${images.join(', ')} (${platform})`, () =>
+        preload(deps, { kindPath, name, images, platform, savePlatform: savesOnePlatform(pre.dockerVersion), signal }));
+      for (const failure of failures) {
+        warnings.push(failure);
+        options.onWarning?.(failure);
       }
-
-      await phase('istio', `istioctl install ${release.version} (minimal, access log ${options.logEncoding.toUpperCase()})`, async () => {
-        const tool = istioctl ?? (await deps.ensureIstioctl(release.version));
-        const operatorPath = join(deps.workDir(name), 'istio-operator.yaml');
-        await write(operatorPath, istioOperatorYaml({ logEncoding: options.logEncoding, connectTimeout: options.connectTimeout, pilotEnv: options.pilotEnv }));
-        await deps.exec.run(tool.path, ['install', '-y', '-f', operatorPath, '--context', context], { signal });
-      });
-
-      const docs = await deps.baseline();
-      await phase('baseline', `${docs.length} documents (namespaces, agent, deployments, services)`, () => kube.apply(docs, { signal }));
-
-      await phase('ready', 'istiod and workloads rolled out', async () => {
-        await kube.waitForRollout('istio-system', 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
-        for (const d of deploymentsOf(docs)) await kube.waitForRollout(d.namespace, d.name, { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
-      });
-    } finally {
-      await lease[Symbol.asyncDispose]();
     }
-    return makeBed({ name, context, istio: release, kube, plan, timings, created, marker, files, warnings }, deps, options);
-  } catch (error) {
-    throw await cleanUpAfterFailure(error, { deps, name, kindPath, created, keep: options.keep, signal });
+
+    await phase('istio', `istioctl install ${release.version} (minimal, access log ${options.logEncoding.toUpperCase()})`, async () => {
+      const tool = istioctl ?? (await deps.ensureIstioctl(release.version));
+      const operatorPath = join(deps.workDir(name), 'istio-operator.yaml');
+      await write(operatorPath, istioOperatorYaml({ logEncoding: options.logEncoding, connectTimeout: options.connectTimeout, pilotEnv: options.pilotEnv }));
+      await deps.exec.run(tool.path, istioctlInstallArgs(operatorPath, kubeconfig, context), { signal });
+    });
+
+    const docs = await deps.baseline();
+    await phase('baseline', `${docs.length} documents (namespaces, agent, deployments, services)`, () => client.apply(docs, { signal }));
+
+    await phase('ready', 'istiod and workloads rolled out', async () => {
+      await client.waitForRollout('istio-system', 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+      for (const d of deploymentsOf(docs)) await client.waitForRollout(d.namespace, d.name, { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+    });
+    return makeBed({ name, context, kubeconfig, lease: leaseOf(held), istio: release, kube: client, plan, timings, created, marker, files, warnings }, deps, options, kindPath);
+  } catch (caught) {
+    const holding = held as BedLease | null;
+    // A lost lease stops the bring-up through the signal; the error to report is why, not "interrupted".
+    const error = holding?.lost.aborted && !userSignal?.aborted ? holding.lost.reason : caught;
+    if (holding) await holding.release().catch(() => {});
+    throw await cleanUpAfterFailure(error, { deps, name, kindPath, kubeconfig, created, keep: options.keep, signal: userSignal });
   }
+}
+
+function leaseOf(held: BedLease | null): BedLease {
+  if (!held) throw new EnvironmentError('internal: the bed has no lease');
+  return held;
+}
+
+/** Leases this process holds, by the bed's kubeconfig path. */
+const sharedLeases = new Map<string, { lease: HeldLease; users: number }>();
+
+/**
+ * One lease per bed per process. The holder identity is the process, so a run inside a flow that
+ * already holds the bed (the upgrade flow's runs on its bed) shares the lease: taking it again
+ * would succeed as the same holder, and that run's release would delete the flow's lease.
+ * The lease is given back when its last user releases it. A dry run (key null) never shares.
+ */
+async function holdLease(key: string | null, take: () => Promise<HeldLease>): Promise<BedLease> {
+  const existing = key === null ? undefined : sharedLeases.get(key);
+  let entry: { lease: HeldLease; users: number };
+  if (existing && !existing.lease.lost.aborted) {
+    existing.users++;
+    entry = existing;
+  } else {
+    entry = { lease: await take(), users: 1 };
+    if (key !== null) sharedLeases.set(key, entry);
+  }
+  let released: Promise<void> | null = null;
+  const release = async (): Promise<void> => {
+    entry.users--;
+    if (entry.users > 0) return;
+    if (key !== null && sharedLeases.get(key) === entry) sharedLeases.delete(key);
+    await entry.lease[Symbol.asyncDispose]();
+  };
+  return { lost: entry.lease.lost, release: () => (released ??= release()) };
 }
 
 /** `docker image save --platform` needs API 1.48 (Docker Engine 28.0); older or unparsable versions try it and fall back. */
@@ -416,7 +562,7 @@ function resolveIstioLoosely(version: string, fallback: IstioRelease): IstioRele
 
 async function cleanUpAfterFailure(
   error: unknown,
-  context: { deps: BedDeps; name: string; kindPath: string; created: boolean; keep: boolean; signal?: AbortSignal },
+  context: { deps: BedDeps; name: string; kindPath: string; kubeconfig: string; created: boolean; keep: boolean; signal?: AbortSignal },
 ): Promise<unknown> {
   const wasInterrupted = error instanceof InterruptedError || context.signal?.aborted === true;
   let note: string;
@@ -425,7 +571,8 @@ async function cleanUpAfterFailure(
   else {
     try {
       // No signal: the cleanup must run even though the user pressed Ctrl-C.
-      await context.deps.exec.run(context.kindPath, ['delete', 'cluster', '--name', context.name], { timeoutMs: 120_000 });
+      await context.deps.exec.run(context.kindPath, kindDeleteArgs(context.name, context.kubeconfig), { timeoutMs: 120_000 });
+      await context.deps.remove(context.kubeconfig).catch(() => {});
       note = `Removed kind cluster '${context.name}', which this run created.`;
     } catch (cleanupError) {
       note = `Could not remove kind cluster '${context.name}' (${cleanupError instanceof PodpathError ? cleanupError.shortMessage : String(cleanupError)}); run 'podpath down --name ${context.name}'.`;
@@ -442,14 +589,15 @@ async function cleanUpAfterFailure(
   return error;
 }
 
-function makeBed(fields: Omit<Bed, typeof Symbol.asyncDispose>, deps: BedDeps, options: BedOptions): Bed {
+function makeBed(fields: Omit<Bed, typeof Symbol.asyncDispose>, deps: BedDeps, options: BedOptions, kindPath: string): Bed {
   const bed: Bed = {
     ...fields,
     async [Symbol.asyncDispose]() {
+      await bed.lease.release();
       // A bed removes only what its own up() created, and never with --keep.
       if (!bed.created || options.keep) return;
-      const kind = await deps.ensureKind(bed.marker.kind || DEFAULT_KIND_VERSION);
-      await deps.exec.run(kind.path, ['delete', 'cluster', '--name', bed.name], { timeoutMs: 120_000 });
+      await deps.exec.run(kindPath, kindDeleteArgs(bed.name, bed.kubeconfig), { timeoutMs: 120_000 });
+      await deps.remove(bed.kubeconfig);
     },
   };
   bedDeps.set(bed, { deps, options });
@@ -463,20 +611,32 @@ export interface DownOptions {
   signal?: AbortSignal;
 }
 
-export async function down(options: DownOptions, overrides: Partial<BedDeps> = {}): Promise<{ deleted: boolean; plan: Plan | null; message: string }> {
+export async function down(options: DownOptions, overrides: Partial<BedDeps> = {}, depsOptions: Omit<DepsOptions, 'dryRun' | 'signal'> = {}): Promise<{ deleted: boolean; plan: Plan | null; message: string }> {
   const name = assertSafeClusterName(options.name);
-  const deps = defaultDeps({ dryRun: options.dryRun, signal: options.signal }, overrides);
+  const deps = defaultDeps({ ...depsOptions, dryRun: options.dryRun, signal: options.signal }, overrides);
+  // Before anything that could download kind or write the cache: without Docker there is no kind cluster to delete.
+  await deps.checkDocker();
   const kind = await deps.ensureKind(DEFAULT_KIND_VERSION);
   const clusters = await kindClusters(deps, kind.path, options.signal);
+  const kubeconfig = kubeconfigFor(deps, name);
   if (deps.plan) {
     deps.plan.add('note', `dry run: assuming kind cluster '${name}' exists and carries the podpath marker`);
-    await readMarker(deps, name, options.signal);
+    await exportKubeconfig(deps, kind.path, name, options.signal);
+    await readMarker(await deps.kube(contextFor(name), kubeconfig));
   } else {
-    if (!clusters.includes(name)) return { deleted: false, plan: null, message: `no kind cluster '${name}': nothing to delete` };
-    const marker = await readMarker(deps, name, options.signal);
-    if (!marker && !allowed(options.allowContext, name)) throw notOurs(name, 'delete');
+    if (!clusters.includes(name)) {
+      await deps.remove(kubeconfig);
+      return { deleted: false, plan: null, message: `no kind cluster '${name}': nothing to delete` };
+    }
+    // A cluster too broken to read can still be deleted, with --allow-context naming it.
+    const { marker, unreadable } = await inspect(deps, kind.path, name, options.signal);
+    if (!marker && !allowed(options.allowContext, name)) {
+      await deps.remove(kubeconfig).catch(() => {});
+      throw notOurs(name, 'delete', unreadable);
+    }
   }
-  await deps.exec.run(kind.path, ['delete', 'cluster', '--name', name], { signal: options.signal, timeoutMs: 180_000 });
+  await deps.exec.run(kind.path, kindDeleteArgs(name, kubeconfig), { signal: options.signal, timeoutMs: 180_000 });
+  await deps.remove(kubeconfig);
   return { deleted: true, plan: deps.plan, message: `deleted kind cluster '${name}'` };
 }
 
@@ -488,8 +648,12 @@ export interface WorkloadStatus {
 export interface ClusterStatus {
   name: string;
   context: string;
+  /** The cluster's own kubeconfig (`export KUBECONFIG=...` to use kubectl on it); null when there is no podpath cluster. */
+  kubeconfig: string | null;
   exists: boolean;
   podpath: boolean;
+  /** Why the marker could not be read (the cluster is then shown as not podpath's), or null. */
+  markerError: string | null;
   istio: { version: string | null; source: 'istiod image' | 'marker' | null };
   marker: ClusterMarker | null;
   workloads: WorkloadStatus[];
@@ -498,22 +662,36 @@ export interface ClusterStatus {
 
 export const STATUS_NAMESPACES = ['istio-system', 'manager', 'app', 'idle'] as const;
 
-export async function status(options: { name: string; dryRun: boolean; signal?: AbortSignal }, overrides: Partial<BedDeps> = {}): Promise<{ status: ClusterStatus; plan: Plan | null }> {
+export async function status(options: { name: string; dryRun: boolean; signal?: AbortSignal }, overrides: Partial<BedDeps> = {}, depsOptions: Omit<DepsOptions, 'dryRun' | 'signal'> = {}): Promise<{ status: ClusterStatus; plan: Plan | null }> {
   const name = assertSafeClusterName(options.name);
-  const deps = defaultDeps({ dryRun: options.dryRun, signal: options.signal }, overrides);
+  const deps = defaultDeps({ ...depsOptions, dryRun: options.dryRun, signal: options.signal }, overrides);
   const context = contextFor(name);
+  await deps.checkDocker();
   const kind = await deps.ensureKind(DEFAULT_KIND_VERSION);
   const clusters = await kindClusters(deps, kind.path, options.signal);
   const exists = deps.plan ? true : clusters.includes(name);
-  const result: ClusterStatus = { name, context, exists, podpath: false, istio: { version: null, source: null }, marker: null, workloads: [], ready: false };
-  if (!exists) return { status: result, plan: deps.plan };
-  result.marker = await readMarker(deps, name, options.signal);
+  const result: ClusterStatus = { name, context, kubeconfig: null, exists, podpath: false, markerError: null, istio: { version: null, source: null }, marker: null, workloads: [], ready: false };
+  const kubeconfig = kubeconfigFor(deps, name);
+  if (!exists) {
+    // A kubeconfig left from a cluster deleted behind podpath's back is stale.
+    await deps.remove(kubeconfig);
+    return { status: result, plan: deps.plan };
+  }
+  const look = await inspect(deps, kind.path, name, options.signal);
+  result.marker = look.marker;
+  result.markerError = look.unreadable;
   result.podpath = result.marker !== null;
-  const images = await nodeKubectl(deps, name, ['get', 'deployments', '-n', 'istio-system', '-l', 'app=istiod', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].image}'], options.signal);
-  const fromImage = images ? istioVersionFromImage(images.split(/\s+/)[0] ?? '') : null;
+  const kube = look.kube;
+  if (!kube || (!result.podpath && !deps.plan)) {
+    // Not podpath's cluster: say what is there, but keep no kubeconfig for it.
+    await deps.remove(kubeconfig);
+    return { status: result, plan: deps.plan };
+  }
+  result.kubeconfig = kubeconfig;
+  const images = await kube.deploymentImages('istio-system', 'app=istiod');
+  const fromImage = images.length ? istioVersionFromImage(images[0]) : null;
   if (fromImage) result.istio = { version: fromImage, source: 'istiod image' };
   else if (result.marker) result.istio = { version: result.marker.istio, source: 'marker' };
-  const kube = await deps.kube(context);
   for (const namespace of STATUS_NAMESPACES) {
     const pods = await kube.listPods(namespace);
     result.workloads.push({ namespace, pods: pods.map((p) => ({ name: p.name, ready: p.ready, ip: p.ip })) });
@@ -532,7 +710,17 @@ export async function upgradeIstio(bed: Bed, to: string, options: { canary: bool
   const known = bedDeps.get(bed);
   if (!known) throw new UsageError('upgradeIstio needs a bed returned by up()');
   const deps = { ...known.deps, ...overrides };
-  const signal = known.options.signal;
+  const userSignal = known.options.signal;
+  // The bed's lease covers the upgrade too: losing it stops the upgrade like Ctrl-C would, and says why.
+  const signal = userSignal ? AbortSignal.any([userSignal, bed.lease.lost]) : bed.lease.lost;
+  try {
+    await upgradeSteps(bed, to, options, deps, signal);
+  } catch (error) {
+    throw bed.lease.lost.aborted && !userSignal?.aborted ? bed.lease.lost.reason : error;
+  }
+}
+
+async function upgradeSteps(bed: Bed, to: string, options: { canary: boolean }, deps: BedDeps, signal: AbortSignal): Promise<void> {
   const release = resolveIstio(to);
   // A bed only exists once up() checked the cluster is podpath's (or --allow-context named it).
   const istioctl = await deps.ensureIstioctl(release.version);
@@ -547,11 +735,12 @@ export async function upgradeIstio(bed: Bed, to: string, options: { canary: bool
   const content = istioOperatorYaml(settings);
   bed.files.set(operatorPath, content);
   await deps.writeFile(operatorPath, content);
-  const args = ['install', '-y', '-f', operatorPath, '--context', bed.context];
+  const args = istioctlInstallArgs(operatorPath, bed.kubeconfig, bed.context);
   if (revision) args.push('--set', `revision=${revision}`);
   throwIfAborted(signal, 'upgrade');
   await deps.exec.run(istioctl.path, args, { signal });
   await bed.kube.waitForRollout('istio-system', revision ? `istiod-${revision}` : 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });
+  throwIfAborted(signal, 'upgrade');
 
   const docs = (await deps.baseline()) as KubeDoc[];
   const stamp = new Date().toISOString();

@@ -72,17 +72,20 @@ function gib(bytes: number): string {
   return `${(bytes / GiB).toFixed(1)} GiB`;
 }
 
-export async function preflight(options: PreflightOptions): Promise<PreflightResult> {
-  const target = platformTarget(options.platform ?? process.platform, options.arch ?? process.arch);
-  const notes: string[] = [];
-  let stdout = '';
+/**
+ * `docker info` answers, or an EnvironmentError that says Docker is missing or its daemon is not
+ * running. Returns docker info's one line (see the --format below).
+ */
+export async function checkDocker(options: { exec: Exec; signal?: AbortSignal; command?: string }): Promise<string> {
+  const command = options.command ?? 'podpath';
   try {
-    ({ stdout } = await options.exec.run('docker', ['info', '--format', '{{.ServerVersion}}|{{.DockerRootDir}}|{{.OSType}}|{{.Architecture}}'], { signal: options.signal, timeoutMs: 20_000 }));
+    const { stdout } = await options.exec.run('docker', ['info', '--format', '{{.ServerVersion}}|{{.DockerRootDir}}|{{.OSType}}|{{.Architecture}}'], { signal: options.signal, timeoutMs: 20_000 });
+    return stdout;
   } catch (error) {
     if (error instanceof InterruptedError) throw error;
     if (error instanceof EnvironmentError && /command not found/.test(error.shortMessage)) {
-      throw new EnvironmentError('Docker is not installed (podpath up runs kind, which needs Docker)', {
-        hint: 'Install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, then run podpath up again.',
+      throw new EnvironmentError(`Docker is not installed (${command} works on kind clusters, which run in Docker)`, {
+        hint: `Install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, then run ${command} again.`,
         cause: error,
       });
     }
@@ -92,6 +95,12 @@ export async function preflight(options: PreflightOptions): Promise<PreflightRes
       cause: error,
     });
   }
+}
+
+export async function preflight(options: PreflightOptions): Promise<PreflightResult> {
+  const target = platformTarget(options.platform ?? process.platform, options.arch ?? process.arch);
+  const notes: string[] = [];
+  const stdout = await checkDocker({ exec: options.exec, signal: options.signal, command: 'podpath up' });
   const [dockerVersion = '', dockerRoot = '', osType = '', architecture = ''] = stdout.trim().split('|');
   const dockerPlatform = dockerPlatformOf(osType, architecture);
   if (options.plan) {

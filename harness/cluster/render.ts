@@ -20,9 +20,13 @@ export function formatTimings(timings: Record<string, number>, reuse: boolean): 
 export function renderStatus(status: ClusterStatus): string {
   if (!status.exists) return `cluster    ${status.name}: no such kind cluster (create it with 'podpath up --name ${status.name}')\n`;
   const lines = [
-    `cluster    ${status.name} (context ${status.context})${status.podpath ? ', created by podpath' : ', NOT created by podpath (no marker)'}`,
-    `istio      ${status.istio.version ?? 'not installed'}${status.istio.source ? ` (from the ${status.istio.source})` : ''}`,
+    `cluster    ${status.name} (context ${status.context})${status.podpath ? ', created by podpath' : status.markerError ? `, podpath marker unreadable (${status.markerError})` : ', NOT created by podpath (no marker)'}`,
   ];
+  if (!status.podpath) return `${lines.join('\n')}\n`;
+  lines.push(
+    `kubeconfig ${status.kubeconfig ?? '(none)'}${status.kubeconfig ? '  (podpath\'s own; yours is untouched: export KUBECONFIG=$(podpath kubeconfig' + (status.name === 'podpath' ? '' : ` ${status.name}`) + ') to use kubectl on it)' : ''}`,
+    `istio      ${status.istio.version ?? 'not installed'}${status.istio.source ? ` (from the ${status.istio.source})` : ''}`,
+  );
   const m = status.marker;
   if (m) {
     const env = Object.entries(m.pilotEnv).map(([k, v]) => `${k}=${v}`).join(' ');

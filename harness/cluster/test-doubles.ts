@@ -93,8 +93,29 @@ export class FakeKube {
     return this.pods.filter((p) => p.namespace === namespace);
   }
 
-  async acquireLease(name: string, holder: string): Promise<AsyncDisposable> {
+  /** ConfigMap data by `namespace/name` (the marker lives at kube-system/podpath-cluster). */
+  readonly configMaps = new Map<string, Record<string, string>>();
+  /** What readConfigMapData throws instead of answering (an unreachable API server). */
+  configMapError: Error | null = null;
+
+  async readConfigMapData(namespace: string, name: string): Promise<Record<string, string> | null> {
+    await this.record(`get ConfigMap/${namespace}/${name}`, 'readConfigMapData');
+    if (this.configMapError) throw this.configMapError;
+    return this.configMaps.get(`${namespace}/${name}`) ?? null;
+  }
+
+  images: string[] = [];
+
+  async deploymentImages(namespace: string, selector: string): Promise<string[]> {
+    await this.record(`images ${namespace} ${selector}`, 'deploymentImages');
+    return this.images;
+  }
+
+  /** Abort it to play a lease that another run took over. */
+  readonly leaseLost = new AbortController();
+
+  async acquireLease(name: string, holder: string): Promise<AsyncDisposable & { lost: AbortSignal }> {
     await this.record(`lease ${name} ${holder}`, 'acquireLease');
-    return { [Symbol.asyncDispose]: async () => void this.calls.push(`release ${name}`) };
+    return { lost: this.leaseLost.signal, [Symbol.asyncDispose]: async () => void this.calls.push(`release ${name}`) };
   }
 }

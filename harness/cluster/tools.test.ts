@@ -85,14 +85,23 @@ release('1.22.2', absolute);
 release('1.22.1', hardlink);
 routes.set('/kind/v0.32.0/kind-linux-amd64', KIND_BINARY);
 routes.set('/kind/v0.32.0/kind-linux-amd64.sha256sum', `${sha(KIND_BINARY)}  kind-linux-amd64\n`);
+routes.set('/kind/v0.33.0/kind-linux-amd64', KIND_BINARY);
+routes.set('/kind/v0.33.0/kind-linux-amd64.sha256sum', `${sha(KIND_BINARY)}  kind-linux-amd64\n`);
 
 let server: Server;
 let base: string;
 const requests: string[] = [];
+/** Routes whose answer waits until the test opens the gate (to hold a download in progress). */
+const gates = new Map<string, { arrived: () => void; open: Promise<void> }>();
 
 test.before(async () => {
-  server = createServer((req, res) => {
+  server = createServer(async (req, res) => {
     requests.push(req.url ?? '');
+    const gate = gates.get(req.url ?? '');
+    if (gate) {
+      gate.arrived();
+      await gate.open;
+    }
     const body = routes.get(req.url ?? '');
     if (body === undefined) {
       res.writeHead(404).end('not found');
@@ -302,4 +311,51 @@ test('progress: one rewritten line on a TTY', (t) => {
   report.done();
   t.regex(text, /^\rdownloading kind: +50% .*\rdownloading kind: 100% .*\n$/s);
   t.notRegex(text, /\x1b/);
+});
+
+/** Resolves with the first text written to the stream that matches. */
+function written(stream: PassThrough, pattern: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (pattern.test(text)) resolve(text);
+    });
+  });
+}
+
+test.serial('two concurrent downloads of the same tool: the second waits for the first, neither removes the other\'s work', async (t) => {
+  const opts = await options();
+  t.teardown(() => rm(opts.cache, { recursive: true, force: true }));
+  const url = '/kind/v0.33.0/kind-linux-amd64';
+  let arrived!: () => void;
+  const firstArrived = new Promise<void>((resolve) => (arrived = resolve));
+  let open!: () => void;
+  gates.set(url, { arrived: () => arrived(), open: new Promise<void>((resolve) => (open = resolve)) });
+  t.teardown(() => {
+    open();
+    gates.delete(url);
+  });
+  const before = requests.filter((r) => r === url).length;
+
+  const first = ensureKind('v0.33.0', { ...opts, progress: new PassThrough() });
+  await firstArrived; // the first download is now in progress, holding the lock
+  const secondProgress = new PassThrough();
+  const waiting = written(secondProgress, /waiting for another podpath to finish downloading kind v0\.33\.0 \(process \d+ on /);
+  // Without the lock the second would request the binary too (and, before, removed the first's directory).
+  let secondRequest!: () => void;
+  const secondArrived = new Promise<string>((resolve) => (secondRequest = () => resolve('second request')));
+  gates.set(url, { arrived: () => secondRequest(), open: Promise.resolve() });
+  const second = ensureKind('v0.33.0', { ...opts, progress: secondProgress });
+  const what = await Promise.race([waiting.then(() => 'waited'), secondArrived]);
+  t.is(what, 'waited');
+  open();
+  const [a, b] = await Promise.all([first, second]);
+  t.is(a.origin, 'download');
+  t.is(b.origin, 'cache', 'the second found the first one\'s verified download');
+  t.is(a.path, b.path);
+  t.deepEqual(await readFile(a.path), KIND_BINARY);
+  t.is(requests.filter((r) => r === url).length - before, 1, 'downloaded once');
+  const left = (await readdir(join(opts.cache, 'podpath', 'tools', 'kind'), { recursive: true })).filter((f) => /partial|\.lock|stale|download-/.test(f));
+  t.deepEqual(left, [], 'no partial directory or lock file is left');
 });

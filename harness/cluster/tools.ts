@@ -2,8 +2,8 @@
  * kind and istioctl for an exact version: the binary on PATH if it reports that version, else a
  * cached download that still matches its recorded checksum, else a fresh verified download.
  */
-import { chmod, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { EnvironmentError, PodpathError } from '../errors/index.ts';
 import type { Exec, Plan } from '../exec/index.ts';
@@ -24,6 +24,7 @@ import {
 import { downloadVerified, extractSafely, fetchText, progressReporter, sha256File, writeFileAtomic, type FetchLike } from './download.ts';
 import { istioctlPlatform, withPinnedChecksum } from './pinned.ts';
 import { pinnedIstioctl } from './versions.ts';
+import { withFileLock } from './file-lock.ts';
 
 export interface ToolOptions {
   exec: Exec;
@@ -108,38 +109,49 @@ async function ensure(asset: Asset, binaryName: string, options: ToolOptions, ta
     return { tool: asset.tool, version: asset.version, path: binary, origin: 'planned' };
   }
   if (await cached(binary, recordPath)) return { tool: asset.tool, version: asset.version, path: binary, origin: 'cache' };
-  // Whatever is there does not match its record: never trust it.
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const fetchFn = options.fetch ?? fetch;
-  const published = parseChecksumFile(await fetchText(fetchFn, asset.checksumUrl, options.signal), asset.fileName);
-  const progress = options.progress ? progressReporter(options.progress, `downloading ${asset.fileName}`, options.isTTY ?? false) : undefined;
-  const download = join(dir, `.${asset.fileName}`);
-  try {
-    await downloadVerified(fetchFn, asset.url, download, published, { signal: options.signal, onProgress: progress });
-  } finally {
-    progress?.done();
-  }
-  try {
-    if (asset.archive) {
-      const extracted = await extractSafely(download, dir);
+  // One download per tool version at a time: a second podpath (another `up`, another run) waits, then finds it cached.
+  const onWait = (holder: string) => options.progress?.write(`waiting for another podpath to finish downloading ${asset.tool} ${asset.version} (${holder})\n`);
+  return await withFileLock(`${dir}.lock`, `downloading ${asset.tool} ${asset.version}`, options.signal, async () => {
+    if (await cached(binary, recordPath)) return { tool: asset.tool, version: asset.version, path: binary, origin: 'cache' };
+    const parent = dirname(dir);
+    await mkdir(parent, { recursive: true });
+    // Everything is built in a directory of this process's own, then renamed into place whole.
+    const work = await mkdtemp(join(parent, `.${basename(dir)}.partial-`));
+    try {
+      const fetchFn = options.fetch ?? fetch;
+      const published = parseChecksumFile(await fetchText(fetchFn, asset.checksumUrl, options.signal), asset.fileName);
+      const progress = options.progress ? progressReporter(options.progress, `downloading ${asset.fileName}`, options.isTTY ?? false) : undefined;
+      const download = join(work, `.${asset.fileName}`);
       try {
-        const inside = join(extracted, binaryName);
-        if (!(await exists(inside))) throw new EnvironmentError(`${asset.fileName} does not contain ${binaryName}`, { hint: 'The release archive has an unexpected layout.' });
-        await rename(inside, binary);
+        await downloadVerified(fetchFn, asset.url, download, published, { signal: options.signal, onProgress: progress });
       } finally {
-        await rm(extracted, { recursive: true, force: true });
+        progress?.done();
       }
-    } else {
-      await rename(download, binary);
+      const built = join(work, binaryName);
+      if (asset.archive) {
+        const extracted = await extractSafely(download, work);
+        try {
+          const inside = join(extracted, binaryName);
+          if (!(await exists(inside))) throw new EnvironmentError(`${asset.fileName} does not contain ${binaryName}`, { hint: 'The release archive has an unexpected layout.' });
+          await rename(inside, built);
+        } finally {
+          await rm(extracted, { recursive: true, force: true });
+        }
+        await rm(download, { force: true });
+      } else {
+        await rename(download, built);
+      }
+      await chmod(built, 0o755);
+      const record: Record = { tool: asset.tool, version: asset.version, url: asset.url, sha256: await sha256File(built), publishedSha256: published, verifiedAt: new Date().toISOString() };
+      await writeFileAtomic(join(work, `${binaryName}.json`), `${JSON.stringify(record, null, 2)}\n`);
+      // Under the lock only a copy that failed its check can be here: it goes, the verified one takes its place.
+      await rm(dir, { recursive: true, force: true });
+      await rename(work, dir);
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
-  } finally {
-    await rm(download, { force: true });
-  }
-  await chmod(binary, 0o755);
-  const record: Record = { tool: asset.tool, version: asset.version, url: asset.url, sha256: await sha256File(binary), publishedSha256: published, verifiedAt: new Date().toISOString() };
-  await writeFileAtomic(recordPath, `${JSON.stringify(record, null, 2)}\n`);
-  return { tool: asset.tool, version: asset.version, path: binary, origin: 'download' };
+    return { tool: asset.tool, version: asset.version, path: binary, origin: 'download' };
+  }, { onWait });
 }
 
 export async function ensureKind(version: string, options: ToolOptions): Promise<ResolvedTool> {

@@ -592,6 +592,55 @@ test('acquireLease: the holder renews the lease while it holds it, and stops onc
   t.is(fake.get(LEASE), undefined, 'the release used the renewed resourceVersion');
 });
 
+function lostReason(signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(signal.reason);
+    else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
+  });
+}
+
+test('acquireLease: a takeover (409 on renewal, another holder) aborts lost, and the release leaves the new holder\'s lease alone', async (t) => {
+  const { fake, kubeconfig } = await setup();
+  await using _ = fake;
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST, leaseSeconds: 1 });
+  const LEASE = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podpath-bed';
+  const lease = await kube.acquireLease('podpath-bed', 'run-A', { waitMs: 1000 });
+  t.false(lease.lost.aborted);
+  // Another run takes it (e.g. it judged ours expired): our next renewal meets a new resourceVersion.
+  const current = fake.get(LEASE) as { spec: Record<string, unknown> };
+  fake.put(LEASE, { ...current, spec: { ...current.spec, holderIdentity: 'run-B' } });
+  const reason = await lostReason(lease.lost);
+  t.true(reason instanceof KubeError);
+  t.is((reason as KubeError).reason, 'LeaseLost');
+  t.regex((reason as KubeError).shortMessage, /^lost the lease kube-system\/podpath-bed: taken over by run-B \(409 Conflict on renewal\)$/);
+  t.is((reason as KubeError).exitCode, 2);
+  const puts = fake.requests.filter((r) => r.method === 'PUT').length;
+  await lease[Symbol.asyncDispose]();
+  t.is((fake.get(LEASE) as { spec: { holderIdentity: string } } | undefined)?.spec.holderIdentity, 'run-B', 'never deletes a lease that is someone else\'s');
+  t.is(fake.requests.filter((r) => r.method === 'PUT').length, puts, 'renewals stopped once it was lost');
+});
+
+test('acquireLease: renewals that keep failing abort lost before the lease can expire; a deleted lease is lost at once', async (t) => {
+  const { fake, kubeconfig } = await setup();
+  await using _ = fake;
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST, leaseSeconds: 1 });
+  const LEASE = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podpath-bed';
+  const lease = await kube.acquireLease('podpath-bed', 'run-A', { waitMs: 1000 });
+  const before = fake.requests.filter((r) => r.method === 'PUT').length;
+  fake.fail({ method: 'PUT', path: LEASE, status: 503, reason: 'ServiceUnavailable', times: 1000 });
+  const reason = (await lostReason(lease.lost)) as KubeError;
+  t.regex(reason.shortMessage, /^lost the lease kube-system\/podpath-bed: no renewal succeeded for \S+ of its 1s/);
+  const failed = fake.requests.filter((r) => r.method === 'PUT').length - before;
+  t.true(failed >= 1 && failed <= 3, `given up before the next renewal would come after expiry (${failed} failed renewals, one every third of the lease)`);
+  fake.faults.length = 0;
+  await lease[Symbol.asyncDispose]();
+
+  const again = await kube.acquireLease('podpath-bed', 'run-A', { waitMs: 1000 });
+  fake.remove(LEASE);
+  t.regex(((await lostReason(again.lost)) as KubeError).shortMessage, /it was deleted by someone else/);
+  await again[Symbol.asyncDispose]();
+});
+
 // --- dry run ---------------------------------------------------------------------------------
 
 test('dry run: every call is recorded as METHOD path (summary) and the API server receives nothing', async (t) => {

@@ -75,6 +75,12 @@ export interface KubeClientOptions {
   watchInactivityMs?: number;
 }
 
+/** A Lease this process holds. */
+export interface HeldLease extends AsyncDisposable {
+  /** Aborts, with a KubeError (reason 'LeaseLost') as its reason, once the lease is no longer ours. */
+  readonly lost: AbortSignal;
+}
+
 export interface RolloutState {
   done: boolean;
   state: string;
@@ -424,6 +430,41 @@ export class KubeClient {
     }
   }
 
+  /** A ConfigMap's data, or null when there is no such ConfigMap (or no such namespace). */
+  async readConfigMapData(namespace: string, name: string): Promise<Record<string, string> | null> {
+    if (this.plan) {
+      this.record('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`, `read ConfigMap ${namespace}/${name}`);
+      return null;
+    }
+    try {
+      const core = this.kc.makeApiClient(CoreV1Api);
+      const cm = await core.readNamespacedConfigMap({ name, namespace });
+      return { ...(cm.data ?? {}) };
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return null;
+      throw failure(error, `read ConfigMap ${namespace}/${name}`);
+    }
+  }
+
+  /** The first container image of each Deployment matching the selector, in name order. */
+  async deploymentImages(namespace: string, labelSelector: string): Promise<string[]> {
+    const path = `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`;
+    if (this.plan) {
+      this.record('GET', `${path}?labelSelector=${encodeURIComponent(labelSelector)}`, `list deployments in ${namespace} (${labelSelector})`);
+      return [];
+    }
+    try {
+      const apps = this.kc.makeApiClient(AppsV1Api);
+      const list = await apps.listNamespacedDeployment({ namespace, labelSelector });
+      return list.items
+        .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+        .map((d) => d.spec?.template?.spec?.containers?.[0]?.image ?? '')
+        .filter(Boolean);
+    } catch (error) {
+      throw failure(error, `list deployments in ${namespace}`);
+    }
+  }
+
   /** A raw request through the kubeconfig's auth (client-node's Log and proxy helpers cannot carry a body or keep network causes). */
   private async request(method: HttpMethod, path: string, what: string, init: { body?: string; contentType?: string; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string> {
     const cluster = this.kc.getCurrentCluster();
@@ -598,14 +639,16 @@ export class KubeClient {
   /**
    * Take the coordination.k8s.io Lease NAME in kube-system for `holder`. A lease held by someone
    * else is waited for (backoff) up to waitMs, then refused naming the holder; an expired lease
-   * is taken over. Disposing releases it (deletes it if still ours).
+   * is taken over. While held it is renewed every third of its duration; `lost` aborts (its
+   * reason a KubeError 'LeaseLost') when someone else took it over or deleted it, or when no
+   * renewal succeeded before it would expire. Disposing releases it (deletes it if still ours).
    */
-  async acquireLease(name: string, holder: string, options: { waitMs: number; signal?: AbortSignal }): Promise<AsyncDisposable> {
+  async acquireLease(name: string, holder: string, options: { waitMs: number; signal?: AbortSignal }): Promise<HeldLease> {
     const path = `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`;
     if (this.plan) {
-      this.record('POST', path, `take lease ${name} for ${holder}, waiting up to ${seconds(options.waitMs)} if held`);
+      this.record('POST', path, `take lease ${name} for ${holder}, waiting up to ${seconds(options.waitMs)} if held; renewed every ${seconds((this.leaseSeconds * 1000) / 3)} until released`);
       const plan = this.plan;
-      return { [Symbol.asyncDispose]: async () => plan.add('api', `DELETE ${path}/${name} (release lease ${name})`) };
+      return { lost: new AbortController().signal, [Symbol.asyncDispose]: async () => plan.add('api', `DELETE ${path}/${name} (release lease ${name})`) };
     }
     const api = this.kc.makeApiClient(CoordinationV1Api);
     const body = (previous?: V1Lease): V1Lease => ({
@@ -652,19 +695,57 @@ export class KubeClient {
     }
     let acquired = held;
     let renewing: Promise<void> = Promise.resolve();
+    const durationMs = this.leaseSeconds * 1000;
+    const intervalMs = durationMs / 3;
+    let lastRenewed = Date.now();
+    const lost = new AbortController();
+    let releasing = false;
+    const lose = (why: string, cause?: unknown): void => {
+      if (lost.signal.aborted) return;
+      clearInterval(renew);
+      lost.abort(new KubeError(`lost the lease ${LEASE_NAMESPACE}/${name}: ${why}`, {
+        reason: 'LeaseLost',
+        hint: 'Another podpath run may be changing this cluster now, so nothing observed from here on can be trusted. Check for other runs on this bed, then run again.',
+        cause,
+      }));
+    };
+    const renewOnce = async (): Promise<void> => {
+      // A tick queued behind a slow renewal does nothing once the lease is lost or being released.
+      if (lost.signal.aborted || releasing) return;
+      try {
+        acquired = await api.replaceNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: { ...body(acquired), spec: { ...acquired.spec, renewTime: new V1MicroTime() } } });
+        lastRenewed = Date.now();
+        return;
+      } catch (error) {
+        const code = httpStatusOf(error);
+        if (code === 409 || code === 404) {
+          // 409: the lease changed under us. Still ours (a stale resourceVersion) is retried next tick; anyone else's is a takeover.
+          try {
+            const current = await api.readNamespacedLease({ name, namespace: LEASE_NAMESPACE });
+            if (current.spec?.holderIdentity !== holder) return lose(`taken over by ${current.spec?.holderIdentity || 'nobody'} (409 Conflict on renewal)`, error);
+            acquired = current;
+          } catch (readError) {
+            if (httpStatusOf(readError) === 404) return lose('it was deleted by someone else', readError);
+          }
+        }
+        // A missed renewal is retried on the next tick, unless the lease would expire before then.
+        if (Date.now() - lastRenewed + intervalMs >= durationMs) {
+          lose(`no renewal succeeded for ${seconds(Date.now() - lastRenewed)} of its ${this.leaseSeconds}s (last: ${error instanceof Error ? error.message : String(error)})`, error);
+        }
+      }
+    };
     // Renew well inside the lease duration so a long run is never mistaken for a dead one.
     const renew = setInterval(() => {
-      renewing = api.replaceNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: { ...body(acquired), spec: { ...acquired.spec, renewTime: new V1MicroTime() } } }).then(
-        (lease) => void (acquired = lease),
-        () => undefined, // a missed renewal is retried on the next tick; the lease outlives two misses
-      );
-    }, (this.leaseSeconds * 1000) / 3);
+      renewing = renewing.then(renewOnce);
+    }, intervalMs);
     renew.unref();
     const release = async (resourceVersion: string): Promise<void> => {
       await api.deleteNamespacedLease({ name, namespace: LEASE_NAMESPACE, body: { preconditions: { resourceVersion } } });
     };
     return {
+      lost: lost.signal,
       [Symbol.asyncDispose]: async () => {
+        releasing = true;
         clearInterval(renew);
         await renewing; // a renewal in flight changes the resourceVersion the delete must name
         try {
@@ -685,4 +766,3 @@ export class KubeClient {
     };
   }
 }
-

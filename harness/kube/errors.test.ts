@@ -15,7 +15,7 @@ test('statusOf reads a Status body, a parsed one, plain text and nothing', (t) =
 
 test('toKubeError: each status gets the hint that says what to do', (t) => {
   const cases: Array<[number, string, RegExp]> = [
-    [401, 'Unauthorized', /kind export kubeconfig/],
+    [401, 'Unauthorized', /podpath status --name NAME` rewrites its own kubeconfig/],
     [403, 'Forbidden', /RBAC/],
     [404, 'NotFound', /CRD installed/],
     [409, 'Conflict', /retry/],

@@ -78,7 +78,7 @@ export function httpStatusOf(error: unknown): number | null {
 
 function hintFor(status: number | null, reason: string | null, what: string): string {
   if (status === null) return 'Is the cluster up? Check `kubectl cluster-info` for the context podpath uses, or run `podpath status`.';
-  if (status === 401) return 'The credentials in the kubeconfig were refused: refresh them (for kind: `kind export kubeconfig --name NAME`).';
+  if (status === 401) return 'The credentials in the kubeconfig were refused: refresh them (for a podpath bed, `podpath status --name NAME` rewrites its own kubeconfig from the cluster).';
   if (status === 403) return `RBAC forbids ${what}: use a context whose user may do it (kind's admin context can), or grant the verb in a Role.`;
   if (status === 404) return `Not found: ${what}. Check the namespace and name; for a custom resource, is its CRD installed (is Istio installed)?`;
   if (status === 409) return reason === 'AlreadyExists' ? 'It already exists; podpath applies with server-side apply, so retry.' : 'Someone else changed it at the same time: retry the command.';

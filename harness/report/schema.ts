@@ -31,6 +31,8 @@ export interface RunReport {
     argv: string[];
     dryRun: boolean;
     interrupted: boolean;
+    /** Why the run was stopped before its end other than by Ctrl-C (e.g. another run took a bed's lease). Optional: added in v1. */
+    aborted?: string;
   };
   /** One per Istio version (one cluster each) in the matrix. */
   targets: TargetReport[];
@@ -60,6 +62,10 @@ export interface TargetReport {
   totals: Totals;
   /** Bring-up warnings that did not stop the run (e.g. an image that could not be preloaded). Optional: added in v1. */
   warnings?: string[];
+  /** Set when the bed could not be brought up or attached to: its scenarios did not run, so they say nothing about Istio. Optional: added in v1. */
+  bed?: 'unavailable';
+  /** Why the bed was unavailable (set with `bed`). */
+  bedError?: string;
 }
 
 export interface ScenarioReport {
@@ -132,4 +138,11 @@ export interface ProbeReport {
   mismatches: string[];
   /** What the runner did before the probe that a reader should know (e.g. pooled connections dropped). Optional: added in v1. */
   notes?: string[];
+}
+
+/** One line per target whose bed was unavailable: "bed NAME (Istio V) was unavailable: REASON". */
+export function unavailableBeds(report: RunReport): string[] {
+  return report.targets
+    .filter((t) => t.bed === 'unavailable')
+    .map((t) => `bed ${t.cluster} (Istio ${t.istio.version}) was unavailable: ${t.bedError ?? 'no reason recorded'}`);
 }

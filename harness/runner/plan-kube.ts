@@ -58,8 +58,17 @@ export class PlanKube implements KubeLike {
     this.plan.add('api', `list events for ${namespace}/${name}`);
     return [];
   }
-  async acquireLease(name: string, holder: string, options: { waitMs: number }): Promise<AsyncDisposable> {
-    this.plan.add('api', `acquire lease ${name} as ${holder} (wait up to ${Math.round(options.waitMs / 1000)}s), released after the bring-up`);
-    return { [Symbol.asyncDispose]: async () => {} };
+  async readConfigMapData(namespace: string, name: string): Promise<Record<string, string> | null> {
+    this.plan.add('api', `read ConfigMap ${namespace}/${name}`);
+    return null;
+  }
+  async deploymentImages(namespace: string, labelSelector: string): Promise<string[]> {
+    this.plan.add('api', `list deployments in ${namespace} (${labelSelector})`);
+    return [];
+  }
+  async acquireLease(name: string, holder: string, options: { waitMs: number }): Promise<AsyncDisposable & { lost: AbortSignal }> {
+    this.plan.add('api', `acquire lease ${name} as ${holder} (wait up to ${Math.round(options.waitMs / 1000)}s), renewed until the run ends`);
+    const plan = this.plan;
+    return { lost: new AbortController().signal, [Symbol.asyncDispose]: async () => void plan.add('api', `release lease ${name}`) };
   }
 }

@@ -13,6 +13,7 @@ import { paint, write, type Io } from '../cli/output.ts';
 import { describeRedactions, newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
 import type { MeshBed } from './mesh-bed.ts';
 import type { KubeClient, KubeDocument } from '../kube/index.ts';
+import type { BedDeps } from '../cluster/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
 import { MtlsHistory } from './pooled.ts';
 import { describeEnv, isExclusive, skipReason, type Scenario } from './scenario.ts';
@@ -59,7 +60,10 @@ export interface BedSpec {
   onWarning?: (text: string) => void;
 }
 
-export type OpenedBed = MeshBed & AsyncDisposable;
+export type OpenedBed = MeshBed & AsyncDisposable & {
+  /** Aborts when the bed's lease is lost (another run took it): the run must stop, it no longer owns the bed. */
+  readonly leaseLost?: AbortSignal;
+};
 
 export interface SuiteDeps {
   scenarios: readonly Scenario[];
@@ -185,8 +189,12 @@ export interface SuiteResult {
   report: RunReport;
   runDir: string;
   plans: Array<{ label: string; plan: Plan }>;
-  /** Beds that could not be brought up or attached to (their scenarios are reported failed). */
+  /** Beds that could not be brought up or attached to (their scenarios are reported failed, the target `bed: unavailable`). */
   bedErrors: Array<{ bed: string; error: unknown }>;
+  /** Whether runDir was written: not when no bed at all could be brought up (nothing ran, nothing to compare). */
+  written: boolean;
+  /** Set when the run stopped because a bed's lease was lost (the error, exit 2). */
+  aborted: unknown;
 }
 
 export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteDeps> = {}): Promise<SuiteResult> {
@@ -217,6 +225,8 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
   const signal = options.signal;
   const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   let interrupted = false;
+  let aborted: { bed: string; error: unknown } | null = null;
+  let bedsOpened = 0;
   const total = groups.reduce((n, g) => n + g.scenarios.length, 0);
   let finished = 0;
   const progress = (text: string) => {
@@ -240,7 +250,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
     const info = { istio: group.istio, pilotEnv: group.pilotEnv };
     const runnable: Scenario[] = [];
     for (const s of group.scenarios) {
-      const reason = interrupted ? 'not run: the run was interrupted' : skipReason(s, info);
+      const reason = aborted ? `not run: the run was aborted (${describeError(aborted.error)})` : interrupted ? 'not run: the run was interrupted' : skipReason(s, info);
       if (reason !== null) {
         const report = skipped(s, reason);
         target.scenarios.push(report);
@@ -267,6 +277,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
           io.stderr.write(`podpath: warning: bed ${group.name}: ${text}\n`);
         },
       });
+      bedsOpened++;
       target.kubernetes = bed.kubernetes;
       target.cluster = bed.name;
       // The report records what the bed really runs; a reused bed may have been installed with another value.
@@ -297,7 +308,10 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
           }
         }
       }
-      const results = await runScenarios(bed, toRun, options, d, io, label, evidence, async (report) => {
+      // A lost lease stops this bed's scenarios like Ctrl-C would (extras removed), then ends the run.
+      const lost = bed.leaseLost;
+      const bedSignal = lost ? (signal ? AbortSignal.any([signal, lost]) : lost) : signal;
+      const results = await runScenarios(bed, toRun, { ...options, signal: bedSignal }, d, io, label, evidence, async (report) => {
         finished++;
         clearProgress();
         // A dry run observes nothing: only skips are worth a line; the plan says the rest.
@@ -305,12 +319,18 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
       }, progress);
       target.scenarios.push(...results.reports);
       target.scenarios.sort((a, b) => (order.get(a.id) ?? -1) - (order.get(b.id) ?? -1));
-      if (results.interrupted) interrupted = true;
+      if (lost?.aborted && !signal?.aborted) {
+        aborted = { bed: group.name, error: lost.reason };
+        clearProgress();
+        await write(io.stderr, `podpath: bed ${group.name}: ${describeError(lost.reason)}; stopping the run.\n`);
+      } else if (results.interrupted) interrupted = true;
     } catch (error) {
       if (!(error instanceof InterruptedError) && !signal?.aborted) {
         // The bed could not be brought up: every scenario of the group fails with that error.
         const message = isPodpathError(error) ? error.shortMessage : error instanceof Error ? error.message : String(error);
         bedErrors.push({ bed: group.name, error });
+        target.bed = 'unavailable';
+        target.bedError = message;
         for (const s of runnable) {
           const r: ScenarioReport = { ...skipped(s, ''), status: 'failed', skipReason: null, error: `bed ${group.name}: ${message}` };
           target.scenarios.push(r);
@@ -332,7 +352,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
       }
     }
     for (const s of runnable) {
-      if (!target.scenarios.some((r) => r.id === s.id)) target.scenarios.push(skipped(s, 'not run: the run was interrupted'));
+      if (!target.scenarios.some((r) => r.id === s.id)) target.scenarios.push(skipped(s, aborted ? 'not run: the run was aborted' : 'not run: the run was interrupted'));
     }
     target.totals = count(target.scenarios);
     if (plan) d.onPlan?.(label, plan);
@@ -343,20 +363,30 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
   for (const t of targets) for (const k of Object.keys(totals) as Array<keyof Totals>) totals[k] += t.totals[k];
   const report: RunReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    run: { id: runId, startedAt, finishedAt: new Date().toISOString(), podpathVersion: d.podpathVersion, argv: options.argv ?? [], dryRun: options.dryRun, interrupted },
+    run: {
+      id: runId, startedAt, finishedAt: new Date().toISOString(), podpathVersion: d.podpathVersion, argv: options.argv ?? [], dryRun: options.dryRun,
+      interrupted: interrupted || aborted !== null,
+      ...(aborted ? { aborted: `bed ${aborted.bed}: ${describeError(aborted.error)}` } : {}),
+    },
     targets,
     totals,
   };
+  // No bed came up (no Docker, no cluster to --reuse...): nothing ran, so there is no run to keep or compare.
+  const written = !options.dryRun && !(bedErrors.length > 0 && bedsOpened === 0);
   if (options.dryRun) {
     const last = plans.at(-1)?.plan;
     last?.add('file', `write ${runDir}/ (report.json, junit.xml, summary.md, evidence/, bundle.tar.gz)`);
-  } else {
+  } else if (written) {
     const redacted = await writeRunResults(runDir, report, evidence);
     await write(io.stderr, redacted.size > 0
       ? `podpath: redacted from ${runDir} before writing (check before sharing the bundle): ${describeRedactions(redacted)}\n`
       : `podpath: nothing needed redacting in ${runDir}\n`);
   }
-  return { report, runDir, plans, bedErrors };
+  return { report, runDir, plans, bedErrors, written, aborted: aborted?.error ?? null };
+}
+
+function describeError(error: unknown): string {
+  return isPodpathError(error) ? error.shortMessage : error instanceof Error ? error.message : String(error);
 }
 
 interface ScenarioRun {
@@ -475,13 +505,13 @@ async function defaultResolver(): Promise<(v: string) => string> {
 }
 
 /** The live bed: harness/cluster's up() (or its dry run), wrapped for the runner. */
-export async function openLiveBed(spec: BedSpec): Promise<OpenedBed> {
+export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> = {}): Promise<OpenedBed> {
   const cluster = await import('../cluster/index.ts');
   const kubeModule = await import('../kube/index.ts');
   const { LiveMeshBed } = await import('./mesh-bed.ts');
   const { PlanKube } = await import('./plan-kube.ts');
   // Dry run: the bring-up records into the same plan through PlanKube (KubeClient's surface, no kubeconfig read).
-  const overrides = spec.plan ? { plan: spec.plan, kube: async () => new PlanKube(spec.plan!) as unknown as KubeClient } : {};
+  const overrides: Partial<BedDeps> = spec.plan ? { ...clusterDeps, plan: spec.plan, kube: async () => new PlanKube(spec.plan!) as unknown as KubeClient } : clusterDeps;
   const bed = await cluster.up({
     name: spec.name, istio: spec.istio, logEncoding: spec.logEncoding, pilotEnv: spec.pilotEnv, connectTimeout: spec.connectTimeout,
     reuse: spec.reuse, keep: spec.keep, dryRun: spec.plan !== null, signal: spec.signal, onProgress: spec.onProgress,
@@ -496,5 +526,5 @@ export async function openLiveBed(spec: BedSpec): Promise<OpenedBed> {
     kube: spec.plan ? new PlanKube(spec.plan) : bed.kube,
     extraDocuments: async (name) => spec.documents?.get(name) ?? (await kubeModule.extraDocuments(name)),
   });
-  return Object.assign(live, { [Symbol.asyncDispose]: () => bed[Symbol.asyncDispose]() });
+  return Object.assign(live, { leaseLost: bed.lease.lost, [Symbol.asyncDispose]: () => bed[Symbol.asyncDispose]() });
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { captureIo } from '../../harness/testing/capture-io.ts';
@@ -24,7 +24,9 @@ function fakeSuite(outcomes: Record<string, RunReport | Error>) {
     calls.push(options);
     const outcome = outcomes[options.istio[0]];
     if (outcome instanceof Error) throw outcome;
-    return { report: outcome, runDir: path.join(options.resultsDir, outcome.run.id) };
+    // As the runner does: a run where no bed came up writes nothing.
+    const written = !outcome.targets.every((t) => t.bed === 'unavailable');
+    return { report: outcome, runDir: path.join(options.resultsDir, outcome.run.id), written };
   };
   return { calls, runSuite };
 }
@@ -114,4 +116,17 @@ test('--dry-run passes dryRun down and writes nothing itself', async (t) => {
   t.true(suite.calls[0].dryRun);
   t.deepEqual(await readdir(cwd), []);
   t.regex(io.stdout, /dry run: would write .*summary\.md/);
+});
+
+test('a version whose bed never came up is "could not run" with the reason, not a version of failed scenarios', async (t) => {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-nightly-'));
+  t.teardown(() => rm(cwd, { recursive: true, force: true }));
+  const noBed = report([{ ...target('1.28.4', [failingScenario()]), cluster: 'podpath-1-28', bed: 'unavailable', bedError: 'Docker is not installed' }], { id: 'run-1.28.4' });
+  const suite = fakeSuite({ '1.28.4': noBed, '1.30.5': passing('1.30.5') });
+  const io = captureIo({ cwd });
+  const code = await runNightly(parseNightlyArgs(['--istio', '1.28,1.30'], supported), { runSuite: suite.runSuite, resolveIstio, now: () => NOW }, io.io);
+  t.is(code, 1);
+  t.regex(io.stderr, /Istio 1\.28\.4: could not run: bed podpath-1-28 \(Istio 1\.28\.4\) was unavailable: Docker is not installed/);
+  const summary = await readFile(path.join(cwd, 'results/nightly-20261123T020000Z/summary.md'), 'utf8');
+  t.regex(summary, /\| 1\.28\.4 \| 💥 bed podpath-1-28 \(Istio 1\.28\.4\) was unavailable: Docker is not installed \|/);
 });

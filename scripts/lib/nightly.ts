@@ -10,7 +10,7 @@ import { write } from '../../harness/cli/output.ts';
 import { countStatuses, diffReports, formatTotals, readReport, renderDiff, type ReportDiff, type RunReport } from '../../harness/report/index.ts';
 import { isPodpathError } from '../../harness/errors/index.ts';
 import { flowStamp, splitList, usage } from './args.ts';
-import type { ResolveIstio, RunSuite } from './deps.ts';
+import { ranOrThrow, type ResolveIstio, type RunSuite } from './deps.ts';
 
 export const NIGHTLY_HELP = `Usage: npx zx scripts/nightly.ts [options]
 
@@ -153,10 +153,10 @@ export async function runNightly(options: NightlyOptions, deps: NightlyDeps, io:
     await write(io.stdout, `\n== Istio ${version} → ${path.relative(io.cwd, resultsDir)}\n`);
     const result: VersionResult = { spec, version, resultsDir, report: null, runDir: null, error: null, diff: null };
     try {
-      const { report, runDir } = await deps.runSuite(
+      const { report, runDir } = ranOrThrow(await deps.runSuite(
         { scenarios: options.scenarios, istio: [version], reuse: false, keep: false, pauseOnFailure: false, repeat: options.repeat, concurrency: 1, resultsDir, dryRun: options.dryRun, logEncoding: options.logEncoding, argv: ['nightly-flow', '--istio', version] },
         io,
-      );
+      ));
       result.report = report;
       result.runDir = runDir;
       if (options.baseline) {

@@ -10,7 +10,7 @@ import { write } from '../../harness/cli/output.ts';
 import { countStatuses, diffReports, formatTotals, hasRegressions, renderDiff, type RunReport } from '../../harness/report/index.ts';
 import { flowStamp, usage } from './args.ts';
 import { UsageError } from '../../harness/errors/index.ts';
-import type { BedLike, FlowBedOptions, ResolveIstioRelease, RunSuite } from './deps.ts';
+import { ranOrThrow, type BedLike, type FlowBedOptions, type ResolveIstioRelease, type RunSuite } from './deps.ts';
 
 export const UPGRADE_HELP = `Usage: npx zx scripts/upgrade.ts --from A --to B [options]
 
@@ -178,12 +178,12 @@ export async function runUpgrade<B extends BedLike>(options: UpgradeOptions, dep
   if (jump) await write(io.stderr, `upgrade: warning: ${jump}\n`);
   const root = path.resolve(io.cwd, options.resultsRoot, `upgrade-${flowStamp(deps.now())}`);
   const say = (text: string) => write(io.stdout, text + '\n');
-  const suite = (version: string, resultsDir: string, keep: boolean) =>
-    deps.runSuite(
+  const suite = async (version: string, resultsDir: string, keep: boolean) =>
+    ranOrThrow(await deps.runSuite(
       { scenarios: options.scenarios, istio: [version], reuse: true, keep, pauseOnFailure: false, repeat: 1, concurrency: 1, resultsDir, dryRun: options.dryRun, logEncoding: options.logEncoding,
         name: options.name, connectTimeout: options.connectTimeout, argv: ['upgrade-flow', '--from', from, '--to', to, '--run', version] },
       io,
-    );
+    ));
 
   await say(`upgrade ${from} → ${to}${options.canary ? ' (canary revision)' : ' (in place)'} on kind cluster ${options.name}${options.dryRun ? ' (dry run)' : ''}`);
   await say(`1/4 bring up ${options.name} on Istio ${from}`);

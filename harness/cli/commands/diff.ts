@@ -4,8 +4,8 @@
  */
 import type { Command } from '../command.ts';
 import { write } from '../output.ts';
-import { UsageError } from '../../errors/index.ts';
-import { diffReports, hasRegressions, readReport, renderDiff } from '../../report/index.ts';
+import { EnvironmentError, UsageError } from '../../errors/index.ts';
+import { diffReports, hasRegressions, readReport, renderDiff, unavailableBeds } from '../../report/index.ts';
 
 export const diffCommand: Command = {
   name: 'diff',
@@ -22,7 +22,8 @@ export const diffCommand: Command = {
     'Example:',
     '  podpath diff results/<run-on-1.29> results/<run-on-1.30>',
     '',
-    'Exit codes: 0 no regression, 1 at least one regression, 2 missing or invalid report.',
+    'Exit codes: 0 no regression, 1 at least one regression, 2 missing or invalid report, or a run',
+    'with a bed marked unavailable (its scenarios did not run: there is nothing to compare).',
     'Guide: docs/reports.md',
   ].join('\n'),
   options: {
@@ -34,6 +35,14 @@ export const diffCommand: Command = {
       throw new UsageError(`diff: needs two runs (got ${positionals.length})`, { hint: "Usage: podpath diff RUN_A RUN_B; run 'podpath diff --help' for details." });
     }
     const [a, b] = await Promise.all(positionals.map((p) => readReport(p, io.cwd)));
+    // A bed that never came up on either side would read as "unchanged" (failed → failed): refuse instead.
+    const problems = [['A', a.report], ['B', b.report]] as const;
+    for (const [side, report] of problems) {
+      const unavailable = unavailableBeds(report);
+      if (unavailable.length > 0) {
+        throw new EnvironmentError(`cannot compare: run ${side}'s ${unavailable.join('; ')}`, { hint: 'Its scenarios did not run. Run it again once the bed comes up (podpath status says why not).' });
+      }
+    }
     const diff = diffReports(a.report, b.report);
     await write(io.stdout, values.json ? JSON.stringify(diff, null, 2) + '\n' : renderDiff(diff));
     return hasRegressions(diff) ? 1 : 0;

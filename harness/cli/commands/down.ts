@@ -10,8 +10,10 @@ export function makeDownCommand(overrides: Partial<BedDeps> = {}): Command {
     details: [
       'Deletes only kind clusters podpath created (marker ConfigMap kube-system/podpath-cluster);',
       'any other cluster is refused unless --allow-context names it. No cluster: nothing to do, exit 0.',
+      'kind deletes through podpath\'s own kubeconfig for the cluster (removed afterwards); your',
+      'kubeconfig and its current context are never touched.',
       '',
-      'Exit codes: 0 deleted or nothing to delete, 2 refused or environment error, 130 interrupted.',
+      'Exit codes: 0 deleted or nothing to delete, 2 refused or environment error (Docker missing), 130 interrupted.',
     ].join('\n'),
     options: {
       name: { type: 'string', valueName: 'NAME', description: 'kind cluster name (default podpath)' },
@@ -22,7 +24,7 @@ export function makeDownCommand(overrides: Partial<BedDeps> = {}): Command {
     async run(ctx: CommandContext): Promise<number> {
       const name = typeof ctx.values.name === 'string' ? ctx.values.name : 'podpath';
       const allowContext = typeof ctx.values['allow-context'] === 'string' ? ctx.values['allow-context'] : undefined;
-      const result = await down({ name, dryRun: ctx.values['dry-run'] === true, allowContext, signal: ctx.signal }, overrides);
+      const result = await down({ name, dryRun: ctx.values['dry-run'] === true, allowContext, signal: ctx.signal }, overrides, { env: ctx.io.env });
       if (result.plan) {
         await write(ctx.io.stdout, `Plan for podpath down (dry run, nothing was changed):\n${result.plan.render()}`);
         return 0;

@@ -16,6 +16,7 @@ export const commandTable: readonly CommandEntry[] = [
   { name: 'up', summary: 'Create a kind cluster with Istio and the podpath workloads (needs Docker)', load: async () => (await import('./up.ts')).upCommand },
   { name: 'down', summary: 'Delete the podpath kind cluster', load: async () => (await import('./down.ts')).downCommand },
   { name: 'status', summary: 'Show the podpath cluster: Istio version, mesh settings, workloads and readiness', load: async () => (await import('./status.ts')).statusCommand },
+  { name: 'kubeconfig', summary: "Print the path of a podpath cluster's own kubeconfig (export KUBECONFIG=$(podpath kubeconfig))", load: async () => (await import('./kubeconfig.ts')).kubeconfigCommand },
   { name: 'run', summary: 'Run the scenarios and report which path each connection took (needs Docker)', load: async () => (await import('./run.ts')).runCommand },
   { name: 'report', summary: 'Re-render the reports of a finished run', load: async () => (await import('./report.ts')).reportCommand },
   { name: 'diff', summary: 'Compare two runs (e.g. Istio A vs B) and list what changed', load: async () => (await import('./diff.ts')).diffCommand },

@@ -5,7 +5,7 @@
 import type { Command } from '../command.ts';
 import { wantsColor, write, type Io } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
-import { readReport, renderJunit, renderSummaryMarkdown, renderTerminalTable, countStatuses } from '../../report/index.ts';
+import { readReport, renderJunit, renderSummaryMarkdown, renderTerminalTable, countStatuses, unavailableBeds } from '../../report/index.ts';
 
 const FORMATS = ['table', 'md', 'junit', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -25,7 +25,8 @@ export const reportCommand: Command = {
     '  podpath report results/20261123T101500.123Z-3f9a',
     '  podpath report results/20261123T101500.123Z-3f9a/report.json --format md > summary.md',
     '',
-    'Exit codes: 0 the run passed, 1 it had failures, 2 missing or invalid report (or unsupported schema version).',
+    'Exit codes: 0 the run passed, 1 it had failures, 2 missing or invalid report (or unsupported schema',
+    'version), or a run whose bed was unavailable or that was aborted (said on stderr).',
     'Guide: docs/reports.md',
   ].join('\n'),
   options: {
@@ -50,6 +51,16 @@ export const reportCommand: Command = {
       json: () => JSON.stringify(report, null, 2) + '\n',
     };
     await write(io.stdout, render[format as Format]());
+    // A bed that never came up ran nothing: its "failed" scenarios say nothing about Istio.
+    const unavailable = unavailableBeds(report);
+    if (unavailable.length > 0) {
+      await write(io.stderr, unavailable.map((u) => `podpath: ${u}: its scenarios did not run\n`).join(''));
+      return 2;
+    }
+    if (report.run.aborted) {
+      await write(io.stderr, `podpath: the run was aborted (${report.run.aborted}): scenarios after that did not run\n`);
+      return 2;
+    }
     return countStatuses(report.targets.flatMap((t) => t.scenarios)).failed > 0 ? 1 : 0;
   },
 };

@@ -12,6 +12,9 @@ import { LoopbackMesh, type Interference } from '../../runner/testing/loopback-m
 import { SCENARIOS } from '../../../scenarios/index.ts';
 import { makeRunCommand } from './run.ts';
 import { EnvironmentError } from '../../errors/index.ts';
+import { KubeError } from '../../kube/index.ts';
+import { openLiveBed } from '../../runner/suite.ts';
+import { ScriptedExec } from '../../cluster/test-doubles.ts';
 import type { Values } from '../command.ts';
 
 // Block 127.0.22.0/24 belongs to this file.
@@ -214,8 +217,94 @@ test('no bed at all (e.g. no Docker) is an environment error: exit 2, the reason
   const io = captureIo({ cwd: dir });
   const code = await command.run({ values: { results: dir, scenario: ['^tcp-pod-ip-baseline$'] }, positionals: [], io: io.io, signal: new AbortController().signal });
   t.is(code, 2);
-  t.regex(io.stderr, /no scenario could run: bed podpath: the Docker daemon is not running/);
+  t.regex(io.stderr, /no scenario could run, no results written: bed podpath: the Docker daemon is not running/);
   t.regex(io.stderr, /Start Docker\./);
+  t.deepEqual(readdirSync(dir), [], 'no results folder of harness errors that diff could call "unchanged"');
+});
+
+test('run through the real bring-up without Docker: exit 2 naming Docker, nothing written, nothing in the cache', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cache = join(dir, 'cache');
+  const exec = new ScriptedExec().on('docker info', 'missing');
+  const command = makeRunCommand({
+    scenarios: SCENARIOS,
+    openBed: (spec) => openLiveBed(spec, { exec, env: { XDG_CACHE_HOME: cache }, workDir: (name) => join(cache, 'podpath', 'clusters', name) }),
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  });
+  const io = captureIo({ cwd: dir });
+  const code = await command.run({ values: { results: join(dir, 'results'), scenario: ['^tcp-pod-ip-baseline$'] }, positionals: [], io: io.io, signal: new AbortController().signal });
+  t.is(code, 2);
+  t.regex(io.stderr, /bed podpath: Docker is not installed/);
+  t.notRegex(io.stderr, /network|download/i);
+  t.deepEqual(exec.lines(), [`docker info --format '{{.ServerVersion}}|{{.DockerRootDir}}|{{.OSType}}|{{.Architecture}}'`]);
+  t.deepEqual(readdirSync(dir), [], 'no results directory, no cache');
+});
+
+test.serial('one bed unavailable beside one that ran: report.json marks it "bed: unavailable", report and diff say so, diff exits 2', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const command = makeRunCommand({
+    scenarios: SCENARIOS,
+    openBed: async (spec: BedSpec) => {
+      if (spec.istio.startsWith('1.22')) throw new EnvironmentError('kind create cluster failed: no space left on device');
+      return await LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: spec.pilotEnv, logDelayMs: 20, propagationMs: 30 });
+    },
+    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 500, convergeTimeoutMs: 1000 },
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  });
+  const io = captureIo({ cwd: dir });
+  const code = await command.run({ values: { results: dir, istio: '1.20,1.22', scenario: ['^tcp-pod-ip-baseline$'] }, positionals: [], io: io.io, signal: new AbortController().signal });
+  t.is(code, 2, io.stderr); // every failure is the missing bed: an environment problem, not a failed check
+  const [runDir] = readdirSync(dir);
+  const report = JSON.parse(readFileSync(join(dir, runDir, 'report.json'), 'utf8')) as { targets: Array<{ istio: { version: string }; bed?: string; bedError?: string }> };
+  t.is(report.targets[0].bed, undefined);
+  t.is(report.targets[1].bed, 'unavailable');
+  t.regex(report.targets[1].bedError ?? '', /no space left on device/);
+  const shown = captureIo({ cwd: dir });
+  t.is(await main(['report', runDir], shown.io), 2);
+  t.regex(shown.stderr, /bed podpath-1-22 \(Istio 1\.22\.\d+\) was unavailable: kind create cluster failed: no space left on device/);
+  const diffed = captureIo({ cwd: dir });
+  t.is(await main(['diff', runDir, runDir], diffed.io), 2);
+  t.regex(diffed.stderr, /cannot compare: run A's bed podpath-1-22 \(Istio 1\.22\.\d+\) was unavailable/);
+});
+
+test.serial('a bed\'s lease lost mid-run (another run took it): the run stops, extras are removed, exit 2 says so, report marked aborted', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const beds: LoopbackMesh[] = [];
+  const command = makeRunCommand({
+    scenarios: [broken, ...SCENARIOS.filter((s) => s.id === 'tcp-pod-ip-baseline')],
+    openBed: async (spec: BedSpec) => {
+      const bed = await LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: spec.pilotEnv, logDelayMs: 20, propagationMs: 30 });
+      beds.push(bed);
+      const lost = new AbortController();
+      const apply = bed.apply.bind(bed);
+      // The lease is taken over right after the first extra is applied.
+      bed.apply = async (extra: string) => {
+        await apply(extra);
+        lost.abort(new KubeError('lost the lease kube-system/podpath-bed: taken over by run-B (409 Conflict on renewal)', { reason: 'LeaseLost' }));
+      };
+      return Object.assign(bed, { leaseLost: lost.signal });
+    },
+    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 500, convergeTimeoutMs: 1000 },
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  });
+  const io = captureIo({ cwd: dir });
+  const code = await command.run({ values: { results: dir, istio: '1.20' }, positionals: [], io: io.io, signal: new AbortController().signal });
+  t.is(code, 2, io.stderr);
+  t.regex(io.stderr, /bed podpath: lost the lease kube-system\/podpath-bed: taken over by run-B .*; stopping the run/);
+  t.regex(io.stderr, /run aborted/);
+  t.deepEqual(beds[0].applied, [], 'the extras this run applied were removed');
+  const [runDir] = readdirSync(dir);
+  const report = JSON.parse(readFileSync(join(dir, runDir, 'report.json'), 'utf8')) as { run: { aborted?: string; interrupted: boolean }; targets: Array<{ scenarios: Array<{ id: string; status: string; skipReason: string | null }> }> };
+  t.regex(report.run.aborted ?? '', /^bed podpath: lost the lease/);
+  t.true(report.run.interrupted);
+  const baseline = report.targets[0].scenarios.find((s) => s.id === 'tcp-pod-ip-baseline');
+  t.is(baseline?.status, 'skipped', 'nothing ran after the lease was lost');
 });
 
 test('an interrupt while --pause-on-failure waits for Enter ends the run (130), even though it ends stdin with an error', async (t) => {

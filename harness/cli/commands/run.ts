@@ -56,8 +56,14 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
       '  podpath run --reuse --scenario collision       rerun the seed incident on the current bed',
       '  podpath run --istio 1.20,1.22 --scenario \'!^http\'',
       '',
+      'Each bed\'s Lease (kube-system/podpath-bed) is held for the whole run; if another run takes it',
+      'over or it cannot be renewed, the run stops (extras removed, partial report marked aborted).',
+      'When no bed can be brought up (no Docker, no cluster to --reuse), no results are written; a',
+      'bed that failed beside others that ran is marked "bed: unavailable" in report.json.',
+      '',
       'Exit codes: 0 all passed (flaky and observe-only scenarios do not fail a run), 1 a scenario',
-      'failed, 2 usage or environment error, 130 interrupted (extras removed, partial report written).',
+      'failed, 2 usage or environment error (no bed, or a bed\'s lease lost), 130 interrupted (extras',
+      'removed, partial report written).',
     ].join('\n'),
     options: {
       scenario: { type: 'string', multiple: true, valueName: 'REGEX', description: 'run only scenarios whose id matches (repeatable; !REGEX excludes)' },
@@ -98,7 +104,14 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
         preload: values['skip-preload'] !== true,
       };
       if (options.resultsDir && !options.resultsDir.startsWith('/')) options.resultsDir = `${io.cwd}/${options.resultsDir}`;
-      const { report, runDir, plans, bedErrors } = await runSuite(options, human, deps);
+      const { report, runDir, plans, bedErrors, written, aborted } = await runSuite(options, human, deps);
+      const bedProblems = () => bedErrors.map((b) => `bed ${b.bed}: ${isPodpathError(b.error) ? b.error.shortMessage : String(b.error)}`).join('; ');
+      if (!options.dryRun && !written) {
+        // Nothing ran: a results folder of harness errors would read as a real (and, to diff, unchanged) run.
+        await write(io.stderr, `podpath: no scenario could run, no results written: ${bedProblems()}\n`);
+        if (json) await write(io.stdout, `${JSON.stringify({ ...report, written: false }, null, 2)}\n`);
+        return 2;
+      }
       if (options.dryRun) {
         for (const { label, plan } of plans) {
           await write(human.stdout, `\nPlan for Istio ${label}:\n${plan.render()}`);
@@ -107,13 +120,16 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
       } else {
         // The table ends with the totals line (N passed, N failed, N skipped, N flaky).
         await write(human.stdout, `\n${renderTerminalTable(report, { color: wantsColor(human) })}results: ${runDir}\n`);
-        if (report.run.interrupted) await write(human.stderr, 'podpath: interrupted; the extras applied were removed and a partial report was written.\n');
+        if (aborted) await write(human.stderr, `podpath: run aborted (${report.run.aborted ?? 'a bed\'s lease was lost'}); the extras applied were removed and a partial report was written.\n`);
+        else if (report.run.interrupted) await write(human.stderr, 'podpath: interrupted; the extras applied were removed and a partial report was written.\n');
       }
       if (json) await write(io.stdout, `${JSON.stringify(report, null, 2)}\n`);
+      // Another run took a bed's lease: nothing observed after that can be trusted.
+      if (aborted) return 2;
       // No bed at all (no Docker, no cluster to --reuse...) is an environment problem, not a failed check.
       const code = exitCodeFor(report);
       if (code === 1 && bedErrors.length > 0 && report.targets.every((t) => t.scenarios.every((s) => s.status !== 'failed' || (s.error?.startsWith('bed ') ?? false)))) {
-        await write(io.stderr, `podpath: no scenario could run: ${bedErrors.map((b) => `bed ${b.bed}: ${isPodpathError(b.error) ? b.error.shortMessage : String(b.error)}`).join('; ')}\n`);
+        await write(io.stderr, `podpath: no scenario could run: ${bedProblems()}\n`);
         return 2;
       }
       return code;

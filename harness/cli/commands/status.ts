@@ -9,8 +9,11 @@ export function makeStatusCommand(overrides: Partial<BedDeps> = {}): Command {
     summary: 'Show the podpath cluster: Istio version, mesh settings, workloads and readiness',
     usage: '[--name NAME] [--json] [--dry-run]',
     details: [
-      'Reads only. The Istio version comes from the istiod image (else from the podpath marker).',
-      'Exit codes: 0 (also when the cluster is missing or not ready: see "ready"), 2 environment error.',
+      'Reads only (it refreshes podpath\'s own kubeconfig for the cluster, never yours). The Istio',
+      'version comes from the istiod image (else from the podpath marker). Prints the path of the',
+      'cluster\'s kubeconfig: export KUBECONFIG=$(podpath kubeconfig) to use kubectl on it.',
+      'Exit codes: 0 (also when the cluster is missing or not ready: see "ready"), 2 environment error',
+      '(Docker missing or not running).',
     ].join('\n'),
     options: {
       name: { type: 'string', valueName: 'NAME', description: 'kind cluster name (default podpath)' },
@@ -20,7 +23,7 @@ export function makeStatusCommand(overrides: Partial<BedDeps> = {}): Command {
     allowPositionals: false,
     async run(ctx: CommandContext): Promise<number> {
       const name = typeof ctx.values.name === 'string' ? ctx.values.name : 'podpath';
-      const result = await status({ name, dryRun: ctx.values['dry-run'] === true, signal: ctx.signal }, overrides);
+      const result = await status({ name, dryRun: ctx.values['dry-run'] === true, signal: ctx.signal }, overrides, { env: ctx.io.env });
       if (result.plan) {
         await write(ctx.io.stdout, `Plan for podpath status (dry run):\n${result.plan.render()}`);
         return 0;

@@ -56,14 +56,14 @@ test('up --dry-run --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_ALIAS=false pri
     /^\s*\d+\. \[exec\] docker info /,
     /^\s*\d+\. \[exec\] \S+\/kind get clusters$/,
     /^\s*\d+\. \[file\] write \S+kind-config\.yaml/,
-    /^\s*\d+\. \[exec\] \S+\/kind create cluster --name podpath --config \S+kind-config\.yaml --wait 120s$/,
+    /^\s*\d+\. \[exec\] \S+\/kind create cluster --name podpath --config \S+kind-config\.yaml --kubeconfig \S+\/clusters\/podpath\/kubeconfig --wait 120s$/,
     /^\s*\d+\. \[api\] apply ConfigMap\/kube-system\/podpath-cluster$/,
     /^\s*\d+\. \[exec\] docker exec podpath-control-plane crictl pull docker\.io\/library\/node:24\.\d+\.\d+-alpine[\d.]*@sha256:[0-9a-f]{64}$/,
     /^\s*\d+\. \[exec\] docker image save --platform linux\/amd64 -o \S+\/docker\.io_istio_pilot_1\.22\.8\.tar docker\.io\/istio\/pilot:1\.22\.8$/,
     /^\s*\d+\. \[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar --name podpath$/,
     /^\s*\d+\. \[file\] remove \S+\/preload-XXXXXX$/,
     /^\s*\d+\. \[file\] write \S+istio-operator\.yaml/,
-    /^\s*\d+\. \[exec\] \S+\/istioctl install -y -f \S+istio-operator\.yaml --context kind-podpath$/,
+    /^\s*\d+\. \[exec\] \S+\/istioctl install -y -f \S+istio-operator\.yaml --kubeconfig \S+\/clusters\/podpath\/kubeconfig --context kind-podpath$/,
     /^\s*\d+\. \[api\] apply Namespace\/manager/,
     /^\s*\d+\. \[api\] rollout istio-system\/istiod$/,
     /^\s*\d+\. \[api\] rollout app\/app$/,
@@ -116,6 +116,8 @@ test('up: progress per phase on stderr, summary with timings and budget on stdou
   t.notRegex(result.stderr, /\x1b/, 'NO_COLOR: no escapes');
   t.regex(result.stdout, /^cluster podpath \(context kind-podpath\) created and ready: Istio 1\.28\.10 on kindest\/node:v1\.34\.8@sha256:/m);
   t.regex(result.stdout, /connectTimeout 1s/);
+  t.regex(result.stdout, new RegExp(`^kubeconfig: ${join(work, 'podpath', 'kubeconfig')} \\(podpath's own; yours is untouched`, 'm'));
+  t.deepEqual(kube.calls.filter((c) => /lease|release/.test(c)), ['lease podpath-bed ' + kube.calls.find((c) => c.startsWith('lease '))?.split(' ')[2], 'release podpath-bed'], 'podpath up gives the lease back when it is done');
   t.regex(result.stdout, /phase timings: preflight 1\.0 s, tools 1\.0 s, .*total \d+\.\d s \(within the fresh bring-up budget of 240\.0 s\)/);
 });
 
@@ -144,14 +146,14 @@ test('podpath up --dry-run through main() with the real kube client in plan mode
   const expected = [
     /\[exec\] docker info /,
     /\[exec\] \S+\/kind get clusters$/,
-    /\[exec\] \S+\/tools\/kind\/v0\.27\.0\/[a-z]+-(amd64|arm64)\/kind create cluster --name podpath --config \S+\/clusters\/podpath\/kind-config\.yaml --wait 120s$/,
+    /\[exec\] \S+\/tools\/kind\/v0\.27\.0\/[a-z]+-(amd64|arm64)\/kind create cluster --name podpath --config \S+\/clusters\/podpath\/kind-config\.yaml --kubeconfig \S+\/clusters\/podpath\/kubeconfig --wait 120s$/,
     /\[api\] .*podpath-cluster/,
     /\[api\] .*leases/,
     /\[exec\] docker image save --platform linux\/(amd64|arm64) -o \S+\/clusters\/podpath\/preload-XXXXXX\/docker\.io_istio_proxyv2_1\.22\.8\.tar docker\.io\/istio\/proxyv2:1\.22\.8$/,
     /\[exec\] \S+\/kind load image-archive \S+\/docker\.io_istio_proxyv2_1\.22\.8\.tar --name podpath$/,
     /\[file\] remove \S+\/clusters\/podpath\/preload-XXXXXX$/,
     /\[file\] write \S+\/clusters\/podpath\/istio-operator\.yaml/,
-    /\[exec\] \S+\/tools\/istioctl\/1\.22\.8\/[a-z]+-(amd64|arm64)\/istioctl install -y -f \S+istio-operator\.yaml --context kind-podpath$/,
+    /\[exec\] \S+\/tools\/istioctl\/1\.22\.8\/[a-z]+-(amd64|arm64)\/istioctl install -y -f \S+istio-operator\.yaml --kubeconfig \S+\/clusters\/podpath\/kubeconfig --context kind-podpath$/,
     /\[api\] .*namespaces\/manager\b/,
     /\[api\] .*deployments\/manager\b/,
     /\[api\] .*istiod/,
@@ -164,6 +166,14 @@ test('podpath up --dry-run through main() with the real kube client in plan mode
   }
   t.regex(cap.stdout, /ENABLE_EXTERNAL_NAME_ALIAS: "false"/);
   t.deepEqual(await readdir(cache), [], 'no download, no file');
+  // Every kind call that reads or writes a kubeconfig, and every istioctl call, names podpath's own file.
+  const own = join(cache, 'podpath', 'clusters', 'podpath', 'kubeconfig');
+  const calls = lines.filter((l) => /\[exec\] \S+\/(kind|istioctl) /.test(l));
+  t.true(calls.length >= 4);
+  for (const line of calls) {
+    if (/\/kind (get clusters|load image-archive) /.test(`${line} `)) t.notRegex(line, /--kubeconfig/, 'kind get/load take no --kubeconfig (they never touch one)');
+    else t.true(line.includes(` --kubeconfig ${own}`), line);
+  }
 });
 
 test('up --dry-run --skip-preload plans no image pull, save or load', async (t) => {

@@ -49,6 +49,9 @@ export function makeUpCommand(overrides: Partial<BedDeps> = {}): Command {
       'Needs Docker (running) and about 6 GiB of disk. Downloads kind and istioctl for the exact',
       'versions from their GitHub releases into $XDG_CACHE_HOME/podpath (default ~/.cache/podpath),',
       'checked against the published sha256; a kind/istioctl on PATH with the right version is used as is.',
+      'The cluster gets its own kubeconfig under the cache (clusters/NAME/kubeconfig): kind and',
+      'istioctl are always given --kubeconfig, so your kubeconfig and its current context stay as',
+      'they are. `podpath kubeconfig` prints the path.',
       'Only clusters podpath created (marker ConfigMap kube-system/podpath-cluster) are changed,',
       'unless --allow-context names another. Ctrl-C removes what this run created (unless --keep).',
       'Budget: fresh cluster ready in 4 min with preloaded images on a 2-core runner; --reuse in 5 s.',
@@ -82,6 +85,8 @@ export function makeUpCommand(overrides: Partial<BedDeps> = {}): Command {
         if (!options.dryRun) ctx.io.stderr.write(`${paint('cyan', `[${phase}]`, ctx.io.stderr)} ${detail}\n`);
       };
       const bed = await up({ ...options, onProgress: progress }, overrides, { env: ctx.io.env, progress: ctx.io.stderr, isTTY: stderrTTY });
+      // The bed stays; the lease goes, or the next 'run --reuse' would wait for it to expire.
+      await bed.lease.release();
       for (const warning of bed.warnings) await write(ctx.io.stderr, `podpath: warning: ${warning}\n`);
       if (bed.plan) {
         if (ctx.values.json === true) {
@@ -95,6 +100,7 @@ export function makeUpCommand(overrides: Partial<BedDeps> = {}): Command {
       const summary = {
         name: bed.name,
         context: bed.context,
+        kubeconfig: bed.kubeconfig,
         created: bed.created,
         istio: bed.istio.version,
         kubernetesNode: bed.marker.nodeImage || bed.istio.node.image,
@@ -114,6 +120,7 @@ export function makeUpCommand(overrides: Partial<BedDeps> = {}): Command {
         [
           `cluster ${bed.name} (context ${bed.context}) ${options.reuse ? 'is ready' : bed.created ? 'created and ready' : 'healed and ready'}: Istio ${bed.istio.version} on ${bed.marker.nodeImage || bed.istio.node.image} (kind ${bed.marker.kind || bed.istio.kind})`,
           `mesh: access log ${bed.marker.logEncoding.toUpperCase()}, connectTimeout ${bed.marker.connectTimeout || "Istio's default"}${Object.keys(bed.marker.pilotEnv).length ? `, pilot env ${Object.entries(bed.marker.pilotEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
+          `kubeconfig: ${bed.kubeconfig} (podpath's own; yours is untouched. To use kubectl on it: export KUBECONFIG=$(podpath kubeconfig${bed.name === 'podpath' ? '' : ` ${bed.name}`}))`,
           formatTimings(bed.timings, options.reuse),
           '',
         ].join('\n'),
