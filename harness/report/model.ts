@@ -4,7 +4,7 @@
  * never disagree on a status, a headline, or on which hop a connection went wrong.
  */
 import type { ExpectedPath, ObservedPath, PathSide, ProbeReport, ProbeVerdict, RunReport, ScenarioReport, ScenarioStatus, TargetReport, Totals } from './schema.ts';
-import { countStatuses, dialled, failureHeadline, formatExpectedSide, formatFlags, formatTotals, probeTarget, versionLabel } from './format.ts';
+import { countStatuses, dialled, failureHeadline, formatFlags, formatTotals, probeTarget, versionLabel } from './format.ts';
 
 export type RunVerdict = 'passed' | 'failed' | 'interrupted';
 
@@ -134,10 +134,11 @@ export function probeAnchor(target: TargetReport, scenario: ScenarioReport, prob
 /** Which hop a mismatch sentence is about; the runner words them "client sidecar: ...", "expected outcome ...". */
 export function mismatchHop(sentence: string): HopRole | 'other' {
   const s = sentence.replace(/^attempt \d+: /, '').toLowerCase();
-  if (s.startsWith('explain') || s.includes('logs could not be read')) return 'other';
   if (s.startsWith('client')) return 'client-sidecar';
   if (s.startsWith('server')) return 'server-sidecar';
-  return 'server-app';
+  if (/^(expected (outcome|http)|outcome|responder|http)\b/.test(s) || /^expected .* to answer, saw /.test(s)) return 'server-app';
+  // Explain's prediction, convergence waits, unreadable logs: about the probe, not one hop.
+  return 'other';
 }
 
 function attemptOf(sentence: string): number | null {
@@ -177,14 +178,22 @@ function connectionModel(probe: ProbeReport, observed: ObservedPath, index: numb
   return { hops, stoppedAt, outcome: observed.outcome, logLines, raw: observed };
 }
 
+type ExpectedSide = Exclude<ExpectedPath['client'], null>;
+
+function expectedSideLines(side: ExpectedSide | null): string[] {
+  if (side === null) return ['any entry'];
+  const cluster = side.cluster ?? (side.clusterKind ? `any ${side.clusterKind} cluster` : 'any cluster');
+  return [cluster, side.flags === null ? 'any flags' : `flags ${formatFlags(side.flags)}`];
+}
+
 function expectedHops(probe: ProbeReport, expected: ExpectedPath): Hop[] {
   const hop = (role: HopRole, lines: string[]): Hop => ({ role, title: HOP_TITLES[role], lines, reached: true, mismatches: [] });
-  const hops = [hop('client-app', [probe.from.workload, `→ ${dialled(probe)}/${probe.to.protocol}`]), hop('client-sidecar', [formatExpectedSide(expected.client)])];
+  const hops = [hop('client-app', [probe.from.workload, `→ ${dialled(probe)}/${probe.to.protocol}`]), hop('client-sidecar', expectedSideLines(expected.client))];
   if (expected.server === 'absent') {
     hops.push({ ...hop('server-sidecar', ['no entry expected']), reached: false });
     return hops;
   }
-  hops.push(hop('server-sidecar', [formatExpectedSide(expected.server)]));
+  hops.push(hop('server-sidecar', expectedSideLines(expected.server)));
   hops.push(hop('server-app', [expected.responder ?? 'anyone', expected.outcome ?? 'any outcome']));
   return hops;
 }
