@@ -131,7 +131,7 @@ browserTest('pass, observe, skip and interrupted pages show status as icon and w
     t.regex(text, /◉ observed/);
     t.regex(text, /○ skipped/);
     await observed.getByRole('button', { name: 'Toggle light/dark theme' }).click();
-    const theme = await observed.evaluate(() => document.documentElement.getAttribute('data-theme'));
+    const theme = await observed.locator('html').getAttribute('data-theme');
     t.true(theme === 'dark' || theme === 'light');
     await screenshot(t, observed, 'observed-run-toggled-theme');
     const interrupted = await open(session, path.join(runs.interrupted, 'report.html'));
@@ -148,7 +148,7 @@ browserTest('a hostile log line renders as text: no script runs, no request leav
     await page.locator('details.evidence summary').first().click();
     t.true((await page.locator('details.evidence pre.log').innerText()).includes(HOSTILE));
     t.true((await page.locator('main').innerText()).includes(`Harness error: ${HOSTILE}`));
-    t.is(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    t.is(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
     t.is(await page.locator('main img').count(), 0);
     t.deepEqual(offPage(session), []);
   });
@@ -203,7 +203,7 @@ browserTest('13 scenarios × 11 versions render in the test browser well under a
   await writeFile(file, renderHtmlMatrix(reports.map((r) => ({ report: r, href: `results/${r.run.id}/report.html` }))));
   await withBrowser(async (session) => {
     const page = await open(session, file);
-    const ms = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
+    const ms = await page.evaluate(() => (performance.getEntriesByType('navigation' as never)[0] as unknown as { loadEventEnd: number }).loadEventEnd);
     t.log(`13 × 11 matrix: load event after ${ms.toFixed(0)} ms`);
     t.is(await page.locator('table.matrix a.cell').count(), 143);
     // The goal is under 1 s; the bound is loose because other jobs share this machine's two cores.

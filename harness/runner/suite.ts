@@ -337,7 +337,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
   };
   if (options.dryRun) {
     const last = plans.at(-1)?.plan;
-    last?.add('file', `write ${runDir}/ (report.json, junit.xml, summary.md, evidence/, bundle.tar.gz)`);
+    last?.add('file', `write ${runDir}/ (report.json, junit.xml, summary.md, report.html, evidence/, bundle.tar.gz)`);
   } else {
     await writeRunResults(runDir, report, evidence);
   }

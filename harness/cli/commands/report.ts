@@ -31,6 +31,7 @@ export const reportCommand: Command = {
     'Examples:',
     '  podpath report results/20261123T101500.123Z-3f9a',
     '  podpath report results/20261123T101500.123Z-3f9a/report.json --format md > summary.md',
+    '  podpath report results/* --format html --matrix --out matrix.html',
     '',
     'Exit codes: 0 the run passed, 1 it had failures, 2 missing or invalid report (or unsupported schema version).',
     'Guide: docs/reports.md',
