@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { captureIo } from '../testing/capture-io.ts';
 import { browserUnavailable, withBrowser, type BrowserSession } from '../testing/browser.ts';
 import { main } from '../cli/main.ts';
@@ -80,7 +80,7 @@ async function open(session: BrowserSession, file: string): Promise<Page> {
 }
 
 /** PODPATH_SCREENSHOTS=DIR keeps them (for docs or a look); by default they live and die with the temp dir. */
-async function screenshot(t: { log(...values: unknown[]): void }, page: Page, name: string): Promise<void> {
+async function screenshot(t: { log(...values: unknown[]): void }, page: Page | Locator, name: string): Promise<void> {
   const file = path.join(process.env.PODPATH_SCREENSHOTS ?? path.join(dir, 'screenshots'), `${name}.png`);
   await page.screenshot({ path: file });
   t.log(`screenshot: ${file}`);
@@ -94,7 +94,7 @@ browserTest('a failed double run: the header names the probe and hop, the drawin
   await withBrowser(async (session) => {
     const page = await open(session, path.join(runs.failed, 'report.html'));
     const failures = page.getByRole('navigation', { name: 'failed probes' });
-    t.regex(await failures.innerText(), /collision-expected-to-be-harmless \/ manager → app pod IP:5701 on Istio 1\.20\.\d+ at the client sidecar: client sidecar: expected a passthrough cluster, saw outbound \(outbound\|5701\|\|app-ext/);
+    t.regex(await failures.innerText(), /collision-expected-to-be-harmless \/ manager → app pod IP:5701 on Istio 1\.20\.\d+ at the client sidecar: expected a passthrough cluster, saw outbound \(outbound\|5701\|\|app-ext/);
     const box = await failures.boundingBox();
     t.truthy(box && box.y + box.height <= 900, 'the failed probe is visible without scrolling');
     await screenshot(t, page, 'failed-run');
@@ -107,10 +107,11 @@ browserTest('a failed double run: the header names the probe and hop, the drawin
     t.regex(hops[1].cls ?? '', /\bbad\b/);
     t.regex(hops[2].text ?? '', /server sidecar ✗ mismatch ■ stopped here.*no access log entry/);
     t.true(await observed.isVisible());
-    t.regex(await probe.locator('ul.mismatches').innerText(), /✗ server sidecar: expected outcome echoed, saw closed-after-connect/);
+    t.regex(await probe.locator('ul.mismatches').innerText(), /✗ server app \(not reached\): expected outcome echoed, saw closed-after-connect/);
     const expectedHops = await probe.locator('svg.path.expected g.hop').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-hop')));
     t.deepEqual(expectedHops, ['client-app', 'client-sidecar', 'server-sidecar', 'server-app']);
 
+    await screenshot(t, probe, 'failed-probe');
     const log = probe.locator('details.evidence pre.log');
     t.false(await log.isVisible(), 'evidence is folded by default');
     await probe.locator('details.evidence summary').click();

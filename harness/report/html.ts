@@ -4,7 +4,7 @@
  * observed path beside the expected one, explain's prediction and the raw evidence folded away.
  */
 import type { RunReport } from './schema.ts';
-import { buildReportModel, HOP_TITLES, type ConnectionModel, type ProbeModel, type ReportModel, type ScenarioModel, type TargetModel } from './model.ts';
+import { buildReportModel, HOP_TITLES, mismatchHop, type ConnectionModel, type ProbeModel, type ReportModel, type ScenarioModel, type TargetModel } from './model.ts';
 import { escapeHtml as e } from './html-escape.ts';
 import { renderPage, seconds, statusBadge } from './html-page.ts';
 import { renderPathSvg } from './svg-path.ts';
@@ -27,7 +27,7 @@ function header(model: ReportModel): string {
     for (const f of model.failures) {
       const where = f.probe ? `${f.scenario} / ${f.probe}` : f.scenario;
       const hop = f.hop ? ` at the <b>${HOP_TITLES[f.hop]}</b>` : '';
-      out.push(`<li><a href="#${e(f.anchor)}">${e(where)}</a> on Istio ${e(f.target)}${hop}: ${e(f.sentence)}</li>`);
+      out.push(`<li><a href="#${e(f.anchor)}">${e(where)}</a> on Istio ${e(f.target)}${hop}: ${e(f.hop ? withoutHop(f.sentence, HOP_TITLES[f.hop]) : f.sentence)}</li>`);
     }
     out.push('</ul></nav>');
   }
@@ -45,14 +45,26 @@ function connectionFigure(probe: ProbeModel, connection: ConnectionModel, index:
   );
 }
 
+/** "client sidecar: expected …" under a "client sidecar" label would say the hop twice. */
+function withoutHop(sentence: string, title: string): string {
+  const m = /^(attempt \d+: )?(.*)$/s.exec(sentence)!;
+  const rest = m[2].startsWith(`${title}: `) ? m[2].slice(title.length + 2) : m[2];
+  return (m[1] ?? '') + rest;
+}
+
 function hopMismatchList(probe: ProbeModel): string {
   const rows: string[] = [];
   probe.connections.forEach((c, i) => {
     for (const hop of c.hops) {
-      for (const m of hop.mismatches) rows.push(`<li><span class="mismatch">✗ ${e(hop.title)}</span>${probe.connections.length > 1 ? ` (connection ${i + 1})` : ''}: ${e(m)}</li>`);
+      for (const m of hop.mismatches) {
+        const about = mismatchHop(m);
+        // Outcome and responder belong to the server app; when the path stopped before it, say so.
+        const label = about !== 'other' && about !== hop.role ? `${HOP_TITLES[about]} (not reached)` : hop.title;
+        rows.push(`<li><span class="mismatch">✗ ${e(label)}</span>${probe.connections.length > 1 ? ` (connection ${i + 1})` : ''}: ${e(withoutHop(m, hop.title))}</li>`);
+      }
     }
   });
-  for (const m of probe.otherMismatches) rows.push(`<li><span class="mismatch">✗ other</span>: ${e(m)}</li>`);
+  for (const m of probe.otherMismatches) rows.push(`<li><span class="mismatch">✗ probe</span>: ${e(m)}</li>`);
   return rows.length ? `<ul class="mismatches" aria-label="mismatches">${rows.join('')}</ul>` : '';
 }
 
