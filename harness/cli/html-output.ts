@@ -13,6 +13,11 @@ export function pageDir(io: Io, out: string | undefined): string {
   return out ? path.dirname(path.resolve(io.cwd, out)) : io.cwd;
 }
 
+/** A URL path from the page to the run folder ("." when the page is inside it). */
+export function runDirHref(io: Io, out: string | undefined, runDir: string): string {
+  return path.relative(pageDir(io, out), runDir).split(path.sep).join('/') || '.';
+}
+
 /** A URL path from the page to runDir/report.html, with forward slashes on every platform. */
 export function runReportHref(io: Io, out: string | undefined, runDir: string): string {
   const relative = path.relative(pageDir(io, out), path.join(runDir, 'report.html'));

@@ -95,7 +95,7 @@ export function renderProbe(probe: ProbeModel): string {
   return out.join('\n');
 }
 
-function scenarioSection(target: TargetModel, scenario: ScenarioModel): string {
+function scenarioSection(target: TargetModel, scenario: ScenarioModel, options: HtmlReportOptions): string {
   const out = [
     `<section class="scenario ${scenario.status}" id="${e(scenario.anchor)}" aria-label="${e(scenario.id)} on Istio ${e(target.label)}">`,
     `<h3>${statusBadge(scenario.status)} <code>${e(scenario.id)}</code> on Istio ${e(target.label)}</h3>`,
@@ -104,12 +104,12 @@ function scenarioSection(target: TargetModel, scenario: ScenarioModel): string {
   if (scenario.skipReason) out.push(`<p>Skipped: ${e(scenario.skipReason)}</p>`);
   if (scenario.error) out.push(`<p class="mismatch">Harness error: ${e(scenario.error)}</p>`);
   for (const probe of scenario.probes) out.push(renderProbe(probe));
-  if (scenario.evidence.length) out.push(`<p>Evidence files: ${scenario.evidence.map((f) => `<a href="${e(encodeURI(f))}">${e(f)}</a>`).join(', ')}</p>`);
+  if (scenario.evidence.length) out.push(`<p>Evidence files: ${scenario.evidence.map((f) => `<a href="${e(encodeURI(options.runDirHref && options.runDirHref !== '.' ? `${options.runDirHref}/${f}` : f))}">${e(f)}</a>`).join(', ')}</p>`);
   out.push('</section>');
   return out.join('\n');
 }
 
-function targetSection(target: TargetModel): string {
+function targetSection(target: TargetModel, options: HtmlReportOptions): string {
   const t = target.totals;
   const out = [
     `<section class="target" id="${e(target.anchor)}">`,
@@ -122,13 +122,18 @@ function targetSection(target: TargetModel): string {
   ];
   // Failures first: the page is read top-down by someone looking for what broke.
   const order = [...target.scenarios].sort((a, b) => Number(b.status === 'failed') - Number(a.status === 'failed'));
-  for (const scenario of order) out.push(scenarioSection(target, scenario));
+  for (const scenario of order) out.push(scenarioSection(target, scenario, options));
   out.push('</section>');
   return out.join('\n');
 }
 
-export function renderHtmlReport(report: RunReport): string {
+export interface HtmlReportOptions {
+  /** The run folder as seen from the page, when the page is not inside it (evidence links start there). */
+  runDirHref?: string;
+}
+
+export function renderHtmlReport(report: RunReport, options: HtmlReportOptions = {}): string {
   const model = buildReportModel(report);
-  const body = [header(model), '<main>', ...model.targets.map(targetSection), '</main>'].join('\n');
+  const body = [header(model), '<main>', ...model.targets.map((t) => targetSection(t, options)), '</main>'].join('\n');
   return renderPage(`podpath ${model.verdict}: ${model.runId}`, body);
 }

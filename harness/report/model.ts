@@ -261,10 +261,11 @@ function scenarioModel(target: TargetReport, scenario: ScenarioReport): Scenario
 }
 
 function targetModel(target: TargetReport): TargetModel {
+  // Every meshConfig field the bed records, so settings added to the schema later show up without a change here.
+  const mesh = Object.entries(target.istio.meshConfig as unknown as Record<string, unknown>).map(([k, v]): [string, string] => [`meshConfig.${k}`, v === null || v === undefined ? 'Istio default' : typeof v === 'string' ? v : JSON.stringify(v)]);
   const settings: [string, string][] = [
     ['Istio', target.istio.version],
-    ['meshConfig.connectTimeout', target.istio.meshConfig.connectTimeout ?? 'Istio default'],
-    ['access log', target.istio.meshConfig.accessLogEncoding],
+    ...mesh,
     ['istiod env', Object.entries(target.istio.pilotEnv ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'],
     ['Kubernetes', target.kubernetes ?? 'unknown'],
     ['cluster', target.cluster],

@@ -30,7 +30,9 @@ test('report --format html prints the page; --out writes it and says where', asy
   t.is(await main(['report', 'results/a', '--format', 'html', '--out', 'pages/a.html'], out.io), 1);
   t.is(out.stdout, '');
   t.regex(out.stderr, /wrote pages\/a\.html/);
-  t.regex(await readFile(path.join(w.dir, 'pages/a.html'), 'utf8'), /<h1>podpath run <code>20261123T101500\.000Z-3f9a<\/code>/);
+  const page = await readFile(path.join(w.dir, 'pages/a.html'), 'utf8');
+  t.regex(page, /<h1>podpath run <code>20261123T101500\.000Z-3f9a<\/code>/);
+  t.regex(page, /href="\.\.\/results\/a\/evidence\/istio-1\.20\.8\/externalname-5701-collision\/client-sidecar\.log"/, 'evidence links reach the run folder from the page');
 });
 
 test('report --matrix over several runs links cells relative to the page', async (t) => {

@@ -7,7 +7,7 @@ import type { Command } from '../command.ts';
 import { wantsColor, write, type Io } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
 import { readReport, renderJunit, renderSummaryMarkdown, renderTerminalTable, countStatuses, renderHtmlReport, renderHtmlMatrix } from '../../report/index.ts';
-import { emitHtml, runReportHref } from '../html-output.ts';
+import { emitHtml, runDirHref, runReportHref } from '../html-output.ts';
 
 const FORMATS = ['table', 'md', 'junit', 'json', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -62,13 +62,14 @@ export const reportCommand: Command = {
     if (!(FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`report: unknown --format '${format}'`, { hint: `Use one of: ${FORMATS.join(', ')}.` });
     }
-    const { report } = await readReport(positionals[0], io.cwd);
+    const { report, runDir } = await readReport(positionals[0], io.cwd);
     const render: Record<Format, () => string> = {
       table: () => renderTerminalTable(report, { color: wantsColor(io) }),
       md: () => renderSummaryMarkdown(report),
       junit: () => renderJunit(report),
       json: () => JSON.stringify(report, null, 2) + '\n',
-      html: () => renderHtmlReport(report),
+      // With --out elsewhere, evidence links are rewritten to reach the run folder from the page.
+      html: () => renderHtmlReport(report, out ? { runDirHref: runDirHref(io, out, runDir) } : {}),
     };
     if (format === 'html') await emitHtml(io, out, render.html());
     else await write(io.stdout, render[format as Format]());
