@@ -124,6 +124,22 @@ browserTest('a failed double run: the header names the probe and hop, the drawin
   });
 });
 
+browserTest('without JavaScript the page still shows the failure, the drawing and the folded evidence', async (t) => {
+  await withBrowser(
+    async (session) => {
+      const page = await open(session, path.join(runs.failed, 'report.html'));
+      t.regex(await page.getByRole('navigation', { name: 'failed probes' }).innerText(), /at the client sidecar/);
+      const probe = page.locator('section.scenario.failed .probe');
+      t.true(await probe.locator('svg.path.observed g.hop.bad').first().isVisible());
+      await probe.locator('details.evidence summary').click();
+      t.true(await probe.locator('details.evidence pre.log').isVisible(), '<details> needs no script');
+      t.is(await page.locator('button').count(), 0, 'no dead buttons: the script adds them');
+      t.deepEqual(offPage(session), []);
+    },
+    { javaScriptEnabled: false },
+  );
+});
+
 browserTest('pass, observe, skip and interrupted pages show status as icon and word, in both themes', async (t) => {
   await withBrowser(async (session) => {
     const observed = await open(session, path.join(runs.observed, 'report.html'));

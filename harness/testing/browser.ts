@@ -24,7 +24,7 @@ export interface BrowserSession {
   errors: string[];
 }
 
-export async function withBrowser<T>(fn: (session: BrowserSession) => Promise<T>): Promise<T> {
+export async function withBrowser<T>(fn: (session: BrowserSession) => Promise<T>, options: { javaScriptEnabled?: boolean } = {}): Promise<T> {
   const profile = await mkdtemp(path.join(tmpdir(), 'podpath-chromium-'));
   const requests: string[] = [];
   const errors: string[] = [];
@@ -36,6 +36,7 @@ export async function withBrowser<T>(fn: (session: BrowserSession) => Promise<T>
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       viewport: { width: 1280, height: 900 },
+      javaScriptEnabled: options.javaScriptEnabled ?? true,
       timeout: 30_000,
     });
     context.on('request', (request) => void requests.push(request.url()));
