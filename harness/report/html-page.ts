@@ -83,7 +83,8 @@ b.addEventListener('click',function(){var dark=root.getAttribute('data-theme')==
 var next=dark?'light':'dark';root.setAttribute('data-theme',next);try{localStorage.setItem(KEY,next);}catch(e){}});bar.appendChild(b);}
 document.querySelectorAll('pre[data-copy]').forEach(function(pre){var b=document.createElement('button');b.type='button';b.className='copy';b.textContent='Copy';
 b.addEventListener('click',function(){var done=function(){b.textContent='Copied';setTimeout(function(){b.textContent='Copy';},1500);};
-if(navigator.clipboard){navigator.clipboard.writeText(pre.textContent).then(done,function(){b.textContent='Copy failed';});}});
+var select=function(){var r=document.createRange();r.selectNodeContents(pre);var sel=getSelection();sel.removeAllRanges();sel.addRange(r);b.textContent='Selected: press Ctrl+C';};
+if(navigator.clipboard){navigator.clipboard.writeText(pre.textContent).then(done,select);}else{select();}});
 pre.parentNode.insertBefore(b,pre);});
 })();`;
 
