@@ -1,4 +1,4 @@
-/** harness/report: report.json (schema v1), JUnit, summary.md, terminal table, bundle, diff. */
+/** harness/report: report.json (schema v1), JUnit, summary.md, report.html, matrix, terminal table, bundle, diff. */
 export * from './schema.ts';
 export { newRunId, isRunId, RUN_ID_PATTERN } from './run-id.ts';
 export { redact, redactValue, redactPatterns, describeRedactions, REDACTED, type RedactionCounts } from './redact.ts';
@@ -9,3 +9,7 @@ export { diffReports, renderDiff, hasRegressions, pairTargets, type ReportDiff, 
 export { writeRunResults, evidencePath, RunResultsExistError, RESULT_FILES, type WriteOptions } from './write.ts';
 export { readReport, validateReport, type LoadedReport } from './load.ts';
 export { formatObserved, formatExpected, formatSide, formatFlags, formatTotals, countStatuses } from './format.ts';
+export { buildReportModel, anchorId, scenarioAnchor, probeAnchor, targetAnchor, type ReportModel, type Hop, type HopRole } from './model.ts';
+export { renderHtmlReport } from './html.ts';
+export { renderHtmlMatrix, renderHtmlDiff, type MatrixRun, type DiffLinks } from './html-matrix.ts';
+export { escapeHtml } from './html-escape.ts';

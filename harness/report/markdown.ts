@@ -1,11 +1,14 @@
 /**
  * summary.md: what a person reads first (GitHub job summary, PR comment, results folder).
  * Totals, one table per Istio version, then every failing probe with actual-vs-expected and a
- * mermaid flowchart of the path it took, or where it stopped.
+ * mermaid flowchart of the path it took, or where it stopped. Statuses, notes and totals come
+ * from the report model that report.html is drawn from too.
  */
 import type { ProbeReport, RunReport, ScenarioReport, ScenarioStatus, TargetReport, ObservedPath } from './schema.ts';
+import { buildReportModel, type RunVerdict, type ScenarioModel, type TargetModel } from './model.ts';
 import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, probeTarget, seconds } from './format.ts';
 
+const VERDICT: Record<RunVerdict, string> = { failed: '❌ **failed**', interrupted: '⚠️ **interrupted**', passed: '✅ **passed**' };
 const STATUS_ICON: Record<ScenarioStatus, string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', flaky: '⚠️ flaky', observed: '👁️ observed' };
 
 /** Table cells: a cluster name like outbound|5701||x would otherwise split the row. */
@@ -75,23 +78,12 @@ export function pathFlowchart(probe: ProbeReport, observed: ObservedPath): strin
   return lines.join('\n');
 }
 
-function scenarioRow(scenario: ScenarioReport): string {
-  const note =
-    scenario.status === 'skipped'
-      ? (scenario.skipReason ?? 'no reason recorded')
-      : scenario.error
-        ? `harness error: ${scenario.error}`
-        : scenario.status === 'flaky'
-          ? `attempts: ${scenario.attempts.map((a) => a.status).join(', ')}`
-          : scenario.probes
-              .filter((p) => p.verdict === 'fail')
-              .map((p) => `${p.name}: ${p.mismatches[0] ?? 'path differs'}`)
-              .join('; ');
-  return `| ${mdCode(scenario.id)} | ${STATUS_ICON[scenario.status]} | ${scenario.probes.length} | ${seconds(scenario.timings.total)} s | ${mdCell(note)} |`;
+function scenarioRow(scenario: ScenarioModel): string {
+  return `| ${mdCode(scenario.id)} | ${STATUS_ICON[scenario.status]} | ${scenario.probes.length} | ${seconds(scenario.durationMs)} s | ${mdCell(scenario.note)} |`;
 }
 
-function targetSection(target: TargetReport): string[] {
-  const totals = countStatuses(target.scenarios);
+function targetSection(target: TargetReport, model: TargetModel): string[] {
+  const totals = model.totals;
   const env = Object.entries(target.istio.pilotEnv).map(([k, v]) => `${k}=${v}`);
   const lines = [
     `## Istio ${versionLabel(target)}`,
@@ -106,7 +98,7 @@ function targetSection(target: TargetReport): string[] {
     '',
     '| Scenario | Status | Probes | Time | Note |',
     '|---|---|---:|---:|---|',
-    ...target.scenarios.map(scenarioRow),
+    ...model.scenarios.map(scenarioRow),
     '',
   ];
   return lines;
@@ -147,9 +139,9 @@ function failureSection(target: TargetReport, scenario: ScenarioReport): string[
 }
 
 export function renderSummaryMarkdown(report: RunReport): string {
-  const totals = countStatuses(report.targets.flatMap((t) => t.scenarios));
-  const versions = report.targets.map(versionLabel);
-  const verdict = totals.failed > 0 ? '❌ **failed**' : report.run.interrupted ? '⚠️ **interrupted**' : '✅ **passed**';
+  const model = buildReportModel(report);
+  const { totals, versions } = model;
+  const verdict = VERDICT[model.verdict];
   const lines = [
     `# podpath run ${mdCode(report.run.id)}`,
     '',
@@ -169,7 +161,7 @@ export function renderSummaryMarkdown(report: RunReport): string {
     }),
     '',
   );
-  for (const target of report.targets) lines.push(...targetSection(target));
+  report.targets.forEach((target, i) => lines.push(...targetSection(target, model.targets[i])));
   const failures = report.targets.flatMap((t) => t.scenarios.filter((s) => s.status === 'failed').map((s) => [t, s] as const));
   if (failures.length) {
     lines.push('## Failures', '');

@@ -24,16 +24,17 @@ function evidence(): Map<string, string> {
   ]);
 }
 
-test('writes report.json, junit.xml, summary.md, evidence and the bundle, and nothing else', async (t) => {
+test('writes report.json, junit.xml, summary.md, report.html, evidence and the bundle, and nothing else', async (t) => {
   const results = await tempResults();
   const runDir = path.join(results, '20261123T101500.000Z-3f9a');
   await writeRunResults(runDir, matrixReport(), evidence(), { env: {} });
-  t.deepEqual((await readdir(runDir)).sort(), ['bundle.tar.gz', 'evidence', 'junit.xml', 'report.json', 'summary.md']);
+  t.deepEqual((await readdir(runDir)).sort(), ['bundle.tar.gz', 'evidence', 'junit.xml', 'report.html', 'report.json', 'summary.md']);
   t.deepEqual(await readdir(results), ['20261123T101500.000Z-3f9a'], 'no temp dir left behind');
   const loaded = await readReport(runDir);
   t.deepEqual(loaded.report, matrixReport());
   t.regex(await readFile(path.join(runDir, 'junit.xml'), 'utf8'), /<testsuite name="istio-1\.20\.8"/);
   t.regex(await readFile(path.join(runDir, 'summary.md'), 'utf8'), /```mermaid\nflowchart LR/);
+  t.regex(await readFile(path.join(runDir, 'report.html'), 'utf8'), /id="istio--1\.20\.8--externalname-5701-collision--pod-ip-5701"/);
   const secret = await readFile(path.join(runDir, 'evidence/istio-1.20.8/externalname-5701-collision/secret.yaml'), 'utf8');
   t.false(secret.includes('aHVudGVyMg=='));
   t.true(secret.includes(`password: ${REDACTED}`));
@@ -54,7 +55,7 @@ test('the bundle unpacks into <run-id>/ and holds only redacted files', async (t
   await mkdir(out);
   await extractTar({ file: path.join(runDir, 'bundle.tar.gz'), cwd: out });
   const base = path.join(out, 'run-1');
-  for (const file of ['report.json', 'junit.xml', 'summary.md']) t.truthy(await stat(path.join(base, file)));
+  for (const file of ['report.json', 'junit.xml', 'summary.md', 'report.html']) t.truthy(await stat(path.join(base, file)));
   const events = await readFile(path.join(base, 'evidence/istio-1.20.8/externalname-5701-collision/events.txt'), 'utf8');
   t.false(events.includes('tok-123456'));
   t.true(events.includes(`Bearer ${REDACTED}`));
@@ -62,7 +63,7 @@ test('the bundle unpacks into <run-id>/ and holds only redacted files', async (t
   t.false(secret.includes('aHVudGVyMg=='));
 });
 
-test('secrets in the report itself are redacted in report.json', async (t) => {
+test('secrets in the report itself are redacted in report.json and report.html', async (t) => {
   const results = await tempResults();
   const runDir = path.join(results, 'run-2');
   const r = matrixReport();
@@ -70,6 +71,9 @@ test('secrets in the report itself are redacted in report.json', async (t) => {
   await writeRunResults(runDir, r, new Map(), { env: {} });
   const text = await readFile(path.join(runDir, 'report.json'), 'utf8');
   t.false(text.includes('abc.def.ghi'));
+  const html = await readFile(path.join(runDir, 'report.html'), 'utf8');
+  t.true(html.includes('probe failed: Authorization: Bearer'), 'the error is in the page');
+  t.false(html.includes('abc.def.ghi'));
   t.false((await readdir(runDir)).includes('evidence'), 'no evidence folder when there is no evidence');
 });
 

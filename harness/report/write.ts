@@ -10,6 +10,7 @@ import { EnvironmentError, UsageError } from '../errors/index.ts';
 import { REPORT_SCHEMA_VERSION, type RunReport } from './schema.ts';
 import { renderJunit } from './junit.ts';
 import { renderSummaryMarkdown } from './markdown.ts';
+import { renderHtmlReport } from './html.ts';
 import { redact, redactValue, type RedactionCounts } from './redact.ts';
 
 /** The run directory already exists: podpath never overwrites a finished run. */
@@ -22,7 +23,7 @@ export interface WriteOptions {
   beforeCommit?: (tempDir: string) => Promise<void>;
 }
 
-export const RESULT_FILES = ['report.json', 'junit.xml', 'summary.md', 'bundle.tar.gz'] as const;
+export const RESULT_FILES = ['report.json', 'junit.xml', 'summary.md', 'report.html', 'bundle.tar.gz'] as const;
 
 /** Evidence keys are paths relative to the run dir; anything not already under evidence/ goes there. */
 export function evidencePath(key: string): string {
@@ -49,7 +50,7 @@ function existsError(runDir: string): RunResultsExistError {
 }
 
 /**
- * Writes report.json, junit.xml, summary.md, evidence/* and bundle.tar.gz under runDir, with
+ * Writes report.json, junit.xml, summary.md, report.html, evidence/* and bundle.tar.gz under runDir, with
  * secrets redacted in every file (the directory is uploaded as a CI artifact as-is), then
  * appends summary.md to $GITHUB_STEP_SUMMARY when that is set.
  */
@@ -74,12 +75,13 @@ export async function writeRunResults(runDir: string, report: RunReport, evidenc
     await writeFile(path.join(temp, 'junit.xml'), renderJunit(safe));
     const summary = renderSummaryMarkdown(safe);
     await writeFile(path.join(temp, 'summary.md'), summary);
+    await writeFile(path.join(temp, 'report.html'), renderHtmlReport(safe));
     for (const [relative, content] of files) {
       const target = path.join(temp, ...relative.split('/'));
       await mkdir(path.dirname(target), { recursive: true });
       await writeFile(target, redact(content, counts));
     }
-    const entries = ['report.json', 'junit.xml', 'summary.md', ...(files.length ? ['evidence'] : [])];
+    const entries = ['report.json', 'junit.xml', 'summary.md', 'report.html', ...(files.length ? ['evidence'] : [])];
     // Entries are prefixed with the run id so the bundle unpacks into its own folder; portable drops uid/user names.
     await createTar({ gzip: true, file: path.join(temp, 'bundle.tar.gz'), cwd: temp, prefix: name, portable: true }, entries);
     if (options.beforeCommit) await options.beforeCommit(temp);

@@ -375,7 +375,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
   const written = !options.dryRun && !(bedErrors.length > 0 && bedsOpened === 0);
   if (options.dryRun) {
     const last = plans.at(-1)?.plan;
-    last?.add('file', `write ${runDir}/ (report.json, junit.xml, summary.md, evidence/, bundle.tar.gz)`);
+    last?.add('file', `write ${runDir}/ (report.json, junit.xml, summary.md, report.html, evidence/, bundle.tar.gz)`);
   } else if (written) {
     const redacted = await writeRunResults(runDir, report, evidence);
     await write(io.stderr, redacted.size > 0

@@ -62,6 +62,8 @@ test('one runSuite per version with its own results dir, then a combined summary
   t.regex(summary, /✅ \*\*all 2 Istio versions passed\*\*/);
   t.regex(summary, /^\| 1\.30\.5 \| ✅ passed \| 1 \| 0 \| 0 \| 0 \| 0 \| - \| `istio-1\.30\.5\/run-1\.30\.5` \|$/m);
   t.is(await readFile(stepSummary, 'utf8'), summary + '\n');
+  const matrix = await readFile(path.join(cwd, 'results/nightly-20261123T020000Z/matrix.html'), 'utf8');
+  t.regex(matrix, /<a class="cell" href="istio-1\.30\.5\/run-1\.30\.5\/report\.html#istio--1\.30\.5--/);
 });
 
 test('a failing version and a version that could not run both fail the night, and the others still run', async (t) => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Io } from '../../harness/cli/output.ts';
 import { write } from '../../harness/cli/output.ts';
-import { countStatuses, diffReports, formatTotals, readReport, renderDiff, type ReportDiff, type RunReport } from '../../harness/report/index.ts';
+import { countStatuses, diffReports, formatTotals, readReport, renderDiff, renderHtmlMatrix, type ReportDiff, type RunReport } from '../../harness/report/index.ts';
 import { isPodpathError } from '../../harness/errors/index.ts';
 import { flowStamp, splitList, usage } from './args.ts';
 import { ranOrThrow, type ResolveIstio, type RunSuite } from './deps.ts';
@@ -183,6 +183,9 @@ export async function runNightly(options: NightlyOptions, deps: NightlyDeps, io:
   } else {
     await mkdir(root, { recursive: true });
     await writeFile(path.join(root, 'summary.md'), summary);
+    // Scenarios x versions, each cell linking into that version's report.html (relative, so the uploaded folder works).
+    const ran = results.flatMap((r) => (r.report && r.runDir ? [{ report: r.report, href: `${path.relative(root, r.runDir).split(path.sep).join('/')}/report.html` }] : []));
+    await writeFile(path.join(root, 'matrix.html'), renderHtmlMatrix(ran));
     await writeFile(path.join(root, 'nightly.json'), JSON.stringify({ stamp, results: results.map(({ report, ...r }) => ({ ...r, totals: report ? countStatuses(report.targets.flatMap((t) => t.scenarios)) : null })) }, null, 2) + '\n');
     if (io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, summary + '\n');
   }

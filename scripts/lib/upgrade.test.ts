@@ -80,6 +80,10 @@ test('up on A, run, upgrade, run on B, diff, dispose: in that order; a regressio
   const root = path.join(cwd, 'results/upgrade-20261123T030000Z');
   t.regex(await readFile(path.join(root, 'diff.txt'), 'utf8'), /1 regression/);
   t.is((JSON.parse(await readFile(path.join(root, 'diff.json'), 'utf8')) as { counts: { regression: number } }).counts.regression, 1);
+  const page = await readFile(path.join(root, 'upgrade.html'), 'utf8');
+  t.regex(page, /✗ Regressions \(passed before, fail now\): 1/);
+  t.regex(page, /href="to-1\.30\.5\/[^"]+\/report\.html#istio--1\.30\.5--externalname-5701-collision--pod-ip-5701"/);
+  t.regex(await readFile(path.join(root, 'matrix.html'), 'utf8'), /2 Istio versions/);
 });
 
 test('no regression exits 0; --canary reaches upgradeIstio', async (t) => {

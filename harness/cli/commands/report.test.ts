@@ -85,5 +85,5 @@ test('as a child process: table on stdout, exit code 1 for a failing run, --help
   t.regex(result.stdout, /externalname-5701-collision +FAIL/);
   const help = await execa('npx', ['node', 'harness/cli/podpath.ts', 'report', '--help'], { cwd: repoRoot, reject: false });
   t.is(help.exitCode, 0);
-  t.regex(help.stdout, /Usage: podpath report RUN \[--format table\|md\|junit\|json\]/);
+  t.regex(help.stdout, /Usage: podpath report RUN \[--format table\|md\|junit\|json\|html\]/);
 });

@@ -128,7 +128,7 @@ test('podpath run --dry-run (a real child process) prints the whole plan and tou
     /\[note\] compare .* client outbound\|5701\|\|app-ext\.app\.svc\.cluster\.local flags UF,URX; no server entry; explain captured/,
     /\[api\] delete and wait until gone: Service\/app\/app-ext/,
     /\[exec\] .*kind delete cluster --name podpath/,
-    /\[file\] write .*\(report\.json, junit\.xml, summary\.md, evidence\/, bundle\.tar\.gz\)/,
+    /\[file\] write .*\(report\.json, junit\.xml, summary\.md, report\.html, evidence\/, bundle\.tar\.gz\)/,
   ];
   let at = 0;
   for (const re of order) {

@@ -49,7 +49,7 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
       'The test mesh is installed with meshConfig.connectTimeout 1s unless --connect-timeout says',
       'otherwise; reports say which.',
       '',
-      'Results go to DIR/<run-id>/ (report.json, junit.xml, summary.md, evidence/, bundle.tar.gz).',
+      'Results go to DIR/<run-id>/ (report.json, junit.xml, summary.md, report.html, evidence/, bundle.tar.gz).',
       '',
       'Examples:',
       '  podpath run --dry-run                          print every step without a cluster',
