@@ -3,10 +3,11 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 import { changedFrom, configVersion, consecutive, DEFAULT_PIPELINE, durationMs, probeTimeoutMs, runAttempt, type PipelineOptions } from './pipeline.ts';
 import { isExclusive, scenario } from './scenario.ts';
 import { LoopbackMesh } from './testing/loopback-mesh.ts';
+import { LOOPBACK_BUDGETS } from './testing/budgets.ts';
 
 // Block 127.0.24.0/24 belongs to this file.
 const BLOCK = 24;
-const FAST: PipelineOptions = { ...DEFAULT_PIPELINE, logDeadlineMs: 2000, probeMarginMs: 1000, pushWindowMs: 1000, convergeTimeoutMs: 1500, keepOnFailure: false };
+const FAST: PipelineOptions = { ...DEFAULT_PIPELINE, ...LOOPBACK_BUDGETS, keepOnFailure: false };
 
 test('durations: Envoy text → ms; probes outlast connectTimeout (Istio default 10 s when unknown)', (t) => {
   t.is(durationMs('1s'), 1000);
