@@ -269,6 +269,11 @@ test('unsafe entry rules', (t) => {
   t.regex(unsafeEntryReason('a/../../b', 'File') ?? '', /climbs out/);
   t.regex(unsafeEntryReason('C:\\evil', 'File') ?? '', /absolute/);
   t.regex(unsafeEntryReason('dev', 'CharacterDevice') ?? '', /unsupported type/);
+  // A link with no target would resolve to its own directory: refused, not guessed at.
+  for (const type of ['SymbolicLink', 'Link'] as const) {
+    t.regex(unsafeEntryReason('bin/tool', type, '') ?? '', /link 'bin\/tool' has no target/, type);
+    t.regex(unsafeEntryReason('bin/tool', type) ?? '', /has no target/, `${type} without linkpath`);
+  }
 });
 
 test('extractSafely extracts a clean archive into a fresh directory', async (t) => {

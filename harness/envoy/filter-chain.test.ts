@@ -106,3 +106,25 @@ test('property: the chosen chain does not depend on the order of filter_chains (
   );
   t.pass();
 });
+
+test('source type: SAME_IP_OR_LOOPBACK and EXTERNAL are not interchangeable; ANY is the fallback', (t) => {
+  const both = chains(chain().name('local').sourceType('SAME_IP_OR_LOOPBACK').tcpProxy('local'), chain().name('external').sourceType('EXTERNAL').tcpProxy('external'), chain().name('any').tcpProxy('any'));
+  const pick = (list: ReturnType<typeof chains>, src: string, dst = '10.0.0.1') => selectByFilterChainMatch(list, null, conn(dst, 80, { src: ip(src) })).chain?.name;
+  t.is(pick(both, '127.0.0.1'), 'local', 'loopback');
+  t.is(pick(both, '127.10.20.30'), 'local', 'all of 127/8 is loopback');
+  t.is(pick(both, '10.0.0.1'), 'local', 'the same IP as the destination');
+  t.is(pick(both, '10.0.0.2'), 'external');
+  t.is(pick(both, '128.0.0.1'), 'external', 'just past 127/8');
+  t.is(pick(both, '::1', 'fd00::1'), 'local', 'IPv6 loopback');
+  t.is(pick(both, 'fd00::2', 'fd00::1'), 'external');
+  const externalOnly = chains(chain().name('external').sourceType('EXTERNAL').tcpProxy('external'), chain().name('any').tcpProxy('any'));
+  t.is(pick(externalOnly, '127.0.0.1'), 'any', 'a local source never takes the EXTERNAL chain');
+  t.is(pick(externalOnly, '10.9.9.9'), 'external');
+  const localOnly = chains(chain().name('local').sourceType('SAME_IP_OR_LOOPBACK').tcpProxy('local'));
+  const rejected = selectByFilterChainMatch(localOnly, null, conn('10.0.0.1', 80, { src: ip('10.9.9.9') }));
+  t.is(rejected.chain, null, 'an external source never takes the SAME_IP_OR_LOOPBACK chain');
+  t.is(rejected.reason, 'no chain matches source type EXTERNAL');
+  const unknown = selectByFilterChainMatch(both, null, conn('10.0.0.1', 80));
+  t.is(unknown.chain?.name, 'any', 'without a source, only the ANY chain is certain');
+  t.deepEqual(unknown.uncertain, ['source address (a chain matches on source_type; give --src)']);
+});
