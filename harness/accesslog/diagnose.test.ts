@@ -137,3 +137,18 @@ test('plaintext-to-strict-mtls uses the connection termination details: exact ev
   const outbound = T('"- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" "-" "-" "-" PassthroughCluster - 10.244.1.8:5701 10.244.1.5:45555 - -');
   t.false(ids(run([outbound])).includes('plaintext-to-strict-mtls'));
 });
+
+test('HTTP signatures: URX alone is a reset before the response; NR on TCP is never "no route"; a method alone makes a line HTTP', (t) => {
+  const urx = T('"GET /x HTTP/1.1" 503 URX upstream_reset_before_response_started{remote_reset} - "-" 0 95 12 - "-" "curl" "id" "app:8080" "10.244.1.7:8080" outbound|8080||app.app.svc.cluster.local 10.244.1.5:49000 10.96.20.30:8080 10.244.1.5:48990 - default');
+  t.truthy(find(run([urx]), 'upstream-reset-before-response'), 'URX without UC');
+  const tcpReject = T('"- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" "-" "-" "-" - - 10.244.1.8:5701 10.244.1.5:45555 - -');
+  t.false(ids(run([tcpReject])).includes('no-route'), 'a TCP reject is not a missing HTTP route');
+  // No protocol printed, but a method: still an HTTP request, so NR is a missing route and not a TLS reject.
+  const methodOnly = T('"GET /x -" 404 NR route_not_found - "-" 0 0 0 - "-" "curl" "id" "10.244.1.8:8080" "-" - - 10.244.1.8:8080 10.244.1.5:45556 - -');
+  const [entry] = parseLogText(methodOnly, { source: 't' }).entries;
+  t.is(entry.method, 'GET');
+  t.is(entry.protocol, null);
+  const ds = run([methodOnly]);
+  t.truthy(find(ds, 'no-route'));
+  t.false(ids(ds).includes('plaintext-to-strict-mtls'));
+});

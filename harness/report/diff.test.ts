@@ -130,3 +130,10 @@ test('only pass → fail counts as a regression: observe → fail, fail → fail
   t.deepEqual(kindOf(withVerdict('fail', 'failed'), withVerdict('fail', 'failed')), []);
   t.deepEqual(kindOf(withVerdict('pass', 'passed'), withVerdict('observe', 'observed')), ['changed']);
 });
+
+test('an HTTP status change with the same outcome is changed behaviour, named in the outcome', (t) => {
+  const answered = (status: number) => scenario({ probes: [probe({ observed: [{ ...echoedPath(), outcome: 'answered', httpStatus: status }] })] });
+  const diff = diffReports(...runs([answered(200)], [answered(503)]));
+  t.deepEqual(diff.entries.map((e) => e.kind), ['changed']);
+  t.deepEqual(diff.entries[0].changes, ['outcome answered HTTP 200 → answered HTTP 503']);
+});

@@ -180,3 +180,24 @@ test('a client expectation with no client entry fails, and says where the chain 
   t.is(e.verdict, 'fail');
   t.regex(e.mismatches[0], /^client sidecar: expected a passthrough entry, found none \(no client entry/);
 });
+
+test('responder by workload is the namespace, not a name that merely contains it', (t) => {
+  const lookalike = observe([], { responder: { pod: 'app-1', namespace: 'manager', ip: '10.244.1.9', port: 5701, protocol: 'tcp' } });
+  t.deepEqual(evaluate({ outcome: 'echoed', responder: 'app' }, lookalike).mismatches, ['expected a app pod to answer, saw manager/app-1']);
+  const prefixed = observe([], { responder: { pod: 'x', namespace: 'app-ext', ip: '10.244.1.9', port: 5701, protocol: 'tcp' } });
+  t.is(evaluate({ outcome: 'echoed', responder: 'app' }, prefixed).verdict, 'fail', 'app-ext is not app');
+});
+
+test('a server-only expectation needs the logs too: "absent" cannot pass on logs that were never read', (t) => {
+  const noLogs: Observation = { result: result(), hops: null, targetPod: 'manager/manager-b', explain: null };
+  t.deepEqual(evaluate({ outcome: 'echoed', server: 'absent' }, noLogs).mismatches, ['expected sidecar log entries, but the logs could not be read']);
+  t.is(evaluate({ outcome: 'echoed', server: { cluster: 'inbound' } }, noLogs).verdict, 'fail');
+});
+
+test('cluster patterns match the whole name: no prefix or suffix slips through', (t) => {
+  t.false(globMatches('PassthroughCluster', 'InboundPassthroughCluster'));
+  t.false(globMatches('PassthroughCluster', 'PassthroughClusterIpv4'));
+  t.false(globMatches('inbound|5701||', 'inbound|5701||manager.manager.svc.cluster.local'));
+  t.false(globMatches('*app-ext', 'outbound|5701||app-ext.app.svc.cluster.local'));
+  t.true(globMatches('*app-ext*', 'outbound|5701||app-ext.app.svc.cluster.local'));
+});
