@@ -118,7 +118,7 @@ export const MUTANTS: readonly Mutant[] = [
   { file: F, what: 'default_filter_chain never used', find: 'if (defaultChain) return', replace: 'if (false) return' },
   { file: F, what: 'a /24 counts as the exact destination', find: 'r.prefixLen === (conn.dst.family === 4 ? 32 : 128)', replace: 'r.prefixLen >= 24' },
   { file: F, what: 'unknown source type not reported', find: "uncertain.push('source address (a chain matches on source_type; give --src)');", replace: '' },
-  { file: F, what: 'the failing stage is the last, not the first', find: 'if (stage.length > 0 && next.length === 0 && !failedAt) failedAt = label;', replace: 'if (stage.length > 0 && next.length === 0) failedAt = label;' },
+  { file: F, what: 'a listener without chains blamed on the port', find: 'if (stage.length > 0 && next.length === 0 && !failedAt) failedAt = label;', replace: 'if (next.length === 0 && !failedAt) failedAt = label;' },
 ];
 
 /** The file with the mutant in it, or why the mutant no longer fits the code. */
