@@ -1,8 +1,8 @@
 import test from 'ava';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { tempDir } from '../harness/testing/temp-dir.ts';
 
 // The zx scripts run as real child processes; they share the cluster library with `podpath up/down`.
 
@@ -13,7 +13,7 @@ test('scripts/up.ts: an unknown Istio version exits 2 with the known list, like 
 });
 
 test('scripts/down.ts --dry-run prints the plan for each cluster and touches nothing', async (t) => {
-  const cache = await mkdtemp(join(tmpdir(), 'podpath-scripts-'));
+  const cache = await tempDir('podpath-scripts-');
   const result = await execa('npx', ['node', 'scripts/down.ts', '--dry-run', '--name', 'a', '--name', 'b'], { reject: false, env: { XDG_CACHE_HOME: cache } });
   t.is(result.exitCode, 0, result.stderr);
   t.regex(result.stdout, /\[exec\] \S+\/kind delete cluster --name a --kubeconfig \S+\/clusters\/a\/kubeconfig\b/);
@@ -22,7 +22,7 @@ test('scripts/down.ts --dry-run prints the plan for each cluster and touches not
 });
 
 test('scripts/up.ts --dry-run --reuse plans the readiness check only', async (t) => {
-  const cache = await mkdtemp(join(tmpdir(), 'podpath-scripts-'));
+  const cache = await tempDir('podpath-scripts-');
   const result = await execa('npx', ['node', 'scripts/up.ts', '--dry-run', '--reuse', '--istio', '1.30'], { reject: false, env: { XDG_CACHE_HOME: cache } });
   t.is(result.exitCode, 0, result.stderr);
   t.regex(result.stdout, /\[exec\] \S+\/kind export kubeconfig --name podpath --kubeconfig \S+\/clusters\/podpath\/kubeconfig\n.*GET \/api\/v1\/namespaces\/kube-system\/configmaps\/podpath-cluster/s);

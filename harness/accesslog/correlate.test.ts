@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { ConnectionFollower, correlate, parseLogText, type AccessLogEntry } from './index.ts';
+import { ConnectionFollower, correlate, parseLogText, type AccessLogEntry, type Hops } from './index.ts';
 
 const load = (name: string, pod: string): AccessLogEntry[] =>
   parseLogText(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'), { source: name, pod }).entries;
@@ -97,3 +97,59 @@ test('the streaming follower applies the same x-request-id rule', (t) => {
   for (const e of all) follower.add(e);
   t.is(follower.result().server?.requestId, 'req-2');
 });
+
+// --- one table of cases for both forms: the in-memory index and the streaming follower ---------
+
+const APP = '10.0.0.5:39000';
+/** One TCP entry; `tag` is its source, so a case names entries by it. */
+function hop(tag: string, cluster: string, fields: { remote: string; upstreamLocal?: string; flags?: string }): AccessLogEntry {
+  const line = `[2026-11-20T10:00:00.000Z] "- - -" 0 ${fields.flags ?? '-'} - - "-" 4 60 3 - "-" "-" "-" "-" "10.0.0.9:5701" ${cluster} ${fields.upstreamLocal ?? '-'} 10.0.0.9:5701 ${fields.remote} - -`;
+  const [entry] = parseLogText(line, { source: tag }).entries;
+  if (!entry) throw new Error(`not an entry: ${line}`);
+  return entry;
+}
+const out = (tag: string, upstreamLocal: string, remote = APP) => hop(tag, 'outbound|5701||manager.manager.svc.cluster.local', { remote, upstreamLocal });
+const inb = (tag: string, remote: string, upstreamLocal = '127.0.0.6:41000') => hop(tag, 'inbound|5701||', { remote, upstreamLocal });
+
+interface Case { name: string; entries: AccessLogEntry[]; client: string | null; server: string | null; stopped?: RegExp }
+const CASES: Case[] = [
+  { name: 'client then server', entries: [out('C', '10.0.0.5:40100'), inb('S', '10.0.0.5:40100')], client: 'C', server: 'S' },
+  { name: 'server before client', entries: [inb('S', '10.0.0.5:40100'), out('C', '10.0.0.5:40100')], client: 'C', server: 'S' },
+  { name: 'an inbound entry whose peer is the app socket is never the client', entries: [inb('I', APP), out('C', '10.0.0.5:40100'), inb('S', '10.0.0.5:40100')], client: 'C', server: 'S' },
+  { name: 'only inbound entries: no client, and it says so', entries: [inb('I', APP)], client: null, server: null, stopped: /appears only as the source of inbound entries/ },
+  { name: 'InboundPassthroughCluster is inbound too', entries: [hop('P', 'InboundPassthroughClusterIpv4', { remote: APP, upstreamLocal: '10.0.0.5:40100' })], client: null, server: null },
+  { name: 'outbound beats an entry of unknown direction seen first', entries: [hop('K', '-', { remote: APP, upstreamLocal: '10.0.0.5:40200' }), out('C', '10.0.0.5:40100'), inb('S', '10.0.0.5:40100')], client: 'C', server: 'S' },
+  { name: 'outbound beats an entry of unknown direction seen later', entries: [out('C', '10.0.0.5:40100'), hop('K', '-', { remote: APP, upstreamLocal: '10.0.0.5:40200' }), inb('S', '10.0.0.5:40100')], client: 'C', server: 'S' },
+  { name: 'unknown direction alone is the client', entries: [hop('K', '-', { remote: APP, upstreamLocal: '10.0.0.5:40200' }), inb('S', '10.0.0.5:40200')], client: 'K', server: 'S' },
+  { name: 'the server of a client that lost is not kept', entries: [hop('K', '-', { remote: APP, upstreamLocal: '10.0.0.5:40200' }), inb('SK', '10.0.0.5:40200'), out('C', '10.0.0.5:40100'), inb('S', '10.0.0.5:40100')], client: 'C', server: 'S' },
+  { name: 'the first outbound entry wins', entries: [out('C1', '10.0.0.5:40100'), out('C2', '10.0.0.5:40300'), inb('S2', '10.0.0.5:40300'), inb('S1', '10.0.0.5:40100')], client: 'C1', server: 'S1' },
+  {
+    name: 'the server is the entry whose downstream remote is the client\'s upstream local, not one sharing another address',
+    entries: [out('C', '10.0.0.5:40100'), inb('D', '10.0.0.7:50000', '10.0.0.5:40100'), inb('S', '10.0.0.5:40100')],
+    client: 'C', server: 'S',
+  },
+  { name: 'an outbound entry is never the server', entries: [out('C', '10.0.0.5:40100'), out('O', '10.0.0.5:40400', '10.0.0.5:40100')], client: 'C', server: null, stopped: /no server entry with downstream_remote_address 10\.0\.0\.5:40100/ },
+  { name: 'a listener-level reject without a cluster is the server entry', entries: [hop('C', 'PassthroughCluster', { remote: APP, upstreamLocal: '10.0.0.5:40100' }), hop('R', '-', { remote: '10.0.0.5:40100', flags: 'NR' })], client: 'C', server: 'R' },
+  { name: 'no upstream connection: the chain stops in the client sidecar', entries: [hop('C', 'outbound|5701||app-ext.app.svc.cluster.local', { remote: APP, flags: 'UF,URX' }), inb('S', '-')], client: 'C', server: null, stopped: /connection ended in the client sidecar: UF,URX/ },
+  { name: 'nothing from the app socket', entries: [inb('S', '10.0.0.5:40100')], client: null, server: null, stopped: /no line has downstream_remote_address 10\.0\.0\.5:39000/ },
+];
+
+function followed(entries: AccessLogEntry[], localAddress: string): Hops {
+  const follower = new ConnectionFollower(localAddress);
+  for (const e of entries) follower.add(e);
+  // As `podpath logs --follow-from` does: a second pass when the server entry may have come first.
+  if (follower.wantsSecondPass) for (const e of entries) follower.add(e);
+  return follower.result();
+}
+
+for (const [form, run] of [['index', correlate], ['follower', followed]] as const) {
+  test(`client and server hops (${form}): one table of cases`, (t) => {
+    for (const c of CASES) {
+      const hops = run(c.entries, APP);
+      t.deepEqual([hops.client?.source ?? null, hops.server?.source ?? null], [c.client, c.server], c.name);
+      if (hops.client) t.not(hops.client.cluster.direction, 'inbound', `${c.name}: never an inbound client`);
+      if (c.stopped) t.regex(hops.stoppedAt ?? '', c.stopped, c.name);
+      else if (c.server !== null) t.is(hops.stoppedAt, null, c.name);
+    }
+  });
+}

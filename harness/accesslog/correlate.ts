@@ -21,15 +21,21 @@ export class ConnectionIndex {
 
   follow(localAddress: string): Hops {
     const candidates = this.byRemote.get(localAddress) ?? [];
-    const client = pickClient(candidates);
+    const client = candidates.reduce<AccessLogEntry | null>(preferClient, null);
     const server = client?.upstreamLocalAddress ? (this.byRemote.get(client.upstreamLocalAddress) ?? []).find((e) => isServerFor(client, e)) ?? null : null;
     return hops(localAddress, client, server, candidates.length > 0);
   }
 }
 
-// The client sidecar's entry is not inbound; prefer a decoded outbound-side cluster.
-function pickClient(candidates: AccessLogEntry[]): AccessLogEntry | null {
-  return candidates.find((e) => e.cluster.direction === 'outbound') ?? candidates.find((e) => e.cluster.direction !== 'inbound') ?? null;
+/**
+ * The client hop among entries whose downstream_remote_address is the app socket, seen in order:
+ * never an inbound entry; the first outbound one, else the first of unknown direction. Both the
+ * index and the follower decide with this one rule.
+ */
+function preferClient(current: AccessLogEntry | null, e: AccessLogEntry): AccessLogEntry | null {
+  if (e.cluster.direction === 'inbound') return current;
+  if (current === null || (current.cluster.direction !== 'outbound' && e.cluster.direction === 'outbound')) return e;
+  return current;
 }
 
 /**
@@ -90,8 +96,10 @@ export class ConnectionFollower {
     if (remote === null) return;
     if (remote === this.localAddress) {
       this.seenAsSource = true;
-      if (this.client === null || (this.client.cluster.direction !== 'outbound' && e.cluster.direction === 'outbound')) {
-        if (e.cluster.direction !== 'inbound') this.client = structuredClone(e);
+      if (preferClient(this.client, e) === e) {
+        this.client = structuredClone(e);
+        // A server entry found for a client that lost to this one is not on this path.
+        this.server = null;
       }
       return;
     }

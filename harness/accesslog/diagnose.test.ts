@@ -113,3 +113,46 @@ test('evidence is capped while the count is not', (t) => {
 test('a bad inventory is a usage error', (t) => {
   t.throws(() => loadInventory({ kind: 'Pod' }), { message: /not a Kubernetes list/ });
 });
+
+test('pod-ip-captured-by-service-listener reads UF, URX and UH: each alone is enough, other flags are not', (t) => {
+  const captured = (flags: string) => T(`"- - -" 0 ${flags} - - "-" 0 0 1000 - "-" "-" "-" "-" "10.96.33.7:5701" outbound|5701||app-ext.app.svc.cluster.local - 10.244.1.8:5701 10.244.1.5:43300 - -`);
+  for (const flags of ['UF', 'URX', 'UH', 'UF,URX']) {
+    t.is(find(run([captured(flags)], true), 'pod-ip-captured-by-service-listener')?.inferred, false, flags);
+    t.is(find(run([captured(flags)]), 'pod-ip-captured-by-service-listener')?.inferred, true, `${flags} without inventory`);
+  }
+  for (const flags of ['DC', 'UT', 'UO', 'NR']) t.false(ids(run([captured(flags)], true)).includes('pod-ip-captured-by-service-listener'), flags);
+});
+
+test('pod-ip-captured-by-service-listener: only outbound TCP entries; passthrough and inbound with UF are something else', (t) => {
+  const withCluster = (cluster: string) => T(`"- - -" 0 UF,URX - - "-" 0 0 1000 - "-" "-" "-" "-" "10.96.33.7:5701" ${cluster} - 10.244.1.8:5701 10.244.1.5:43300 - -`);
+  for (const cluster of ['PassthroughCluster', 'inbound|5701||', 'BlackHoleCluster']) t.false(ids(run([withCluster(cluster)], true)).includes('pod-ip-captured-by-service-listener'), cluster);
+});
+
+test('plaintext-to-strict-mtls uses the connection termination details: exact even when the response details say nothing or something else', (t) => {
+  const reject = (details: string, termination: string) => T(`"- - -" 0 NR ${details} ${termination} "-" 0 0 0 - "-" "-" "-" "-" "-" - - 10.244.1.8:5701 10.244.1.5:45555 - -`);
+  const [entry] = parseLogText(reject('-', 'filter_chain_not_found'), { source: 't' }).entries;
+  t.is(entry.connectionTerminationDetails, 'filter_chain_not_found', 'the line carries it where the format puts it');
+  t.is(entry.responseCodeDetails, null);
+  t.is(find(run([reject('-', 'filter_chain_not_found')]), 'plaintext-to-strict-mtls')?.inferred, false, 'termination details alone confirm it');
+  t.is(find(run([reject('other_details', 'filter_chain_not_found')]), 'plaintext-to-strict-mtls')?.inferred, false);
+  t.false(ids(run([reject('other_details', '-')])).includes('plaintext-to-strict-mtls'), 'other details and no termination details: not this reject');
+  t.is(find(run([reject('-', '-')]), 'plaintext-to-strict-mtls')?.inferred, true, 'no details at all: inferred');
+  // An outbound NR is the client side's business, never the server's reject.
+  const outbound = T('"- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" "-" "-" "-" PassthroughCluster - 10.244.1.8:5701 10.244.1.5:45555 - -');
+  t.false(ids(run([outbound])).includes('plaintext-to-strict-mtls'));
+});
+
+test('HTTP signatures: URX alone is a reset before the response; NR on TCP is never "no route"; a method alone makes a line HTTP', (t) => {
+  const urx = T('"GET /x HTTP/1.1" 503 URX upstream_reset_before_response_started{remote_reset} - "-" 0 95 12 - "-" "curl" "id" "app:8080" "10.244.1.7:8080" outbound|8080||app.app.svc.cluster.local 10.244.1.5:49000 10.96.20.30:8080 10.244.1.5:48990 - default');
+  t.truthy(find(run([urx]), 'upstream-reset-before-response'), 'URX without UC');
+  const tcpReject = T('"- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" "-" "-" "-" - - 10.244.1.8:5701 10.244.1.5:45555 - -');
+  t.false(ids(run([tcpReject])).includes('no-route'), 'a TCP reject is not a missing HTTP route');
+  // No protocol printed, but a method: still an HTTP request, so NR is a missing route and not a TLS reject.
+  const methodOnly = T('"GET /x -" 404 NR route_not_found - "-" 0 0 0 - "-" "curl" "id" "10.244.1.8:8080" "-" - - 10.244.1.8:8080 10.244.1.5:45556 - -');
+  const [entry] = parseLogText(methodOnly, { source: 't' }).entries;
+  t.is(entry.method, 'GET');
+  t.is(entry.protocol, null);
+  const ds = run([methodOnly]);
+  t.truthy(find(ds, 'no-route'));
+  t.false(ids(ds).includes('plaintext-to-strict-mtls'));
+});

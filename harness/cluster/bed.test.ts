@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { down, status, up, upgradeIstio, type BedDeps, type BedOptions } from './bed.ts';
@@ -11,6 +10,7 @@ import { DryRunExec, Plan } from '../exec/index.ts';
 import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
 import { ExecError } from '../exec/index.ts';
 import type { KubeClient, KubeDocument } from '../kube/index.ts';
+import { tempDir } from '../testing/temp-dir.ts';
 
 // Baseline as the harness/kube contract describes it (namespaces, agent ConfigMap, deployments, services).
 const BASELINE = [
@@ -37,7 +37,7 @@ interface World {
 const MARKER = 'kube-system/podpath-cluster';
 
 async function world(setup: (exec: ScriptedExec, kube: FakeKube) => void = () => {}): Promise<World> {
-  const work = await mkdtemp(join(tmpdir(), 'podpath-bed-'));
+  const work = await tempDir('podpath-bed-');
   const exec = new ScriptedExec();
   const kube = new FakeKube('kind-podpath');
   setup(exec, kube);
@@ -276,7 +276,7 @@ test('disposing a bed deletes only a cluster it created, and never with --keep',
 });
 
 test('dry run: the whole plan for --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_ALIAS=false, in order, touching nothing', async (t) => {
-  const cache = await mkdtemp(join(tmpdir(), 'podpath-dry-'));
+  const cache = await tempDir('podpath-dry-');
   const plan = new Plan();
   const exec = new DryRunExec(plan);
   const env = { XDG_CACHE_HOME: cache };

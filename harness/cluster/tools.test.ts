@@ -2,8 +2,7 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, readFile, appendFile, stat, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, appendFile, stat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -13,6 +12,7 @@ import { progressReporter, unsafeEntryReason, extractSafely } from './download.t
 import { ScriptedExec } from './test-doubles.ts';
 import { Plan } from '../exec/index.ts';
 import { EnvironmentError } from '../errors/index.ts';
+import { tempDir } from '../testing/temp-dir.ts';
 
 // --- a tar writer built from the ustar format (POSIX.1-1988), so fixtures can hold entries tar.c refuses to write
 
@@ -116,7 +116,7 @@ test.before(async () => {
 test.after.always(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 async function options(extra: Partial<ToolOptions> = {}): Promise<ToolOptions & { cache: string }> {
-  const cache = await mkdtemp(join(tmpdir(), 'podpath-tools-'));
+  const cache = await tempDir('podpath-tools-');
   return {
     exec: new ScriptedExec().on('kind', 'missing').on('istioctl', 'missing'),
     env: { XDG_CACHE_HOME: cache },
@@ -278,10 +278,15 @@ test('unsafe entry rules', (t) => {
   t.regex(unsafeEntryReason('a/../../b', 'File') ?? '', /climbs out/);
   t.regex(unsafeEntryReason('C:\\evil', 'File') ?? '', /absolute/);
   t.regex(unsafeEntryReason('dev', 'CharacterDevice') ?? '', /unsupported type/);
+  // A link with no target would resolve to its own directory: refused, not guessed at.
+  for (const type of ['SymbolicLink', 'Link'] as const) {
+    t.regex(unsafeEntryReason('bin/tool', type, '') ?? '', /link 'bin\/tool' has no target/, type);
+    t.regex(unsafeEntryReason('bin/tool', type) ?? '', /has no target/, `${type} without linkpath`);
+  }
 });
 
 test('extractSafely extracts a clean archive into a fresh directory', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'podpath-extract-'));
+  const dir = await tempDir('podpath-extract-');
   const archive = join(dir, 'a.tar.gz');
   await import('node:fs/promises').then((fs) => fs.writeFile(archive, tarGz([{ name: 'd', type: '5' }, { name: 'd/f', type: '0', body: 'hello' }])));
   const out = await extractSafely(archive, dir);

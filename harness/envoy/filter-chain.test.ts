@@ -106,3 +106,54 @@ test('property: the chosen chain does not depend on the order of filter_chains (
   );
   t.pass();
 });
+
+test('source type: SAME_IP_OR_LOOPBACK and EXTERNAL are not interchangeable; ANY is the fallback', (t) => {
+  const both = chains(chain().name('local').sourceType('SAME_IP_OR_LOOPBACK').tcpProxy('local'), chain().name('external').sourceType('EXTERNAL').tcpProxy('external'), chain().name('any').tcpProxy('any'));
+  const pick = (list: ReturnType<typeof chains>, src: string, dst = '10.0.0.1') => selectByFilterChainMatch(list, null, conn(dst, 80, { src: ip(src) })).chain?.name;
+  t.is(pick(both, '127.0.0.1'), 'local', 'loopback');
+  t.is(pick(both, '127.10.20.30'), 'local', 'all of 127/8 is loopback');
+  t.is(pick(both, '10.0.0.1'), 'local', 'the same IP as the destination');
+  t.is(pick(both, '10.0.0.2'), 'external');
+  t.is(pick(both, '128.0.0.1'), 'external', 'just past 127/8');
+  t.is(pick(both, '::1', 'fd00::1'), 'local', 'IPv6 loopback');
+  t.is(pick(both, 'fd00::2', 'fd00::1'), 'external');
+  const externalOnly = chains(chain().name('external').sourceType('EXTERNAL').tcpProxy('external'), chain().name('any').tcpProxy('any'));
+  t.is(pick(externalOnly, '127.0.0.1'), 'any', 'a local source never takes the EXTERNAL chain');
+  t.is(pick(externalOnly, '10.9.9.9'), 'external');
+  const localOnly = chains(chain().name('local').sourceType('SAME_IP_OR_LOOPBACK').tcpProxy('local'));
+  const rejected = selectByFilterChainMatch(localOnly, null, conn('10.0.0.1', 80, { src: ip('10.9.9.9') }));
+  t.is(rejected.chain, null, 'an external source never takes the SAME_IP_OR_LOOPBACK chain');
+  t.is(rejected.reason, 'no chain matches source type EXTERNAL');
+  const unknown = selectByFilterChainMatch(both, null, conn('10.0.0.1', 80));
+  t.is(unknown.chain?.name, 'any', 'without a source, only the ANY chain is certain');
+  t.deepEqual(unknown.uncertain, ['source address (a chain matches on source_type; give --src)']);
+});
+
+test('a chain with several destination ranges scores by its longest range that contains the address', (t) => {
+  const list = chains(chain().name('wide-and-narrow').destinationPrefix('10.0.0.0', 8).destinationPrefix('10.1.2.0', 24).tcpProxy('a'), chain().name('middle').destinationPrefix('10.1.0.0', 16).tcpProxy('b'));
+  t.is(selectByFilterChainMatch(list, null, conn('10.1.2.3', 1)).chain?.name, 'wide-and-narrow', '/24 beats /16');
+  t.is(selectByFilterChainMatch(list, null, conn('10.1.9.9', 1)).chain?.name, 'middle', '/16 beats /8 when the /24 does not contain it');
+});
+
+test('source ports: an exact port first, chains without ports as the fallback, unknown port reported', (t) => {
+  const list = chains(chain().name('port').sourcePorts(1234, 5678).tcpProxy('a'), chain().name('any').tcpProxy('b'));
+  const pick = (srcPort: number | null) => selectByFilterChainMatch(list, null, conn('10.0.0.1', 80, { src: ip('10.0.0.9'), srcPort }));
+  t.is(pick(5678).chain?.name, 'port');
+  t.is(pick(999).chain?.name, 'any');
+  t.is(pick(null).chain?.name, 'any');
+  t.deepEqual(pick(null).uncertain, ['source port (a chain matches on source_ports)']);
+  const onlyPort = chains(chain().name('port').sourcePorts(1234).tcpProxy('a'));
+  t.is(selectByFilterChainMatch(onlyPort, null, conn('10.0.0.1', 80, { src: ip('10.0.0.9'), srcPort: 999 })).reason, 'no chain matches source port 999');
+});
+
+test('exact destination means a /32 (or /128) range holding the address; no chains at all is said as such', (t) => {
+  const exact = (cidr: [string, number], dst: string) => selectByFilterChainMatch(chains(chain().destinationPrefix(...cidr).tcpProxy('x')), null, conn(dst, 1)).exactDestination;
+  t.true(exact(['10.1.2.3', 32], '10.1.2.3'));
+  t.false(exact(['10.1.2.0', 24], '10.1.2.3'));
+  t.false(exact(['10.1.2.2', 31], '10.1.2.3'));
+  t.true(exact(['fd00::1', 128], 'fd00::1'));
+  t.false(exact(['fd00::', 120], 'fd00::1'));
+  const none = selectByFilterChainMatch([], null, conn('10.0.0.1', 80));
+  t.is(none.chain, null);
+  t.is(none.reason, 'the listener has no filter chains');
+});

@@ -39,7 +39,7 @@ test('aborting the signal kills the child and raises InterruptedError', async (t
   const running = exec.run(node, ['-e', 'setInterval(() => {}, 1000)'], { signal: controller.signal });
   controller.abort(new Error('SIGINT'));
   await t.throwsAsync(running, { instanceOf: InterruptedError });
-  t.true(Date.now() - started < 10_000);
+  t.true(Date.now() - started < 30_000, 'the child was killed, not waited for');
 });
 
 test('an already aborted signal starts nothing', async (t) => {

@@ -9,13 +9,29 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeApiServer } from './testing/fake-api-server.ts';
-import { KubeClient, KubeError, baselineDocuments, extraDocuments, rolloutState, type KubeDocument, type PodRef } from './index.ts';
+import { KubeClient, KubeError, type BackoffClock, baselineDocuments, extraDocuments, rolloutState, type KubeDocument, type PodRef } from './index.ts';
 import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
 import { Plan } from '../exec/index.ts';
 import { convergedOn } from '../envoy/index.ts';
 import { startAgent } from '../probe/index.ts';
+import { delayFor, pause } from './backoff.ts';
 
 const FAST = { initialMs: 10, factor: 2, maxMs: 100 };
+
+/**
+ * Every backoff wait the client asks for, in order: the schedule is checked by what was asked, not by
+ * how long a busy machine took. `virtual` time moves only when the client waits, so deadlines of polls
+ * are exact; otherwise waits are real and only recorded.
+ */
+function recordingClock(virtual = false): { delays: number[]; clock: BackoffClock } {
+  const delays: number[] = [];
+  let at = 0;
+  if (virtual) return { delays, clock: { now: () => at, pause: async (ms: number) => void (delays.push(ms), at += ms) } };
+  return { delays, clock: { now: Date.now, pause: (ms: number, signal?: AbortSignal) => (delays.push(ms), pause(ms, signal)) } };
+}
+
+/** The FAST schedule's first n delays: 10, 20, 40, 80, 100, 100, ... */
+const fastSchedule = (n: number): number[] => Array.from({ length: n }, (_, i) => delayFor(FAST, i));
 
 async function setup(): Promise<{ fake: FakeApiServer; kube: KubeClient; kubeconfig: string }> {
   const fake = await FakeApiServer.start();
@@ -106,8 +122,10 @@ test('apply: Istio custom resources go to their group paths (discovery through c
 });
 
 test('apply: a 409 conflict is retried, a persistent one is a KubeError 409 saying to retry', async (t) => {
-  const { fake, kube } = await setup();
+  const { fake, kubeconfig } = await setup();
   await using _ = fake;
+  // Virtual time: apply's 10 s retry budget is not spent by a busy machine's slow answers.
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST, clock: recordingClock(true).clock });
   fake.fail({ method: 'PATCH', path: DEPLOY, status: 409, reason: 'Conflict' });
   await kube.apply([deployment()]);
   t.is(fake.calls().filter((r) => r.method === 'PATCH').length, 2, 'one retry');
@@ -121,7 +139,8 @@ test('apply: a 409 conflict is retried, a persistent one is a KubeError 409 sayi
 test('apply: Ctrl-C while a conflict is being retried is an InterruptedError (exit 130), not a KubeError', async (t) => {
   const { fake, kubeconfig } = await setup();
   await using _ = fake;
-  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: { initialMs: 10_000, factor: 1, maxMs: 10_000 } });
+  // Time stands still for the deadline (a busy machine must not reach it first); the 10 s wait itself is real, and Ctrl-C ends it.
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: { initialMs: 10_000, factor: 1, maxMs: 10_000 }, clock: { now: () => 0, pause } });
   fake.fail({ method: 'PATCH', path: DEPLOY, status: 409, reason: 'Conflict', times: 10 });
   const controller = new AbortController();
   fake.onRequest.push((r) => {
@@ -176,14 +195,12 @@ test('delete: absent objects are fine; with wait it returns once the object is g
   fake.onRequest.push((r) => {
     if (r.method === 'GET' && r.path === DEPLOY && ++reads === 3) fake.remove(DEPLOY);
   });
-  const started = Date.now();
-  await kube.delete([deployment()], { wait: true });
-  const elapsed = Date.now() - started;
+  const { delays, clock } = recordingClock();
+  const waiting = KubeClient.fromKubeconfig({ kubeconfigPath: await fake.writeKubeconfig(), backoff: FAST, clock });
+  await waiting.delete([deployment()], { wait: true });
   t.is(fake.get(DEPLOY), undefined);
   t.is(reads, 3, 'it kept reading until the object was gone, then stopped');
-  // The two waits before the third read follow the 10/20 ms schedule: never a busy loop. (Timers and
-  // Date.now may each round by a millisecond, hence 28 and not 30.)
-  t.true(elapsed >= 28, `${elapsed} ms`);
+  t.deepEqual(delays, [10, 20], 'the two waits before the third read follow the schedule: never a busy loop');
 });
 
 // --- waitForRollout --------------------------------------------------------------------------
@@ -203,7 +220,7 @@ test('waitForRollout: already rolled out costs one GET and no watch', async (t) 
   await kube.apply([deployment()]);
   fake.completeRollout('app', 'app');
   const before = fake.calls().length;
-  await kube.waitForRollout('app', 'app', { timeoutMs: 2000 });
+  await kube.waitForRollout('app', 'app', { timeoutMs: 30_000 });
   t.deepEqual(fake.calls().slice(before).map((r) => `${r.watch ? 'WATCH' : r.method} ${r.path}`), [`GET ${DEPLOY}`]);
 });
 
@@ -219,7 +236,7 @@ test('waitForRollout: a slow rollout is followed by ONE watch, not polls, howeve
     setTimeout(() => fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }), 150);
     setTimeout(() => fake.completeRollout('app', 'app'), 300);
   });
-  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
+  await kube.waitForRollout('app', 'app', { timeoutMs: 30_000 });
   const calls = fake.calls().slice(before);
   t.is(calls.filter((r) => r.method === 'GET' && !r.watch).length, 1, 'one read');
   const watches = calls.filter((r) => r.watch);
@@ -240,7 +257,7 @@ test('waitForRollout: a watch dropped mid-stream is re-established from the last
     if (++watchCount === 1) fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 1, availableReplicas: 0 });
     else fake.completeRollout('app', 'app');
   });
-  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
+  await kube.waitForRollout('app', 'app', { timeoutMs: 30_000 });
   const watches = fake.calls().filter((r) => r.watch);
   t.is(watches.length, 2, 'dropped once, re-watched once');
   const first = Number(watches[0].query.get('resourceVersion'));
@@ -249,19 +266,21 @@ test('waitForRollout: a watch dropped mid-stream is re-established from the last
 });
 
 test('waitForRollout: a server that keeps ending the watch at once is retried on the backoff, not hammered', async (t) => {
-  const { fake, kube } = await setup();
+  const { fake, kubeconfig } = await setup();
   await using _ = fake;
+  const { delays, clock } = recordingClock();
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST, clock });
   await kube.apply([deployment()]);
   fake.dropWatches = { remaining: 1000, afterEvents: 0 };
-  const started = Date.now();
-  const error = await t.throwsAsync(() => kube.waitForRollout('app', 'app', { timeoutMs: 1000 }), { instanceOf: KubeError });
-  const elapsed = Date.now() - started;
-  t.regex(error?.shortMessage ?? '', /not complete after 1s: 0\/2 updated/);
-  const watches = fake.calls().filter((r) => r.watch).length;
-  // Backoff 10, 20, 40, 80, 100, 100...: count the watches the elapsed time allows.
-  let allowed = 1;
-  for (let n = 0, waited = 0; (waited += Math.min(100, 10 * 2 ** n)) <= elapsed; n++) allowed++;
-  t.true(watches >= 2 && watches <= allowed, `${watches} watches in ${elapsed} ms (schedule allows ${allowed})`);
+  // Six watches, each ended at once by the server; then Ctrl-C. The deadline only guards a hang.
+  const controller = new AbortController();
+  let watches = 0;
+  fake.onRequest.push((r) => {
+    if (r.watch && ++watches === 6) controller.abort();
+  });
+  await t.throwsAsync(() => kube.waitForRollout('app', 'app', { timeoutMs: 60_000, signal: controller.signal }), { instanceOf: InterruptedError });
+  t.is(watches, 6);
+  t.deepEqual(delays, fastSchedule(5), 'one wait before each re-watch, growing by the schedule');
 });
 
 test('waitForRollout: 410 Gone re-reads the Deployment and watches from the fresh version', async (t) => {
@@ -273,7 +292,7 @@ test('waitForRollout: 410 Gone re-reads the Deployment and watches from the fres
   fake.onRequest.push((r) => {
     if (r.watch) fake.completeRollout('app', 'app');
   });
-  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
+  await kube.waitForRollout('app', 'app', { timeoutMs: 30_000 });
   const calls = fake.calls().filter((r) => r.path.startsWith('/apis/apps'));
   t.is(calls.filter((r) => r.method === 'GET' && !r.watch && r.path === DEPLOY).length, 2, 'read, 410, read again');
 });
@@ -282,21 +301,26 @@ test('waitForRollout: a watch silent past the inactivity timeout reconnects from
   const fake = await FakeApiServer.start();
   await using _ = fake;
   // client-node's Watch aborts a silent request with DOMException TimeoutError (legacy code 23): that is a dropped watch, not HTTP 23.
-  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: await fake.writeKubeconfig(), backoff: FAST, watchInactivityMs: 150 });
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: await fake.writeKubeconfig(), backoff: FAST, watchInactivityMs: 300 });
   await kube.apply([deployment()]);
-  let watchCount = 0;
+  // Watch 1 gets one event, then silence. The rollout finishes only once the client has shown both
+  // rules: a reconnect after that event resumed past it, and a reconnect after a silent watch resumed
+  // from the same version. A busy machine may add silent reconnects; a wrong version never finishes.
+  const versions: number[] = [];
+  let resumedPast = false;
   fake.onRequest.push((r) => {
     if (!r.watch) return;
-    watchCount++;
-    // Watch 1: one event, then silence. Watch 2: silence from the start. Watch 3: the rollout finishes.
-    if (watchCount === 1) fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 1, availableReplicas: 0 });
-    if (watchCount === 3) fake.completeRollout('app', 'app');
+    const version = Number(r.query.get('resourceVersion'));
+    const previous = versions.at(-1);
+    versions.push(version);
+    if (previous === undefined) fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 1, availableReplicas: 0 });
+    else if (version > previous) resumedPast = true;
+    else if (version === previous && resumedPast) fake.completeRollout('app', 'app');
   });
-  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
-  const watches = fake.calls().filter((r) => r.watch).map((r) => Number(r.query.get('resourceVersion')));
-  t.is(watches.length, 3, 'two silent watches timed out and were re-established');
-  t.true(watches[1] > watches[0], `resumes after the event it saw (${watches[0]} → ${watches[1]})`);
-  t.is(watches[2], watches[1], 'a watch that saw nothing resumes from the same version');
+  // The deadline only guards a hang.
+  await kube.waitForRollout('app', 'app', { timeoutMs: 30_000 });
+  t.true(versions.length >= 3, `silent watches timed out and were re-established: ${versions.join(', ')}`);
+  t.true(versions.every((v, i) => i === 0 || v >= versions[i - 1]), `never resumes from an older version: ${versions.join(', ')}`);
 });
 
 test('waitForRollout: asks the API server to end each watch before the client-side inactivity timer would', async (t) => {
@@ -306,7 +330,7 @@ test('waitForRollout: asks the API server to end each watch before the client-si
   fake.onRequest.push((r) => {
     if (r.watch) fake.completeRollout('app', 'app');
   });
-  await kube.waitForRollout('app', 'app', { timeoutMs: 2000 });
+  await kube.waitForRollout('app', 'app', { timeoutMs: 30_000 });
   const [watch] = fake.calls().filter((r) => r.watch);
   const timeoutSeconds = Number(watch.query.get('timeoutSeconds'));
   t.true(timeoutSeconds > 0 && timeoutSeconds < 30, `timeoutSeconds=${watch.query.get('timeoutSeconds')} is under client-node's 30 s inactivity timeout`);
@@ -315,17 +339,20 @@ test('waitForRollout: asks the API server to end each watch before the client-si
 test('waitForRollout: a watch the server ends at timeoutSeconds is re-established', async (t) => {
   const fake = await FakeApiServer.start();
   await using _ = fake;
-  // 1.5 s of allowed silence: the client asks the server for a 1 s watch, which the fake ends cleanly.
-  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: await fake.writeKubeconfig(), backoff: FAST, watchInactivityMs: 1500 });
+  // 2.4 s of allowed silence: the client asks the server for a 1 s watch, which the fake ends cleanly.
+  const { delays, clock } = recordingClock();
+  const kube = KubeClient.fromKubeconfig({ kubeconfigPath: await fake.writeKubeconfig(), backoff: FAST, watchInactivityMs: 2400, clock });
   await kube.apply([deployment()]);
   let watchCount = 0;
   fake.onRequest.push((r) => {
     if (r.watch && ++watchCount === 2) fake.completeRollout('app', 'app');
   });
-  await kube.waitForRollout('app', 'app', { timeoutMs: 5000 });
+  await kube.waitForRollout('app', 'app', { timeoutMs: 30_000 });
   const watches = fake.calls().filter((r) => r.watch);
-  t.is(watches.length, 2);
+  // Two, or more when a busy machine let the second go silent before its event arrived.
+  t.true(watches.length >= 2, `${watches.length} watches`);
   t.is(watches[0].query.get('timeoutSeconds'), '1');
+  t.deepEqual(delays, [], 'a watch that lived its full length is re-established at once, without backoff');
 });
 
 test('waitForRollout: the timeout names the last state seen, after one GET and one watch', async (t) => {
@@ -335,9 +362,9 @@ test('waitForRollout: the timeout names the last state seen, after one GET and o
   fake.onRequest.push((r) => {
     if (r.watch) fake.setDeploymentStatus('app', 'app', { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1 });
   });
-  // 1.5 s leaves a loaded machine time to open the watch that brings the state being checked.
-  const error = await t.throwsAsync(() => kube.waitForRollout('app', 'app', { timeoutMs: 1500 }), { instanceOf: KubeError });
-  t.regex(error?.shortMessage ?? '', /rollout of app\/app not complete after 1\.5s: 2\/2 updated, 1\/2 available/);
+  // 10 s leaves a busy machine time to open the watch that brings the state being checked.
+  const error = await t.throwsAsync(() => kube.waitForRollout('app', 'app', { timeoutMs: 10_000 }), { instanceOf: KubeError });
+  t.regex(error?.shortMessage ?? '', /rollout of app\/app not complete after 10s: 2\/2 updated, 1\/2 available/);
   t.regex(error?.hint ?? '', /describe deployment app/);
   t.is(fake.calls().filter((r) => r.watch).length, 1);
 });
@@ -345,12 +372,12 @@ test('waitForRollout: the timeout names the last state seen, after one GET and o
 test('waitForRollout: a missing Deployment is a 404 KubeError, Ctrl-C is an InterruptedError', async (t) => {
   const { fake, kube } = await setup();
   await using _ = fake;
-  const missing = await t.throwsAsync(() => kube.waitForRollout('app', 'nope', { timeoutMs: 1000 }), { instanceOf: KubeError });
+  const missing = await t.throwsAsync(() => kube.waitForRollout('app', 'nope', { timeoutMs: 30_000 }), { instanceOf: KubeError });
   t.is(missing?.statusCode, 404);
   await kube.apply([deployment()]);
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 100);
-  await t.throwsAsync(() => kube.waitForRollout('app', 'app', { timeoutMs: 5000, signal: controller.signal }), { instanceOf: InterruptedError });
+  await t.throwsAsync(() => kube.waitForRollout('app', 'app', { timeoutMs: 30_000, signal: controller.signal }), { instanceOf: InterruptedError });
 });
 
 // --- pods, logs, events ----------------------------------------------------------------------
@@ -422,14 +449,14 @@ test('probe: POSTs the request to pods/NAME:15999/proxy/probe and returns the ag
     t.is(port, 15999);
     return { status: res.status, body: await res.text() };
   };
-  const results = await kube.probe(POD, { target: `127.0.0.1:${echoPort}`, protocol: 'tcp', timeoutMs: 2000 });
+  const results = await kube.probe(POD, { target: `127.0.0.1:${echoPort}`, protocol: 'tcp', timeoutMs: 20_000 });
   t.is(results.length, 1);
   t.is(results[0].outcome, 'echoed');
   t.is(results[0].responder?.pod, 'app-1');
   t.regex(results[0].localAddress ?? '', /^127\.0\.0\.1:\d+$/, 'the key that finds the sidecar log line');
   const req = fake.calls().at(-1);
   t.is(req?.path, '/api/v1/namespaces/manager/pods/manager-1:15999/proxy/probe');
-  t.deepEqual(JSON.parse(req?.body ?? ''), { target: `127.0.0.1:${echoPort}`, protocol: 'tcp', timeoutMs: 2000 });
+  t.deepEqual(JSON.parse(req?.body ?? ''), { target: `127.0.0.1:${echoPort}`, protocol: 'tcp', timeoutMs: 20_000 });
 });
 
 test('probe: the proxy\'s 503 and a non-JSON answer are KubeErrors that say what to check', async (t) => {
@@ -507,23 +534,22 @@ test('waitForConfig: polls until the predicate holds, one config dump per backof
   await using _ = fake;
   let calls = 0;
   fake.execHandler = () => ({ stdout: JSON.stringify(adminDump(++calls >= 4 ? ['0.0.0.0_5701'] : ['10.96.0.10_5701'])), exitCode: 0 });
-  await kube.waitForConfig(POD, convergedOn({ listeners: ['0.0.0.0_5701'] }), { timeoutMs: 5000 });
+  await kube.waitForConfig(POD, convergedOn({ listeners: ['0.0.0.0_5701'] }), { timeoutMs: 30_000 });
   t.is(calls, 4, 'stops at the first dump that satisfies it');
 });
 
 test('waitForConfig: the timeout says the last state, and the number of dumps is bounded by the backoff schedule', async (t) => {
-  const { fake, kube } = await setup();
+  const { fake } = await setup();
   await using _ = fake;
   let calls = 0;
   fake.execHandler = () => (calls++, { stdout: JSON.stringify(adminDump(['0.0.0.0_5701'])), exitCode: 0 });
-  const started = Date.now();
-  const error = await t.throwsAsync(() => kube.waitForConfig(POD, convergedOn({ absentListeners: ['0.0.0.0_5701'] }), { timeoutMs: 1000 }), { instanceOf: KubeError });
-  const elapsed = Date.now() - started;
-  t.regex(error?.shortMessage ?? '', new RegExp(`did not converge in 1s \\(${calls} config dumps\\); last state: waiting: listener 0\\.0\\.0\\.0_5701 present`));
-  // Delays 10, 20, 40, 80, 100, 100...: count the dumps the elapsed time allows (a loaded machine makes each dump slower, never more).
-  let allowed = 1;
-  for (let n = 0, waited = 0; (waited += Math.min(100, 10 * 2 ** n)) <= elapsed; n++) allowed++;
-  t.true(calls >= 2 && calls <= allowed, `${calls} dumps in ${elapsed} ms (schedule allows ${allowed})`);
+  // Virtual time: 1 s is exactly 10+20+40+80, eight waits of 100 and a last one of 50 cut by the deadline, however slow each dump is.
+  const { delays, clock } = recordingClock(true);
+  const waiting = KubeClient.fromKubeconfig({ kubeconfigPath: await fake.writeKubeconfig(), backoff: FAST, clock });
+  const error = await t.throwsAsync(() => waiting.waitForConfig(POD, convergedOn({ absentListeners: ['0.0.0.0_5701'] }), { timeoutMs: 1000 }), { instanceOf: KubeError });
+  t.deepEqual(delays, [10, 20, 40, 80, 100, 100, 100, 100, 100, 100, 100, 100, 50]);
+  t.is(calls, 14, 'one dump, then one after each wait, the last at the deadline');
+  t.regex(error?.shortMessage ?? '', /did not converge in 1s \(14 config dumps\); last state: waiting: listener 0\.0\.0\.0_5701 present/);
 });
 
 test('waitForConfig: a transport can be injected (e.g. istioctl) and gets the same command', async (t) => {
@@ -531,7 +557,7 @@ test('waitForConfig: a transport can be injected (e.g. istioctl) and gets the sa
   await using _ = fake;
   const commands: string[][] = [];
   const kube = KubeClient.fromKubeconfig({ kubeconfigPath: kubeconfig, backoff: FAST, execTransport: async (_pod, container, command) => (commands.push([container, ...command]), JSON.stringify(adminDump([]))) });
-  await kube.waitForConfig(POD, convergedOn({ absentListeners: ['0.0.0.0_5701'] }), { timeoutMs: 1000 });
+  await kube.waitForConfig(POD, convergedOn({ absentListeners: ['0.0.0.0_5701'] }), { timeoutMs: 30_000 });
   t.deepEqual(commands, [['istio-proxy', 'pilot-agent', 'request', 'GET', 'config_dump?include_eds']]);
 });
 
@@ -558,7 +584,7 @@ test('acquireLease: waiting ends as soon as the holder releases; an expired leas
   await using _ = fake;
   const first = await kube.acquireLease('podpath-bed', 'run-A', { waitMs: 1000 });
   setTimeout(() => void first[Symbol.asyncDispose](), 100);
-  const second = await kube.acquireLease('podpath-bed', 'run-B', { waitMs: 3000 });
+  const second = await kube.acquireLease('podpath-bed', 'run-B', { waitMs: 30_000 });
   t.is((fake.get('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podpath-bed') as { spec: { holderIdentity: string } }).spec.holderIdentity, 'run-B');
   await second[Symbol.asyncDispose]();
   fake.put('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/stale', {
@@ -587,8 +613,12 @@ test('acquireLease: the holder renews the lease while it holds it, and stops onc
   const lease = await kube.acquireLease('podpath-bed', 'run-A', { waitMs: 1000 });
   await renewedTwice;
   await lease[Symbol.asyncDispose]();
-  t.is(renewals.length, 2);
+  // A busy machine may fit one more renewal in before the release; none may come after it.
+  const atRelease = renewals.length;
+  t.true(atRelease >= 2, `${atRelease} renewals`);
   t.true(renewals[1] > renewals[0], 'renewTime moves forward');
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  t.is(renewals.length, atRelease, 'no renewal after the release');
   t.is(fake.get(LEASE), undefined, 'the release used the renewed resourceVersion');
 });
 

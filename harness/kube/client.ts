@@ -73,6 +73,13 @@ export interface KubeClientOptions {
   leaseSeconds?: number;
   /** How long a watch may stay silent before client-node's Watch aborts it (default 30 s, its own default); tests shorten it. */
   watchInactivityMs?: number;
+  /** Where backoff steps read the time and wait (default: Date.now and real timers); tests pass a virtual clock. Watches themselves run on real time. */
+  clock?: BackoffClock;
+}
+
+export interface BackoffClock {
+  now: () => number;
+  pause: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** A Lease this process holds. */
@@ -159,6 +166,7 @@ export class KubeClient {
   private readonly probeMarginMs: number;
   private readonly leaseSeconds: number;
   private readonly watchInactivityMs: number;
+  private readonly clock: BackoffClock;
   private objectsApi: KubernetesObjectApi | null = null;
 
   private constructor(kc: KubeConfig, context: string, options: KubeClientOptions) {
@@ -169,6 +177,7 @@ export class KubeClient {
     this.probeMarginMs = options.probeMarginMs ?? 10_000;
     this.leaseSeconds = options.leaseSeconds ?? LEASE_SECONDS;
     this.watchInactivityMs = options.watchInactivityMs ?? WATCH_INACTIVITY_MS;
+    this.clock = options.clock ?? { now: Date.now, pause };
     this.execTransport = options.execTransport ?? ((pod, container, command) => this.execOverWebsocket(pod, container, command));
   }
 
@@ -234,7 +243,7 @@ export class KubeClient {
             if (httpStatusOf(error) === 409 && attempts < 3) return { done: false, state: `409 Conflict on attempt ${attempts}` };
             throw error;
           }
-        }, { timeoutMs: 10_000, schedule: this.backoff, ...(options.signal ? { signal: options.signal } : {}) });
+        }, { timeoutMs: 10_000, schedule: this.backoff, now: this.clock.now, pause: this.clock.pause, ...(options.signal ? { signal: options.signal } : {}) });
       } catch (error) {
         throw failure(error, `apply ${describe(doc)}`);
       }
@@ -269,7 +278,7 @@ export class KubeClient {
             if (httpStatusOf(error) === 404) return { done: true, value: undefined };
             throw error;
           }
-        }, { timeoutMs: options.timeoutMs ?? 120_000, schedule: this.backoff, ...(options.signal ? { signal: options.signal } : {}) });
+        }, { timeoutMs: options.timeoutMs ?? 120_000, schedule: this.backoff, now: this.clock.now, pause: this.clock.pause, ...(options.signal ? { signal: options.signal } : {}) });
       } catch (error) {
         if (error instanceof PollTimeout) {
           throw new KubeError(`${describe(doc)} was not gone after ${seconds(options.timeoutMs ?? 120_000)}: ${error.lastState}`, {
@@ -358,7 +367,7 @@ export class KubeClient {
       // A watch that delivered events or lived its full length reconnects at once; one that died
       // early and empty backs off, so a server that keeps closing (or refusing) is never hammered.
       if (outcome.events > 0 || outcome.openMs >= fullWatchMs) drops = 0;
-      else await pause(Math.min(delayFor(this.backoff, drops++), left), options.signal);
+      else await this.clock.pause(Math.min(delayFor(this.backoff, drops++), left), options.signal);
     }
   }
 
@@ -604,7 +613,7 @@ export class KubeClient {
       await poll(async () => {
         const result = predicate(await this.configDump(pod));
         return result.ok ? { done: true, value: undefined } : { done: false, state: result.state };
-      }, { timeoutMs: options.timeoutMs, schedule: this.backoff, ...(options.signal ? { signal: options.signal } : {}) });
+      }, { timeoutMs: options.timeoutMs, schedule: this.backoff, now: this.clock.now, pause: this.clock.pause, ...(options.signal ? { signal: options.signal } : {}) });
     } catch (error) {
       if (error instanceof PollTimeout) {
         throw new KubeError(`config of ${pod.namespace}/${pod.name} did not converge in ${seconds(options.timeoutMs)} (${error.attempts} config dumps); last state: ${error.lastState}`, {

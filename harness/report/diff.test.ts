@@ -109,3 +109,31 @@ test('skipped before and running now is listed as skipped on one side, with the 
   t.is(diff.entries[0].changes[0], 'verdict skipped → fail');
   t.false(hasRegressions(diff));
 });
+
+test('a scenario that errored in B (failed, no probes) but passed in A is a regression', (t) => {
+  const errored: ScenarioReport = { ...collisionPassing(), status: 'failed', probes: [], error: 'apply app-ext-externalname failed with HTTP 403 Forbidden' };
+  const diff = diffReports(...runs([collisionPassing()], [errored]));
+  t.deepEqual(diff.entries.map((e) => [e.kind, e.scenario, e.probe]), [['regression', 'externalname-5701-collision', 'pod-ip-5701']]);
+  t.is(diff.entries[0].changes[0], 'verdict pass → fail');
+  t.true(hasRegressions(diff));
+  // And back: errored in A, passing in B is a fix, not a regression.
+  const back = diffReports(...runs([errored], [collisionPassing()]));
+  t.deepEqual(back.entries.map((e) => e.kind), ['fix']);
+  t.false(hasRegressions(back));
+});
+
+test('only pass → fail counts as a regression: observe → fail, fail → fail and pass → observe do not', (t) => {
+  const withVerdict = (verdict: 'pass' | 'fail' | 'observe', status: ScenarioReport['status']) => scenario({ status, probes: [probe({ verdict })] });
+  const kindOf = (a: ScenarioReport, b: ScenarioReport) => diffReports(...runs([a], [b])).entries.map((e) => e.kind);
+  t.deepEqual(kindOf(withVerdict('pass', 'passed'), withVerdict('fail', 'failed')), ['regression']);
+  t.deepEqual(kindOf(withVerdict('observe', 'observed'), withVerdict('fail', 'failed')), ['changed']);
+  t.deepEqual(kindOf(withVerdict('fail', 'failed'), withVerdict('fail', 'failed')), []);
+  t.deepEqual(kindOf(withVerdict('pass', 'passed'), withVerdict('observe', 'observed')), ['changed']);
+});
+
+test('an HTTP status change with the same outcome is changed behaviour, named in the outcome', (t) => {
+  const answered = (status: number) => scenario({ probes: [probe({ observed: [{ ...echoedPath(), outcome: 'answered', httpStatus: status }] })] });
+  const diff = diffReports(...runs([answered(200)], [answered(503)]));
+  t.deepEqual(diff.entries.map((e) => e.kind), ['changed']);
+  t.deepEqual(diff.entries[0].changes, ['outcome answered HTTP 200 → answered HTTP 503']);
+});

@@ -1,13 +1,13 @@
 import test from 'ava';
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readReport, validateReport } from './load.ts';
 import { matrixReport } from './test-fixtures.ts';
 import { UsageError } from '../errors/index.ts';
+import { tempDir } from '../testing/temp-dir.ts';
 
 test('reads a run directory or its report.json', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'podpath-load-'));
+  const dir = await tempDir('podpath-load-');
   await writeFile(path.join(dir, 'report.json'), JSON.stringify(matrixReport()));
   const fromDir = await readReport(dir);
   const fromFile = await readReport(path.join(dir, 'report.json'));
@@ -17,7 +17,7 @@ test('reads a run directory or its report.json', async (t) => {
 });
 
 test('missing paths, missing report.json and bad JSON are usage errors with a hint', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'podpath-load-'));
+  const dir = await tempDir('podpath-load-');
   const missing = await t.throwsAsync(readReport(path.join(dir, 'nope')), { instanceOf: UsageError });
   t.regex(missing!.shortMessage, /no such run directory or report file/);
   await mkdir(path.join(dir, 'empty'));

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readFile, readdir, writeFile, mkdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { extract as extractTar, list as listTar } from 'tar';
 import { writeRunResults, RunResultsExistError, evidencePath } from './write.ts';
@@ -8,12 +7,13 @@ import { readReport } from './load.ts';
 import { matrixReport } from './test-fixtures.ts';
 import { REDACTED } from './redact.ts';
 import { UsageError } from '../errors/index.ts';
+import { tempDir } from '../testing/temp-dir.ts';
 
 const SECRET_YAML = ['apiVersion: v1', 'kind: Secret', 'metadata:', '  name: db', '  namespace: app', 'data:', '  password: aHVudGVyMg==', ''].join('\n');
 const CURL = 'curl -H "Authorization: Bearer tok-123456" http://10.244.1.8:8080/\n';
 
 async function tempResults(): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), 'podpath-results-'));
+  return tempDir('podpath-results-');
 }
 
 function evidence(): Map<string, string> {

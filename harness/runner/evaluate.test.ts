@@ -127,3 +127,77 @@ test('report shapes carry expectations and the raw lines', (t) => {
   t.is(observed.server, null);
   t.is(observed.responder, null);
 });
+
+test('flags compare as sets: a different set of the same length fails, and so does a subset or superset', (t) => {
+  const collided = observe([UF_CLIENT], { outcome: 'closed-after-connect', responder: undefined }, 'captured');
+  const withFlags = (flags: string[]) => evaluate({ outcome: 'closed-after-connect', client: { cluster: 'outbound', flags } }, collided);
+  t.is(withFlags(['UF', 'URX']).verdict, 'pass');
+  t.deepEqual(withFlags(['UH', 'URX']).mismatches, ['client sidecar: expected flags UH,URX, saw UF,URX'], 'UH,URX is not UF,URX');
+  t.is(withFlags(['UF']).verdict, 'fail');
+  t.is(withFlags(['UF', 'URX', 'UH']).verdict, 'fail');
+  t.is(withFlags([]).verdict, 'fail');
+  t.is(withFlags(['URX', 'URX']).verdict, 'fail', 'a repeated flag is not the other one');
+});
+
+test('responder "target" accepts only the dialled pod: another pod of the same workload fails', (t) => {
+  t.is(evaluate({ outcome: 'echoed', responder: 'target' }, observe([])).verdict, 'pass');
+  const other = observe([], { responder: { pod: 'manager-a', namespace: 'manager', ip: '10.244.1.5', port: 5701, protocol: 'tcp' } });
+  t.deepEqual(evaluate({ outcome: 'echoed', responder: 'target' }, other).mismatches, ['expected manager/manager-b to answer, saw manager/manager-a']);
+  const sameNameElsewhere = observe([], { responder: { pod: 'manager-b', namespace: 'app', ip: '10.244.1.9', port: 5701, protocol: 'tcp' } });
+  t.is(evaluate({ outcome: 'echoed', responder: 'target' }, sameNameElsewhere).verdict, 'fail', 'the namespace counts too');
+  const noTarget: Observation = { ...observe([]), targetPod: null };
+  t.deepEqual(evaluate({ outcome: 'echoed', responder: 'target' }, noTarget).mismatches, ['expected the target pod to answer, saw manager/manager-b'], 'a probe to a service IP has no target pod to match');
+  t.is(evaluate({ outcome: 'echoed', responder: 'target' }, observe([], { responder: undefined })).verdict, 'fail');
+});
+
+test('every mismatch alone fails a row: outcome, HTTP status, client and server cluster, name, flags, details, explain', (t) => {
+  const good = observe([PASSTHROUGH_CLIENT, INBOUND_SERVER]);
+  const cases: Array<[string, PathExpectation]> = [
+    ['outcome', { ...BASELINE, outcome: 'refused' }],
+    ['HTTP status', { ...BASELINE, httpStatus: 200 }],
+    ['client kind', { ...BASELINE, client: { ...BASELINE.client!, cluster: 'outbound' } }],
+    ['client name', { ...BASELINE, client: { ...BASELINE.client!, name: 'outbound|5701||*' } }],
+    ['client flags', { ...BASELINE, client: { ...BASELINE.client!, flags: ['DC'] } }],
+    ['client details', { ...BASELINE, client: { ...BASELINE.client!, details: 'via_upstream' } }],
+    ['server kind', { ...BASELINE, server: { cluster: 'passthrough' } }],
+    ['server name', { ...BASELINE, server: { cluster: 'inbound', name: 'inbound|8080||' } }],
+    ['server flags', { ...BASELINE, server: { cluster: 'inbound', flags: ['UF'] } }],
+    ['server absent', { ...BASELINE, server: 'absent' }],
+    ['explain', { ...BASELINE, explain: 'captured' }],
+    ['responder', { ...BASELINE, responder: 'nobody' }],
+  ];
+  t.is(evaluate(BASELINE, good).verdict, 'pass');
+  for (const [what, want] of cases) {
+    const e = evaluate(want, good);
+    t.is(e.verdict, 'fail', what);
+    t.is(e.mismatches.length, 1, `${what}: ${e.mismatches.join('; ')}`);
+  }
+});
+
+test('a client expectation with no client entry fails, and says where the chain stopped', (t) => {
+  const serverOnly = observe([INBOUND_SERVER]);
+  const e = evaluate({ outcome: 'echoed', client: { cluster: 'passthrough' } }, serverOnly);
+  t.is(e.verdict, 'fail');
+  t.regex(e.mismatches[0], /^client sidecar: expected a passthrough entry, found none \(no client entry/);
+});
+
+test('responder by workload is the namespace, not a name that merely contains it', (t) => {
+  const lookalike = observe([], { responder: { pod: 'app-1', namespace: 'manager', ip: '10.244.1.9', port: 5701, protocol: 'tcp' } });
+  t.deepEqual(evaluate({ outcome: 'echoed', responder: 'app' }, lookalike).mismatches, ['expected a app pod to answer, saw manager/app-1']);
+  const prefixed = observe([], { responder: { pod: 'x', namespace: 'app-ext', ip: '10.244.1.9', port: 5701, protocol: 'tcp' } });
+  t.is(evaluate({ outcome: 'echoed', responder: 'app' }, prefixed).verdict, 'fail', 'app-ext is not app');
+});
+
+test('a server-only expectation needs the logs too: "absent" cannot pass on logs that were never read', (t) => {
+  const noLogs: Observation = { result: result(), hops: null, targetPod: 'manager/manager-b', explain: null };
+  t.deepEqual(evaluate({ outcome: 'echoed', server: 'absent' }, noLogs).mismatches, ['expected sidecar log entries, but the logs could not be read']);
+  t.is(evaluate({ outcome: 'echoed', server: { cluster: 'inbound' } }, noLogs).verdict, 'fail');
+});
+
+test('cluster patterns match the whole name: no prefix or suffix slips through', (t) => {
+  t.false(globMatches('PassthroughCluster', 'InboundPassthroughCluster'));
+  t.false(globMatches('PassthroughCluster', 'PassthroughClusterIpv4'));
+  t.false(globMatches('inbound|5701||', 'inbound|5701||manager.manager.svc.cluster.local'));
+  t.false(globMatches('*app-ext', 'outbound|5701||app-ext.app.svc.cluster.local'));
+  t.true(globMatches('*app-ext*', 'outbound|5701||app-ext.app.svc.cluster.local'));
+});

@@ -6,10 +6,11 @@ import { LoopbackMesh } from './testing/loopback-mesh.ts';
 import type { ProbeResult } from '../probe/index.ts';
 import { MtlsHistory } from './pooled.ts';
 import { parseLogText } from '../accesslog/index.ts';
+import { LOOPBACK_BUDGETS } from './testing/budgets.ts';
 
 // Block 127.0.24.0/24 belongs to this file.
 const BLOCK = 24;
-const FAST: PipelineOptions = { ...DEFAULT_PIPELINE, logDeadlineMs: 2000, probeMarginMs: 1000, pushWindowMs: 1000, convergeTimeoutMs: 1500, keepOnFailure: false };
+const FAST: PipelineOptions = { ...DEFAULT_PIPELINE, ...LOOPBACK_BUDGETS, keepOnFailure: false };
 
 test('durations: Envoy text → ms; probes outlast connectTimeout (Istio default 10 s when unknown)', (t) => {
   t.is(durationMs('1s'), 1000);
@@ -194,4 +195,47 @@ test('the dry run shows the clusters read and the wait before an HTTP probe', as
   t.true(read > 0, steps);
   t.regex(steps, /PassthroughCluster lists no host <app-pod-1 IP>:8080/);
   t.true(read < steps.indexOf('/probe'), 'before the probe');
+});
+
+/** The mesh with its probe or config wait replaced (same Proxy as withOverrides). */
+const tampered = (mesh: LoopbackMesh, overrides: Partial<Pick<LoopbackMesh, 'probe' | 'waitForConfig'>>): LoopbackMesh => withOverrides(mesh, overrides);
+
+const threeAttempts = scenario('three-attempts', 'one probe, three connections')
+  .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: 5701, protocol: 'tcp', count: 3 })
+  .expect('*', { outcome: 'echoed', responder: 'target' })
+  .build();
+
+test('count 3 where one attempt fails is a failed probe that names the attempt; all three passing is a pass', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.20.8' });
+  t.teardown(() => mesh.close());
+  const passing = await runAttempt(mesh, threeAttempts, 1, FAST);
+  t.is(passing.status, 'passed', JSON.stringify(passing.probes.map((p) => p.mismatches)));
+  t.is(passing.probes[0].observed.length, 3);
+  // The second connection is refused; the other two are echoed by the target as expected.
+  const bed = tampered(mesh, {
+    probe: async (...args: Parameters<LoopbackMesh['probe']>) => (await mesh.probe(...args)).map((r, i) => (i === 1 ? { ...r, outcome: 'refused' as const, responder: undefined } : r)),
+  });
+  const r = await runAttempt(bed, threeAttempts, 1, FAST);
+  t.is(r.status, 'failed');
+  t.is(r.probes[0].verdict, 'fail');
+  t.deepEqual(r.probes[0].mismatches, ['attempt 2: expected outcome echoed, saw refused', `attempt 2: expected ${r.probes[0].to.pod} to answer, saw nobody`]);
+});
+
+test('a convergence note saying the config never converged fails a probe whose observation passed', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.20.8' });
+  t.teardown(() => mesh.close());
+  const s = SCENARIOS.find((x) => x.id === 'externalname-5701-collision')!;
+  // The collision happens as expected, but the bed never confirmed the client's config converged.
+  const bed = tampered(mesh, {
+    waitForConfig: async (...args: Parameters<LoopbackMesh['waitForConfig']>) => {
+      await mesh.waitForConfig(...args).catch(() => undefined);
+      throw new Error('did not converge in 5s');
+    },
+  });
+  const r = await runAttempt(bed, s, 1, { ...FAST, pushWindowMs: 500 });
+  t.is(r.status, 'failed');
+  const [probe] = r.probes;
+  t.is(probe.verdict, 'fail');
+  t.regex(probe.mismatches[0], /^config did not converge: explain .* → captured \(did not converge in 5s\)$/);
+  t.is(probe.mismatches.filter((m) => !m.startsWith('config did not converge')).length, 0, `the observation itself matched: ${probe.mismatches.join('; ')}`);
 });

@@ -7,6 +7,7 @@ import { diffReports, hasRegressions, readReport, type RunReport } from '../repo
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { runSuite, scenario, selectScenarios, groupTargets, combineAttempts, type BedSpec, type RunOptions, type Scenario } from './index.ts';
 import { LoopbackMesh, type Interference } from './testing/loopback-mesh.ts';
+import { LOOPBACK_BUDGETS } from './testing/budgets.ts';
 
 // Block 127.0.21.0/24 belongs to this file (each test file its own block; ports are ephemeral).
 const BLOCK = 21;
@@ -33,7 +34,7 @@ function harness(t: { teardown(fn: () => void): void }, extra: { interfere?: Int
         beds.push(bed);
         return bed;
       },
-      pipeline: { logDeadlineMs: 3000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 1000, convergeTimeoutMs: 1500 },
+      pipeline: LOOPBACK_BUDGETS,
       stdinIsTTY: false,
       stderrIsTTY: false,
     }),
@@ -213,7 +214,7 @@ test('--reuse on a bed running another version: expectations and skips follow wh
     scenarios: SCENARIOS,
     // The bed says it runs 1.20.8 with the alias off (what a marker would say), whatever was asked.
     openBed: async () => LoopbackMesh.start({ block: BLOCK, istio: '1.20.8' }),
-    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, pushWindowMs: 500, convergeTimeoutMs: 1000 },
+    pipeline: LOOPBACK_BUDGETS,
     stdinIsTTY: false,
     stderrIsTTY: false,
   });

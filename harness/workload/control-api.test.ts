@@ -105,7 +105,7 @@ test('garbage on the control port is answered by the HTTP layer, not a crash', a
 test('one JSON log entry per probe attempt', async (t) => {
   const entries: Array<Record<string, unknown>> = [];
   await using agent = await agentAt(7, { log: (e) => entries.push(e) });
-  const res = await control(ip(7), CONTROL, 'POST', '/probe', { target: `${ip(7)}:5701`, protocol: 'tcp', timeoutMs: 2000, count: 3 });
+  const res = await control(ip(7), CONTROL, 'POST', '/probe', { target: `${ip(7)}:5701`, protocol: 'tcp', timeoutMs: 10_000, count: 3 });
   t.is(res.status, 200);
   const probes = entries.filter((e) => e.event === 'probe');
   t.is(probes.length, 3);
@@ -143,7 +143,7 @@ test('port 0 binds ephemeral ports and options report the real ones', async (t) 
   const { tcpPorts, httpPort, controlPort } = agent.options;
   t.is(tcpPorts.length, 2);
   for (const port of [...tcpPorts, httpPort ?? 0, controlPort]) t.true(port > 0);
-  const res = await control(ip(12), controlPort, 'POST', '/probe', { target: `${ip(12)}:${tcpPorts[1]}`, protocol: 'tcp', timeoutMs: 2000 });
+  const res = await control(ip(12), controlPort, 'POST', '/probe', { target: `${ip(12)}:${tcpPorts[1]}`, protocol: 'tcp', timeoutMs: 10_000 });
   t.is((res.body as ProbeResult[])[0].responder?.port, tcpPorts[1], 'the identity names the port that answered');
 });
 
@@ -179,7 +179,7 @@ test('probeSource: bind leaves from the agent address, kernel lets connect() cho
   await using peer = await startPeer(ip(16), 5701, 'echo');
   await using bound = await agentAt(15);
   await using kernel = await agentAt(17, { probeSource: 'kernel' });
-  const probe = { target: `${ip(16)}:5701`, protocol: 'tcp', timeoutMs: 2000 };
+  const probe = { target: `${ip(16)}:5701`, protocol: 'tcp', timeoutMs: 10_000 };
   const [b] = (await control(ip(15), CONTROL, 'POST', '/probe', probe)).body as ProbeResult[];
   const [k] = (await control(ip(17), CONTROL, 'POST', '/probe', probe)).body as ProbeResult[];
   t.regex(b.localAddress ?? '', /^127\.0\.11\.15:\d+$/);

@@ -24,7 +24,7 @@ test('tcp WHO to an agent: echoed, responder is that agent, localAddress is what
   await using server = await startAgent({ bind: ip(1), tcpPorts: [TCP], controlPort: CONTROL, identity: { pod: 'manager-0', namespace: 'manager' } });
   // A plain echo peer on the same address records the remote end it saw.
   await using witness = await startPeer(ip(1), 5702, 'echo');
-  const r = only(await runProbe({ target: `${ip(1)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000 }, { localBind: ip(2) }));
+  const r = only(await runProbe({ target: `${ip(1)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000 }, { localBind: ip(2) }));
   t.is(r.outcome, 'echoed');
   t.deepEqual(r.responder, { pod: 'manager-0', namespace: 'manager', ip: ip(1), port: TCP, protocol: 'tcp' });
   t.is(r.remoteAddress, `${ip(1)}:${TCP}`);
@@ -34,7 +34,7 @@ test('tcp WHO to an agent: echoed, responder is that agent, localAddress is what
   t.true(r.connectMs !== null && r.firstByteMs !== null && r.firstByteMs >= r.connectMs);
   t.is(r.error, undefined);
 
-  const w = only(await runProbe({ target: `${ip(1)}:5702`, protocol: 'tcp', timeoutMs: 2000, payload: 'hello\n' }, { localBind: ip(2) }));
+  const w = only(await runProbe({ target: `${ip(1)}:5702`, protocol: 'tcp', timeoutMs: 10_000, payload: 'hello\n' }, { localBind: ip(2) }));
   t.is(w.outcome, 'echoed');
   t.is(w.responder, undefined, 'a plain echo has no identity');
   t.deepEqual(witness.remotes, [w.localAddress]);
@@ -43,17 +43,17 @@ test('tcp WHO to an agent: echoed, responder is that agent, localAddress is what
 test('tcp payload through the agent comes back intact, WHO lines inside are not echoed', async (t) => {
   await using server = await startAgent({ bind: ip(3), tcpPorts: [TCP], controlPort: CONTROL, identity: { pod: 'p', namespace: 'n' } });
   const payload = 'line one\nWHOM\n\x00\xff binary-ish\n';
-  const r = only(await runProbe({ target: `${ip(3)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000, payload }));
+  const r = only(await runProbe({ target: `${ip(3)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000, payload }));
   t.is(r.outcome, 'echoed');
   t.is(r.bytesReceived, Buffer.byteLength(payload));
-  const mixed = only(await runProbe({ target: `${ip(3)}:${TCP}`, protocol: 'tcp', timeoutMs: 500, payload: 'a\nWHO\nb\n' }));
+  const mixed = only(await runProbe({ target: `${ip(3)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000, payload: 'a\nWHO\nb\n' }));
   t.is(mixed.outcome, 'error', 'the WHO line was answered with an identity, so the echo differs');
   t.regex(mixed.error ?? '', /echo differs/);
 });
 
 test('tcp WHO to a plain echo server: echoed without a responder', async (t) => {
   await using peer = await startPeer(ip(4), TCP, 'echo');
-  const r = only(await runProbe({ target: `${ip(4)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000 }, { localBind: ip(5) }));
+  const r = only(await runProbe({ target: `${ip(4)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000 }, { localBind: ip(5) }));
   t.is(r.outcome, 'echoed');
   t.is(r.responder, undefined);
   t.deepEqual(peer.remotes, [r.localAddress]);
@@ -61,7 +61,7 @@ test('tcp WHO to a plain echo server: echoed without a responder', async (t) => 
 
 test('tcp to a peer that answers something else: error naming the reply', async (t) => {
   await using peer = await startPeer(ip(6), TCP, 'garbage');
-  const r = only(await runProbe({ target: `${ip(6)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000 }));
+  const r = only(await runProbe({ target: `${ip(6)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000 }));
   t.is(r.outcome, 'error');
   t.regex(r.error ?? '', /^unexpected reply to WHO: \d+ bytes, neither WHO nor an identity line$/);
   t.notRegex(r.error ?? '', /smtp/, 'reply bytes are not echoed back');
@@ -84,7 +84,7 @@ test('tcp WHO answered by an endless line: error once the reply outgrows the cap
 
 test('tcp accept then FIN before any byte: closed-after-connect, localAddress is what the peer saw', async (t) => {
   await using peer = await startPeer(ip(7), TCP, 'fin');
-  const r = only(await runProbe({ target: `${ip(7)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000 }, { localBind: ip(8) }));
+  const r = only(await runProbe({ target: `${ip(7)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000 }, { localBind: ip(8) }));
   t.is(r.outcome, 'closed-after-connect');
   t.regex(r.error ?? '', /FIN/);
   t.is(r.bytesReceived, 0);
@@ -95,7 +95,7 @@ test('tcp accept then FIN before any byte: closed-after-connect, localAddress is
 
 test('tcp accept then RST before any byte: closed-after-connect with the reset code', async (t) => {
   await using peer = await startPeer(ip(9), TCP, 'rst');
-  const r = only(await runProbe({ target: `${ip(9)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000 }, { localBind: ip(10) }));
+  const r = only(await runProbe({ target: `${ip(9)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000 }, { localBind: ip(10) }));
   t.is(r.outcome, 'closed-after-connect');
   t.regex(r.error ?? '', /ECONNRESET|EPIPE/);
   t.is(r.bytesReceived, 0);
@@ -104,7 +104,7 @@ test('tcp accept then RST before any byte: closed-after-connect with the reset c
 
 test('tcp RST after data flowed: reset', async (t) => {
   await using peer = await startPeer(ip(11), TCP, 'rst-after-data');
-  const r = only(await runProbe({ target: `${ip(11)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000 }));
+  const r = only(await runProbe({ target: `${ip(11)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000 }));
   t.is(r.outcome, 'reset');
   t.regex(r.error ?? '', /ECONNRESET/);
   t.is(r.bytesReceived, Buffer.byteLength('partial reply without newline'));
@@ -112,7 +112,7 @@ test('tcp RST after data flowed: reset', async (t) => {
 });
 
 test('tcp to a closed port: refused, never connected', async (t) => {
-  const r = only(await runProbe({ target: `${ip(12)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000 }));
+  const r = only(await runProbe({ target: `${ip(12)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000 }));
   t.is(r.outcome, 'refused');
   t.regex(r.error ?? '', /ECONNREFUSED/);
   t.is(r.remoteAddress, null);
@@ -121,11 +121,12 @@ test('tcp to a closed port: refused, never connected', async (t) => {
 
 test('tcp to a peer that accepts and never answers: first-byte timeout, honoured', async (t) => {
   await using peer = await startPeer(ip(13), TCP, 'silent');
-  const r = only(await runProbe({ target: `${ip(13)}:${TCP}`, protocol: 'tcp', timeoutMs: 150 }));
+  // One budget covers connect and first byte: 1.5 s lets a busy machine finish the loopback handshake first.
+  const r = only(await runProbe({ target: `${ip(13)}:${TCP}`, protocol: 'tcp', timeoutMs: 1500 }));
   t.is(r.outcome, 'timeout');
   t.regex(r.error ?? '', /^first-byte timeout/);
   // Node's timer clock is whole milliseconds, so allow for one ms of rounding.
-  t.true(r.totalMs >= 149, `gave up after ${r.totalMs} ms`);
+  t.true(r.totalMs >= 1499, `gave up after ${r.totalMs} ms`);
   t.deepEqual(peer.remotes, [r.localAddress]);
 });
 
@@ -162,7 +163,7 @@ test('tcp to a listener whose accept queue is full: connect timeout', async (t) 
 
 test('count: sequential attempts, one result each, each on its own connection', async (t) => {
   await using peer = await startPeer(ip(15), TCP, 'echo');
-  const results = await runProbe({ target: `${ip(15)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000, count: 3 });
+  const results = await runProbe({ target: `${ip(15)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000, count: 3 });
   t.deepEqual(results.map((r) => r.outcome), ['echoed', 'echoed', 'echoed']);
   t.deepEqual(peer.remotes, results.map((r) => r.localAddress));
   t.is(new Set(peer.remotes).size, 3);
@@ -170,7 +171,7 @@ test('count: sequential attempts, one result each, each on its own connection', 
 
 test('http GET to an agent: answered, status, headers, responder with the remote it saw', async (t) => {
   await using server = await startAgent({ bind: ip(16), tcpPorts: [], httpPort: HTTP, controlPort: CONTROL, identity: { pod: 'app-0', namespace: 'app', ip: '10.244.0.7' } });
-  const r = only(await runProbe({ target: `${ip(16)}:${HTTP}`, protocol: 'http', timeoutMs: 2000, httpHost: 'app.app.svc.cluster.local', httpPath: '/hello?x=1' }, { localBind: ip(17) }));
+  const r = only(await runProbe({ target: `${ip(16)}:${HTTP}`, protocol: 'http', timeoutMs: 10_000, httpHost: 'app.app.svc.cluster.local', httpPath: '/hello?x=1' }, { localBind: ip(17) }));
   t.is(r.outcome, 'answered');
   t.is(r.httpStatus, 200);
   t.is(r.httpHeaders?.['content-type'], 'application/json');
@@ -186,11 +187,11 @@ test('http GET to an agent: answered, status, headers, responder with the remote
 
 test('http POST payload goes to /echo and an error status is still answered', async (t) => {
   await using server = await startAgent({ bind: ip(18), tcpPorts: [], httpPort: HTTP, controlPort: CONTROL, identity: { pod: 'p', namespace: 'n' } });
-  const echo = only(await runProbe({ target: `${ip(18)}:${HTTP}`, protocol: 'http', timeoutMs: 2000, payload: '{"hi":1}' }));
+  const echo = only(await runProbe({ target: `${ip(18)}:${HTTP}`, protocol: 'http', timeoutMs: 10_000, payload: '{"hi":1}' }));
   t.is(echo.outcome, 'answered');
   t.is(echo.httpStatus, 200);
   t.is(echo.responder, undefined);
-  const wrong = only(await runProbe({ target: `${ip(18)}:${HTTP}`, protocol: 'http', timeoutMs: 2000, payload: 'x', httpPath: '/nope' }));
+  const wrong = only(await runProbe({ target: `${ip(18)}:${HTTP}`, protocol: 'http', timeoutMs: 10_000, payload: 'x', httpPath: '/nope' }));
   t.is(wrong.outcome, 'answered');
   t.is(wrong.httpStatus, 405);
 });
@@ -200,7 +201,7 @@ test('http to peers that FIN, RST, RST after data, refuse or stay silent', async
   await using rst = await startPeer(ip(20), TCP, 'rst');
   await using late = await startPeer(ip(21), TCP, 'rst-after-data', { data: 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial body' });
   await using silent = await startPeer(ip(22), TCP, 'silent');
-  const probe = async (n: number, timeoutMs = 2000) => only(await runProbe({ target: `${ip(n)}:${TCP}`, protocol: 'http', timeoutMs }, { localBind: ip(24) }));
+  const probe = async (n: number, timeoutMs = 10_000) => only(await runProbe({ target: `${ip(n)}:${TCP}`, protocol: 'http', timeoutMs }, { localBind: ip(24) }));
 
   const a = await probe(19);
   t.is(a.outcome, 'closed-after-connect');
@@ -221,10 +222,10 @@ test('http to peers that FIN, RST, RST after data, refuse or stay silent', async
   const d = await probe(23);
   t.is(d.outcome, 'refused');
 
-  const e = await probe(22, 150);
+  const e = await probe(22, 1500);
   t.is(e.outcome, 'timeout');
   t.regex(e.error ?? '', /^first-byte timeout/);
-  t.true(e.totalMs >= 149);
+  t.true(e.totalMs >= 1499);
   t.deepEqual(silent.remotes, [e.localAddress]);
 });
 
@@ -247,12 +248,12 @@ test('the agent control API probes another agent (A → B) from its own address'
   await using a = await startAgent({ bind: ip(27), tcpPorts: [TCP], controlPort: CONTROL, identity: { pod: 'a', namespace: 'manager' }, allowLocalTargets: true });
   await using b = await startAgent({ bind: ip(28), tcpPorts: [TCP], httpPort: HTTP, controlPort: CONTROL, identity: { pod: 'b', namespace: 'app' } });
   const { control } = await import('./test-peers.ts');
-  const tcp = await control(ip(27), CONTROL, 'POST', '/probe', { target: `${ip(28)}:${TCP}`, protocol: 'tcp', timeoutMs: 2000, count: 2 });
+  const tcp = await control(ip(27), CONTROL, 'POST', '/probe', { target: `${ip(28)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000, count: 2 });
   t.is(tcp.status, 200);
   const results = tcp.body as ProbeResult[];
   t.deepEqual(results.map((r) => [r.outcome, r.responder?.pod]), [['echoed', 'b'], ['echoed', 'b']]);
   for (const r of results) t.regex(r.localAddress ?? '', /^127\.0\.10\.27:\d+$/);
-  const web = await control(ip(27), CONTROL, 'POST', '/probe', { target: `${ip(28)}:${HTTP}`, protocol: 'http', timeoutMs: 2000 });
+  const web = await control(ip(27), CONTROL, 'POST', '/probe', { target: `${ip(28)}:${HTTP}`, protocol: 'http', timeoutMs: 10_000 });
   const [h] = web.body as ProbeResult[];
   t.is(h.outcome, 'answered');
   t.is(h.responder?.remote, h.localAddress ?? 'missing');

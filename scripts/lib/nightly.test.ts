@@ -8,6 +8,7 @@ import { failingScenario, report, scenario, target } from '../../harness/report/
 import type { RunReport } from '../../harness/report/index.ts';
 import { parseNightlyArgs, runNightly, type NightlyDeps } from './nightly.ts';
 import type { SuiteOptions } from './deps.ts';
+import { tempDir } from '../../harness/testing/temp-dir.ts';
 
 const NOW = new Date('2026-11-23T02:00:00.000Z');
 const supported = () => ['1.28', '1.29', '1.30'];
@@ -48,7 +49,7 @@ test('parses flags: default matrix is every supported minor; lists and repeats',
 });
 
 test('one runSuite per version with its own results dir, then a combined summary; all pass → 0', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-nightly-'));
+  const cwd = await tempDir('podpath-nightly-');
   const suite = fakeSuite({ '1.29.9': passing('1.29.9'), '1.30.5': passing('1.30.5') });
   const stepSummary = path.join(cwd, 'step.md');
   const io = captureIo({ cwd, env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: stepSummary } });
@@ -67,7 +68,7 @@ test('one runSuite per version with its own results dir, then a combined summary
 });
 
 test('a failing version and a version that could not run both fail the night, and the others still run', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-nightly-'));
+  const cwd = await tempDir('podpath-nightly-');
   const suite = fakeSuite({ '1.28.4': new EnvironmentError('kind create cluster failed: no space left on device'), '1.29.9': failing('1.29.9'), '1.30.5': passing('1.30.5') });
   const io = captureIo({ cwd });
   const code = await runNightly(parseNightlyArgs([], supported), { runSuite: suite.runSuite, resolveIstio, now: () => NOW }, io.io);
@@ -87,7 +88,7 @@ test('an unknown version fails before any cluster is made', async (t) => {
 });
 
 test('Ctrl-C during a version stops the matrix with 130 and still summarises', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-nightly-'));
+  const cwd = await tempDir('podpath-nightly-');
   const suite = fakeSuite({ '1.28.4': passing('1.28.4'), '1.29.9': new InterruptedError('interrupted'), '1.30.5': passing('1.30.5') });
   const io = captureIo({ cwd });
   t.is(await runNightly(parseNightlyArgs([], supported), { runSuite: suite.runSuite, resolveIstio, now: () => NOW }, io.io), 130);
@@ -96,7 +97,7 @@ test('Ctrl-C during a version stops the matrix with 130 and still summarises', a
 });
 
 test('--baseline diffs each version against the latest earlier run: a regression fails the night', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-nightly-'));
+  const cwd = await tempDir('podpath-nightly-');
   const previous = path.join(cwd, 'results/nightly-20261122T020000Z/istio-1.30.5/20261122T020500.000Z-aaaa');
   await mkdir(previous, { recursive: true });
   const earlier = report([target('1.30.5', [scenario(), scenario({ id: 'externalname-5701-collision' })])]);
@@ -111,7 +112,7 @@ test('--baseline diffs each version against the latest earlier run: a regression
 });
 
 test('--dry-run passes dryRun down and writes nothing itself', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-nightly-'));
+  const cwd = await tempDir('podpath-nightly-');
   const suite = fakeSuite({ '1.30.5': passing('1.30.5') });
   const io = captureIo({ cwd });
   await runNightly(parseNightlyArgs(['--istio', '1.30', '--dry-run'], supported), { runSuite: suite.runSuite, resolveIstio, now: () => NOW }, io.io);

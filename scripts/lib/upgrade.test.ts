@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { captureIo } from '../../harness/testing/capture-io.ts';
 import { UsageError } from '../../harness/errors/index.ts';
@@ -8,6 +7,7 @@ import { failingScenario, report, scenario, target } from '../../harness/report/
 import type { RunReport } from '../../harness/report/index.ts';
 import { jumpWarning, nodeImageKubernetes, parseUpgradeArgs, runUpgrade, skippedMinors, type UpgradeDeps } from './upgrade.ts';
 import type { BedLike, FlowBedOptions } from './deps.ts';
+import { tempDir } from '../../harness/testing/temp-dir.ts';
 
 const NOW = new Date('2026-11-23T03:00:00.000Z');
 // Kubernetes ranges as in istio.io's supported-releases table.
@@ -68,7 +68,7 @@ test('parses flags and requires --from and --to', (t) => {
 });
 
 test('up on A, run, upgrade, run on B, diff, dispose: in that order; a regression exits 1', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const cwd = await tempDir('podpath-upgrade-');
   const w = world({ '1.29.9': onA(), '1.30.5': onBRegressed() });
   const io = captureIo({ cwd });
   const code = await runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30']), w.deps, io.io);
@@ -87,14 +87,14 @@ test('up on A, run, upgrade, run on B, diff, dispose: in that order; a regressio
 });
 
 test('no regression exits 0; --canary reaches upgradeIstio', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const cwd = await tempDir('podpath-upgrade-');
   const w = world({ '1.29.9': onA(), '1.30.5': onBSame() });
   t.is(await runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30', '--canary']), w.deps, captureIo({ cwd }).io), 0);
   t.true(w.log.includes('upgrade podpath 1.30.5 canary'));
 });
 
 test('the bed is disposed even when a run fails', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const cwd = await tempDir('podpath-upgrade-');
   const w = world({ '1.29.9': onA(), '1.30.5': new Error('runner exploded') });
   await t.throwsAsync(runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30']), w.deps, captureIo({ cwd }).io), { message: 'runner exploded' });
   t.is(w.log.at(-1), 'dispose');
@@ -108,7 +108,7 @@ test('same version on both sides is a usage error before anything starts', async
 });
 
 test('--dry-run passes dryRun to up and both runs and writes no diff files', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const cwd = await tempDir('podpath-upgrade-');
   const w = world({ '1.29.9': onA(), '1.30.5': onBSame() });
   const io = captureIo({ cwd });
   await runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30', '--dry-run']), w.deps, io.io);
@@ -136,7 +136,7 @@ test('node image → Kubernetes minor', (t) => {
 });
 
 test('a jump larger than the method supports is run, with a warning naming the skipped minors', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const cwd = await tempDir('podpath-upgrade-');
   const w = world({ '1.28.4': onA(), '1.30.5': onBSame() });
   const io = captureIo({ cwd });
   await runUpgrade(parseUpgradeArgs(['--from', '1.28', '--to', '1.30']), w.deps, io.io);
@@ -147,14 +147,14 @@ test('a jump larger than the method supports is run, with a warning naming the s
 });
 
 test('a new cluster gets the newest Kubernetes both versions support', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const cwd = await tempDir('podpath-upgrade-');
   const w = world({ '1.28.4': onA(), '1.30.5': onBSame() });
   await runUpgrade(parseUpgradeArgs(['--from', '1.28', '--to', '1.30']), w.deps, captureIo({ cwd }).io);
   t.is(w.bedOptions()?.k8s, '1.34', '1.28 supports up to 1.34, 1.30 from 1.32');
 });
 
 test('refuses a target whose Kubernetes range excludes the bed\'s node, before any run', async (t) => {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'podpath-upgrade-'));
+  const cwd = await tempDir('podpath-upgrade-');
   // A reused 1.24 bed on Kubernetes 1.29: Istio 1.30 supports 1.32–1.36.
   const w = world({ '1.24.6': onA(), '1.30.5': onBSame() }, '1.29');
   const error = await t.throwsAsync(runUpgrade(parseUpgradeArgs(['--from', '1.24', '--to', '1.30', '--reuse', '--canary']), w.deps, captureIo({ cwd }).io), { instanceOf: UsageError });

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -8,11 +7,12 @@ import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
 import { failingScenario, report, scenario, target } from '../../report/test-fixtures.ts';
 import type { ReportDiff, RunReport } from '../../report/index.ts';
+import { tempDir } from '../../testing/temp-dir.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function runDir(r: RunReport): Promise<string> {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'podpath-diff-cmd-')), r.run.id);
+  const dir = path.join(await tempDir('podpath-diff-cmd-'), r.run.id);
   await mkdir(dir);
   await writeFile(path.join(dir, 'report.json'), JSON.stringify(r));
   return dir;
@@ -45,7 +45,7 @@ test('wrong arity or a bad report exits 2', async (t) => {
   const one = captureIo();
   t.is(await main(['diff', await runDir(before())], one.io), 2);
   t.regex(one.stderr, /needs two runs \(got 1\)/);
-  const bad = path.join(await mkdtemp(path.join(tmpdir(), 'podpath-diff-bad-')), 'report.json');
+  const bad = path.join(await tempDir('podpath-diff-bad-'), 'report.json');
   await writeFile(bad, '{"schemaVersion":1,"run":{}}');
   const io = captureIo();
   t.is(await main(['diff', bad, await runDir(after())], io.io), 2);

@@ -173,11 +173,10 @@ test('bad input: binary garbage, invalid UTF-8, a 5 MB line without newline, tru
     Buffer.from([0x00, 0xff, 0xfe, 0x1b, 0x5b, 0x00, 0x0a]), Buffer.from('\xc3\x28 invalid utf-8 \xa0\xa1\n', 'latin1'),
     Buffer.from(`${good.slice(0, 90)}\n${good}\n`), Buffer.alloc(5 * 1024 * 1024, 0x41),
   ]);
+  // A scan that went quadratic on the 5 MB line would not finish at all: ava's timeout guards that, not a wall-clock bound a busy machine can break.
   for (const json of [false, true]) {
-    const started = Date.now();
     const r = await logs([...(json ? ['--json'] : []), tmp(`garbage-${json}.log`, garbage)]);
-    t.is(r.code, 0);
-    t.true(Date.now() - started < 20_000);
+    t.is(r.code, 0, r.stderr);
     t.regex(json ? r.stderr : r.stdout, /1 access log entry from 5 lines in 1 input; 4 skipped \(.*1 longer than 1 MiB.*\)/);
     t.notRegex(r.stderr, /internal error/);
   }

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -9,11 +8,12 @@ import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
 import { matrixReport, report, scenario, target } from '../../report/test-fixtures.ts';
 import type { RunReport } from '../../report/index.ts';
+import { tempDir } from '../../testing/temp-dir.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function runDir(r: RunReport, name = 'run'): Promise<string> {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'podpath-report-cmd-')), name);
+  const dir = path.join(await tempDir('podpath-report-cmd-'), name);
   await mkdir(dir);
   await writeFile(path.join(dir, 'report.json'), JSON.stringify(r, null, 2));
   return dir;

@@ -10,6 +10,7 @@ import type { BedSpec } from '../../runner/index.ts';
 import { loadIncident, reportedExpectation, incidentScenario } from '../../runner/index.ts';
 import { LoopbackMesh } from '../../runner/testing/loopback-mesh.ts';
 import { makeReproCommand } from './repro.ts';
+import { LOOPBACK_BUDGETS } from '../../runner/testing/budgets.ts';
 
 // Block 127.0.23.0/24 belongs to this file.
 const BLOCK = 23;
@@ -40,7 +41,7 @@ function command(pilotEnv: Record<string, string> = {}, fail = false) {
       if (fail) throw new EnvironmentError('docker: command not found');
       return LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: { ...spec.pilotEnv, ...pilotEnv }, logDelayMs: 20 });
     },
-    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 300, convergeTimeoutMs: 1000 },
+    pipeline: LOOPBACK_BUDGETS,
     stdinIsTTY: false,
     stderrIsTTY: false,
   });

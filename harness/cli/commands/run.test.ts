@@ -16,6 +16,7 @@ import { KubeError } from '../../kube/index.ts';
 import { openLiveBed } from '../../runner/suite.ts';
 import { ScriptedExec } from '../../cluster/test-doubles.ts';
 import type { Values } from '../command.ts';
+import { LOOPBACK_BUDGETS } from '../../runner/testing/budgets.ts';
 
 // Block 127.0.22.0/24 belongs to this file.
 const BLOCK = 22;
@@ -31,7 +32,7 @@ function setup(t: { teardown(fn: () => void): void }, scenarios: readonly Scenar
       beds.push(bed);
       return bed;
     },
-    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 500, convergeTimeoutMs: 1000 },
+    pipeline: LOOPBACK_BUDGETS,
     stdinIsTTY: tty,
     stderrIsTTY: false,
   });
@@ -70,7 +71,7 @@ test('a failing scenario makes the run exit 1 and names the mismatch', async (t)
 test('--json prints the report on stdout and the human lines on stderr', async (t) => {
   const h = setup(t, SCENARIOS);
   const r = await h.run({ scenario: ['^tcp-pod-ip-baseline$'], json: true });
-  t.is(r.code, 0);
+  t.is(r.code, 0, r.err);
   const report = JSON.parse(r.out) as { totals: { passed: number }; run: { argv: string[] } };
   t.is(report.totals.passed, 1);
   t.true(report.run.argv.includes('--json'));
@@ -163,14 +164,14 @@ test('--skip-preload reaches the bed spec (default: preload), and bed warnings a
       spec.onWarning?.('could not preload docker.io/istio/pilot:1.20.8 (ctr: content digest sha256:ab: not found)');
       return await LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: spec.pilotEnv, logDelayMs: 20, propagationMs: 30 });
     },
-    pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 500, convergeTimeoutMs: 1000 },
+    pipeline: LOOPBACK_BUDGETS,
     stdinIsTTY: false,
     stderrIsTTY: false,
   });
   const runOnce = async (values: Values) => {
     const io = captureIo({ cwd: dir });
     const code = await command.run({ values: { results: dir, istio: '1.20', scenario: ['^tcp-pod-ip-baseline$'], ...values }, positionals: [], io: io.io, signal: new AbortController().signal });
-    return { code, err: io.stderr };
+    return { code, err: `${io.stderr}${io.stdout}` };
   };
   const plain = await runOnce({});
   t.is(plain.code, 0, plain.err);

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -12,6 +11,7 @@ import { DryRunExec, Plan } from '../../exec/index.ts';
 import { FakeKube, ScriptedExec } from '../../cluster/test-doubles.ts';
 import { ensureIstioctl, ensureKind, preflight, type BedDeps } from '../../cluster/index.ts';
 import type { KubeClient, KubeDocument } from '../../kube/index.ts';
+import { tempDir } from '../../testing/temp-dir.ts';
 
 const BASELINE = [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'manager' } },
@@ -29,7 +29,7 @@ async function runCommand(command: Command, argv: string[], signal = new AbortCo
 }
 
 async function dryRunDeps() {
-  const cache = await mkdtemp(join(tmpdir(), 'podpath-cli-'));
+  const cache = await tempDir('podpath-cli-');
   const plan = new Plan();
   const exec = new DryRunExec(plan);
   const env = { XDG_CACHE_HOME: cache };
@@ -92,7 +92,7 @@ test('up --dry-run --json gives steps and files as JSON', async (t) => {
 });
 
 test('up: progress per phase on stderr, summary with timings and budget on stdout', async (t) => {
-  const work = await mkdtemp(join(tmpdir(), 'podpath-up-'));
+  const work = await tempDir('podpath-up-');
   const exec = new ScriptedExec().on('docker info', { stdout: '27.3.1|/var/lib/docker\n' });
   const kube = new FakeKube('kind-podpath');
   let clock = 0;
@@ -138,7 +138,7 @@ test('as a child process: an unknown Istio version exits 2 and lists the known o
 });
 
 test('podpath up --dry-run through main() with the real kube client in plan mode: whole plan, nothing touched', async (t) => {
-  const cache = await mkdtemp(join(tmpdir(), 'podpath-main-'));
+  const cache = await tempDir('podpath-main-');
   const cap = captureIo({ env: { NO_COLOR: '1', XDG_CACHE_HOME: cache, HOME: cache } });
   const code = await main(['up', '--dry-run', '--istio', '1.22', '--pilot-env', 'ENABLE_EXTERNAL_NAME_ALIAS=false'], cap.io);
   t.is(code, 0, cap.stderr);

@@ -163,6 +163,8 @@ export class FakeApiServer implements AsyncDisposable {
         res.end(JSON.stringify(status(500, 'InternalError', `fake API server: ${error instanceof Error ? error.message : String(error)}`)));
       });
     });
+    // Node closes an idle keep-alive socket after 5 s; a busy client may reuse it at that instant and get ECONNRESET.
+    this.server.keepAliveTimeout = 120_000;
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => this.upgrade(req, socket));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
