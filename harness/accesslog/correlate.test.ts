@@ -129,7 +129,7 @@ const CASES: Case[] = [
     client: 'C', server: 'S',
   },
   { name: 'an outbound entry is never the server', entries: [out('C', '10.0.0.5:40100'), out('O', '10.0.0.5:40400', '10.0.0.5:40100')], client: 'C', server: null, stopped: /no server entry with downstream_remote_address 10\.0\.0\.5:40100/ },
-  { name: 'a listener-level reject without a cluster is the server entry', entries: [hop('C', 'PassthroughCluster', { remote: APP, upstreamLocal: '10.0.0.5:40100' }), hop('R', '-', { remote: '10.0.0.5:40100', flags: 'NR' })], client: 'C', server: 'R' },
+  { name: 'a listener-level reject without a cluster is the server entry', entries: [hop('C', 'PassthroughCluster', { remote: APP, upstreamLocal: '10.0.0.5:40100' }), hop('R', '-', { remote: '10.0.0.5:40100', flags: 'NR' })], client: 'C', server: 'R', stopped: /the server sidecar rejected the connection \(NR\): the app never saw it/ },
   { name: 'no upstream connection: the chain stops in the client sidecar', entries: [hop('C', 'outbound|5701||app-ext.app.svc.cluster.local', { remote: APP, flags: 'UF,URX' }), inb('S', '-')], client: 'C', server: null, stopped: /connection ended in the client sidecar: UF,URX/ },
   { name: 'nothing from the app socket', entries: [inb('S', '10.0.0.5:40100')], client: null, server: null, stopped: /no line has downstream_remote_address 10\.0\.0\.5:39000/ },
 ];
