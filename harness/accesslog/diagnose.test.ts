@@ -161,3 +161,21 @@ test('HTTP signatures: URX alone is a reset before the response; NR on TCP is ne
   t.truthy(find(ds, 'no-route'));
   t.false(ids(ds).includes('plaintext-to-strict-mtls'));
 });
+
+test('capture signatures need the catch-all shape: outbound cluster, another address than dialled, a Service without its own IP', (t) => {
+  const captureIds = ['pod-ip-captured-by-service-listener', 'pod-ip-capture-possible'];
+  const none = (lines: string[], withInventory: boolean) => ids(run(lines, withInventory)).filter((id) => captureIds.includes(id));
+  const line = (cluster: string, upstreamHost: string, flags = 'UF,URX') =>
+    T(`"- - -" 0 ${flags} - - "-" 0 0 1000 - "-" "-" "-" "-" "${upstreamHost}" ${cluster} - 10.244.1.8:5701 10.244.1.5:43300 - -`);
+  for (const withInventory of [false, true]) {
+    // A refused passthrough or inbound connection is the destination's doing, not a listener's.
+    t.deepEqual(none([line('PassthroughCluster', '10.244.1.8:5701')], withInventory), [], `passthrough, inventory ${withInventory}`);
+    t.deepEqual(none([line('inbound|5701||', '127.0.0.6:5701')], withInventory), [], `inbound, inventory ${withInventory}`);
+    // Envoy dialled exactly the address the app asked for (ORIGINAL_DST): nothing was redirected.
+    t.deepEqual(none([line('outbound|5701||app-ext.app.svc.cluster.local', '10.244.1.8:5701')], withInventory), [], `direct, inventory ${withInventory}`);
+  }
+  // The pod is an endpoint of the Service whose cluster was used: its own Service, not a capture.
+  t.deepEqual(none([line('outbound|5701||manager.manager.svc.cluster.local', '-', 'UH')], true), []);
+  // A ClusterIP Service listens on its own IP only, so a pod IP in its cluster is at most possible.
+  t.deepEqual(none([line('outbound|5701||app.app.svc.cluster.local', '10.96.20.30:5701')], true), ['pod-ip-capture-possible']);
+});
