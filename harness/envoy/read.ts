@@ -55,8 +55,24 @@ async function readFileCapped(path: string, label: string, limits: DumpLimits): 
   }
 }
 
+/** Reads a dump file's bytes, refusing one larger than the cap before reading it. */
+export async function readDumpFile(path: string, label: string, limits: DumpLimits = DEFAULT_DUMP_LIMITS): Promise<Buffer> {
+  return readFileCapped(path, label, limits);
+}
+
 /** Parses dump bytes (gzip detected by its magic number, not only the name) into a ConfigDump. */
 export function parseConfigDump(bytes: Buffer, label: string, limits: DumpLimits = DEFAULT_DUMP_LIMITS): ConfigDump {
+  const json = parseDumpJson(bytes, label, limits);
+  try {
+    return loadConfigDump(json);
+  } catch (error) {
+    if (isPodpathError(error)) throw new UsageError(`${label}: ${error.shortMessage}`, { hint: error.hint, cause: error });
+    throw error;
+  }
+}
+
+/** Dump bytes to JSON under the same caps: gunzip bounded by maxBytes, no string past V8's limit. */
+export function parseDumpJson(bytes: Buffer, label: string, limits: DumpLimits = DEFAULT_DUMP_LIMITS): unknown {
   let data = bytes;
   if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) {
     try {
@@ -87,12 +103,7 @@ export function parseConfigDump(bytes: Buffer, label: string, limits: DumpLimits
       cause: error,
     });
   }
-  try {
-    return loadConfigDump(json);
-  } catch (error) {
-    if (isPodpathError(error)) throw new UsageError(`${label}: ${error.shortMessage}`, { hint: error.hint, cause: error });
-    throw error;
-  }
+  return json;
 }
 
 export async function readConfigDump(path: string, stdin: NodeJS.ReadableStream, limits: DumpLimits = DEFAULT_DUMP_LIMITS): Promise<ConfigDump> {

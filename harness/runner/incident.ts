@@ -10,7 +10,7 @@ import { isExtraName } from '../../manifests/topology.ts';
 import { UsageError } from '../errors/index.ts';
 import { decodeCluster, diagnose, parseLogText, type AccessLogEntry, type Diagnosis } from '../accesslog/index.ts';
 import { isKnownIstio, lint, parseIstioVersion, type Finding } from '../lint/index.ts';
-import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
+import { DEFAULT_DUMP_LIMITS, DumpTooLargeError, explain, loadConfigDump, parseDumpJson, readDumpFile, type Explanation } from '../envoy/index.ts';
 import type { ProbeOutcome } from '../probe/index.ts';
 import type { ExpectationRule, MtlsMode, ProbeTarget, Scenario, WorkloadName } from './scenario.ts';
 
@@ -85,6 +85,8 @@ export function checkIncidentKind(kind: string, source: string): void {
 export interface LoadIncidentOptions {
   /** Folders besides the incident's own that `path:` entries may name (repro --allow-files-under). */
   allowUnder?: string[];
+  /** Largest config dump read from `configDump.path` or decompressed from it (repro --max-dump-size). */
+  maxDumpBytes?: number;
 }
 
 /** A `path:` entry, resolved (symlinks too) and kept inside the allowed folders. */
@@ -188,10 +190,16 @@ export async function loadIncident(path: string, options: LoadIncidentOptions = 
     const d = obj(top.configDump, path, 'configDump');
     if (typeof d.path === 'string') {
       const file = await confined(path, roots, d.path, 'configDump.path');
-      const json = await readFile(file, 'utf8').catch(() => fail(path, `configDump.path: cannot read ${d.path}`));
+      const limits = { ...DEFAULT_DUMP_LIMITS, maxBytes: options.maxDumpBytes ?? DEFAULT_DUMP_LIMITS.maxBytes };
+      const label = `${path}: configDump.path ${d.path}`;
+      const bytes = await readDumpFile(file, label, limits).catch((error: unknown) => {
+        if (error instanceof DumpTooLargeError) throw error;
+        return fail(path, `configDump.path: cannot read ${d.path}`);
+      });
       try {
-        configDump = JSON.parse(json);
-      } catch {
+        configDump = parseDumpJson(bytes, label, limits);
+      } catch (error) {
+        if (error instanceof DumpTooLargeError) throw error;
         // Never quote the content: the file may not be a dump at all.
         fail(path, `configDump.path: ${d.path} is not JSON`);
       }

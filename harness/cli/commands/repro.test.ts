@@ -2,6 +2,7 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { captureIo } from '../../testing/capture-io.ts';
 import { main } from '../main.ts';
@@ -203,4 +204,22 @@ test('a live repro applies only mesh kinds, and an alias bomb in an inline manif
   t.is(await main(['repro', join(dir, 'incident.yaml')], laughs.io), 2);
   t.regex(laughs.stderr, /YAML aliases expand too far/);
   t.notRegex(laughs.stderr, /internal error|at /);
+});
+
+test('configDump.path is read under a cap: a dump (or a gzip bomb) over --max-dump-size is refused, naming the cap', async (t) => {
+  const dir = tmp(t);
+  writeFileSync(join(dir, 'ok.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: { name: beside }\n');
+  writeFileSync(join(dir, 'dump.json'), JSON.stringify({ configs: [], padding: 'x'.repeat(4096) }));
+  // 8 MiB of zeros gzip to a few KiB: only the decompressed size can trip the cap.
+  writeFileSync(join(dir, 'bomb.json.gz'), gzipSync(Buffer.alloc(8 << 20)));
+  for (const [file, message] of [['dump.json', /configDump\.path dump\.json is too large: it is 41\d\d bytes, more than the 1 KiB cap \(--max-dump-size\)/], ['bomb.json.gz', /configDump\.path bomb\.json\.gz is too large: it decompresses to more than the 1 MiB cap/]] as const) {
+    writeFileSync(join(dir, 'incident.yaml'), OFFLINE_INCIDENT('  - path: ok.yaml', `configDump: { path: ${file} }`));
+    const io = captureIo();
+    t.is(await main(['repro', join(dir, 'incident.yaml'), '--offline', '--max-dump-size', file === 'dump.json' ? '1K' : '1M'], io.io), 2, file);
+    t.regex(io.stderr, message, file);
+    t.notRegex(io.stderr, /internal error|\n\s+at /);
+  }
+  writeFileSync(join(dir, 'incident.yaml'), OFFLINE_INCIDENT('  - path: ok.yaml', 'configDump: { path: dump.json }'));
+  const fine = captureIo();
+  t.is(await main(['repro', join(dir, 'incident.yaml'), '--offline'], fine.io), 0, fine.stderr);
 });

@@ -4,7 +4,8 @@ import { UsageError } from '../../errors/index.ts';
 import { ISTIO_MINORS, resolveIstio } from '../../cluster/index.ts';
 import { parseDocuments, type KubeDocument } from '../../kube/index.ts';
 import { formatHuman } from '../../lint/index.ts';
-import { renderExplanation } from '../../envoy/index.ts';
+import { DEFAULT_MAX_DUMP_BYTES, renderExplanation } from '../../envoy/index.ts';
+import { parseByteSize } from '../size.ts';
 import { checkIncidentKind, describeEnv, diagnoseOffline, incidentScenario, loadIncident, runSuite, type Incident, type OfflineDiagnosis, type SuiteDeps } from '../../runner/index.ts';
 import type { ScenarioReport } from '../../report/index.ts';
 
@@ -67,13 +68,18 @@ export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
       results: { type: 'string', valueName: 'DIR', description: 'where the run directory goes (default results)' },
       json: { type: 'boolean', description: 'machine-readable result on stdout' },
       'allow-files-under': { type: 'string', valueName: 'DIR', description: "let path: entries name files under DIR too (default: the incident's folder only)" },
+      'max-dump-size': { type: 'string', valueName: 'SIZE', description: `largest configDump.path read or decompressed, e.g. 1G (default ${DEFAULT_MAX_DUMP_BYTES >> 20}M)` },
     },
     allowPositionals: true,
     async run({ values, positionals, io, signal }) {
       if (positionals.length !== 1) throw new UsageError('repro needs exactly one INCIDENT.yaml', { hint: "Run 'podpath repro --help' for the format." });
       const path = positionals[0].startsWith('/') ? positionals[0] : `${io.cwd}/${positionals[0]}`;
       const allowUnder = str(values, 'allow-files-under');
-      const incident = await loadIncident(path, { allowUnder: allowUnder === undefined ? [] : [allowUnder.startsWith('/') ? allowUnder : `${io.cwd}/${allowUnder}`] });
+      const maxDumpSize = str(values, 'max-dump-size');
+      const incident = await loadIncident(path, {
+        allowUnder: allowUnder === undefined ? [] : [allowUnder.startsWith('/') ? allowUnder : `${io.cwd}/${allowUnder}`],
+        maxDumpBytes: maxDumpSize === undefined ? undefined : parseByteSize('repro: --max-dump-size', maxDumpSize),
+      });
       const json = values.json === true;
       const offline = async (why: string): Promise<number> => {
         const d = diagnoseOffline(incident);
