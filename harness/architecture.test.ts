@@ -1,6 +1,8 @@
 /**
  * Layering rules, checked on the source: libraries never reach into the CLI, so they can be used
- * (and tested) without a terminal. Test files are exempt: they may drive a library through the CLI.
+ * (and tested) without a terminal, and harness/ never reaches into scenarios/ (scenarios are built
+ * on harness/runner; bin/podpath.ts and scripts/ hand the catalogue in). Test files are exempt:
+ * they may drive a library through the CLI or play the seed scenarios.
  */
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -40,4 +42,13 @@ test('the import scan sees static, re-export, side-effect and dynamic imports', 
 
 test('runner, cluster, kube and report never import the CLI', (t) => {
   t.deepEqual(violations(['harness/runner', 'harness/cluster', 'harness/kube', 'harness/report'], 'harness/cli'), []);
+});
+
+test('nothing under harness/ imports scenarios/: the catalogue is passed in, so there is no cycle', (t) => {
+  t.deepEqual(violations(['harness'], 'scenarios'), []);
+});
+
+test('the entry point is what joins the CLI and the catalogue', (t) => {
+  t.true(importsOf('bin/podpath.ts').includes('scenarios/index.ts'));
+  t.true(importsOf('bin/podpath.ts').includes('harness/cli/main.ts'));
 });

@@ -65,6 +65,7 @@ export type OpenedBed = MeshBed & AsyncDisposable & {
 };
 
 export interface SuiteDeps {
+  /** The scenarios to choose from (--scenario selects among them): the caller's catalogue, e.g. scenarios/index.ts. */
   scenarios: readonly Scenario[];
   openBed(spec: BedSpec): Promise<OpenedBed>;
   /** '1.30' → '1.30.5' (throws UsageError for unknown versions). */
@@ -167,12 +168,12 @@ export interface SuiteResult {
   aborted: unknown;
 }
 
-export async function runSuite(options: RunOptions, sink: SuiteSink, deps: Partial<SuiteDeps> = {}): Promise<SuiteResult> {
+export async function runSuite(options: RunOptions, sink: SuiteSink, deps: Partial<SuiteDeps> & Pick<SuiteDeps, 'scenarios'>): Promise<SuiteResult> {
   if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new UsageError(`--repeat must be a whole number >= 1, not ${options.repeat}`);
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new UsageError(`--concurrency must be a whole number >= 1, not ${options.concurrency}`);
   if (options.istio.length === 0) throw new UsageError('no Istio version given', { hint: 'Pass --istio V[,V...].' });
   const d: SuiteDeps = {
-    scenarios: deps.scenarios ?? (await import('../../scenarios/index.ts')).SCENARIOS,
+    scenarios: deps.scenarios,
     openBed: deps.openBed ?? openLiveBed,
     resolveVersion: deps.resolveVersion ?? (await defaultResolver()),
     pipeline: deps.pipeline ?? {},

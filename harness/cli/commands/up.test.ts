@@ -131,7 +131,7 @@ test('up with a bad --log-encoding, version or pilot env: exit 2, one line, no s
 });
 
 test('as a child process: an unknown Istio version exits 2 and lists the known ones', async (t) => {
-  const result = await execa('npx', ['node', 'harness/cli/podpath.ts', 'up', '--istio', '1.19', '--dry-run'], { reject: false, env: { NO_COLOR: '1' } });
+  const result = await execa('npx', ['node', 'bin/podpath.ts', 'up', '--istio', '1.19', '--dry-run'], { reject: false, env: { NO_COLOR: '1' } });
   t.is(result.exitCode, 2);
   t.regex(result.stderr, /podpath: podpath does not know Istio 1\.19\nKnown Istio versions: 1\.30 \(1\.30\.5\.\.1\.30\.0\)/);
   t.is(result.stdout, '');
