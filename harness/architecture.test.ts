@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function sourceFiles(dir: string): string[] {
+function sourceFiles(dir: string, withTests = false): string[] {
   return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && (withTests || !e.name.endsWith('.test.ts')))
     .map((e) => relative(ROOT, join(e.parentPath, e.name)));
 }
 
@@ -51,4 +51,23 @@ test('nothing under harness/ imports scenarios/: the catalogue is passed in, so 
 test('the entry point is what joins the CLI and the catalogue', (t) => {
   t.true(importsOf('bin/podpath.ts').includes('scenarios/index.ts'));
   t.true(importsOf('bin/podpath.ts').includes('harness/cli/main.ts'));
+});
+
+// A cast through unknown to a kube client hides a stand-in that no longer matches KubeApi; implement the interface instead.
+const KUBE_CAST = /\bas\s+unknown\s+as\s+(?:KubeClient|KubeApi)\b/;
+
+export function kubeCasts(file: string, text: string): string[] {
+  return text.split('\n').flatMap((line, i) => (KUBE_CAST.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : []));
+}
+
+test('the cast scan sees a cast to KubeClient or KubeApi and nothing else', (t) => {
+  t.deepEqual(kubeCasts('x.ts', 'ok\n  kube: async () => fake as unknown as KubeClient,\nconst a = b as unknown as KubeApi;\nconst w = watch as unknown as { t: 1 };'), [
+    'x.ts:2: kube: async () => fake as unknown as KubeClient,',
+    'x.ts:3: const a = b as unknown as KubeApi;',
+  ]);
+});
+
+test('no code or test casts a stand-in to KubeClient: KubeClient, PlanKube and FakeKube implement KubeApi', (t) => {
+  const files = ['bin', 'harness', 'scenarios', 'scripts', 'bench'].flatMap((dir) => sourceFiles(dir, true)).filter((f) => f !== 'harness/architecture.test.ts');
+  t.deepEqual(files.flatMap((f) => kubeCasts(f, readFileSync(join(ROOT, f), 'utf8'))), []);
 });

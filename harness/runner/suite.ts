@@ -11,7 +11,7 @@ import { Plan } from '../exec/index.ts';
 import type { SuiteSink } from './events.ts';
 import { describeRedactions, newRunId, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
 import type { MeshBed } from './mesh-bed.ts';
-import type { KubeClient, KubeDocument } from '../kube/index.ts';
+import type { KubeDocument } from '../kube/index.ts';
 import type { BedDeps } from '../cluster/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
 import { MtlsHistory } from './pooled.ts';
@@ -469,8 +469,8 @@ export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> =
   const kubeModule = await import('../kube/index.ts');
   const { LiveMeshBed } = await import('./mesh-bed.ts');
   const { PlanKube } = await import('./plan-kube.ts');
-  // Dry run: the bring-up records into the same plan through PlanKube (KubeClient's surface, no kubeconfig read).
-  const overrides: Partial<BedDeps> = spec.plan ? { ...clusterDeps, plan: spec.plan, kube: async () => new PlanKube(spec.plan!) as unknown as KubeClient } : clusterDeps;
+  // Dry run: the bring-up records into the same plan through PlanKube (a KubeApi that reads no kubeconfig).
+  const overrides: Partial<BedDeps> = spec.plan ? { ...clusterDeps, plan: spec.plan, kube: async () => new PlanKube(spec.plan!) } : clusterDeps;
   const bed = await cluster.up({
     name: spec.name, istio: spec.istio, logEncoding: spec.logEncoding, pilotEnv: spec.pilotEnv, connectTimeout: spec.connectTimeout,
     reuse: spec.reuse, keep: spec.keep, dryRun: spec.plan !== null, signal: spec.signal, onProgress: spec.onProgress,

@@ -11,7 +11,7 @@ import { captureIo } from '../../testing/capture-io.ts';
 import { DryRunExec, Plan } from '../../exec/index.ts';
 import { FakeKube, ScriptedExec } from '../../cluster/test-doubles.ts';
 import { ensureIstioctl, ensureKind, preflight, type BedDeps } from '../../cluster/index.ts';
-import type { KubeClient, KubeDocument } from '../../kube/index.ts';
+import type { KubeDocument } from '../../kube/index.ts';
 
 const BASELINE = [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'manager' } },
@@ -38,7 +38,7 @@ async function dryRunDeps() {
     exec,
     plan,
     env,
-    kube: async () => new FakeKube('kind-podpath', plan) as unknown as KubeClient,
+    kube: async () => new FakeKube('kind-podpath', plan),
     baseline: async () => structuredClone(BASELINE),
     ensureKind: (v) => ensureKind(v, tools),
     ensureIstioctl: (v) => ensureIstioctl(v, tools),
@@ -99,7 +99,7 @@ test('up: progress per phase on stderr, summary with timings and budget on stdou
   const overrides: Partial<BedDeps> = {
     exec,
     plan: null,
-    kube: async () => kube as unknown as KubeClient,
+    kube: async () => kube,
     baseline: async () => structuredClone(BASELINE),
     ensureKind: async (version) => ({ tool: 'kind', version, path: 'kind', origin: 'path' }),
     ensureIstioctl: async (version) => ({ tool: 'istioctl', version, path: 'istioctl', origin: 'path' }),
