@@ -4,7 +4,7 @@
  * "press Enter" on stdin when it is one.
  */
 import { createInterface } from 'node:readline';
-import type { ScenarioReport, ScenarioStatus } from '../report/index.ts';
+import { describePaths, type ScenarioReport, type ScenarioStatus } from '../report/index.ts';
 import type { SuiteEvent, SuiteSink } from '../runner/events.ts';
 import { paint, write, type Io } from './output.ts';
 
@@ -22,7 +22,12 @@ export function scenarioLine(s: ScenarioReport, label: string, io: Io): string {
   const head = `${paint(STYLE[s.status], `${ICON[s.status]} ${s.status.padEnd(8)}`, io.stdout)} ${s.id} [${label}]`;
   if (s.status === 'skipped') return `${head}: ${s.skipReason}\n`;
   const time = `${(s.timings.total / 1000).toFixed(1)}s`;
-  const detail = s.error ? [s.error] : s.status === 'failed' || s.status === 'flaky' ? s.probes.flatMap((p) => p.mismatches.map((m) => `${p.name}: ${m}`)).slice(0, 4) : [];
+  const failing = s.probes.filter((p) => p.verdict === 'fail');
+  const detail = s.error
+    ? [s.error]
+    : s.status === 'failed' || s.status === 'flaky'
+      ? [...failing.map((p) => `${p.name}: path ${describePaths(p)}`), ...failing.flatMap((p) => p.mismatches.map((m) => `${p.name}: ${m}`)).slice(0, 4)]
+      : [];
   return `${head} ${time}\n${detail.map((d) => `    ${d}\n`).join('')}`;
 }
 

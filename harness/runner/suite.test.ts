@@ -124,6 +124,7 @@ test('a failing scenario reports every mismatch and writes both logs, explain an
   t.deepEqual(h.beds[0].applied, [], 'the failed scenario still cleaned up');
   t.regex(io.stdout, /✘ failed\s+collision-expected-to-be-harmless/);
   t.regex(io.stdout, /expected outcome echoed, saw closed-after-connect/);
+  t.regex(io.stdout, /manager → app pod IP:5701: path expected passthrough, observed captured\(app-ext\.app\.svc\.cluster\.local\)/, 'the verdict line names both paths');
 });
 
 test('--repeat marks a scenario whose attempts disagree as flaky', async (t) => {
