@@ -20,7 +20,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? '3');
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = join(here, '.data');
 const file = join(dataDir, `explain-dump-${LISTENERS}-${CLUSTERS}.json`);
-const podpath = join(here, '..', 'harness', 'cli', 'podpath.ts');
+const podpath = join(here, '..', 'bin', 'podpath.ts');
 
 // Istio's default access log format, as every tcp_proxy and HCM carries it (most of a real dump's bytes).
 const LOG_FORMAT =

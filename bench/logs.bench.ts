@@ -142,7 +142,7 @@ async function run(argv: string[]): Promise<{ ms: number; rssKb: number | null; 
 }
 
 const node = process.execPath;
-const podpath = join(root, 'harness', 'cli', 'podpath.ts');
+const podpath = join(root, 'bin', 'podpath.ts');
 // Without /usr/bin/time the child reports its own peak RSS (KiB) on exit.
 const rssHook = hasTime ? [] : ['--import', `data:text/javascript,process.on('exit',()=>process.stderr.write('maxRSS='+process.resourceUsage().maxRSS+'\\n'))`];
 const BARE_JSON_LOOP = `

@@ -3,9 +3,11 @@
 // combined summary. Usage: npx zx scripts/nightly.ts --help   (the flow lives in lib/nightly.ts)
 import { echo } from 'zx';
 import { processIo } from '../harness/cli/output.ts';
+import { terminalSink } from '../harness/cli/suite-output.ts';
 import { isPodpathError } from '../harness/errors/index.ts';
 import { ISTIO_MINORS, resolveIstio } from '../harness/cluster/index.ts';
 import { runSuite } from '../harness/runner/index.ts';
+import { SCENARIOS } from '../scenarios/index.ts';
 import { scriptArgs } from './lib/args.ts';
 import { NIGHTLY_HELP, parseNightlyArgs, runNightly } from './lib/nightly.ts';
 
@@ -18,7 +20,7 @@ try {
   if (options.help) {
     echo(NIGHTLY_HELP);
   } else {
-    process.exitCode = await runNightly(options, { runSuite: (suiteOptions, io) => runSuite({ ...suiteOptions, signal: controller.signal }, io), resolveIstio, now: () => new Date() }, processIo());
+    process.exitCode = await runNightly(options, { runSuite: (suiteOptions, io) => runSuite({ ...suiteOptions, signal: controller.signal }, terminalSink(io), { scenarios: SCENARIOS }), resolveIstio, now: () => new Date() }, processIo());
   }
 } catch (error) {
   if (!isPodpathError(error)) throw error;

@@ -3,9 +3,11 @@
 // restart workloads, run again, diff. Usage: npx zx scripts/upgrade.ts --from 1.29 --to 1.30
 import { echo } from 'zx';
 import { processIo } from '../harness/cli/output.ts';
+import { terminalSink } from '../harness/cli/suite-output.ts';
 import { isPodpathError } from '../harness/errors/index.ts';
 import { resolveIstio, up, upgradeIstio } from '../harness/cluster/index.ts';
 import { runSuite } from '../harness/runner/index.ts';
+import { SCENARIOS } from '../scenarios/index.ts';
 import { scriptArgs } from './lib/args.ts';
 import { nodeImageKubernetes, parseUpgradeArgs, runUpgrade, UPGRADE_HELP } from './lib/upgrade.ts';
 
@@ -24,7 +26,7 @@ try {
         nodeKubernetes: (bed) => nodeImageKubernetes(bed.marker.nodeImage || bed.istio.node.image),
         up: (bedOptions) => up({ ...bedOptions, signal: controller.signal }),
         upgradeIstio,
-        runSuite: (suiteOptions, io) => runSuite({ ...suiteOptions, signal: controller.signal }, io),
+        runSuite: (suiteOptions, io) => runSuite({ ...suiteOptions, signal: controller.signal }, terminalSink(io), { scenarios: SCENARIOS }),
         now: () => new Date(),
       },
       processIo(),

@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Io } from './output.ts';
 import { UsageError } from '../errors/index.ts';
+import type { Scenario } from '../runner/index.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
   /** One line for --help, e.g. "REGEX  run only scenarios matching REGEX (repeatable; !REGEX excludes)". */
@@ -17,6 +18,8 @@ export interface CommandContext {
   io: Io;
   /** Aborted on SIGINT/SIGTERM; long work must watch it and clean up. */
   signal: AbortSignal;
+  /** The scenario catalogue the entry point (bin/podpath.ts) was built with; absent when main() is called without one. */
+  scenarios?: readonly Scenario[];
 }
 
 export interface Command {

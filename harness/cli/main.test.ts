@@ -92,3 +92,10 @@ test('an interrupt during a command that never reads stdin does not crash on the
   t.false(crashed);
   t.true(stdin.destroyed);
 });
+
+test('run without a scenario catalogue says how to start podpath, exit 2, no stack', async (t) => {
+  const cap = captureIo();
+  t.is(await main(['run', '--dry-run'], cap.io), 2);
+  t.regex(cap.stderr, /^podpath: podpath run was started without a scenario catalogue\n.*bin\/podpath\.ts/m);
+  t.notRegex(cap.stderr, /\n\s+at /);
+});

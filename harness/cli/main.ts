@@ -4,6 +4,7 @@ import { InterruptedError, isPodpathError, UsageError } from '../errors/index.ts
 import type { Command, OptionSpec, Values } from './command.ts';
 import { processIo, write, type Io } from './output.ts';
 import { commandTable } from './commands/index.ts';
+import type { Scenario } from '../runner/index.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -69,7 +70,12 @@ function parseCommandArgs(command: Command, argv: string[]): { values: Values; p
 }
 
 /** Runs the CLI and returns the exit code; never throws for anything a user can cause. */
-export async function main(argv: string[], io: Io = processIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
+/** What the entry point hands the commands: the scenario catalogue (`podpath run` plays it). */
+export interface Catalogue {
+  scenarios: readonly Scenario[];
+}
+
+export async function main(argv: string[], io: Io = processIo(), signal: AbortSignal = new AbortController().signal, catalogue?: Catalogue): Promise<number> {
   const [first, ...rest] = argv;
   // A read waiting on idle stdin never sees the signal: end the input so the read fails at once.
   const endInput = (): void => {
@@ -102,7 +108,7 @@ export async function main(argv: string[], io: Io = processIo(), signal: AbortSi
       await write(io.stdout, commandHelp(command));
       return 0;
     }
-    return await command.run({ ...parsed, io, signal });
+    return await command.run({ ...parsed, io, signal, scenarios: catalogue?.scenarios });
   } catch (error) {
     if (isPodpathError(error)) {
       await write(io.stderr, `podpath: ${error.shortMessage}\n${error.hint ? `${error.hint}\n` : ''}`);

@@ -9,7 +9,7 @@ import { FakeKube, ScriptedExec } from './test-doubles.ts';
 import { DryRunExec, Plan } from '../exec/index.ts';
 import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
 import { ExecError } from '../exec/index.ts';
-import type { KubeClient, KubeDocument } from '../kube/index.ts';
+import type { KubeDocument } from '../kube/index.ts';
 import { tempDir } from '../testing/temp-dir.ts';
 
 // Baseline as the harness/kube contract describes it (namespaces, agent ConfigMap, deployments, services).
@@ -48,7 +48,7 @@ async function world(setup: (exec: ScriptedExec, kube: FakeKube) => void = () =>
   const overrides: Partial<BedDeps> = {
     exec,
     plan: null,
-    kube: async () => kube as unknown as KubeClient,
+    kube: async () => kube,
     baseline: async () => structuredClone(BASELINE),
     ensureKind: async (version) => ({ tool: 'kind', version, path: '/cache/kind', origin: 'cache' }),
     ensureIstioctl: async (version) => ({ tool: 'istioctl', version, path: '/cache/istioctl', origin: 'cache' }),
@@ -288,7 +288,7 @@ test('dry run: the whole plan for --istio 1.22 --pilot-env ENABLE_EXTERNAL_NAME_
       exec,
       plan,
       env,
-      kube: async () => kube as unknown as KubeClient,
+      kube: async () => kube,
       baseline: async () => structuredClone(BASELINE),
       ensureKind: (v) => ensureKind(v, tools),
       ensureIstioctl: (v) => ensureIstioctl(v, tools),
@@ -355,7 +355,7 @@ test('status: Istio version from the istiod image, workloads and readiness', asy
     kube.configMaps.set(MARKER, MARKER_122);
     kube.images = ['docker.io/istio/pilot:1.22.8'];
   });
-  const pod = (name: string, namespace: string, ready = true) => ({ name, namespace, ip: '10.244.0.5', ready, labels: {}, node: 'podpath-control-plane' });
+  const pod = (name: string, namespace: string, ready = true) => ({ name, namespace, ip: '10.244.0.5', ready, terminating: false, labels: {}, node: 'podpath-control-plane' });
   w.kube.pods = [pod('istiod-1', 'istio-system'), pod('manager-1', 'manager'), pod('manager-2', 'manager'), pod('app-1', 'app'), pod('idle-1', 'idle', false)];
   const { status: s } = await status({ name: 'podpath', dryRun: false }, w.overrides);
   t.true(s.exists);
@@ -391,7 +391,7 @@ test('upgradeIstio canary relabels namespaces and annotates pod templates', asyn
   const w = await world();
   const applied: KubeDocument[][] = [];
   const bed = await up(base, w.overrides);
-  const kube = bed.kube as unknown as { apply(docs: KubeDocument[]): Promise<void> };
+  const kube = bed.kube;
   const original = kube.apply.bind(kube);
   kube.apply = async (docs) => (applied.push(docs), original(docs));
   await upgradeIstio(bed, '1.23.6', { canary: true });
@@ -438,7 +438,7 @@ test('with the real baseline from harness/kube: every deployment in it is waited
   const rollouts = w.kube.calls.filter((c) => c.startsWith('rollout ')).sort();
   t.deepEqual(rollouts, ['rollout app/app', 'rollout idle/idle', 'rollout istio-system/istiod', 'rollout manager/manager']);
   const applied: KubeDocument[][] = [];
-  const kube = bed.kube as unknown as { apply(docs: KubeDocument[]): Promise<void> };
+  const kube = bed.kube;
   const original = kube.apply.bind(kube);
   kube.apply = async (docs) => (applied.push(docs), original(docs));
   await upgradeIstio(bed, '1.23', { canary: true });
@@ -569,7 +569,7 @@ test('preload: false (--skip-preload) runs no docker image or kind load command'
 test('private kubeconfig: every client is loaded from the cluster\'s own file in the podpath cache, never $KUBECONFIG', async (t) => {
   const w = await world();
   const loaded: Array<[string, string]> = [];
-  const bed = await up(base, { ...w.overrides, kube: async (context, kubeconfig) => (loaded.push([context, kubeconfig]), w.kube as unknown as KubeClient) });
+  const bed = await up(base, { ...w.overrides, kube: async (context, kubeconfig) => (loaded.push([context, kubeconfig]), w.kube) });
   const own = join(w.work, 'podpath', 'kubeconfig');
   t.deepEqual(loaded, [['kind-podpath', own]]);
   t.is(bed.kubeconfig, own);

@@ -2,9 +2,9 @@
  * The live bed: a kind cluster with Istio and the podpath workloads. `up` is preflight → tools →
  * cluster (from a generated kind config, marked as podpath's) → image preload → istioctl install
  * (generated IstioOperator) → baseline workloads → rollouts. Every side effect goes through an
- * Exec, the KubeClient or writeFile, so a dry run records the whole plan and touches nothing.
+ * Exec, the KubeApi (a KubeClient live) or writeFile, so a dry run records the whole plan and touches nothing.
  * Each cluster has its own kubeconfig in the podpath cache: every kind and istioctl call that
- * reads or writes a kubeconfig names it, and the KubeClient loads it, so the user's kubeconfig
+ * reads or writes a kubeconfig names it, and KubeClient loads it, so the user's kubeconfig
  * is never read for the bed, merged into, or left with another current context.
  */
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { HeldLease, KubeClient, KubeDocument } from '../kube/index.ts';
+import type { HeldLease, KubeApi, KubeDocument } from '../kube/index.ts';
 import { EnvironmentError, InterruptedError, PodpathError, UsageError } from '../errors/index.ts';
 import { DryRunExec, Plan, type Exec } from '../exec/index.ts';
 import { ExecaExec } from '../exec/index.ts';
@@ -71,7 +71,7 @@ export interface Bed extends AsyncDisposable {
   kubeconfig: string;
   lease: BedLease;
   istio: IstioRelease;
-  kube: KubeClient;
+  kube: KubeApi;
   plan: Plan | null;
   /** ms per phase of the bring-up */
   timings: Record<string, number>;
@@ -91,7 +91,7 @@ export interface BedDeps {
   plan: Plan | null;
   env: NodeJS.ProcessEnv;
   /** A client for `context` loaded from `kubeconfig` (the cluster's own file, never $KUBECONFIG). */
-  kube(context: string, kubeconfig: string): Promise<KubeClient>;
+  kube(context: string, kubeconfig: string): Promise<KubeApi>;
   /** `docker info` answers, else an EnvironmentError saying Docker is missing or not running. */
   checkDocker(): Promise<void>;
   baseline(): Promise<KubeDocument[]>;
@@ -211,13 +211,13 @@ async function exportKubeconfig(deps: BedDeps, kindPath: string, name: string, s
 }
 
 /** The podpath marker, read through the same private kubeconfig podpath writes it with. */
-export async function readMarker(kube: Pick<KubeClient, 'readConfigMapData'>): Promise<ClusterMarker | null> {
+export async function readMarker(kube: Pick<KubeApi, 'readConfigMapData'>): Promise<ClusterMarker | null> {
   const data = await kube.readConfigMapData(MARKER_NAMESPACE, MARKER_NAME);
   return data === null ? null : parseMarkerData(JSON.stringify(data));
 }
 
 /** readMarker for a safety check: an unreadable marker counts as absent, and says why. */
-async function checkMarker(kube: Pick<KubeClient, 'readConfigMapData'>): Promise<{ marker: ClusterMarker | null; unreadable: string | null }> {
+async function checkMarker(kube: Pick<KubeApi, 'readConfigMapData'>): Promise<{ marker: ClusterMarker | null; unreadable: string | null }> {
   try {
     return { marker: await readMarker(kube), unreadable: null };
   } catch (error) {
@@ -239,7 +239,7 @@ function allowed(allowContext: string | undefined, name: string): boolean {
  * Writes the cluster's private kubeconfig from the running cluster and reads the marker through it.
  * A cluster that cannot be read (export or API failing) counts as unmarked, and says why.
  */
-async function inspect(deps: BedDeps, kindPath: string, name: string, signal?: AbortSignal): Promise<{ kube: KubeClient | null; marker: ClusterMarker | null; unreadable: string | null }> {
+async function inspect(deps: BedDeps, kindPath: string, name: string, signal?: AbortSignal): Promise<{ kube: KubeApi | null; marker: ClusterMarker | null; unreadable: string | null }> {
   try {
     await exportKubeconfig(deps, kindPath, name, signal);
   } catch (error) {
@@ -296,7 +296,7 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     files.set(path, content);
     await deps.writeFile(path, content);
   };
-  const takeLease = async (kube: KubeClient): Promise<void> => {
+  const takeLease = async (kube: KubeApi): Promise<void> => {
     const lease = await phase('lock', `lease ${LEASE_NAME}, held until this run ends`, () =>
       holdLease(plan ? null : kubeconfig, () => kube.acquireLease(LEASE_NAME, deps.holder, { waitMs: 120_000, signal })));
     held = lease;
@@ -315,7 +315,7 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     });
     kindPath = kind.path;
 
-    let kube: KubeClient | null = null;
+    let kube: KubeApi | null = null;
     const existing = await phase('cluster', options.reuse ? `attach to ${name}` : `kind cluster ${name} (${release.node.image}), kubeconfig ${kubeconfig}`, async () => {
       let present: boolean;
       if (plan) {
@@ -366,7 +366,7 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
       return marker;
     });
     if (!kube) throw new EnvironmentError(`no client for kind cluster '${name}'`);
-    const client: KubeClient = kube;
+    const client: KubeApi = kube;
 
     const settings = { logEncoding: options.logEncoding, connectTimeout: options.connectTimeout ?? '', pilotEnv: { ...(options.pilotEnv ?? {}) } };
     // --reuse reports the cluster as it is; a heal re-installs with this run's settings, so the marker follows them.

@@ -1,10 +1,12 @@
 /**
  * TEST DOUBLES for the cluster concern (used by *.test.ts only, never by podpath itself): an Exec
- * that records every call and answers from a script, and a minimal in-memory KubeClient stand-in.
+ * that records every call and answers from a script, and an in-memory KubeApi that records its calls.
  */
 import { formatCommand, type Exec, type ExecOptions, type ExecResult, type Plan } from '../exec/index.ts';
 import { ExecError } from '../exec/index.ts';
 import { EnvironmentError } from '../errors/index.ts';
+import type { ConfigPredicate, HeldLease, KubeApi, KubeDocument, PodRef } from '../kube/index.ts';
+import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 
 export interface RecordedCall {
   file: string;
@@ -43,10 +45,8 @@ export class ScriptedExec implements Exec {
   }
 }
 
-type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
-
-/** Records KubeClient calls (in the same Plan as the exec calls when given one). */
-export class FakeKube {
+/** Records KubeApi calls (in the same Plan as the exec calls when given one). */
+export class FakeKube implements KubeApi {
   readonly calls: string[] = [];
   readonly plan: Plan | null;
   readonly context: string;
@@ -74,11 +74,11 @@ export class FakeKube {
     return this.context;
   }
 
-  async apply(docs: Doc[]): Promise<void> {
+  async apply(docs: KubeDocument[]): Promise<void> {
     await this.record(`apply ${docs.map((d) => `${d.kind}/${d.metadata.namespace ? `${d.metadata.namespace}/` : ''}${d.metadata.name}`).join(' ')}`, 'apply');
   }
 
-  async delete(docs: Doc[]): Promise<void> {
+  async delete(docs: KubeDocument[]): Promise<void> {
     await this.record(`delete ${docs.map((d) => `${d.kind}/${d.metadata.name}`).join(' ')}`, 'delete');
   }
 
@@ -86,9 +86,9 @@ export class FakeKube {
     await this.record(`rollout ${namespace}/${deployment}`, 'waitForRollout');
   }
 
-  pods: Array<{ name: string; namespace: string; ip: string; ready: boolean; labels: Record<string, string>; node: string | null }> = [];
+  pods: PodRef[] = [];
 
-  async listPods(namespace: string): Promise<FakeKube['pods']> {
+  async listPods(namespace: string): Promise<PodRef[]> {
     await this.record(`list pods ${namespace}`, 'listPods');
     return this.pods.filter((p) => p.namespace === namespace);
   }
@@ -114,8 +114,38 @@ export class FakeKube {
   /** Abort it to play a lease that another run took over. */
   readonly leaseLost = new AbortController();
 
-  async acquireLease(name: string, holder: string): Promise<AsyncDisposable & { lost: AbortSignal }> {
+  async acquireLease(name: string, holder: string): Promise<HeldLease> {
     await this.record(`lease ${name} ${holder}`, 'acquireLease');
     return { lost: this.leaseLost.signal, [Symbol.asyncDispose]: async () => void this.calls.push(`release ${name}`) };
+  }
+
+  // The bring-up never reads pods' logs or probes; these answer empty so a runner over this fake observes nothing.
+  async logs(pod: PodRef, container: string): Promise<string> {
+    await this.record(`logs ${pod.namespace}/${pod.name} ${container}`, 'logs');
+    return '';
+  }
+
+  async probe(pod: PodRef, _request: ProbeRequest): Promise<ProbeResult[]> {
+    await this.record(`probe ${pod.namespace}/${pod.name}`, 'probe');
+    return [];
+  }
+
+  async configDump(pod: PodRef): Promise<unknown> {
+    await this.record(`config dump ${pod.namespace}/${pod.name}`, 'configDump');
+    return null;
+  }
+
+  async sidecarClusters(pod: PodRef): Promise<string> {
+    await this.record(`clusters ${pod.namespace}/${pod.name}`, 'sidecarClusters');
+    return '';
+  }
+
+  async waitForConfig(pod: PodRef, _predicate: ConfigPredicate): Promise<void> {
+    await this.record(`wait for config ${pod.namespace}/${pod.name}`, 'waitForConfig');
+  }
+
+  async events(namespace: string, name: string): Promise<string[]> {
+    await this.record(`events ${namespace}/${name}`, 'events');
+    return [];
   }
 }

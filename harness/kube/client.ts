@@ -29,6 +29,7 @@ import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 import { DEFAULT_BACKOFF, PollTimeout, delayFor, interrupted, pause, poll, type BackoffSchedule } from './backoff.ts';
 import { KubeError, httpStatusOf, isAbortLike, networkCode, toKubeError } from './errors.ts';
 import type { KubeDocument } from './manifests.ts';
+import type { ConfigPredicate, HeldLease, KubeApi, PodRef } from './api.ts';
 import { describe, isKnownKind, objectPath } from './resources.ts';
 
 export const FIELD_MANAGER = 'podpath';
@@ -44,16 +45,7 @@ const LEASE_SECONDS = 120;
 /** client-node 2's Watch aborts a request after this long without a byte (its `requestTimeoutMs`). */
 const WATCH_INACTIVITY_MS = 30_000;
 
-export interface PodRef {
-  name: string;
-  namespace: string;
-  ip: string;
-  ready: boolean;
-  /** metadata.deletionTimestamp is set: the pod is going away, though it may still report Ready. */
-  terminating: boolean;
-  labels: Record<string, string>;
-  node: string | null;
-}
+export type { PodRef, HeldLease } from './api.ts';
 
 /** Runs a command in a container and returns its stdout; the default uses client-node's Exec (websocket). */
 export type ExecTransport = (pod: PodRef, container: string, command: readonly string[]) => Promise<string>;
@@ -82,11 +74,6 @@ export interface BackoffClock {
   pause: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** A Lease this process holds. */
-export interface HeldLease extends AsyncDisposable {
-  /** Aborts, with a KubeError (reason 'LeaseLost') as its reason, once the lease is no longer ours. */
-  readonly lost: AbortSignal;
-}
 
 export interface RolloutState {
   done: boolean;
@@ -157,7 +144,7 @@ function watchTimeoutSeconds(inactivityMs: number): number | undefined {
   return seconds >= 1 ? seconds : undefined;
 }
 
-export class KubeClient {
+export class KubeClient implements KubeApi {
   readonly plan: Plan | null;
   readonly backoff: BackoffSchedule;
   private readonly kc: KubeConfig;
@@ -603,7 +590,7 @@ export class KubeClient {
    * Poll the sidecar's config dump with the shared backoff until `predicate` holds. The timeout
    * message carries the predicate's last state, e.g. "waiting: listener 0.0.0.0_5701 absent".
    */
-  async waitForConfig(pod: PodRef, predicate: (dump: unknown) => { ok: boolean; state: string }, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+  async waitForConfig(pod: PodRef, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     if (this.plan) {
       await this.configDump(pod);
       this.plan.add('wait', `repeat the config dump of ${pod.namespace}/${pod.name} with backoff (${this.backoff.initialMs} ms x${this.backoff.factor}, max ${this.backoff.maxMs} ms) until the expected config holds, up to ${seconds(options.timeoutMs)}`);

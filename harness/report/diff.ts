@@ -5,6 +5,7 @@
  */
 import type { ObservedPath, ProbeReport, RunReport, ScenarioReport, TargetReport } from './schema.ts';
 import { envSuffix, formatSide, versionLabel } from './format.ts';
+import { expectedPathName, observedPathName } from './paths.ts';
 
 export type DiffKind = 'regression' | 'fix' | 'changed' | 'added' | 'removed' | 'skipped';
 
@@ -20,6 +21,10 @@ export interface ProbeSnapshot {
   /** Distinct client sides as "FLAGS CLUSTER", "absent" for no entry. */
   client: string[];
   server: string[];
+  /** The path the probe's expectation names (paths.ts), null for a scenario-level row. */
+  expectedPath: string | null;
+  /** Distinct observed path names, e.g. ["captured(app-ext.app.svc.cluster.local)"]. */
+  paths: string[];
   skipReason: string | null;
 }
 
@@ -59,6 +64,8 @@ function snapshot(target: TargetReport, scenario: ScenarioReport, probe: ProbeRe
     responders: distinct(observed.map((o) => o.responder ?? 'nobody')),
     client: distinct(observed.map((o) => formatSide(o.client))),
     server: distinct(observed.map((o) => formatSide(o.server))),
+    expectedPath: probe ? expectedPathName(probe.expected) : null,
+    paths: distinct(observed.map(observedPathName)),
     skipReason: scenario.skipReason,
   };
 }
@@ -205,6 +212,16 @@ const SECTION: [DiffKind, string][] = [
   ['removed', 'Only in A'],
 ];
 
+/** "path expected passthrough; A passthrough → B captured(...)": the named paths of both sides. */
+function pathLine(e: DiffEntry): string | null {
+  const expected = e.after?.expectedPath ?? e.before?.expectedPath ?? null;
+  if (expected === null) return null;
+  const side = (s: ProbeSnapshot | null) => (s === null ? 'absent' : s.verdict === 'skipped' ? 'skipped' : list(s.paths));
+  const beforeExpected = e.before?.expectedPath ?? expected;
+  const expectedText = beforeExpected === expected ? expected : `${beforeExpected} → ${expected}`;
+  return `path expected ${expectedText}; observed ${side(e.before)} → ${side(e.after)}`;
+}
+
 /** Human rendering: grouped by kind, each row "scenario / probe  A-version → B-version" and its changes. */
 export function renderDiff(diff: ReportDiff): string {
   const lines = [`podpath diff: A ${diff.a.id} (istio ${diff.a.versions.join(', ') || '-'}) → B ${diff.b.id} (istio ${diff.b.versions.join(', ') || '-'})`, ''];
@@ -216,6 +233,8 @@ export function renderDiff(diff: ReportDiff): string {
       const versions = `${e.before?.istio ?? '-'} → ${e.after?.istio ?? '-'}`;
       lines.push(`  ${e.scenario}${e.probe ? ` / ${e.probe}` : ''}  [istio ${versions}]`);
       for (const change of e.changes) lines.push(`      ${change}`);
+      const paths = pathLine(e);
+      if (paths) lines.push(`      ${paths}`);
     }
     lines.push('');
   }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { captureIo } from '../testing/capture-io.ts';
+import { terminalSink } from '../cli/suite-output.ts';
 import { browserUnavailable, withBrowser, type BrowserSession } from '../testing/browser.ts';
 import { main } from '../cli/main.ts';
 import { runSuite, scenario as defineScenario, type RunOptions } from '../runner/index.ts';
@@ -49,12 +50,10 @@ test.before(async () => {
   if (unavailable) return;
   // A real run on the test double: a failing scenario with evidence next to a passing one.
   const options: RunOptions = { scenarios: [], istio: ['1.20'], reuse: false, keep: false, pauseOnFailure: false, repeat: 1, concurrency: 1, resultsDir: path.join(dir, 'results'), dryRun: false, logEncoding: 'text' };
-  const { runDir } = await runSuite(options, captureIo().io, {
+  const { runDir } = await runSuite(options, terminalSink(captureIo().io), {
     scenarios: [wrongExpectation, ...SCENARIOS.filter((s) => s.id === 'tcp-pod-ip-baseline')],
     openBed: (spec) => LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: spec.pilotEnv, propagationMs: 60, logDelayMs: 40 }),
     pipeline: { logDeadlineMs: 3000, probeMarginMs: 1000, logBackoffMs: 20, pushWindowMs: 1000, convergeTimeoutMs: 1500 },
-    stdinIsTTY: false,
-    stderrIsTTY: false,
   });
   runs.failed = runDir;
   runs.observed = await writeRun('observed', report([target('1.24.3', [scenario(), observedScenario(), skippedScenario()])], { id: 'run-observed' }));

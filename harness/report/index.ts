@@ -8,6 +8,7 @@ export { renderTerminalTable, type TableOptions } from './table.ts';
 export { diffReports, renderDiff, hasRegressions, pairTargets, type ReportDiff, type DiffEntry, type DiffKind, type ProbeSnapshot } from './diff.ts';
 export { writeRunResults, evidencePath, RunResultsExistError, RESULT_FILES, type WriteOptions } from './write.ts';
 export { readReport, validateReport, type LoadedReport } from './load.ts';
+export { CANONICAL_PATHS, observedPathName, expectedPathName, observedPathNames, describePaths, type PathName } from './paths.ts';
 export { formatObserved, formatExpected, formatSide, formatFlags, formatTotals, countStatuses } from './format.ts';
 export { buildReportModel, anchorId, scenarioAnchor, probeAnchor, targetAnchor, type ReportModel, type Hop, type HopRole } from './model.ts';
 export { renderHtmlReport } from './html.ts';

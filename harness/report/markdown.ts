@@ -6,6 +6,7 @@
  */
 import type { ProbeReport, RunReport, ScenarioReport, ScenarioStatus, TargetReport, ObservedPath } from './schema.ts';
 import { buildReportModel, type RunVerdict, type ScenarioModel, type TargetModel } from './model.ts';
+import { expectedPathName, observedPathName, describePaths } from './paths.ts';
 import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, probeTarget, seconds } from './format.ts';
 
 const VERDICT: Record<RunVerdict, string> = { failed: '❌ **failed**', interrupted: '⚠️ **interrupted**', passed: '✅ **passed**' };
@@ -107,6 +108,7 @@ function targetSection(target: TargetReport, model: TargetModel): string[] {
 function comparisonTable(probe: ProbeReport, observed: ObservedPath): string[] {
   const expected = probe.expected;
   const rows: [string, string, string][] = [
+    ['path', expectedPathName(expected), observedPathName(observed)],
     ['outcome', expected.outcome ?? 'any', observed.outcome + (observed.httpStatus !== null ? ` (HTTP ${observed.httpStatus})` : '')],
     ['responder', expected.responder ?? 'any', observed.responder ?? 'nobody'],
     ['client sidecar', formatExpectedSide(expected.client), formatSide(observed.client)],
@@ -123,6 +125,7 @@ function failureSection(target: TargetReport, scenario: ScenarioReport): string[
     lines.push(`#### Probe ${mdCode(probe.name)}: ${mdCell(probeTarget(probe))}`, '');
     for (const mismatch of probe.mismatches) lines.push(`- ${mdCell(mismatch)}`);
     if (probe.mismatches.length) lines.push('');
+    lines.push(`Path: ${mdCode(describePaths(probe))}`, '');
     lines.push(`Expected: ${mdCode(formatExpected(probe.expected))}`, '');
     probe.observed.forEach((observed, i) => {
       if (probe.observed.length > 1) lines.push(`Connection ${i + 1}: ${mdCode(formatObserved(observed))}`, '');

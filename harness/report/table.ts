@@ -6,6 +6,7 @@
 import { styleText } from 'node:util';
 import type { RunReport, ScenarioStatus } from './schema.ts';
 import { countStatuses, formatTotals, failureHeadline, versionLabel } from './format.ts';
+import { describePaths } from './paths.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -48,7 +49,10 @@ export function renderTerminalTable(report: RunReport, options: TableOptions): s
   for (const target of report.targets) {
     for (const s of target.scenarios) {
       const where = `${s.id} [istio ${versionLabel(target)}]`;
-      if (s.status === 'failed') notes.push(`${paint('red', '✗')} ${where}: ${failureHeadline(s)}`);
+      if (s.status === 'failed') {
+        notes.push(`${paint('red', '✗')} ${where}: ${failureHeadline(s)}`);
+        for (const p of s.probes.filter((x) => x.verdict === 'fail')) notes.push(`    ${p.name}: path ${describePaths(p)}`);
+      }
       else if (s.status === 'skipped') notes.push(`${paint('gray', '-')} ${where}: skipped, ${s.skipReason ?? 'no reason recorded'}`);
       else if (s.status === 'flaky') notes.push(`${paint('yellow', '~')} ${where}: flaky (${s.attempts.map((a) => a.status).join(', ')})`);
     }

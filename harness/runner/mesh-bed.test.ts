@@ -1,8 +1,11 @@
 import test from 'ava';
-import type { KubeDocument } from '../kube/index.ts';
-import { LiveMeshBed, type KubeLike } from './mesh-bed.ts';
+import type { KubeApi, KubeDocument } from '../kube/index.ts';
+import { LiveMeshBed } from './mesh-bed.ts';
 
-function recordingKube(calls: string[]): KubeLike {
+function recordingKube(calls: string[]): KubeApi {
+  const unused = (name: string) => async (): Promise<never> => {
+    throw new Error(`LiveMeshBed does not call ${name}`);
+  };
   const pod = (name: string, ready: boolean, ip: string, terminating = false) => ({ name, namespace: 'manager', ip, ready, terminating, labels: {}, node: null });
   return {
     apply: async (docs) => void calls.push(`apply ${docs.map((d) => d.metadata.name).join(',')}`),
@@ -14,6 +17,11 @@ function recordingKube(calls: string[]): KubeLike {
     sidecarClusters: async (p) => (calls.push(`clusters ${p.name}`), ''),
     waitForConfig: async () => {},
     events: async () => [],
+    currentContext: () => 'kind-podpath',
+    waitForRollout: unused('waitForRollout'),
+    readConfigMapData: unused('readConfigMapData'),
+    deploymentImages: unused('deploymentImages'),
+    acquireLease: unused('acquireLease'),
   };
 }
 

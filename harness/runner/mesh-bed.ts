@@ -5,7 +5,7 @@
  */
 import type { Plan } from '../exec/index.ts';
 import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
-import type { KubeDocument } from '../kube/index.ts';
+import type { ConfigPredicate, KubeApi, KubeDocument, PodRef } from '../kube/index.ts';
 import type { TargetInfo, WorkloadName } from './scenario.ts';
 
 export interface PodInfo {
@@ -15,7 +15,7 @@ export interface PodInfo {
   workload: WorkloadName;
 }
 
-export type ConfigPredicate = (dump: unknown) => { ok: boolean; state: string };
+export type { ConfigPredicate };
 
 export interface MeshBed {
   /** kind cluster name, or "test-double". */
@@ -38,20 +38,6 @@ export interface MeshBed {
 }
 
 /** harness/kube's PodRef, structurally. */
-export interface PodRefLike { name: string; namespace: string; ip: string; ready: boolean; terminating: boolean; labels: Record<string, string>; node: string | null }
-
-/** What the runner uses of harness/kube's KubeClient; the dry run's PlanKube has it too. */
-export interface KubeLike {
-  apply(docs: KubeDocument[], options?: { signal?: AbortSignal }): Promise<void>;
-  delete(docs: KubeDocument[], options?: { wait?: boolean; signal?: AbortSignal }): Promise<void>;
-  listPods(namespace: string, labelSelector?: string): Promise<PodRefLike[]>;
-  logs(pod: PodRefLike, container: string, options?: { sinceTime?: Date }): Promise<string>;
-  probe(pod: PodRefLike, request: ProbeRequest, options?: { signal?: AbortSignal }): Promise<ProbeResult[]>;
-  configDump(pod: PodRefLike): Promise<unknown>;
-  sidecarClusters(pod: PodRefLike): Promise<string>;
-  waitForConfig(pod: PodRefLike, predicate: ConfigPredicate, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
-  events(namespace: string, name: string): Promise<string[]>;
-}
 
 export interface LiveBedFields {
   name: string;
@@ -59,7 +45,7 @@ export interface LiveBedFields {
   kubernetes: string | null;
   meshConfig: MeshBed['meshConfig'];
   plan: Plan | null;
-  kube: KubeLike;
+  kube: KubeApi;
   extraDocuments(name: string): Promise<KubeDocument[]>;
 }
 
@@ -70,10 +56,10 @@ export class LiveMeshBed implements MeshBed {
   readonly kubernetes: string | null;
   readonly meshConfig: MeshBed['meshConfig'];
   readonly plan: Plan | null;
-  private readonly kube: KubeLike;
+  private readonly kube: KubeApi;
   private readonly documents: (name: string) => Promise<KubeDocument[]>;
   private readonly podCache = new Map<WorkloadName, PodInfo[]>();
-  private readonly refs = new Map<string, PodRefLike>();
+  private readonly refs = new Map<string, PodRef>();
   /** Objects already deleted: fixes re-apply app-ext under another extra's name, so it is deleted once. */
   private readonly gone = new Set<string>();
 
@@ -106,7 +92,7 @@ export class LiveMeshBed implements MeshBed {
   }
 
   /** The PodRef listPods returned (dry-run pods get a placeholder one). */
-  private ref(pod: PodInfo): PodRefLike {
+  private ref(pod: PodInfo): PodRef {
     return this.refs.get(`${pod.namespace}/${pod.name}`) ?? { name: pod.name, namespace: pod.namespace, ip: pod.ip, ready: true, terminating: false, labels: { app: pod.workload }, node: null };
   }
 

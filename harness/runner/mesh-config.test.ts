@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { bedOptionsFrom } from '../cli/commands/up.ts';
 import { istioOperator } from '../cluster/index.ts';
 import { captureIo } from '../testing/capture-io.ts';
+import { terminalSink } from '../cli/suite-output.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { DEFAULT_CONNECT_TIMEOUT, runSuite, type BedSpec, type RunOptions } from './index.ts';
 import { LoopbackMesh } from './testing/loopback-mesh.ts';
@@ -35,15 +36,13 @@ async function run(t: { teardown(fn: () => void): void }, bedTimeout: string | n
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const io = captureIo();
   const specs: BedSpec[] = [];
-  const { report } = await runSuite(options(dir, overrides), io.io, {
+  const { report } = await runSuite(options(dir, overrides), terminalSink(io.io), {
     scenarios: SCENARIOS,
     openBed: async (spec) => {
       specs.push(spec);
       return LoopbackMesh.start({ block: BLOCK, istio: '1.22.8', connectTimeout: bedTimeout });
     },
     pipeline: { logDeadlineMs: 2000, probeMarginMs: 1000, pushWindowMs: 500, convergeTimeoutMs: 1000 },
-    stdinIsTTY: false,
-    stderrIsTTY: false,
   });
   return { report, specs, stderr: io.stderr };
 }

@@ -167,6 +167,50 @@ export function validateScenario(scenario: Scenario): string[] {
     if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) problems.push(`probe ${p.name}: bad port ${p.port}`);
     if ((p.expect ?? scenario.expect).length === 0) problems.push(`probe ${p.name}: no expectation rows`);
   }
+  problems.push(...hiddenRows(scenario.expect).map((h) => `expect: ${h}`));
+  for (const p of scenario.probes) if (p.expect) problems.push(...hiddenRows(p.expect).map((h) => `probe ${p.name}: expect: ${h}`));
+  return problems;
+}
+
+/**
+ * Release versions that stand for every version a set of ranges can tell apart: each version a
+ * comparator names, the next patch after it (inside the gap up to the next one, if any), and 0.0.0.
+ * Between two of these, every range matches all release versions or none.
+ */
+function representativeVersions(ranges: readonly string[]): string[] {
+  const out = new Set<string>(['0.0.0']);
+  for (const text of ranges) {
+    for (const set of new semver.Range(text).set) {
+      for (const comparator of set) {
+        const v = semver.coerce(comparator.semver.version);
+        if (v === null) continue; // `*` names no version
+        out.add(v.version);
+        out.add(semver.inc(v.version, 'patch') ?? v.version);
+      }
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Rows are first-match, so a row is dead when the rows before it already match every target it
+ * matches: those whose pilotEnv it implies (same keys with the same values, or fewer keys), at
+ * every version it matches. Rows that only cover it together through different values of one
+ * env var are not detected (env values are open-ended text).
+ */
+export function hiddenRows(rows: readonly ExpectationRule[]): string[] {
+  const problems: string[] = [];
+  const valid = rows.filter((r) => semver.validRange(r.versions) !== null);
+  const versions = representativeVersions(valid.map((r) => r.versions));
+  rows.forEach((row, j) => {
+    if (semver.validRange(row.versions) === null) return;
+    const before = rows.slice(0, j).map((r, i) => ({ r, i })).filter(({ r }) => semver.validRange(r.versions) !== null && Object.entries(r.pilotEnv ?? {}).every(([k, v]) => row.pilotEnv?.[k] === v));
+    const mine = versions.filter((v) => versionMatches(v, row.versions));
+    if (mine.length === 0 || !mine.every((v) => before.some(({ r }) => versionMatches(v, r.versions)))) return;
+    const covering = before.filter(({ r }) => mine.some((v) => versionMatches(v, r.versions))).map(({ i }) => i + 1);
+    const rowsText = covering.length > 1 ? `rows ${covering.join(', ')} before it already match` : `row ${covering[0]} before it already matches`;
+    problems.push(`row ${j + 1} (${describeCondition(row)}) is never used: ${rowsText} every target it matches (first match wins: put the more specific row first)`);
+  });
   return problems;
 }
 

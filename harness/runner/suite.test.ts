@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureIo } from '../testing/capture-io.ts';
+import { terminalSink } from '../cli/suite-output.ts';
 import { diffReports, hasRegressions, readReport, type RunReport } from '../report/index.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
-import { runSuite, scenario, selectScenarios, groupTargets, combineAttempts, type BedSpec, type RunOptions, type Scenario } from './index.ts';
+import { recordingSink, runSuite, scenario, selectScenarios, groupTargets, combineAttempts, type BedSpec, type RunOptions, type Scenario } from './index.ts';
 import { LoopbackMesh, type Interference } from './testing/loopback-mesh.ts';
 import { LOOPBACK_BUDGETS } from './testing/budgets.ts';
 
@@ -35,8 +36,6 @@ function harness(t: { teardown(fn: () => void): void }, extra: { interfere?: Int
         return bed;
       },
       pipeline: LOOPBACK_BUDGETS,
-      stdinIsTTY: false,
-      stderrIsTTY: false,
     }),
   };
 }
@@ -49,10 +48,23 @@ const wrongExpectation = scenario('collision-expected-to-be-harmless', 'A delibe
 
 const baselineOnly = SCENARIOS.filter((s) => s.id === 'tcp-pod-ip-baseline');
 
+test('the runner tells its sink each scenario start, each judged probe and the verdict, in that order', async (t) => {
+  const h = harness(t);
+  const sink = recordingSink();
+  const { report } = await runSuite(options(h.dir, { scenarios: ['^tcp-pod-ip-baseline$'] }), sink, h.deps(SCENARIOS));
+  const story = sink.events.filter((e) => e.type !== 'progress' && e.type !== 'message').map((e) =>
+    e.type === 'scenario-started' ? `start ${e.scenario} ${e.attempt}/${e.attempts}` : e.type === 'probe-observed' ? `probe ${e.probe.name} ${e.probe.verdict}` : e.type === 'verdict' ? `verdict ${e.report.id} ${e.report.status} [${e.target}]` : 'other');
+  const probes = report.targets[0].scenarios[0].probes;
+  t.true(probes.length >= 2);
+  t.deepEqual(story, ['start tcp-pod-ip-baseline 1/1', ...probes.map((p) => `probe ${p.name} pass`), 'verdict tcp-pod-ip-baseline passed [1.20.8]']);
+  t.true(sink.events.some((e) => e.type === 'progress' && e.total === 1));
+  t.true(sink.events.some((e) => e.type === 'message' && e.level === 'info' && /redact/.test(e.text)), 'the redaction note goes to the sink too');
+});
+
 test('seed scenarios pass on the double; the collision is only seen after convergence', async (t) => {
   const h = harness(t);
   const io = captureIo();
-  const { report, runDir } = await runSuite(options(h.dir, { scenarios: ['^tcp-pod-ip-baseline$', '^externalname-5701-collision$'] }), io.io, h.deps(SCENARIOS));
+  const { report, runDir } = await runSuite(options(h.dir, { scenarios: ['^tcp-pod-ip-baseline$', '^externalname-5701-collision$'] }), terminalSink(io.io), h.deps(SCENARIOS));
   const [target] = report.targets;
   t.deepEqual(target.scenarios.map((s) => [s.id, s.status]), [['tcp-pod-ip-baseline', 'passed'], ['externalname-5701-collision', 'passed']]);
   const collision = target.scenarios[1].probes[0];
@@ -75,7 +87,7 @@ test('seed scenarios pass on the double; the collision is only seen after conver
 
 test('HTTP to pod IPs on the double: ClusterIP-only goes through the passthrough; manager-headless keeps the mesh path under STRICT', async (t) => {
   const h = harness(t);
-  const { report } = await runSuite(options(h.dir, { istio: ['1.30'], scenarios: ['^http-pod-ip-'] }), captureIo().io, h.deps(SCENARIOS));
+  const { report } = await runSuite(options(h.dir, { istio: ['1.30'], scenarios: ['^http-pod-ip-'] }), terminalSink(captureIo().io), h.deps(SCENARIOS));
   const byId = new Map(report.targets.flatMap((x) => x.scenarios).map((s) => [s.id, s]));
   t.is(byId.get('http-pod-ip-clusterip-permissive')?.status, 'passed');
   t.is(byId.get('http-pod-ip-clusterip-strict')?.status, 'passed');
@@ -96,7 +108,7 @@ test('HTTP to pod IPs on the double: ClusterIP-only goes through the passthrough
 test('a failing scenario reports every mismatch and writes both logs, explain and events as evidence', async (t) => {
   const h = harness(t);
   const io = captureIo();
-  const { report, runDir } = await runSuite(options(h.dir), io.io, h.deps([wrongExpectation]));
+  const { report, runDir } = await runSuite(options(h.dir), terminalSink(io.io), h.deps([wrongExpectation]));
   const s = report.targets[0].scenarios[0];
   t.is(s.status, 'failed');
   t.is(report.totals.failed, 1);
@@ -113,12 +125,13 @@ test('a failing scenario reports every mismatch and writes both logs, explain an
   t.deepEqual(h.beds[0].applied, [], 'the failed scenario still cleaned up');
   t.regex(io.stdout, /✘ failed\s+collision-expected-to-be-harmless/);
   t.regex(io.stdout, /expected outcome echoed, saw closed-after-connect/);
+  t.regex(io.stdout, /manager → app pod IP:5701: path expected passthrough, observed captured\(app-ext\.app\.svc\.cluster\.local\)/, 'the verdict line names both paths');
 });
 
 test('--repeat marks a scenario whose attempts disagree as flaky', async (t) => {
   // Every second connection the client stand-in drops: attempt 1 passes, attempt 2 fails.
   const h = harness(t, { interfere: ({ index }) => (index % 2 === 1 ? 'close' : undefined) });
-  const { report } = await runSuite(options(h.dir, { repeat: 2 }), captureIo().io, h.deps(baselineOnly.map((s) => ({ ...s, probes: [{ ...s.probes[0], count: 1 }] }))));
+  const { report } = await runSuite(options(h.dir, { repeat: 2 }), terminalSink(captureIo().io), h.deps(baselineOnly.map((s) => ({ ...s, probes: [{ ...s.probes[0], count: 1 }] }))));
   const s = report.targets[0].scenarios[0];
   t.is(s.status, 'flaky');
   t.deepEqual(s.attempts, [{ attempt: 1, status: 'passed' }, { attempt: 2, status: 'failed' }]);
@@ -129,7 +142,7 @@ test('--repeat marks a scenario whose attempts disagree as flaky', async (t) => 
 test('scenarios outside their version range are skipped with the reason, without a bed', async (t) => {
   const h = harness(t);
   const io = captureIo();
-  const { report } = await runSuite(options(h.dir, { istio: ['1.30'], scenarios: ['alias-off', 'fix-drop-port'] }), io.io, h.deps(SCENARIOS));
+  const { report } = await runSuite(options(h.dir, { istio: ['1.30'], scenarios: ['alias-off', 'fix-drop-port'] }), terminalSink(io.io), h.deps(SCENARIOS));
   const statuses = report.targets.flatMap((x) => x.scenarios.map((s) => [s.id, s.status, s.skipReason]));
   t.deepEqual(statuses.map((s) => s[1]), ['skipped', 'skipped']);
   t.regex(String(statuses[0][2]), /applies only to Istio <1\.24.*this bed runs 1\.30\.\d+/);
@@ -146,7 +159,7 @@ test('Ctrl-C mid-probe removes the extras, skips the rest and writes a partial r
       return 'hang';
     },
   });
-  const { report, runDir } = await runSuite(options(h.dir, { signal: controller.signal }), captureIo().io, h.deps([wrongExpectation, ...baselineOnly]));
+  const { report, runDir } = await runSuite(options(h.dir, { signal: controller.signal }), terminalSink(captureIo().io), h.deps([wrongExpectation, ...baselineOnly]));
   t.true(report.run.interrupted);
   t.deepEqual(h.beds[0].applied, [], 'app-ext removed after Ctrl-C');
   const [first, second] = report.targets[0].scenarios;
@@ -161,8 +174,8 @@ test('Ctrl-C mid-probe removes the extras, skips the rest and writes a partial r
 
 test('diff between a passing and a failing run lists the regression', async (t) => {
   const h = harness(t);
-  const good = await runSuite(options(h.dir), captureIo().io, h.deps([{ ...wrongExpectation, apply: [] }]));
-  const bad = await runSuite(options(h.dir), captureIo().io, h.deps([wrongExpectation]));
+  const good = await runSuite(options(h.dir), terminalSink(captureIo().io), h.deps([{ ...wrongExpectation, apply: [] }]));
+  const bad = await runSuite(options(h.dir), terminalSink(captureIo().io), h.deps([wrongExpectation]));
   const diff = diffReports(good.report as RunReport, bad.report as RunReport);
   t.is(diff.counts.regression, 1);
   const entry = diff.entries.find((e) => e.kind === 'regression');
@@ -200,7 +213,7 @@ test('--concurrency runs scenarios that change nothing side by side; the report 
   const h = harness(t);
   const base = baselineOnly[0];
   const copies = [base, { ...base, id: 'tcp-pod-ip-baseline-copy' }, SCENARIOS.find((s) => s.id === 'externalname-5701-collision')!, { ...base, id: 'tcp-pod-ip-baseline-after' }];
-  const { report } = await runSuite(options(h.dir, { concurrency: 3 }), captureIo().io, h.deps(copies));
+  const { report } = await runSuite(options(h.dir, { concurrency: 3 }), terminalSink(captureIo().io), h.deps(copies));
   t.deepEqual(report.targets[0].scenarios.map((s) => [s.id, s.status]), [
     ['tcp-pod-ip-baseline', 'passed'], ['tcp-pod-ip-baseline-copy', 'passed'], ['externalname-5701-collision', 'passed'], ['tcp-pod-ip-baseline-after', 'passed'],
   ]);
@@ -210,13 +223,11 @@ test('--reuse on a bed running another version: expectations and skips follow wh
   const dir = mkdtempSync(join(tmpdir(), 'podpath-suite-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const io = captureIo();
-  const { report } = await runSuite(options(dir, { istio: ['1.30'], reuse: true, scenarios: ['^externalname-5701-collision$', '^fix-drop-port$'] }), io.io, {
+  const { report } = await runSuite(options(dir, { istio: ['1.30'], reuse: true, scenarios: ['^externalname-5701-collision$', '^fix-drop-port$'] }), terminalSink(io.io), {
     scenarios: SCENARIOS,
     // The bed says it runs 1.20.8 with the alias off (what a marker would say), whatever was asked.
     openBed: async () => LoopbackMesh.start({ block: BLOCK, istio: '1.20.8' }),
     pipeline: LOOPBACK_BUDGETS,
-    stdinIsTTY: false,
-    stderrIsTTY: false,
   });
   const target = report.targets.find((x) => x.scenarios.some((s) => s.id === 'externalname-5701-collision'))!;
   t.is(target.istio.version, '1.20.8');

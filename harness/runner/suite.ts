@@ -1,18 +1,17 @@
 /**
  * The suite: select scenarios, group them into beds (one per Istio version and istiod env), run
- * each scenario (--repeat times, exclusive ones alone), print a line per scenario, and hand the
- * RunReport to harness/report. Ctrl-C stops, cleans up and still writes a partial report.
+ * each scenario (--repeat times, exclusive ones alone), tell a SuiteSink what happens (the CLI renders
+ * it), and hand the RunReport to harness/report. Ctrl-C stops, cleans up and still writes a partial report.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { InterruptedError, isPodpathError, UsageError } from '../errors/index.ts';
 import { Plan } from '../exec/index.ts';
-import { paint, write, type Io } from '../cli/output.ts';
-import { describeRedactions, newRunId, renderTerminalTable, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
+import type { SuiteSink } from './events.ts';
+import { describeRedactions, newRunId, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
 import type { MeshBed } from './mesh-bed.ts';
-import type { KubeClient, KubeDocument } from '../kube/index.ts';
+import type { KubeDocument } from '../kube/index.ts';
 import type { BedDeps } from '../cluster/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
 import { MtlsHistory } from './pooled.ts';
@@ -66,14 +65,12 @@ export type OpenedBed = MeshBed & AsyncDisposable & {
 };
 
 export interface SuiteDeps {
+  /** The scenarios to choose from (--scenario selects among them): the caller's catalogue, e.g. scenarios/index.ts. */
   scenarios: readonly Scenario[];
   openBed(spec: BedSpec): Promise<OpenedBed>;
   /** '1.30' → '1.30.5' (throws UsageError for unknown versions). */
   resolveVersion(spec: string): string;
   pipeline: Partial<Omit<PipelineOptions, 'signal' | 'onFailure' | 'keepOnFailure'>>;
-  /** Whether stdin is a terminal (for --pause-on-failure) and stderr is one (for progress). */
-  stdinIsTTY: boolean;
-  stderrIsTTY: boolean;
   podpathVersion: string;
   /** Receives the dry run's plan per bed. */
   onPlan?: (label: string, plan: Plan) => void;
@@ -159,32 +156,6 @@ function skipped(s: Scenario, reason: string): ScenarioReport {
   return { id: s.id, title: s.title, seed: s.seed, status: 'skipped', skipReason: reason, attempts: [], timings: { total: 0 }, probes: [], evidence: [], error: null };
 }
 
-const ICON: Record<ScenarioStatus, string> = { passed: '✔', failed: '✘', skipped: '-', flaky: '~', observed: '●' };
-const STYLE = { passed: 'green', failed: 'red', skipped: 'gray', flaky: 'yellow', observed: 'cyan' } as const;
-
-function scenarioLine(s: ScenarioReport, label: string, io: Io): string {
-  const head = `${paint(STYLE[s.status], `${ICON[s.status]} ${s.status.padEnd(8)}`, io.stdout)} ${s.id} [${label}]`;
-  if (s.status === 'skipped') return `${head}: ${s.skipReason}\n`;
-  const time = `${(s.timings.total / 1000).toFixed(1)}s`;
-  const detail = s.error ? [s.error] : s.status === 'failed' || s.status === 'flaky' ? s.probes.flatMap((p) => p.mismatches.map((m) => `${p.name}: ${m}`)).slice(0, 4) : [];
-  return `${head} ${time}\n${detail.map((d) => `    ${d}\n`).join('')}`;
-}
-
-async function waitForEnter(io: Io, signal?: AbortSignal): Promise<void> {
-  const rl = createInterface({ input: io.stdin, terminal: false });
-  try {
-    await new Promise<void>((resolve) => {
-      rl.once('line', () => resolve());
-      rl.once('close', () => resolve());
-      // An interrupt ends stdin with an error (cli/main.ts); readline may pass it on.
-      rl.once('error', () => resolve());
-      signal?.addEventListener('abort', () => resolve(), { once: true });
-    });
-  } finally {
-    rl.close();
-  }
-}
-
 export interface SuiteResult {
   report: RunReport;
   runDir: string;
@@ -197,17 +168,15 @@ export interface SuiteResult {
   aborted: unknown;
 }
 
-export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteDeps> = {}): Promise<SuiteResult> {
+export async function runSuite(options: RunOptions, sink: SuiteSink, deps: Partial<SuiteDeps> & Pick<SuiteDeps, 'scenarios'>): Promise<SuiteResult> {
   if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new UsageError(`--repeat must be a whole number >= 1, not ${options.repeat}`);
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new UsageError(`--concurrency must be a whole number >= 1, not ${options.concurrency}`);
   if (options.istio.length === 0) throw new UsageError('no Istio version given', { hint: 'Pass --istio V[,V...].' });
   const d: SuiteDeps = {
-    scenarios: deps.scenarios ?? (await import('../../scenarios/index.ts')).SCENARIOS,
+    scenarios: deps.scenarios,
     openBed: deps.openBed ?? openLiveBed,
     resolveVersion: deps.resolveVersion ?? (await defaultResolver()),
     pipeline: deps.pipeline ?? {},
-    stdinIsTTY: deps.stdinIsTTY ?? Boolean((io.stdin as { isTTY?: boolean }).isTTY),
-    stderrIsTTY: deps.stderrIsTTY ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY),
     podpathVersion: deps.podpathVersion ?? PODPATH_VERSION,
     onPlan: deps.onPlan,
     documents: deps.documents,
@@ -229,12 +198,8 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
   let bedsOpened = 0;
   const total = groups.reduce((n, g) => n + g.scenarios.length, 0);
   let finished = 0;
-  const progress = (text: string) => {
-    if (d.stderrIsTTY) io.stderr.write(`\r\x1b[2K[${finished}/${total}] ${text}`);
-  };
-  const clearProgress = () => {
-    if (d.stderrIsTTY) io.stderr.write('\r\x1b[2K');
-  };
+  const progress = (text: string) => sink.emit({ type: 'progress', done: finished, total, text });
+  const say = async (level: 'warning' | 'info' | 'hint', text: string) => sink.emit({ type: 'message', level, text });
 
   for (const group of groups) {
     const envLabel = Object.keys(group.pilotEnv).length ? ` (${describeEnv(group.pilotEnv)})` : '';
@@ -255,8 +220,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
         const report = skipped(s, reason);
         target.scenarios.push(report);
         finished++;
-        clearProgress();
-        await write(io.stdout, scenarioLine(report, label, io));
+        await sink.emit({ type: 'verdict', target: label, report, planned: false });
       } else runnable.push(s);
     }
     if (runnable.length === 0) continue;
@@ -265,16 +229,15 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
     if (plan) plans.push({ label, plan });
     let bed: OpenedBed | null = null;
     try {
-      progress(`bringing up ${group.name} (Istio ${label})`);
+      await progress(`bringing up ${group.name} (Istio ${label})`);
       bed = await d.openBed({
         name: group.name, istio: group.istio, pilotEnv: group.pilotEnv, logEncoding: options.logEncoding, connectTimeout,
         reuse: options.reuse, keep: options.keep, plan, signal, documents: d.documents,
-        onProgress: (phase, detail) => progress(`${group.name}: ${phase} ${detail}`),
+        onProgress: (phase, detail) => void progress(`${group.name}: ${phase} ${detail}`),
         preload: options.preload ?? true,
         onWarning: (text) => {
           (target.warnings ??= []).push(text);
-          clearProgress();
-          io.stderr.write(`podpath: warning: bed ${group.name}: ${text}\n`);
+          void say('warning', `bed ${group.name}: ${text}`);
         },
       });
       bedsOpened++;
@@ -286,14 +249,13 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
       if (effective !== connectTimeout) {
         const text = `bed ${bed.name} runs meshConfig.connectTimeout ${effective}${bed.meshConfig.connectTimeout === null ? " (Istio's default: none set)" : ''}, not the ${connectTimeout} this run asked for; probe timeouts follow the bed (re-create it with 'podpath up --connect-timeout ${connectTimeout}' to change it)`;
         (target.warnings ??= []).push(text);
-        clearProgress();
-        await write(io.stderr, `podpath: warning: ${text}\n`);
+        await say('warning', text);
       }
       const order = new Map(group.scenarios.map((s, i) => [s.id, i]));
       let toRun = runnable;
       if (bed.target.istio !== group.istio || envKey(bed.target.pilotEnv) !== envKey(group.pilotEnv)) {
         // --reuse attaches to the bed as it is: expectations and skips follow what it really runs.
-        await write(io.stderr, `podpath: bed ${bed.name} runs Istio ${bed.target.istio} with ${describeEnv(bed.target.pilotEnv)} (asked: ${group.istio} with ${describeEnv(group.pilotEnv)}); scenarios are judged on what it runs.\n`);
+        await say('info', `bed ${bed.name} runs Istio ${bed.target.istio} with ${describeEnv(bed.target.pilotEnv)} (asked: ${group.istio} with ${describeEnv(group.pilotEnv)}); scenarios are judged on what it runs.`);
         target.istio.version = bed.target.istio;
         target.istio.pilotEnv = { ...bed.target.pilotEnv };
         toRun = [];
@@ -304,25 +266,22 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
             const r = skipped(s, reason);
             target.scenarios.push(r);
             finished++;
-            await write(io.stdout, scenarioLine(r, label, io));
+            await sink.emit({ type: 'verdict', target: label, report: r, planned: false });
           }
         }
       }
       // A lost lease stops this bed's scenarios like Ctrl-C would (extras removed), then ends the run.
       const lost = bed.leaseLost;
       const bedSignal = lost ? (signal ? AbortSignal.any([signal, lost]) : lost) : signal;
-      const results = await runScenarios(bed, toRun, { ...options, signal: bedSignal }, d, io, label, evidence, async (report) => {
+      const results = await runScenarios(bed, toRun, { ...options, signal: bedSignal }, d, sink, label, evidence, async (report) => {
         finished++;
-        clearProgress();
-        // A dry run observes nothing: only skips are worth a line; the plan says the rest.
-        if (!options.dryRun || report.status === 'skipped') await write(io.stdout, scenarioLine(report, label, io));
+        await sink.emit({ type: 'verdict', target: label, report, planned: options.dryRun });
       }, progress);
       target.scenarios.push(...results.reports);
       target.scenarios.sort((a, b) => (order.get(a.id) ?? -1) - (order.get(b.id) ?? -1));
       if (lost?.aborted && !signal?.aborted) {
         aborted = { bed: group.name, error: lost.reason };
-        clearProgress();
-        await write(io.stderr, `podpath: bed ${group.name}: ${describeError(lost.reason)}; stopping the run.\n`);
+        await say('info', `bed ${group.name}: ${describeError(lost.reason)}; stopping the run.`);
       } else if (results.interrupted) interrupted = true;
     } catch (error) {
       if (!(error instanceof InterruptedError) && !signal?.aborted) {
@@ -335,10 +294,9 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
           const r: ScenarioReport = { ...skipped(s, ''), status: 'failed', skipReason: null, error: `bed ${group.name}: ${message}` };
           target.scenarios.push(r);
           finished++;
-          clearProgress();
-          await write(io.stdout, scenarioLine(r, label, io));
+          await sink.emit({ type: 'verdict', target: label, report: r, planned: false });
         }
-        if (isPodpathError(error) && error.hint) await write(io.stderr, `${error.hint}\n`);
+        if (isPodpathError(error) && error.hint) await say('hint', error.hint);
       } else {
         interrupted = true;
       }
@@ -347,7 +305,7 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
         try {
           await bed[Symbol.asyncDispose]();
         } catch (e) {
-          await write(io.stderr, `podpath: could not tear down ${group.name}: ${isPodpathError(e) ? e.shortMessage : e instanceof Error ? e.message : String(e)}\n`);
+          await say('info', `could not tear down ${group.name}: ${describeError(e)}`);
         }
       }
     }
@@ -357,7 +315,6 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
     target.totals = count(target.scenarios);
     if (plan) d.onPlan?.(label, plan);
   }
-  clearProgress();
 
   const totals = emptyTotals();
   for (const t of targets) for (const k of Object.keys(totals) as Array<keyof Totals>) totals[k] += t.totals[k];
@@ -378,9 +335,9 @@ export async function runSuite(options: RunOptions, io: Io, deps: Partial<SuiteD
     last?.add('file', `write ${runDir}/ (report.json, junit.xml, summary.md, report.html, evidence/, bundle.tar.gz)`);
   } else if (written) {
     const redacted = await writeRunResults(runDir, report, evidence);
-    await write(io.stderr, redacted.size > 0
-      ? `podpath: redacted from ${runDir} before writing (check before sharing the bundle): ${describeRedactions(redacted)}\n`
-      : `podpath: nothing needed redacting in ${runDir}\n`);
+    await say('info', redacted.size > 0
+      ? `redacted from ${runDir} before writing (check before sharing the bundle): ${describeRedactions(redacted)}`
+      : `nothing needed redacting in ${runDir}`);
   }
   return { report, runDir, plans, bedErrors, written, aborted: aborted?.error ?? null };
 }
@@ -400,11 +357,11 @@ async function runScenarios(
   scenarios: Scenario[],
   options: RunOptions,
   d: SuiteDeps,
-  io: Io,
+  sink: SuiteSink,
   label: string,
   evidence: Map<string, string>,
   onDone: (report: ScenarioReport) => Promise<void>,
-  progress: (text: string) => void,
+  progress: (text: string) => void | Promise<void>,
 ): Promise<ScenarioRun> {
   const reports: ScenarioReport[] = [];
   const running = new Set<Promise<void>>();
@@ -419,12 +376,12 @@ async function runScenarios(
     mtlsHistory: new MtlsHistory(),
     onFailure: options.pauseOnFailure
       ? async (s) => {
-          if (!d.stdinIsTTY) {
-            await write(io.stderr, `podpath: ${s.id} failed; --pause-on-failure cannot pause without a TTY (stdin is not a terminal), continuing\n`);
+          if (!sink.pause) {
+            await sink.emit({ type: 'message', level: 'info', text: `${s.id} failed; --pause-on-failure cannot pause without a TTY (stdin is not a terminal), continuing` });
             return;
           }
-          await write(io.stderr, `podpath: ${s.id} failed; its extras are still applied. Inspect the bed, then press Enter to clean up and continue.\n`);
-          await waitForEnter(io, options.signal);
+          await sink.emit({ type: 'message', level: 'info', text: `${s.id} failed; its extras are still applied. Inspect the bed, then press Enter to clean up and continue.` });
+          await sink.pause(options.signal);
         }
       : undefined,
   };
@@ -433,9 +390,11 @@ async function runScenarios(
     let error: string | null = null;
     try {
       for (let a = 1; a <= options.repeat; a++) {
-        progress(`${s.id} (attempt ${a}/${options.repeat})`);
+        await sink.emit({ type: 'scenario-started', scenario: s.id, target: label, attempt: a, attempts: options.repeat });
+        await progress(`${s.id} (attempt ${a}/${options.repeat})`);
         const r = await runAttempt(bed, s, a, pipeline);
         attempts.push(r);
+        for (const probe of r.probes) await sink.emit({ type: 'probe-observed', scenario: s.id, target: label, attempt: a, probe });
         for (const [k, v] of r.evidence) evidence.set(k, v);
         if (r.kept.length) {
           keptBy = s.id;
@@ -510,8 +469,8 @@ export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> =
   const kubeModule = await import('../kube/index.ts');
   const { LiveMeshBed } = await import('./mesh-bed.ts');
   const { PlanKube } = await import('./plan-kube.ts');
-  // Dry run: the bring-up records into the same plan through PlanKube (KubeClient's surface, no kubeconfig read).
-  const overrides: Partial<BedDeps> = spec.plan ? { ...clusterDeps, plan: spec.plan, kube: async () => new PlanKube(spec.plan!) as unknown as KubeClient } : clusterDeps;
+  // Dry run: the bring-up records into the same plan through PlanKube (a KubeApi that reads no kubeconfig).
+  const overrides: Partial<BedDeps> = spec.plan ? { ...clusterDeps, plan: spec.plan, kube: async () => new PlanKube(spec.plan!) } : clusterDeps;
   const bed = await cluster.up({
     name: spec.name, istio: spec.istio, logEncoding: spec.logEncoding, pilotEnv: spec.pilotEnv, connectTimeout: spec.connectTimeout,
     reuse: spec.reuse, keep: spec.keep, dryRun: spec.plan !== null, signal: spec.signal, onProgress: spec.onProgress,

@@ -55,10 +55,10 @@ test('wrong arity or a bad report exits 2', async (t) => {
 test('as a child process: exit 1 on regression, 0 without', async (t) => {
   const a = await runDir(before());
   const b = await runDir(after());
-  const regressed = await execa('npx', ['node', 'harness/cli/podpath.ts', 'diff', a, b], { cwd: repoRoot, reject: false });
+  const regressed = await execa('npx', ['node', 'bin/podpath.ts', 'diff', a, b], { cwd: repoRoot, reject: false });
   t.is(regressed.exitCode, 1, regressed.stderr);
   t.regex(regressed.stdout, /1 regression, 0 fixes/);
-  const same = await execa('npx', ['node', 'harness/cli/podpath.ts', 'diff', a, a], { cwd: repoRoot, reject: false });
+  const same = await execa('npx', ['node', 'bin/podpath.ts', 'diff', a, a], { cwd: repoRoot, reject: false });
   t.is(same.exitCode, 0);
   t.regex(same.stdout, /0 regressions, 0 fixes, 0 changed, 0 skipped on one side, 0 only in B, 0 only in A, 2 unchanged\./);
 });

@@ -9,7 +9,7 @@ import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
 import { FQDN, healthySidecar, POD, seedBrokenSidecar } from '../../envoy/fixtures/istio.ts';
 
-const podpath = fileURLToPath(new URL('../podpath.ts', import.meta.url));
+const podpath = fileURLToPath(new URL('../../../bin/podpath.ts', import.meta.url));
 let dir = '';
 let seed = '';
 let healthy = '';

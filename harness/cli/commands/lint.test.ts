@@ -110,7 +110,7 @@ test('--help lists the rules and exit codes', async (t) => {
 });
 
 test('as a child process: exit code, stdout, and colour only when forced', async (t) => {
-  const cli = join(root, 'harness/cli/podpath.ts');
+  const cli = join(root, 'bin/podpath.ts');
   const r = await execa('npx', ['node', cli, 'lint', seed('broken')], { cwd: root, reject: false, env: { NO_COLOR: '1' } });
   t.is(r.exitCode, 1);
   t.regex(r.stdout, /PP001/);

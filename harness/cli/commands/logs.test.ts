@@ -232,7 +232,7 @@ test('as a child process: big inputs go through the worker threads and give the 
   const lines = readFileSync(fx('istio-1.9.log'), 'utf8') + readFileSync(fx('seed.log'), 'utf8') + readFileSync(fx('prefixes.log'), 'utf8');
   // > 8 MiB so the parallel path is taken; odd piece boundaries are the point.
   const big = tmp('big.log', lines.repeat(Math.ceil((9 << 20) / lines.length)));
-  const cli = fileURLToPath(new URL('../podpath.ts', import.meta.url));
+  const cli = fileURLToPath(new URL('../../../bin/podpath.ts', import.meta.url));
   const run = (env: Record<string, string>) => execa(process.execPath, [cli, 'logs', '--json', big], { env, reject: false, stripFinalNewline: false, maxBuffer: 1 << 30 });
   const [parallel, single] = await Promise.all([run({ PODPATH_LOGS_WORKERS: '2' }), run({ PODPATH_LOGS_WORKERS: '0' })]);
   t.is(parallel.exitCode, 0);

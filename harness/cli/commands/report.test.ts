@@ -80,10 +80,10 @@ test('bad input exits 2 with a message and no stack', async (t) => {
 
 test('as a child process: table on stdout, exit code 1 for a failing run, --help works', async (t) => {
   const dir = await runDir(matrixReport());
-  const result = await execa('npx', ['node', 'harness/cli/podpath.ts', 'report', dir], { cwd: repoRoot, reject: false, env: { NO_COLOR: '1' } });
+  const result = await execa('npx', ['node', 'bin/podpath.ts', 'report', dir], { cwd: repoRoot, reject: false, env: { NO_COLOR: '1' } });
   t.is(result.exitCode, 1);
   t.regex(result.stdout, /externalname-5701-collision +FAIL/);
-  const help = await execa('npx', ['node', 'harness/cli/podpath.ts', 'report', '--help'], { cwd: repoRoot, reject: false });
+  const help = await execa('npx', ['node', 'bin/podpath.ts', 'report', '--help'], { cwd: repoRoot, reject: false });
   t.is(help.exitCode, 0);
   t.regex(help.stdout, /Usage: podpath report RUN \[--format table\|md\|junit\|json\|html\]/);
 });

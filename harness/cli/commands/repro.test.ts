@@ -59,7 +59,7 @@ test('repro --offline on the seed incident: diagnosis, lint findings and the mis
 });
 
 test('repro --offline --json (child process) lists diagnoses and findings', async (t) => {
-  const r = await execa('npx', ['node', 'harness/cli/podpath.ts', 'repro', 'scenarios/incidents/hazelcast-externalname.yaml', '--offline', '--json'], { cwd: ROOT, reject: false });
+  const r = await execa('npx', ['node', 'bin/podpath.ts', 'repro', 'scenarios/incidents/hazelcast-externalname.yaml', '--offline', '--json'], { cwd: ROOT, reject: false });
   t.is(r.exitCode, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { mode: string; diagnoses: Array<{ id: string }>; findings: Array<{ rule: string }> };
   t.is(out.mode, 'offline');

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_DUMP_BYTES, renderExplanation } from '../../envoy/index.ts'
 import { parseByteSize } from '../size.ts';
 import { checkIncidentKind, describeEnv, diagnoseOffline, incidentScenario, loadIncident, runSuite, type Incident, type OfflineDiagnosis, type SuiteDeps } from '../../runner/index.ts';
 import type { ScenarioReport } from '../../report/index.ts';
+import { terminalSink, type TerminalSinkOptions } from '../suite-output.ts';
 
 function str(values: Values, name: string): string | undefined {
   const v = values[name];
@@ -42,7 +43,7 @@ function sideBySide(incident: Incident, s: ScenarioReport): string {
   return rows.map(([what, reported, seen]) => `  ${what}\n    reported: ${printable(reported)}\n    observed: ${printable(seen)}`).join('\n');
 }
 
-export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
+export function makeReproCommand({ stdinIsTTY, stderrIsTTY, ...deps }: Partial<SuiteDeps> & TerminalSinkOptions = {}): Command {
   return {
     name: 'repro',
     summary: 'Reproduce an incident file as a one-off scenario, or diagnose it offline',
@@ -111,7 +112,7 @@ export function makeReproCommand(deps: Partial<SuiteDeps> = {}): Command {
         scenarios: [], istio: [known], reuse: true, keep: false, pauseOnFailure: false, repeat: 1, concurrency: 1,
         resultsDir: str(values, 'results') ?? `${io.cwd}/results`, dryRun: false, logEncoding: 'text', signal, name: str(values, 'name'),
         argv: ['repro', positionals[0], ...(json ? ['--json'] : [])],
-      }, human, { ...deps, scenarios: [incidentScenario(incident)], documents });
+      }, terminalSink(human, { stdinIsTTY, stderrIsTTY }), { ...deps, scenarios: [incidentScenario(incident)], documents });
       if (report.run.interrupted) return 130;
       const s = report.targets.flatMap((t) => t.scenarios)[0];
       if (s.status === 'skipped' || (s.error?.startsWith('bed ') ?? false)) {

@@ -101,7 +101,7 @@ test('bad flags are usage errors (exit 2) without a stack trace', async (t) => {
     [['run', '--log-encoding', 'xml'], /--log-encoding must be text or json/],
   ] as const) {
     const io = captureIo();
-    t.is(await main([...argv], io.io), 2, argv.join(' '));
+    t.is(await main([...argv], io.io, undefined, { scenarios: SCENARIOS }), 2, argv.join(' '));
     t.regex(io.stderr, message);
     t.notRegex(io.stderr, /at .*\.ts:\d+/);
   }
@@ -110,7 +110,7 @@ test('bad flags are usage errors (exit 2) without a stack trace', async (t) => {
 test('podpath run --dry-run (a real child process) prints the whole plan and touches nothing', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'podpath-dry-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const r = await execa('npx', ['node', 'harness/cli/podpath.ts', 'run', '--dry-run', '--istio', '1.20', '--scenario', '^externalname-5701-collision$', '--results', dir], {
+  const r = await execa('npx', ['node', 'bin/podpath.ts', 'run', '--dry-run', '--istio', '1.20', '--scenario', '^externalname-5701-collision$', '--results', dir], {
     cwd: new URL('../../../', import.meta.url).pathname, reject: false, env: { NO_COLOR: '1', XDG_CACHE_HOME: join(dir, 'cache') },
   });
   t.is(r.exitCode, 0, r.stderr);
@@ -145,7 +145,7 @@ test('podpath run --dry-run (a real child process) prints the whole plan and tou
 test('podpath run --skip-preload (a real child process, dry run): the bed brings up without pulling or loading images', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'podpath-dry-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const r = await execa('npx', ['node', 'harness/cli/podpath.ts', 'run', '--dry-run', '--skip-preload', '--istio', '1.20', '--scenario', '^tcp-pod-ip-baseline$', '--results', dir], {
+  const r = await execa('npx', ['node', 'bin/podpath.ts', 'run', '--dry-run', '--skip-preload', '--istio', '1.20', '--scenario', '^tcp-pod-ip-baseline$', '--results', dir], {
     cwd: new URL('../../../', import.meta.url).pathname, reject: false, env: { NO_COLOR: '1', XDG_CACHE_HOME: join(dir, 'cache') },
   });
   t.is(r.exitCode, 0, r.stderr);

@@ -1,9 +1,10 @@
 import type { Command, Values } from '../command.ts';
 import { wantsColor, write, type Io } from '../output.ts';
-import { isPodpathError, UsageError } from '../../errors/index.ts';
+import { EnvironmentError, isPodpathError, UsageError } from '../../errors/index.ts';
 import { ISTIO_MINORS } from '../../cluster/index.ts';
 import { renderTerminalTable, type RunReport } from '../../report/index.ts';
 import { runSuite, type RunOptions, type SuiteDeps } from '../../runner/index.ts';
+import { terminalSink, type TerminalSinkOptions } from '../suite-output.ts';
 
 function list(values: Values, name: string): string[] {
   const v = values[name];
@@ -36,7 +37,7 @@ export function exitCodeFor(report: RunReport): number {
 }
 
 /** The command, with the suite's dependencies replaceable (podpath's own tests use the loopback double). */
-export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
+export function makeRunCommand({ stdinIsTTY, stderrIsTTY, ...deps }: Partial<SuiteDeps> & TerminalSinkOptions = {}): Command {
   return {
     name: 'run',
     summary: 'Run the scenarios and report which path each connection took (needs Docker)',
@@ -82,7 +83,11 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
       json: { type: 'boolean', description: 'print report.json on stdout (scenario lines go to stderr)' },
     },
     allowPositionals: false,
-    async run({ values, io, signal }) {
+    async run({ values, io, signal, scenarios: catalogue }) {
+      const scenarios = deps.scenarios ?? catalogue;
+      if (!scenarios) {
+        throw new EnvironmentError('podpath run was started without a scenario catalogue', { hint: 'Start podpath through its entry point (npx podpath, i.e. bin/podpath.ts), which passes scenarios/index.ts.' });
+      }
       const istio = (str(values, 'istio') ?? ISTIO_MINORS[0].minor).split(',').map((v) => v.trim()).filter(Boolean);
       const json = values.json === true;
       const human: Io = json ? { ...io, stdout: io.stderr } : io;
@@ -104,7 +109,7 @@ export function makeRunCommand(deps: Partial<SuiteDeps> = {}): Command {
         preload: values['skip-preload'] !== true,
       };
       if (options.resultsDir && !options.resultsDir.startsWith('/')) options.resultsDir = `${io.cwd}/${options.resultsDir}`;
-      const { report, runDir, plans, bedErrors, written, aborted } = await runSuite(options, human, deps);
+      const { report, runDir, plans, bedErrors, written, aborted } = await runSuite(options, terminalSink(human, { stdinIsTTY, stderrIsTTY }), { ...deps, scenarios });
       const bedProblems = () => bedErrors.map((b) => `bed ${b.bed}: ${isPodpathError(b.error) ? b.error.shortMessage : String(b.error)}`).join('; ');
       if (!options.dryRun && !written) {
         // Nothing ran: a results folder of harness errors would read as a real (and, to diff, unchanged) run.

@@ -11,7 +11,6 @@ import { captureIo } from '../../testing/capture-io.ts';
 import { DryRunExec, Plan } from '../../exec/index.ts';
 import { FakeKube, ScriptedExec } from '../../cluster/test-doubles.ts';
 import type { BedDeps } from '../../cluster/index.ts';
-import type { KubeClient } from '../../kube/index.ts';
 
 /** Runs a command with its cache in a fresh temporary directory (removed afterwards). */
 async function runCommand(command: Command, argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -39,13 +38,13 @@ function live(setup: (exec: ScriptedExec, kube: FakeKube) => void): { exec: Scri
   const overrides: Partial<BedDeps> = {
     exec,
     plan: null,
-    kube: async () => kube as unknown as KubeClient,
+    kube: async () => kube,
     ensureKind: async (version) => ({ tool: 'kind', version, path: 'kind', origin: 'path' }),
   };
   return { exec, kube, overrides };
 }
 
-const pod = (name: string, namespace: string, ready = true) => ({ name, namespace, ip: '10.244.0.7', ready, labels: {}, node: null });
+const pod = (name: string, namespace: string, ready = true) => ({ name, namespace, ip: '10.244.0.7', ready, terminating: false, labels: {}, node: null });
 
 test('status: human table with Istio version source, mesh settings and per-namespace readiness', async (t) => {
   const w = live((exec, kube) => {
@@ -89,7 +88,7 @@ test('status --dry-run lists the read-only commands and API calls', async (t) =>
   const overrides: Partial<BedDeps> = {
     exec: new DryRunExec(plan),
     plan,
-    kube: async () => new FakeKube('kind-podpath', plan) as unknown as KubeClient,
+    kube: async () => new FakeKube('kind-podpath', plan),
     ensureKind: async (version) => ({ tool: 'kind', version, path: 'kind', origin: 'planned' }),
   };
   const result = await runCommand(makeStatusCommand(overrides), ['--dry-run']);

@@ -10,7 +10,7 @@ import { captureIo } from '../../testing/capture-io.ts';
 import { DryRunExec, Plan } from '../../exec/index.ts';
 import { FakeKube, ScriptedExec } from '../../cluster/test-doubles.ts';
 import { ensureIstioctl, ensureKind, preflight, type BedDeps } from '../../cluster/index.ts';
-import type { KubeClient, KubeDocument } from '../../kube/index.ts';
+import type { KubeDocument } from '../../kube/index.ts';
 import { tempDir } from '../../testing/temp-dir.ts';
 
 const BASELINE = [
@@ -38,7 +38,7 @@ async function dryRunDeps() {
     exec,
     plan,
     env,
-    kube: async () => new FakeKube('kind-podpath', plan) as unknown as KubeClient,
+    kube: async () => new FakeKube('kind-podpath', plan),
     baseline: async () => structuredClone(BASELINE),
     ensureKind: (v) => ensureKind(v, tools),
     ensureIstioctl: (v) => ensureIstioctl(v, tools),
@@ -99,7 +99,7 @@ test('up: progress per phase on stderr, summary with timings and budget on stdou
   const overrides: Partial<BedDeps> = {
     exec,
     plan: null,
-    kube: async () => kube as unknown as KubeClient,
+    kube: async () => kube,
     baseline: async () => structuredClone(BASELINE),
     ensureKind: async (version) => ({ tool: 'kind', version, path: 'kind', origin: 'path' }),
     ensureIstioctl: async (version) => ({ tool: 'istioctl', version, path: 'istioctl', origin: 'path' }),
@@ -131,7 +131,7 @@ test('up with a bad --log-encoding, version or pilot env: exit 2, one line, no s
 });
 
 test('as a child process: an unknown Istio version exits 2 and lists the known ones', async (t) => {
-  const result = await execa('npx', ['node', 'harness/cli/podpath.ts', 'up', '--istio', '1.19', '--dry-run'], { reject: false, env: { NO_COLOR: '1' } });
+  const result = await execa('npx', ['node', 'bin/podpath.ts', 'up', '--istio', '1.19', '--dry-run'], { reject: false, env: { NO_COLOR: '1' } });
   t.is(result.exitCode, 2);
   t.regex(result.stderr, /podpath: podpath does not know Istio 1\.19\nKnown Istio versions: 1\.30 \(1\.30\.5\.\.1\.30\.0\)/);
   t.is(result.stdout, '');

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-import { main } from './main.ts';
+// The composition root: the only place that joins the CLI (harness/cli) with the scenario catalogue
+// (scenarios/), so harness/ never imports scenarios/ and scenarios/ can depend on harness/runner.
+import { main } from '../harness/cli/main.ts';
+import { SCENARIOS } from '../scenarios/index.ts';
 
 const controller = new AbortController();
 let interrupts = 0;
@@ -13,4 +16,4 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-process.exitCode = await main(process.argv.slice(2), undefined, controller.signal);
+process.exitCode = await main(process.argv.slice(2), undefined, controller.signal, { scenarios: SCENARIOS });
