@@ -11,9 +11,12 @@
  * entry logs as downstream_remote_address. The stand-in's upstream socket, bound to the client
  * pod IP, is what the server entry logs as downstream_remote_address: the same linkage as Istio.
  *
- * Routing is a tiny table derived from the applied extras, the same rules the seed scenarios state
- * (not a model of Istio to trust). The baseline has only ClusterIP Services, so no listener owns a
- * pod IP:
+ * Routing: where the istiod oracle has a golden dump for the double's Istio minor, bed state
+ * (applied extras + istiod env) and client workload, the stand-in goes where `explain` on that dump
+ * says (golden-routes.ts): what istiod really generates. Elsewhere (a minor or state without a
+ * golden) it falls back to a tiny table derived from the applied extras, the same rules the seed
+ * scenarios state (not a model of Istio to trust). The baseline has only ClusterIP Services, so no
+ * listener owns a pod IP:
  * - 5701 with a visible ExternalName/ServiceEntry on 5701 (catch-all 0.0.0.0_5701): a STRICT_DNS
  *   cluster whose target does not listen → close after connect, `UF,URX`, no server entry
  * - 8080 to a manager pod IP with the manager-headless extra applied: the headless Service's
@@ -26,6 +29,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { startAgent, type Agent, type ProbeRequest, type ProbeResult } from '../../probe/index.ts';
 import { externalNameCreatesListener } from '../../lint/index.ts';
+import { goldenRoute } from './golden-routes.ts';
 import { APP_EXT, DISTINCT_TCP_PORT, FQDN, HTTP_PORT, SERVICE_ENTRY_HOST, TCP_PORT } from '../../../manifests/topology.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from '../mesh-bed.ts';
 import type { TargetInfo, WorkloadName } from '../scenario.ts';
@@ -144,10 +148,16 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   readonly applied: string[] = [];
   /** Every connection the client stand-ins accepted, for tests. */
   readonly connections: Array<{ client: string; dst: string; cluster: string }> = [];
+  /** Golden dumps (oracle/goldens/...) the stand-ins routed by; empty when only the fallback table was used. */
+  readonly routedBy = new Set<string>();
   private readonly options: LoopbackMeshOptions;
   private readonly runtimes: PodRuntime[] = [];
   private state: MeshState = { ...EMPTY };
   private desired: MeshState = { ...EMPTY };
+  /** The extras `state` reflects, in apply order (the bed state a golden dump is named by). */
+  private stateApplied: string[] = [];
+  /** HTTP Host a probe asked for, per client pod and destination (the route depends on it). */
+  private readonly hosts = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sockets = new Set<net.Socket>();
   private connectionIndex = 0;
@@ -289,7 +299,35 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     return null;
   }
 
-  private route(client: PodRuntime, dstIp: string, port: number): Route {
+  /** The route explain on the oracle's golden dump gives, or null when no golden covers this state. */
+  private goldenRoute(client: PodRuntime, dstIp: string, port: number, host: string | undefined): Route | null {
+    const server = this.runtimes.find((p) => p.info.ip === dstIp);
+    if (!server) return null;
+    const replica = (p: PodRuntime) => this.runtimes.filter((r) => r.info.workload === p.info.workload).indexOf(p);
+    const decision = goldenRoute({
+      istio: this.target.istio, pilotEnv: this.target.pilotEnv, applied: this.stateApplied,
+      client: client.info.workload, target: { workload: server.info.workload, replica: replica(server) }, port,
+      protocol: port === HTTP_PORT ? 'http' : 'tcp', host,
+    });
+    if (!decision) return null;
+    this.routedBy.add(decision.source);
+    const e = decision.explanation;
+    const cluster = e.cluster?.name ?? 'BlackHoleCluster';
+    const to = decision.upstream ? this.runtimes.filter((r) => r.info.workload === decision.upstream!.workload)[decision.upstream.replica] : undefined;
+    if (e.verdict === 'passthrough') {
+      const direct = server.inbound.get(port);
+      return { cluster, upstream: direct !== undefined ? { ip: dstIp, port: direct } : null, upstreamHost: `${dstIp}:${port}` };
+    }
+    // A service cluster inside the mesh: Istio's auto mTLS wraps it, so it enters the server's mTLS stand-in.
+    const mtlsPort = to?.inboundMtls.get(port);
+    if (to && mtlsPort !== undefined) return { cluster, upstream: { ip: to.info.ip, port: mtlsPort }, upstreamHost: `${to.info.ip}:${port}` };
+    // Out of the bed (STRICT_DNS to a name whose target does not bind the port) or blackholed: accept, then close.
+    return { cluster, upstream: null, upstreamHost: `${this.ip(LAYOUT[3].host)}:${port}` };
+  }
+
+  private route(client: PodRuntime, dstIp: string, port: number, host?: string): Route {
+    const fromGolden = this.goldenRoute(client, dstIp, port, host);
+    if (fromGolden) return fromGolden;
     const server = this.runtimes.find((p) => p.info.ip === dstIp);
     const direct = server?.inbound.get(port);
     const passthroughTo = direct !== undefined ? { ip: dstIp, port: direct } : null;
@@ -318,7 +356,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     this.track(downstream);
     const started = Date.now();
     const remote = addr(downstream.remoteAddress, downstream.remotePort);
-    const route = this.route(client, dstIp, dstPort);
+    const route = this.route(client, dstIp, dstPort, this.hosts.get(`${client.info.name}>${dst}`));
     const index = this.connectionIndex++;
     this.connections.push({ client: client.info.name, dst, cluster: route.cluster });
     const http = dstPort === HTTP_PORT ? new HttpSniffer() : null;
@@ -395,31 +433,33 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     return this.runtimes.filter((p) => p.info.workload === workload).map((p) => ({ ...p.info }));
   }
 
-  private setDesired(next: MeshState): void {
+  private setDesired(next: MeshState, applied: string[]): void {
     this.desired = next;
     const delay = this.options.propagationMs ?? 0;
     if (delay <= 0) {
       this.state = next;
+      this.stateApplied = applied;
       this.version++;
       return;
     }
     const t = setTimeout(() => {
       this.timers.delete(t);
       this.state = next;
+      this.stateApplied = applied;
       this.version++;
     }, delay);
     this.timers.add(t);
   }
 
   async apply(extra: string): Promise<void> {
-    this.setDesired(applyExtra(this.desired, extra, true));
     this.applied.push(extra);
+    this.setDesired(applyExtra(this.desired, extra, true), [...this.applied]);
   }
 
   async remove(extra: string): Promise<void> {
-    this.setDesired(applyExtra(this.desired, extra, false));
     const i = this.applied.lastIndexOf(extra);
     if (i >= 0) this.applied.splice(i, 1);
+    this.setDesired(applyExtra(this.desired, extra, false), [...this.applied]);
   }
 
   private runtime(pod: PodInfo): PodRuntime {
@@ -431,6 +471,8 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   async probe(from: PodInfo, request: ProbeRequest, options: { signal?: AbortSignal } = {}): Promise<ProbeResult[]> {
     const client = this.runtime(from);
     const port = await this.capturePort(client, request.target);
+    if (request.httpHost) this.hosts.set(`${client.info.name}>${request.target}`, request.httpHost);
+    else this.hosts.delete(`${client.info.name}>${request.target}`);
     const rewritten: ProbeRequest = { ...request, target: `${client.info.ip}:${port}` };
     if (request.protocol === 'http' && !request.httpHost) rewritten.httpHost = request.target;
     const body = JSON.stringify(rewritten);
