@@ -97,16 +97,18 @@ function explainProbe(g: GoldenDump, probe: ProbeSpec, dst: string): Explanation
   return explain(loadConfigDump(g), { dst, protocol: probe.protocol === 'http' ? 'http' : 'tcp', ...(probe.httpHost ? { host: probe.httpHost } : {}) });
 }
 
-const all = minors.length ? await checks() : [];
-
-test('explain on the istiod goldens gives each scenario row its client cluster and verdict', (t) => {
+test('explain on the istiod goldens gives each scenario row its client cluster and verdict', async (t) => {
+  const all = minors.length ? await checks() : [];
   t.true(minors.length === 0 || all.length > 0, 'goldens exist but no scenario row was checked against them');
+  // Every disagreement at once: one scenario row is usually wrong on several minors.
+  const disagreements: string[] = [];
   for (const c of all) {
     const where = `${c.scenario} on ${c.minor} (${c.state}), ${c.probe}`;
     const got = `${c.explanation.verdict} via ${c.explanation.cluster?.name ?? '-'} (listener ${c.explanation.listener ?? '-'})`;
-    if (c.row.client?.name !== undefined) t.true(nameMatches(c.row.client.name, c.explanation.cluster?.name ?? ''), `${where}: row expects client cluster ${c.row.client.name}; istiod's config gives ${got}`);
-    if (c.row.explain !== undefined) t.is(c.explanation.verdict, c.row.explain, `${where}: row expects explain verdict ${c.row.explain}; istiod's config gives ${got}`);
+    if (c.row.client?.name !== undefined && !nameMatches(c.row.client.name, c.explanation.cluster?.name ?? '')) disagreements.push(`${where}: row expects client cluster ${c.row.client.name}; istiod's config gives ${got}`);
+    if (c.row.explain !== undefined && c.explanation.verdict !== c.row.explain) disagreements.push(`${where}: row expects explain verdict ${c.row.explain}; istiod's config gives ${got}`);
   }
+  t.deepEqual(disagreements, []);
 });
 
 test('lint\'s ExternalName table agrees with istiod for every minor it covers', (t) => {

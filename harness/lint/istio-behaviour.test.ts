@@ -29,10 +29,10 @@ test('ExternalName listeners: 1.21-1.23 only with ENABLE_EXTERNAL_NAME_ALIAS=fal
   }
 });
 
-test('ExternalName listeners: never from 1.24; the removed flag set to false is unknown', (t) => {
+test('ExternalName listeners: never from 1.24, whatever the removed flag says', (t) => {
   t.false(externalNameCreatesListener('1.24'));
   t.false(externalNameCreatesListener('1.30.1', { ENABLE_EXTERNAL_NAME_ALIAS: 'true' }));
-  t.is(externalNameCreatesListener('1.24', { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }), 'unknown');
+  t.is(externalNameCreatesListener('1.24', { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }), false);
   t.is(externalNameCreatesListener('not-a-version'), 'unknown');
 });
 

@@ -38,8 +38,7 @@ export function envBool(value: string | undefined): boolean | undefined {
 /**
  * Whether an ExternalName Service's (non-HTTP) ports become their own outbound listeners
  * (the seed incident's `0.0.0.0_PORT` catch-all) on this Istio version with this istiod env.
- * 'unknown': not a version, or ENABLE_EXTERNAL_NAME_ALIAS=false set on >= 1.24 where the flag
- * is reported removed and podpath has not yet observed what it does.
+ * 'unknown': not a version.
  */
 export function externalNameCreatesListener(istioVersion: string, pilotEnv: Record<string, string> = {}): boolean | 'unknown' {
   const v = parseIstioVersion(istioVersion);
@@ -48,7 +47,9 @@ export function externalNameCreatesListener(istioVersion: string, pilotEnv: Reco
   if (!atLeast(v, 1, 20)) return true;
   if (!atLeast(v, 1, 21)) return alias !== true;
   if (!atLeast(v, 1, 24)) return alias === false;
-  return alias === false ? 'unknown' : false;
+  // 1.24.0 pilot/pkg/serviceregistry/kube/conversion.go sets Alias for every ExternalName and no
+  // longer registers the flag: whatever the env, no listener (the oracle's 1.24+ goldens agree).
+  return false;
 }
 
 /** Whether istiod auto-allocates addresses to ServiceEntries without `addresses` by default. */

@@ -55,7 +55,7 @@ test('seed broken: severity follows the Istio version and ENABLE_EXTERNAL_NAME_A
   t.deepEqual(pp001({ istio: '1.22', pilotEnv: { ENABLE_EXTERNAL_NAME_ALIAS: 'false' } }), ['error']);
   t.deepEqual(pp001({ istio: '1.24' }), ['info']);
   t.deepEqual(pp001({ istio: '1.28.1' }), ['info']);
-  t.deepEqual(pp001({ istio: '1.24', pilotEnv: { ENABLE_EXTERNAL_NAME_ALIAS: 'false' } }), ['warning']);
+  t.deepEqual(pp001({ istio: '1.24', pilotEnv: { ENABLE_EXTERNAL_NAME_ALIAS: 'false' } }), ['info']);
 });
 
 test('seed broken: on >= 1.24 the alias has no listener, so it drops out of PP003', (t) => {

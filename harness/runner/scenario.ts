@@ -202,7 +202,8 @@ export class ScenarioBuilder {
   }
   /** A row of the expectation table (first match wins). */
   expect(versions: string, expectation: PathExpectation & { pilotEnv?: Record<string, string>; observe?: string }): this {
-    this.value.expect.push({ versions, ...expectation });
+    // The range given here wins over one a shared row helper carries (baselineRows() rows say '>=1.8').
+    this.value.expect.push({ ...expectation, versions });
     return this;
   }
   /** Several rows at once, e.g. from a shared helper. */

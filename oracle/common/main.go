@@ -38,15 +38,16 @@ import (
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pkg/cluster"
 	"istio.io/istio/pkg/config/mesh"
+	istiolog "istio.io/istio/pkg/log"
 )
 
 // Input is one bed state, as oracle/inputs.ts computes it from the repository.
 type Input struct {
-	InputsHash string            `json:"inputsHash"`
-	Kubernetes []json.RawMessage `json:"kubernetes"`
-	IstioConfig string           `json:"istioConfig"`
-	MeshConfig  string           `json:"meshConfig"`
-	Proxies     []ProxyInput     `json:"proxies"`
+	InputsHash  string            `json:"inputsHash"`
+	Kubernetes  []json.RawMessage `json:"kubernetes"`
+	IstioConfig string            `json:"istioConfig"`
+	MeshConfig  string            `json:"meshConfig"`
+	Proxies     []ProxyInput      `json:"proxies"`
 }
 
 // ProxyInput is the sidecar to generate for: the pod it runs in and the Istio version it reports.
@@ -107,6 +108,13 @@ type generator interface {
 }
 
 func main() {
+	// istiod logs to stdout by default; stdout carries the dumps.
+	logOptions := istiolog.DefaultOptions()
+	logOptions.OutputPaths = []string{"stderr"}
+	if err := istiolog.Configure(logOptions); err != nil {
+		fmt.Fprintln(os.Stderr, "oracle: configuring istiod's logger:", err)
+		os.Exit(1)
+	}
 	if err := run(os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "oracle:", err)
 		os.Exit(1)
