@@ -19,9 +19,10 @@
  * listener owns a pod IP:
  * - 5701 with a visible ExternalName/ServiceEntry on 5701 (catch-all 0.0.0.0_5701): a STRICT_DNS
  *   cluster whose target does not listen → close after connect, `UF,URX`, no server entry
- * - 8080 to a manager pod IP with the manager-headless extra applied: the headless Service's
- *   cluster (outbound|8080||manager-headless…, ORIGINAL_DST to the dialled pod), "with mTLS": it
- *   enters through a second server stand-in that STRICT accepts (the double speaks no real TLS)
+ * - 8080 to a manager pod IP with the manager-headless extra applied and a per-pod Host
+ *   (`manager-1.manager-headless…`): the headless Service's cluster (ORIGINAL_DST to the dialled
+ *   pod), "with mTLS": it enters through a second server stand-in that STRICT accepts (the double
+ *   speaks no real TLS); with the pod IP as Host it stays on PassthroughCluster
  * - anything else: PassthroughCluster, plaintext
  * - strict-mtls applied: the plaintext server stand-in rejects (`NR filter_chain_not_found`).
  */
@@ -156,8 +157,6 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   private desired: MeshState = { ...EMPTY };
   /** The extras `state` reflects, in apply order (the bed state a golden dump is named by). */
   private stateApplied: string[] = [];
-  /** HTTP Host a probe asked for, per client pod and destination (the route depends on it). */
-  private readonly hosts = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sockets = new Set<net.Socket>();
   private connectionIndex = 0;
@@ -332,7 +331,9 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     const direct = server?.inbound.get(port);
     const passthroughTo = direct !== undefined ? { ip: dstIp, port: direct } : null;
     const mtlsPort = server?.inboundMtls.get(port);
-    if (port === HTTP_PORT && this.state.headless && this.isManager(dstIp) && dstIp !== client.info.ip && mtlsPort !== undefined) {
+    // Only a per-pod name matches the headless vhost (`*.<service>` domains); a pod-IP Host falls to allow_any.
+    const perPodName = host !== undefined && host.replace(/:\d+$/, '').endsWith(`.${FQDN.managerHeadless}`);
+    if (port === HTTP_PORT && this.state.headless && perPodName && this.isManager(dstIp) && dstIp !== client.info.ip && mtlsPort !== undefined) {
       return { cluster: `outbound|${HTTP_PORT}||${FQDN.managerHeadless}`, upstream: { ip: dstIp, port: mtlsPort }, upstreamHost: `${dstIp}:${port}` };
     }
     const captured = port === HTTP_PORT ? null : this.catchAll(client, port);
@@ -344,7 +345,8 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   private async capturePort(client: PodRuntime, dst: string): Promise<number> {
     const key = `out:${dst}`;
     const existing = client.captures.get(key);
-    if (existing) return (existing.address() as net.AddressInfo).port;
+    // Two probes to one destination at once: the second waits until the first one's capture listens.
+    if (existing) return existing.listening ? (existing.address() as net.AddressInfo).port : await new Promise<number>((resolve) => existing.once('listening', () => resolve((existing.address() as net.AddressInfo).port)));
     const [dstIp, dstPortText] = [dst.slice(0, dst.lastIndexOf(':')), dst.slice(dst.lastIndexOf(':') + 1)];
     const dstPort = Number(dstPortText);
     const server = net.createServer({ allowHalfOpen: true }, (socket) => this.outboundConnection(client, dst, dstIp, dstPort, socket));
@@ -352,11 +354,39 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     return await this.listen(server, client.info.ip);
   }
 
+  /** HTTP is routed by its Host header, like Envoy's HTTP route: read the request head first, then route. */
   private outboundConnection(client: PodRuntime, dst: string, dstIp: string, dstPort: number, downstream: net.Socket): void {
     this.track(downstream);
     const started = Date.now();
+    if (dstPort !== HTTP_PORT) {
+      this.routeConnection(client, dst, dstIp, dstPort, downstream, started, undefined);
+      return;
+    }
+    let head = '';
+    let routed = false;
+    const go = (host: string | undefined) => {
+      if (routed) return;
+      routed = true;
+      downstream.off('data', onData);
+      downstream.off('end', onEnd);
+      downstream.pause();
+      if (head) downstream.unshift(Buffer.from(head, 'latin1'));
+      // The pod IP as dialled is what the stand-in's Host carries when the probe set none.
+      this.routeConnection(client, dst, dstIp, dstPort, downstream, started, host === dst ? undefined : host);
+      downstream.resume();
+    };
+    const onData = (c: Buffer) => {
+      head += c.toString('latin1');
+      if (head.includes('\r\n\r\n') || head.length > 16_384) go(/\r\nhost:[ \t]*([^\r\n]+)/i.exec(head)?.[1].trim());
+    };
+    const onEnd = () => go(undefined);
+    downstream.on('data', onData);
+    downstream.on('end', onEnd);
+  }
+
+  private routeConnection(client: PodRuntime, dst: string, dstIp: string, dstPort: number, downstream: net.Socket, started: number, host: string | undefined): void {
     const remote = addr(downstream.remoteAddress, downstream.remotePort);
-    const route = this.route(client, dstIp, dstPort, this.hosts.get(`${client.info.name}>${dst}`));
+    const route = this.route(client, dstIp, dstPort, host);
     const index = this.connectionIndex++;
     this.connections.push({ client: client.info.name, dst, cluster: route.cluster });
     const http = dstPort === HTTP_PORT ? new HttpSniffer() : null;
@@ -471,8 +501,6 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   async probe(from: PodInfo, request: ProbeRequest, options: { signal?: AbortSignal } = {}): Promise<ProbeResult[]> {
     const client = this.runtime(from);
     const port = await this.capturePort(client, request.target);
-    if (request.httpHost) this.hosts.set(`${client.info.name}>${request.target}`, request.httpHost);
-    else this.hosts.delete(`${client.info.name}>${request.target}`);
     const rewritten: ProbeRequest = { ...request, target: `${client.info.ip}:${port}` };
     if (request.protocol === 'http' && !request.httpHost) rewritten.httpHost = request.target;
     const body = JSON.stringify(rewritten);
