@@ -17,7 +17,8 @@ const minors = goldenMinors();
 
 test('every supported minor has goldens or says why it cannot be built', (t) => {
   for (const v of ORACLE_VERSIONS) {
-    if (v.module) t.true(minors.includes(v.minor), `${v.minor} is buildable but has no goldens: run npm run oracle -- --istio ${v.minor}`);
+    if (v.module && v.goldensPending === undefined) t.true(minors.includes(v.minor), `${v.minor} is buildable but has no goldens: run npm run oracle -- --istio ${v.minor}`);
+    else if (v.module) t.false(minors.includes(v.minor), `${v.minor} has goldens now: drop goldensPending in oracle/versions.ts`);
     else t.truthy(v.unavailable, `${v.minor} has neither goldens nor a reason`);
   }
   for (const m of minors) t.truthy(oracleVersion(m)?.module, `goldens for ${m}, which versions.ts does not build`);
