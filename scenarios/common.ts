@@ -3,7 +3,8 @@
  * Sources: the Hazelcast ExternalName incident, the direct pod-to-pod HTTP incident, Istio's
  * release notes, and istiod's code for headless Services (listener.go: one <podIP>_PORT
  * listener per endpoint for TCP ports, which is why the bed's headless Service is an extra with HTTP
- * 8080 only; httproute.go: `*.<service>` per-pod domains on the HTTP vhost).
+ * 8080 only; httproute.go: `*.<service>` per-pod domains on the HTTP vhost), checked against the
+ * istiod oracle's golden dumps (oracle/).
  */
 import { scenario, type ExpectationRule, type PathExpectation, type ProbeSpec, type Scenario } from '../harness/runner/index.ts';
 import { APP_EXT, FQDN, HTTP_PORT, TCP_PORT } from '../manifests/topology.ts';
@@ -98,29 +99,30 @@ export const HEADLESS_POD_HOST = `manager-1.${FQDN.managerHeadless}`;
 
 const HEADLESS_CLUSTER = `outbound|${HTTP_PORT}||${FQDN.managerHeadless}`;
 
-const HEADLESS_MTLS_UNSEEN = 'the direct pod-to-pod HTTP incident report says the headless route keeps mTLS, so STRICT accepts it; whether auto-mTLS applies to the headless ORIGINAL_DST cluster (no EDS endpoints carry the tlsMode label) is not yet seen on a live bed';
-
-const POD_IP_HOST_UNSEEN = 'the direct pod-to-pod HTTP incident report says a headless Service adds a "*" fallback on its port; istiod\'s generateVirtualHostDomains (pilot/pkg/networking/core/httproute.go) adds only "*.<service>" per-pod domains for a headless Kubernetes Service, so a pod-IP Host may still fall to allow_any/PassthroughCluster (istio.io "503 error while accessing headless services" and istio/istio.io#10071 describe pod-IP requests to an http-named headless port failing under STRICT); not yet seen on a live bed';
-
 /**
- * HTTP to the other manager's pod IP with manager-headless applied (the direct pod-to-pod HTTP incident).
- * - Host = a per-pod name: matches the headless vhost's `*.manager-headless…` domains (istiod code,
- *   istio/istio#34679 shows them), so the request takes the headless ORIGINAL_DST cluster to the
- *   dialled pod IP. Pinned under PERMISSIVE; under STRICT it depends on mTLS being kept (observe).
- * - Host = the pod IP (what that incident is about): its report's "*" fallback; observed, see POD_IP_HOST_UNSEEN.
+ * HTTP to the other manager's pod IP with manager-headless applied (the direct pod-to-pod HTTP incident). What istiod builds
+ * (the oracle's goldens, every minor built; istio/istio 1.24.0 source cited):
+ * - Host = a per-pod name: the headless vhost of route 8080 carries `*.<service>` domains
+ *   (pilot/pkg/networking/core/httproute.go generateVirtualHostDomains) and the route config sets
+ *   ignore_port_in_host_matching, so `manager-1.manager-headless…:8080` takes the headless
+ *   ORIGINAL_DST cluster to the dialled pod. That cluster keeps Istio's mTLS transport socket
+ *   outright (cluster_tls.go: auto mTLS is turned into tlsMode socket matches for every cluster
+ *   except ORIGINAL_DST), so a STRICT server accepts it: pinned for both modes.
+ * - Host = the pod IP: no vhost has a "*" fallback for the headless Service, only `*.<service>`
+ *   names, so the pod IP falls to allow_any → PassthroughCluster, plaintext, exactly as with only
+ *   a ClusterIP Service (that incident report's "*" fallback claim is not what istiod builds): 200 under
+ *   PERMISSIVE, the server's NR reject under STRICT.
  */
 export function httpHeadlessRows(mtls: 'PERMISSIVE' | 'STRICT', host: 'pod-name' | 'pod-ip'): ExpectationRule[] {
-  const row: ExpectationRule = {
+  if (host === 'pod-ip') return httpClusterIpRows(mtls);
+  return [{
     versions: '*', outcome: 'answered', httpStatus: 200, responder: 'target',
     client: { cluster: 'outbound', name: HEADLESS_CLUSTER, flags: [] },
     server: { cluster: 'inbound', name: `inbound|${HTTP_PORT}||`, flags: [] },
-  };
-  if (host === 'pod-ip') row.observe = mtls === 'STRICT' ? `${POD_IP_HOST_UNSEEN}; and ${HEADLESS_MTLS_UNSEEN}` : POD_IP_HOST_UNSEEN;
-  else if (mtls === 'STRICT') row.observe = HEADLESS_MTLS_UNSEEN;
-  return [row];
+  }];
 }
 
-/** The two probes of a headless scenario: per-pod name (pinned where it can be), then the pod IP as Host. */
+/** The two probes of a headless scenario: per-pod name, then the pod IP as Host. */
 export function headlessProbes(mtls: 'PERMISSIVE' | 'STRICT'): ProbeSpec[] {
   const to = { pod: 'other-manager' } as const;
   return [

@@ -35,7 +35,7 @@ test('the ExternalName collision is expected exactly where istiod builds the lis
       const label = `${version} ${JSON.stringify(env)}`;
       t.truthy(rule, label);
       if (listener === 'unknown') {
-        t.truthy(rule?.observe, `${label}: not pinned where the flag is reported removed`);
+        t.truthy(rule?.observe, `${label}: not pinned where lint cannot tell`);
       } else {
         t.is(rule?.outcome, listener ? 'closed-after-connect' : 'echoed', label);
         t.is(rule?.observe, undefined, label);
@@ -105,17 +105,21 @@ test('ClusterIP HTTP scenarios are pinned: PERMISSIVE 200 via PassthroughCluster
   t.is(expectationFor(strict, strict.probes[0], target('1.30.5'))?.observe, undefined);
 });
 
-test('headless scenarios: per-pod Host pinned to the headless cluster under PERMISSIVE; pod-IP Host and STRICT observed', (t) => {
+test('headless scenarios (istiod goldens): per-pod Host → the headless cluster, pinned in both modes; pod-IP Host → PassthroughCluster like ClusterIP', (t) => {
   const permissive = byId('http-pod-ip-headless-permissive');
   const [byName, byIp] = permissive.probes;
   t.regex(byName.httpHost ?? '', /^manager-1\.manager-headless\.manager\.svc\.cluster\.local:8080$/);
   t.is(byIp.httpHost, undefined, 'the pod IP as dialled is the Host');
-  const pinned = expectationFor(permissive, byName, target('1.30.5'));
-  t.is(pinned?.observe, undefined);
-  t.deepEqual(pinned?.client, { cluster: 'outbound', name: 'outbound|8080||manager-headless.manager.svc.cluster.local', flags: [] });
-  t.regex(expectationFor(permissive, byIp, target('1.30.5'))?.observe ?? '', /generateVirtualHostDomains/);
   const strict = byId('http-pod-ip-headless-strict');
-  for (const p of strict.probes) t.regex(expectationFor(strict, p, target('1.30.5'))?.observe ?? '', /auto-mTLS/, p.name);
+  for (const s of [permissive, strict]) {
+    const pinned = expectationFor(s, s.probes[0], target('1.30.5'));
+    t.is(pinned?.observe, undefined, s.id);
+    t.deepEqual(pinned?.client, { cluster: 'outbound', name: 'outbound|8080||manager-headless.manager.svc.cluster.local', flags: [] }, s.id);
+    const byPodIp = expectationFor(s, s.probes[1], target('1.30.5'));
+    t.is(byPodIp?.observe, undefined, s.id);
+    t.is(byPodIp?.client?.name, 'PassthroughCluster', s.id);
+  }
+  t.is(expectationFor(strict, strict.probes[1], target('1.30.5'))?.httpStatus, 503, 'STRICT rejects the plaintext passthrough');
 });
 
 test('fixes run where the collision happens and are skipped elsewhere with the reason', (t) => {

@@ -145,6 +145,8 @@ export interface Cluster {
 export interface RouteConfig {
   name: string;
   virtualHosts: VirtualHost[];
+  /** Envoy picks the virtual host by the Host without its port (istiod sets this on sidecar routes). */
+  ignorePortInHostMatching: boolean;
 }
 
 export interface VirtualHost {
@@ -519,6 +521,7 @@ function route(raw: unknown, index: number): Route {
 export function routeConfig(raw: unknown): RouteConfig {
   return {
     name: getString(raw, 'name') ?? '',
+    ignorePortInHostMatching: getBool(raw, 'ignore_port_in_host_matching') === true,
     virtualHosts: getArray(raw, 'virtual_hosts').map((vh) => ({
       name: getString(vh, 'name') ?? '',
       domains: strings(getArray(vh, 'domains')),

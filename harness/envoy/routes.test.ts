@@ -72,3 +72,12 @@ test('safe_regex runs with RE2 semantics in linear time: nested quantifiers fini
   // A backreference is not RE2: reported, never evaluated.
   t.true(selectRoute(vh, '/xx').uncertain.some((u) => u.includes('not valid RE2')));
 });
+
+test('ignore_port_in_host_matching (istiod sets it on sidecar routes): the Host port is dropped before matching', (t) => {
+  const built = routeConfig('8080').virtualHost('headless', ['*.h.ns.svc.cluster.local'], [routeTo('hl')]).virtualHost('default', ['*'], [routeTo('any')]).build() as Record<string, unknown>;
+  t.is(selectVirtualHost(normalise(built), 'p-1.h.ns.svc.cluster.local:8080')?.virtualHost.name, 'default', 'without the option the port is part of the Host');
+  const ignoring = normalise({ ...built, ignore_port_in_host_matching: true });
+  t.is(selectVirtualHost(ignoring, 'p-1.h.ns.svc.cluster.local:8080')?.virtualHost.name, 'headless');
+  t.is(selectVirtualHost(ignoring, 'p-1.h.ns.svc.cluster.local')?.virtualHost.name, 'headless');
+  t.is(selectVirtualHost(ignoring, '[fd00::1]:8080')?.virtualHost.name, 'default');
+});

@@ -20,7 +20,7 @@ export interface VirtualHostMatch {
 }
 
 export function selectVirtualHost(config: RouteConfig, host: string): VirtualHostMatch | null {
-  const h = host.toLowerCase();
+  const h = (config.ignorePortInHostMatching ? withoutPort(host) : host).toLowerCase();
   let suffix: VirtualHostMatch | null = null;
   let prefix: VirtualHostMatch | null = null;
   let fallback: VirtualHostMatch | null = null;
@@ -45,6 +45,12 @@ export function selectVirtualHost(config: RouteConfig, host: string): VirtualHos
     }
   }
   return suffix ?? prefix ?? fallback;
+}
+
+/** Host without `:port` (`[v6]:port` keeps its brackets), as Envoy's ignore_port_in_host_matching reads it. */
+export function withoutPort(host: string): string {
+  const m = /^(\[[^\]]*\]|[^:]*):\d+$/.exec(host);
+  return m ? m[1] : host;
 }
 
 export interface RouteMatch {

@@ -246,6 +246,7 @@ export class ScenarioBuilder {
   }
   /** A row of the expectation table (first match wins); `versions` wins over a range the expectation carries. */
   expect(versions: string, expectation: PathExpectation & { pilotEnv?: Record<string, string>; observe?: string; versions?: string }): this {
+    // The range given here wins over one a shared row helper carries (baselineRows() rows say '>=1.8').
     this.value.expect.push({ ...expectation, versions });
     return this;
   }

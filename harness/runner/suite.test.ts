@@ -85,23 +85,27 @@ test('seed scenarios pass on the double; the collision is only seen after conver
   t.true(existsSync(join(runDir, 'junit.xml')) && existsSync(join(runDir, 'bundle.tar.gz')));
 });
 
-test('HTTP to pod IPs on the double: ClusterIP-only goes through the passthrough; manager-headless keeps the mesh path under STRICT', async (t) => {
+test('HTTP to pod IPs on the double (1.24 routed by the istiod golden, 1.30 by the fallback table): passthrough unless the Host is a headless per-pod name', async (t) => {
   const h = harness(t);
-  const { report } = await runSuite(options(h.dir, { istio: ['1.30'], scenarios: ['^http-pod-ip-'] }), terminalSink(captureIo().io), h.deps(SCENARIOS));
-  const byId = new Map(report.targets.flatMap((x) => x.scenarios).map((s) => [s.id, s]));
-  t.is(byId.get('http-pod-ip-clusterip-permissive')?.status, 'passed');
-  t.is(byId.get('http-pod-ip-clusterip-strict')?.status, 'passed');
-  const strict = byId.get('http-pod-ip-clusterip-strict')!.probes[0].observed[0];
-  t.regex(strict.client?.line ?? '', / 503 UC .* PassthroughCluster /);
-  t.regex(strict.server?.line ?? '', /NR filter_chain_not_found/);
-  const headless = byId.get('http-pod-ip-headless-strict')!;
-  // Both of its probes only record behaviour (observe): the status says so, and both must have run.
-  t.is(headless.status, 'observed', JSON.stringify(headless.probes.map((p) => p.mismatches)));
-  t.is(headless.probes.length, 2);
-  for (const p of headless.probes) {
-    t.is(p.observed[0].client?.cluster, 'outbound|8080||manager-headless.manager.svc.cluster.local', p.name);
-    t.regex(p.observed[0].server?.line ?? '', / 200 .*inbound\|8080\|\|/, `${p.name}: STRICT let the "mTLS" connection in`);
+  const { report } = await runSuite(options(h.dir, { istio: ['1.24', '1.30'], scenarios: ['^http-pod-ip-'] }), terminalSink(captureIo().io), h.deps(SCENARIOS));
+  t.is(report.targets.length, 2);
+  for (const target of report.targets) {
+    const byId = new Map(target.scenarios.map((s) => [s.id, s]));
+    const v = target.istio.version;
+    for (const id of ['http-pod-ip-clusterip-permissive', 'http-pod-ip-clusterip-strict', 'http-pod-ip-headless-permissive', 'http-pod-ip-headless-strict']) {
+      const r = byId.get(id);
+      t.is(r?.status, 'passed', `${v} ${id}: ${JSON.stringify({ error: r?.error, mismatches: r?.probes.map((p) => p.mismatches) })}`);
+    }
+    const strict = byId.get('http-pod-ip-clusterip-strict')!.probes[0].observed[0];
+    t.regex(strict.client?.line ?? '', / 503 UC .* PassthroughCluster /, v);
+    t.regex(strict.server?.line ?? '', /NR filter_chain_not_found/, v);
+    const [byName, byIp] = byId.get('http-pod-ip-headless-strict')!.probes;
+    t.is(byName.observed[0].client?.cluster, 'outbound|8080||manager-headless.manager.svc.cluster.local', v);
+    t.regex(byName.observed[0].server?.line ?? '', / 200 .*inbound\|8080\|\|/, `${v}: STRICT let the "mTLS" connection in`);
+    t.is(byIp.observed[0].client?.cluster, 'PassthroughCluster', v);
+    t.regex(byIp.observed[0].server?.line ?? '', /NR filter_chain_not_found/, v);
   }
+  t.true(h.beds.some((b) => b.target.istio.startsWith('1.24') && [...b.routedBy].some((s) => s.startsWith('oracle/goldens/1.24/'))), 'the 1.24 bed routed by istiod goldens');
   t.deepEqual(h.beds.flatMap((b) => b.applied), [], 'manager-headless and strict-mtls removed after their scenarios');
 });
 

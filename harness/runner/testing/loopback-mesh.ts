@@ -11,14 +11,18 @@
  * entry logs as downstream_remote_address. The stand-in's upstream socket, bound to the client
  * pod IP, is what the server entry logs as downstream_remote_address: the same linkage as Istio.
  *
- * Routing is a tiny table derived from the applied extras, the same rules the seed scenarios state
- * (not a model of Istio to trust). The baseline has only ClusterIP Services, so no listener owns a
- * pod IP:
+ * Routing: where the istiod oracle has a golden dump for the double's Istio minor, bed state
+ * (applied extras + istiod env) and client workload, the stand-in goes where `explain` on that dump
+ * says (golden-routes.ts): what istiod really generates. Elsewhere (a minor or state without a
+ * golden) it falls back to a tiny table derived from the applied extras, the same rules the seed
+ * scenarios state (not a model of Istio to trust). The baseline has only ClusterIP Services, so no
+ * listener owns a pod IP:
  * - 5701 with a visible ExternalName/ServiceEntry on 5701 (catch-all 0.0.0.0_5701): a STRICT_DNS
  *   cluster whose target does not listen → close after connect, `UF,URX`, no server entry
- * - 8080 to a manager pod IP with the manager-headless extra applied: the headless Service's
- *   cluster (outbound|8080||manager-headless…, ORIGINAL_DST to the dialled pod), "with mTLS": it
- *   enters through a second server stand-in that STRICT accepts (the double speaks no real TLS)
+ * - 8080 to a manager pod IP with the manager-headless extra applied and a per-pod Host
+ *   (`manager-1.manager-headless…`): the headless Service's cluster (ORIGINAL_DST to the dialled
+ *   pod), "with mTLS": it enters through a second server stand-in that STRICT accepts (the double
+ *   speaks no real TLS); with the pod IP as Host it stays on PassthroughCluster
  * - anything else: PassthroughCluster, plaintext
  * - strict-mtls applied: the plaintext server stand-in rejects (`NR filter_chain_not_found`).
  * Like Envoy, the client stand-in adds an x-request-id to an HTTP request that has none, and both
@@ -29,6 +33,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { startAgent, type Agent, type ProbeRequest, type ProbeResult } from '../../probe/index.ts';
 import { externalNameCreatesListener } from '../../lint/index.ts';
+import { goldenRoute } from './golden-routes.ts';
 import { APP_EXT, DISTINCT_TCP_PORT, FQDN, HTTP_PORT, SERVICE_ENTRY_HOST, TCP_PORT } from '../../../manifests/topology.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from '../mesh-bed.ts';
 import type { TargetInfo, WorkloadName } from '../scenario.ts';
@@ -150,10 +155,14 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   readonly applied: string[] = [];
   /** Every connection the client stand-ins accepted, for tests. */
   readonly connections: Array<{ client: string; dst: string; cluster: string }> = [];
+  /** Golden dumps (oracle/goldens/...) the stand-ins routed by; empty when only the fallback table was used. */
+  readonly routedBy = new Set<string>();
   private readonly options: LoopbackMeshOptions;
   private readonly runtimes: PodRuntime[] = [];
   private state: MeshState = { ...EMPTY };
   private desired: MeshState = { ...EMPTY };
+  /** The extras `state` reflects, in apply order (the bed state a golden dump is named by). */
+  private stateApplied: string[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sockets = new Set<net.Socket>();
   private connectionIndex = 0;
@@ -295,12 +304,42 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     return null;
   }
 
-  private route(client: PodRuntime, dstIp: string, port: number): Route {
+  /** The route explain on the oracle's golden dump gives, or null when no golden covers this state. */
+  private goldenRoute(client: PodRuntime, dstIp: string, port: number, host: string | undefined): Route | null {
+    const server = this.runtimes.find((p) => p.info.ip === dstIp);
+    if (!server) return null;
+    const replica = (p: PodRuntime) => this.runtimes.filter((r) => r.info.workload === p.info.workload).indexOf(p);
+    const decision = goldenRoute({
+      istio: this.target.istio, pilotEnv: this.target.pilotEnv, applied: this.stateApplied,
+      client: client.info.workload, target: { workload: server.info.workload, replica: replica(server) }, port,
+      protocol: port === HTTP_PORT ? 'http' : 'tcp', host,
+    });
+    if (!decision) return null;
+    this.routedBy.add(decision.source);
+    const e = decision.explanation;
+    const cluster = e.cluster?.name ?? 'BlackHoleCluster';
+    const to = decision.upstream ? this.runtimes.filter((r) => r.info.workload === decision.upstream!.workload)[decision.upstream.replica] : undefined;
+    if (e.verdict === 'passthrough') {
+      const direct = server.inbound.get(port);
+      return { cluster, upstream: direct !== undefined ? { ip: dstIp, port: direct } : null, upstreamHost: `${dstIp}:${port}` };
+    }
+    // A service cluster inside the mesh: Istio's auto mTLS wraps it, so it enters the server's mTLS stand-in.
+    const mtlsPort = to?.inboundMtls.get(port);
+    if (to && mtlsPort !== undefined) return { cluster, upstream: { ip: to.info.ip, port: mtlsPort }, upstreamHost: `${to.info.ip}:${port}` };
+    // Out of the bed (STRICT_DNS to a name whose target does not bind the port) or blackholed: accept, then close.
+    return { cluster, upstream: null, upstreamHost: `${this.ip(LAYOUT[3].host)}:${port}` };
+  }
+
+  private route(client: PodRuntime, dstIp: string, port: number, host?: string): Route {
+    const fromGolden = this.goldenRoute(client, dstIp, port, host);
+    if (fromGolden) return fromGolden;
     const server = this.runtimes.find((p) => p.info.ip === dstIp);
     const direct = server?.inbound.get(port);
     const passthroughTo = direct !== undefined ? { ip: dstIp, port: direct } : null;
     const mtlsPort = server?.inboundMtls.get(port);
-    if (port === HTTP_PORT && this.state.headless && this.isManager(dstIp) && dstIp !== client.info.ip && mtlsPort !== undefined) {
+    // Only a per-pod name matches the headless vhost (`*.<service>` domains); a pod-IP Host falls to allow_any.
+    const perPodName = host !== undefined && host.replace(/:\d+$/, '').endsWith(`.${FQDN.managerHeadless}`);
+    if (port === HTTP_PORT && this.state.headless && perPodName && this.isManager(dstIp) && dstIp !== client.info.ip && mtlsPort !== undefined) {
       return { cluster: `outbound|${HTTP_PORT}||${FQDN.managerHeadless}`, upstream: { ip: dstIp, port: mtlsPort }, upstreamHost: `${dstIp}:${port}` };
     }
     const captured = port === HTTP_PORT ? null : this.catchAll(client, port);
@@ -312,7 +351,8 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   private async capturePort(client: PodRuntime, dst: string): Promise<number> {
     const key = `out:${dst}`;
     const existing = client.captures.get(key);
-    if (existing) return (existing.address() as net.AddressInfo).port;
+    // Two probes to one destination at once: the second waits until the first one's capture listens.
+    if (existing) return existing.listening ? (existing.address() as net.AddressInfo).port : await new Promise<number>((resolve) => existing.once('listening', () => resolve((existing.address() as net.AddressInfo).port)));
     const [dstIp, dstPortText] = [dst.slice(0, dst.lastIndexOf(':')), dst.slice(dst.lastIndexOf(':') + 1)];
     const dstPort = Number(dstPortText);
     const server = net.createServer({ allowHalfOpen: true }, (socket) => this.outboundConnection(client, dst, dstIp, dstPort, socket));
@@ -320,11 +360,39 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     return await this.listen(server, client.info.ip);
   }
 
+  /** HTTP is routed by its Host header, like Envoy's HTTP route: read the request head first, then route. */
   private outboundConnection(client: PodRuntime, dst: string, dstIp: string, dstPort: number, downstream: net.Socket): void {
     this.track(downstream);
     const started = Date.now();
+    if (dstPort !== HTTP_PORT) {
+      this.routeConnection(client, dst, dstIp, dstPort, downstream, started, undefined);
+      return;
+    }
+    let head = '';
+    let routed = false;
+    const go = (host: string | undefined) => {
+      if (routed) return;
+      routed = true;
+      downstream.off('data', onData);
+      downstream.off('end', onEnd);
+      downstream.pause();
+      if (head) downstream.unshift(Buffer.from(head, 'latin1'));
+      // The pod IP as dialled is what the stand-in's Host carries when the probe set none.
+      this.routeConnection(client, dst, dstIp, dstPort, downstream, started, host === dst ? undefined : host);
+      downstream.resume();
+    };
+    const onData = (c: Buffer) => {
+      head += c.toString('latin1');
+      if (head.includes('\r\n\r\n') || head.length > 16_384) go(/\r\nhost:[ \t]*([^\r\n]+)/i.exec(head)?.[1].trim());
+    };
+    const onEnd = () => go(undefined);
+    downstream.on('data', onData);
+    downstream.on('end', onEnd);
+  }
+
+  private routeConnection(client: PodRuntime, dst: string, dstIp: string, dstPort: number, downstream: net.Socket, started: number, host: string | undefined): void {
     const remote = addr(downstream.remoteAddress, downstream.remotePort);
-    const route = this.route(client, dstIp, dstPort);
+    const route = this.route(client, dstIp, dstPort, host);
     const index = this.connectionIndex++;
     this.connections.push({ client: client.info.name, dst, cluster: route.cluster });
     const http = dstPort === HTTP_PORT ? new HttpSniffer() : null;
@@ -417,31 +485,33 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     return this.runtimes.filter((p) => p.info.workload === workload).map((p) => ({ ...p.info }));
   }
 
-  private setDesired(next: MeshState): void {
+  private setDesired(next: MeshState, applied: string[]): void {
     this.desired = next;
     const delay = this.options.propagationMs ?? 0;
     if (delay <= 0) {
       this.state = next;
+      this.stateApplied = applied;
       this.version++;
       return;
     }
     const t = setTimeout(() => {
       this.timers.delete(t);
       this.state = next;
+      this.stateApplied = applied;
       this.version++;
     }, delay);
     this.timers.add(t);
   }
 
   async apply(extra: string): Promise<void> {
-    this.setDesired(applyExtra(this.desired, extra, true));
     this.applied.push(extra);
+    this.setDesired(applyExtra(this.desired, extra, true), [...this.applied]);
   }
 
   async remove(extra: string): Promise<void> {
-    this.setDesired(applyExtra(this.desired, extra, false));
     const i = this.applied.lastIndexOf(extra);
     if (i >= 0) this.applied.splice(i, 1);
+    this.setDesired(applyExtra(this.desired, extra, false), [...this.applied]);
   }
 
   private runtime(pod: PodInfo): PodRuntime {

@@ -1,0 +1,131 @@
+/**
+ * The committed golden dumps (real istiod code, per Istio minor) hold the repository to account:
+ * they must be current with the manifests and scenarios, and `explain` on them must give what
+ * each scenario row expects. No Go needed: the goldens are read as committed.
+ */
+import test from 'ava';
+import { explain, loadConfigDump, type Explanation } from '../harness/envoy/index.ts';
+import { conditionHolds, expectationFor, extrasFor, skipReason, type ExpectationRule, type ProbeSpec, type Scenario, type TargetInfo } from '../harness/runner/scenario.ts';
+import { externalNameCreatesListener } from '../harness/lint/index.ts';
+import { SCENARIOS } from '../scenarios/index.ts';
+import { APP_EXT, TCP_PORT } from '../manifests/topology.ts';
+import { bedModel, bedStates, clientWorkloads, oracleInput, probeDestination, rowEnv, stateId } from './inputs.ts';
+import { goldenMinors, listGoldens, readGolden, type GoldenDump } from './goldens.ts';
+import { ORACLE_VERSIONS, oracleVersion } from './versions.ts';
+
+const minors = goldenMinors();
+
+test('every supported minor has goldens or says why it cannot be built', (t) => {
+  for (const v of ORACLE_VERSIONS) {
+    if (v.module && v.goldensPending === undefined) t.true(minors.includes(v.minor), `${v.minor} is buildable but has no goldens: run npm run oracle -- --istio ${v.minor}`);
+    else if (v.module) t.false(minors.includes(v.minor), `${v.minor} has goldens now: drop goldensPending in oracle/versions.ts`);
+    else t.truthy(v.unavailable, `${v.minor} has neither goldens nor a reason`);
+  }
+  for (const m of minors) t.truthy(oracleVersion(m)?.module, `goldens for ${m}, which versions.ts does not build`);
+});
+
+test('goldens are current: every bed state has one, and its input hash matches the manifests and scenarios', async (t) => {
+  const states = bedStates();
+  const clients = clientWorkloads();
+  const existing = listGoldens();
+  for (const minor of minors) {
+    const release = oracleVersion(minor)!.release;
+    for (const state of states) {
+      const { inputsHash } = await oracleInput(state, release, clients);
+      for (const client of clients) {
+        const g = readGolden(minor, state.id, client);
+        if (!g) {
+          t.fail(`${minor}/${state.id}/${client}: missing; run npm run oracle -- --istio ${minor}`);
+          continue;
+        }
+        t.is(g.podpath_oracle.inputsHash, inputsHash, `${minor}/${state.id}/${client} is stale (manifests or scenarios changed): run npm run oracle -- --istio ${minor}`);
+        t.is(g.podpath_oracle.minor, minor);
+      }
+    }
+    const wanted = new Set(states.map((s) => s.id));
+    for (const g of existing.filter((e) => e.minor === minor)) t.true(wanted.has(g.state), `${minor}/${g.state}: no scenario uses this bed state any more`);
+  }
+});
+
+/** Scenario cluster patterns: `*` matches any run of characters. */
+function nameMatches(pattern: string, name: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(name);
+}
+
+export interface GoldenCheck {
+  minor: string;
+  scenario: string;
+  probe: string;
+  state: string;
+  row: ExpectationRule;
+  explanation: Explanation;
+}
+
+/** Every (scenario, minor, bed env, probe) the goldens can answer, with the row the scenario expects there. */
+async function checks(): Promise<GoldenCheck[]> {
+  const out: GoldenCheck[] = [];
+  for (const minor of minors) {
+    const release = oracleVersion(minor)!.release;
+    for (const s of SCENARIOS) {
+      const extras = extrasFor(s);
+      const pods = (await bedModel(extras)).pods;
+      const envs = new Map<string, Record<string, string>>();
+      for (const row of [undefined, ...s.expect, ...s.probes.flatMap((p) => p.expect ?? [])]) {
+        const env = rowEnv(s, row?.pilotEnv);
+        envs.set(stateId(extras, env), env);
+      }
+      for (const [state, env] of envs) {
+        const target: TargetInfo = { istio: release, pilotEnv: env };
+        if (skipReason(s, target) !== null) continue;
+        const golden = readGolden(minor, state, 'manager');
+        for (const probe of s.probes) {
+          const row = expectationFor(s, probe, target);
+          if (!row || !conditionHolds(row, target)) continue;
+          const g = readGolden(minor, state, probe.from) ?? golden;
+          if (!g) continue;
+          const dst = probeDestination(pods, probe);
+          if (!dst) continue;
+          out.push({ minor, scenario: s.id, probe: probe.name, state, row, explanation: explainProbe(g, probe, dst) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function explainProbe(g: GoldenDump, probe: ProbeSpec, dst: string): Explanation {
+  return explain(loadConfigDump(g), { dst, protocol: probe.protocol === 'http' ? 'http' : 'tcp', ...(probe.httpHost ? { host: probe.httpHost } : {}) });
+}
+
+test('explain on the istiod goldens gives each scenario row its client cluster and verdict', async (t) => {
+  const all = minors.length ? await checks() : [];
+  t.true(minors.length === 0 || all.length > 0, 'goldens exist but no scenario row was checked against them');
+  // Every disagreement at once: one scenario row is usually wrong on several minors.
+  const disagreements: string[] = [];
+  for (const c of all) {
+    const where = `${c.scenario} on ${c.minor} (${c.state}), ${c.probe}`;
+    const got = `${c.explanation.verdict} via ${c.explanation.cluster?.name ?? '-'} (listener ${c.explanation.listener ?? '-'})`;
+    if (c.row.client?.name !== undefined && !nameMatches(c.row.client.name, c.explanation.cluster?.name ?? '')) disagreements.push(`${where}: row expects client cluster ${c.row.client.name}; istiod's config gives ${got}`);
+    if (c.row.explain !== undefined && c.explanation.verdict !== c.row.explain) disagreements.push(`${where}: row expects explain verdict ${c.row.explain}; istiod's config gives ${got}`);
+  }
+  t.deepEqual(disagreements, []);
+});
+
+test('lint\'s ExternalName table agrees with istiod for every minor it covers', (t) => {
+  let checked = 0;
+  for (const minor of minors) {
+    const release = oracleVersion(minor)!.release;
+    const envs: Array<Record<string, string>> = [{}, { ENABLE_EXTERNAL_NAME_ALIAS: 'true' }, { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }];
+    for (const env of envs) {
+      const g = readGolden(minor, stateId(['app-ext-externalname'], env), 'manager');
+      if (!g) continue;
+      const dump = loadConfigDump(g);
+      const listener = dump.listenersAt('0.0.0.0', TCP_PORT).length > 0;
+      const lint = externalNameCreatesListener(release, env);
+      t.is(lint, listener, `${minor} with ${JSON.stringify(env)}: lint says ${String(lint)}, istiod ${listener ? 'builds' : 'does not build'} 0.0.0.0_${TCP_PORT} for ${APP_EXT.name}`);
+      checked++;
+    }
+  }
+  t.true(minors.length === 0 || checked > 0, 'no ExternalName golden was checked');
+});

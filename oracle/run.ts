@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+/**
+ * npm run oracle -- [--istio 1.24,1.27] [--check] [--json]
+ *
+ * Builds the istiod oracle (oracle/versions/<minor>, real istio.io/istio code) for each minor and
+ * regenerates the golden dumps under oracle/goldens/<minor>/<state>/<client>.json.gz for every
+ * bed state the seed suite uses. --check regenerates in memory and fails (exit 1) on any
+ * difference, including goldens that should not exist; the Go version in the record is not
+ * compared (another toolchain builds the same istiod code).
+ * Exit codes: 0 ok, 1 goldens differ, 2 usage or environment error (no `go`, unknown minor).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { bedStates, clientPod, bedModel, clientWorkloads, oracleInput, type BedState } from './inputs.ts';
+import { decodeGolden, encodeGolden, goldenPath, GOLDENS_DIR, listGoldens, ORACLE_DIR, type GoldenDump } from './goldens.ts';
+import { buildableMinors, oracleVersion, ORACLE_VERSIONS, type OracleVersion } from './versions.ts';
+
+const HELP = `Usage: npm run oracle -- [--istio MINORS] [--check] [--json]
+
+Builds the istiod oracle per Istio minor (Go, istio.io/istio at that release's commit) and
+regenerates oracle/goldens/<minor>/<state>/<client>.json.gz.
+
+  --istio MINORS  comma-separated minors (default: every buildable one: ${buildableMinors().join(', ')})
+  --check         regenerate in memory; exit 1 if any golden differs or is missing/extra
+  --json          print the per-version timings and results as JSON
+  --help          this text
+
+Needs \`go\` on PATH and the Go module proxy (or a warm module cache). Binaries go to oracle/.build/.
+Exit codes: 0 ok, 1 goldens differ, 2 usage or environment error.`;
+
+interface VersionResult {
+  minor: string;
+  status: 'ok' | 'differs' | 'skipped' | 'failed';
+  reason?: string;
+  buildSeconds?: number;
+  generateSeconds?: number;
+  binaryBytes?: number;
+  goldens?: number;
+  differences?: string[];
+}
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`oracle: ${message}\n`);
+  process.exit(code);
+}
+
+function parse(): { minors: string[]; check: boolean; json: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { istio: { type: 'string' }, check: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
+  } catch (error) {
+    fail(`${(error as Error).message}\n${HELP}`);
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    process.exit(0);
+  }
+  const minors = values.istio ? values.istio.split(',').map((s) => s.trim()).filter(Boolean) : buildableMinors();
+  for (const m of minors) {
+    if (m === 'NEWEST') continue;
+    if (!oracleVersion(m)) fail(`unknown Istio minor '${m}'; supported: ${ORACLE_VERSIONS.map((v) => v.minor).join(', ')}`);
+  }
+  const newest = buildableMinors().at(-1)!;
+  return { minors: [...new Set(minors.map((m) => (m === 'NEWEST' ? newest : m)))], check: values.check === true, json: values.json === true };
+}
+
+function goAvailable(): boolean {
+  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+function build(v: OracleVersion): { binary: string; seconds: number } {
+  const dir = path.join(ORACLE_DIR, 'versions', v.minor);
+  const out = path.join(ORACLE_DIR, '.build', v.minor);
+  mkdirSync(out, { recursive: true });
+  const binary = path.join(out, 'oracle');
+  const started = performance.now();
+  // -mod=readonly: the committed go.mod/go.sum decide what is built; nice: other work shares the cores.
+  const r = spawnSync('nice', ['go', 'build', '-mod=readonly', '-o', binary, '.'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOFLAGS: '' } });
+  if (r.status !== 0) throw new Error(`go build in oracle/versions/${v.minor} failed (exit ${r.status})`);
+  return { binary, seconds: (performance.now() - started) / 1000 };
+}
+
+function runOracle(binary: string, input: string, env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, [], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+      else reject(new Error(`oracle exited ${code}: ${Buffer.concat(err).toString('utf8').split('\n').filter((l) => /oracle:|panic|fatal/i.test(l)).slice(-5).join('\n')}`));
+    });
+    child.stdin.end(input);
+  });
+}
+
+interface OracleOutput {
+  record: { istioModule: string; istioCommit: string; goVersion: string; inputsHash: string };
+  dumps: Record<string, { configs: unknown[] }>;
+}
+
+async function goldensFor(binary: string, v: OracleVersion, state: BedState): Promise<Map<string, GoldenDump>> {
+  const clients = clientWorkloads();
+  const input = await oracleInput(state, v.release, clients);
+  const output = JSON.parse(await runOracle(binary, JSON.stringify(input), { ...state.pilotEnv })) as OracleOutput;
+  const pods = (await bedModel(state.extras)).pods;
+  const out = new Map<string, GoldenDump>();
+  for (const w of clients) {
+    const pod = clientPod(pods, w);
+    const dump = output.dumps[`${pod.name}.${pod.namespace}`];
+    if (!dump) throw new Error(`oracle printed no dump for ${pod.name}.${pod.namespace}`);
+    out.set(goldenPath(v.minor, state.id, w), {
+      podpath_oracle: { ...output.record, minor: v.minor, release: v.release, state: state.id, pilotEnv: { ...state.pilotEnv }, client: `${pod.name}.${pod.namespace}` },
+      configs: dump.configs,
+    });
+  }
+  return out;
+}
+
+function comparable(g: GoldenDump): string {
+  return JSON.stringify({ ...g, podpath_oracle: { ...g.podpath_oracle, goVersion: '' } });
+}
+
+async function oneVersion(v: OracleVersion, check: boolean): Promise<VersionResult> {
+  if (!v.module) return { minor: v.minor, status: 'skipped', reason: v.unavailable };
+  const built = build(v);
+  const started = performance.now();
+  const wanted = new Map<string, GoldenDump>();
+  for (const state of bedStates()) for (const [file, g] of await goldensFor(built.binary, v, state)) wanted.set(file, g);
+  const generateSeconds = (performance.now() - started) / 1000;
+  const existing = new Set(listGoldens().filter((g) => g.minor === v.minor).map((g) => goldenPath(g.minor, g.state, g.client)));
+  const differences: string[] = [];
+  for (const [file, g] of wanted) {
+    const rel = path.relative(ORACLE_DIR, file);
+    if (!existsSync(file)) differences.push(`${rel}: missing`);
+    else if (comparable(decodeGolden(readFileSync(file))) !== comparable(g)) differences.push(`${rel}: differs`);
+    if (!check) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, encodeGolden(g));
+    }
+  }
+  for (const file of existing) {
+    if (wanted.has(file)) continue;
+    differences.push(`${path.relative(ORACLE_DIR, file)}: no longer a bed state`);
+    if (!check) rmSync(file);
+  }
+  return {
+    minor: v.minor,
+    status: check && differences.length ? 'differs' : 'ok',
+    buildSeconds: Math.round(built.seconds * 10) / 10,
+    generateSeconds: Math.round(generateSeconds * 10) / 10,
+    binaryBytes: statSync(built.binary).size,
+    goldens: wanted.size,
+    differences,
+  };
+}
+
+async function main(): Promise<void> {
+  const { minors, check, json } = parse();
+  if (!goAvailable()) fail('`go` is not on PATH: the oracle builds istiod code with Go (see oracle/README.md)');
+  const results: VersionResult[] = [];
+  for (const minor of minors) {
+    const v = oracleVersion(minor)!;
+    try {
+      const r = await oneVersion(v, check);
+      results.push(r);
+      if (!json) {
+        if (r.status === 'skipped') process.stdout.write(`skip ${minor}: ${r.reason}\n`);
+        else {
+          process.stdout.write(`${minor}: ${r.goldens} goldens, build ${r.buildSeconds}s, generate ${r.generateSeconds}s, binary ${((r.binaryBytes ?? 0) / 1e6).toFixed(0)} MB${check ? (r.differences?.length ? `, ${r.differences.length} differ` : ', all match') : ', written'}\n`);
+          for (const d of check ? r.differences ?? [] : []) process.stdout.write(`  ${d}\n`);
+        }
+      }
+    } catch (error) {
+      results.push({ minor, status: 'failed', reason: (error as Error).message });
+      if (!json) process.stderr.write(`oracle ${minor}: ${(error as Error).message}\n`);
+    }
+  }
+  if (json) process.stdout.write(`${JSON.stringify({ goldens: path.relative(process.cwd(), GOLDENS_DIR), check, results }, null, 2)}\n`);
+  if (results.some((r) => r.status === 'failed')) process.exitCode = 2;
+  else if (results.some((r) => r.status === 'differs')) process.exitCode = 1;
+}
+
+await main();
