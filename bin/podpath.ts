@@ -1,8 +1,13 @@
 #!/usr/bin/env node
+import { enableCompileCache } from 'node:module';
+
 // The composition root: the only place that joins the CLI (harness/cli) with the scenario catalogue
 // (scenarios/), so harness/ never imports scenarios/ and scenarios/ can depend on harness/runner.
-import { main } from '../harness/cli/main.ts';
-import { SCENARIOS } from '../scenarios/index.ts';
+// Type stripping every .ts module costs about a second per start on a busy machine; Node's on-disk
+// compile cache keeps the stripped code (nodejs/node doc/api/module.md, enableCompileCache), so load the CLI after enabling it.
+enableCompileCache();
+const { main } = await import('../harness/cli/main.ts');
+const { SCENARIOS } = await import('../scenarios/index.ts');
 
 const controller = new AbortController();
 let interrupts = 0;

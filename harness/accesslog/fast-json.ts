@@ -62,6 +62,7 @@ export class FastJsonWriter {
   private readonly defaultPodBytes: Buffer;
   private readonly decoder = new TextDecoder('utf-8');
   private line: Buffer = Buffer.alloc(0);
+  private scratch: Buffer = Buffer.alloc(0);
   private readonly chars: Chars;
   private readonly parser: LineParser;
   private readonly source: string;
@@ -120,8 +121,13 @@ export class FastJsonWriter {
   }
 
   private put(piece: Buffer): void {
-    this.out.set(piece, this.pos);
-    this.pos += piece.length;
+    // Pieces are keys and cached cluster objects, mostly under 64 bytes: a loop beats TypedArray#set's call overhead.
+    const out = this.out;
+    const len = piece.length;
+    let p = this.pos;
+    if (len > 64) out.set(piece, p);
+    else for (let i = 0; i < len; i++) out[p + i] = piece[i];
+    this.pos = p + len;
   }
 
   private fail(mark: number): boolean {
@@ -249,7 +255,40 @@ export class FastJsonWriter {
   write(b: Buffer, start: number, end: number, lineNumber: number): void {
     if (end > start && b[end - 1] === 13) end--;
     if (end === start) return;
-    if (!this.tryFast(b, start, end, lineNumber)) this.slow(b, start, end, lineNumber);
+    if (this.tryFast(b, start, end, lineNumber)) return;
+    // stern colours its prefix: the string path strips ANSI codes first, so try again on the stripped bytes.
+    const stripped = this.stripAnsi(b, start, end);
+    if (stripped > 0 && this.tryFast(this.scratch, 0, stripped, lineNumber)) return;
+    this.slow(b, start, end, lineNumber);
+  }
+
+  /**
+   * Copies bytes [start, end) without ANSI codes (ESC `[` digits/`;` letter, as prefix.ts stripAnsi)
+   * into the scratch buffer and returns the length, or 0 when there were none.
+   */
+  private stripAnsi(b: Buffer, start: number, end: number): number {
+    let i = start;
+    while (i < end && b[i] !== 27) i++;
+    if (i === end) return 0;
+    if (this.scratch.length < end - start) this.scratch = Buffer.allocUnsafeSlow(Math.max(end - start, 4096));
+    const out = this.scratch;
+    let p = 0;
+    for (let k = start; k < i; k++) out[p++] = b[k];
+    while (i < end) {
+      const c = b[i];
+      if (c === 27 && b[i + 1] === 91 && i + 1 < end) {
+        let j = i + 2;
+        while (j < end && ((b[j] >= 48 && b[j] <= 57) || b[j] === 59)) j++;
+        const t = b[j];
+        if (j < end && ((t >= 65 && t <= 90) || (t >= 97 && t <= 122))) {
+          i = j + 1;
+          continue;
+        }
+      }
+      out[p++] = c;
+      i++;
+    }
+    return p;
   }
 
   private slow(b: Buffer, start: number, end: number, lineNumber: number): void {

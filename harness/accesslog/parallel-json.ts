@@ -11,6 +11,12 @@ import type { SkipReason } from './types.ts';
 
 const PIECE = 1 << 20;
 
+const WORKER_URL = new URL('./fast-json-worker.ts', import.meta.url).href;
+// A plain-JS bootstrap turns on Node's compile cache before the worker's .ts modules load, so a worker
+// does not strip their types again (nodejs/node doc/api/module.md, enableCompileCache): that start-up
+// cost a second of CPU per worker on a busy machine.
+const BOOTSTRAP = `require('node:module').enableCompileCache(); import(${JSON.stringify(WORKER_URL)});`;
+
 export interface ParallelOptions {
   source: string;
   defaultPod: string | null;
@@ -29,7 +35,8 @@ export interface ParallelOptions {
 export async function parallelFastJson(input: AsyncIterable<Uint8Array | string>, options: ParallelOptions): Promise<ReadStats> {
   const max = options.maxLineLength ?? DEFAULT_MAX_LINE;
   const workers = Array.from({ length: options.workers }, () =>
-    new Worker(new URL('./fast-json-worker.ts', import.meta.url), {
+    new Worker(BOOTSTRAP, {
+      eval: true,
       workerData: { source: options.source, defaultPod: options.defaultPod, mode: options.mode, maxLineLength: max },
       // A small young generation keeps each worker's footprint flat however long the input is.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },

@@ -139,3 +139,30 @@ test('fast path edge cases: leading zeros, escapes, tabs, non-ASCII and a line s
   });
   t.is(Buffer.concat(writer.take()).toString('utf8'), expected);
 });
+
+test('fast path: stern-coloured prefixes are stripped on the byte path, with the bytes of the string path', (t) => {
+  const body = '[2023-03-10T08:15:30.123Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 3 "-" "curl/7.88.1" "7e6c1f3a" "httpbin:8000" "10.244.0.9:80" outbound|8000||httpbin.default.svc.cluster.local 10.244.0.8:36922 10.96.120.5:8000 10.244.0.8:47436 - default';
+  const lines = [
+    `\x1b[32msleep-7f9c8d6b5-x2x4q\x1b[0m \x1b[34mistio-proxy\x1b[0m ${body}`,
+    `\x1b[1;33mdefault\x1b[0m \x1b[32msleep-7f9c8d6b5-x2x4q\x1b[0m \x1b[34mistio-proxy\x1b[0m ${body}`,
+    // Not a complete code: kept, so the pod name has a control byte and the string path decides.
+    `\x1b[32msleep-7f9c8d6b5-x2x4q\x1b[ istio-proxy ${body}`,
+  ];
+  const parser = createLineParser();
+  const expected = lines.map((l, i) => {
+    const r = parser.parse(l, i + 1, 'f', null);
+    return typeof r === 'string' ? '' : entryToJson(r) + '\n';
+  }).join('');
+  t.regex(expected, /"pod":"sleep-7f9c8d6b5-x2x4q"/);
+  let slow = 0;
+  const counting = createLineParser();
+  const spy = { ...counting, parse: (...args: Parameters<typeof counting.parse>) => (slow++, counting.parse(...args)) };
+  const writer = new FastJsonWriter({ source: 'f', defaultPod: null, parser: spy, sink: { onEntry: () => {}, onSkip: () => {} } });
+  lines.forEach((l, i) => {
+    const b = Buffer.from(`xx\n${l}\nyy`, 'utf8');
+    writer.write(b, 3, 3 + Buffer.byteLength(l), i + 1);
+  });
+  t.is(Buffer.concat(writer.take()).toString('utf8'), expected);
+  // Only the line with the broken code needed the string path.
+  t.is(slow, 1);
+});
