@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { printRatio } from './lib.ts';
-import { blankEntry, compileFormat, decodeCluster, ISTIO_TEXT_FORMATS, renderEntry, type AccessLogEntry, type TextEra } from '../harness/accesslog/index.ts';
+import { BARE_JSON_LOOP, ERAS, generateLogs } from './access-log-data.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = join(root, 'bench', '.data');
@@ -23,57 +23,6 @@ const scale = Number(process.env.BENCH_SCALE ?? '1');
 if (!(scale > 0)) throw new Error(`BENCH_SCALE must be a positive number, not ${process.env.BENCH_SCALE}`);
 const N = Math.max(1000, Math.round(1_000_000 * scale));
 const SMALL = Math.max(100, Math.round(N / 10));
-
-// Deterministic pseudo-random (xorshift) so files are identical across runs.
-let seed = 0x9e3779b9;
-function rand(n: number): number {
-  seed ^= seed << 13; seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5; seed >>>= 0;
-  return seed % n;
-}
-const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)];
-
-const ERAS: TextEra[] = ['text-1.6', 'text-1.8', 'text-1.9', 'text-1.23'];
-const COMPILED = Object.fromEntries(ERAS.map((e) => [e, compileFormat(ISTIO_TEXT_FORMATS[e])])) as Record<TextEra, ReturnType<typeof compileFormat>>;
-const CLUSTERS = [
-  'outbound|5701||manager.manager.svc.cluster.local', 'outbound|8080||app.app.svc.cluster.local', 'PassthroughCluster',
-  'inbound|5701||', 'inbound|8080||', 'InboundPassthroughClusterIpv4', 'BlackHoleCluster', 'outbound|5701||app-ext.app.svc.cluster.local',
-];
-const FLAGS = [[], [], [], [], ['UF', 'URX'], ['UH'], ['NR'], ['UC'], ['DC']];
-const ip = (): string => `10.244.${rand(4)}.${2 + rand(250)}`;
-
-function makeEntry(i: number): AccessLogEntry {
-  const cluster = pick(CLUSTERS);
-  const http = rand(2) === 0;
-  const e = blankEntry('gen', i, null, 'text-1.9', '', decodeCluster(cluster));
-  const port = cluster.includes('8080') ? 8080 : 5701;
-  e.startTime = `2026-11-23T10:${String(rand(60)).padStart(2, '0')}:${String(rand(60)).padStart(2, '0')}.${String(rand(1000)).padStart(3, '0')}Z`;
-  e.responseFlags = pick(FLAGS).slice();
-  e.bytesReceived = rand(5000);
-  e.bytesSent = rand(50000);
-  e.durationMs = rand(2000);
-  if (http) {
-    e.method = pick(['GET', 'POST']);
-    e.path = `/api/v1/items/${rand(10000)}`;
-    e.protocol = 'HTTP/1.1';
-    e.responseCode = pick([200, 200, 200, 503, 404]);
-    e.responseCodeDetails = 'via_upstream';
-    e.upstreamServiceTimeMs = rand(500);
-    e.userAgent = 'curl/8.5.0';
-    e.requestId = `${rand(1 << 30).toString(16)}-4c1d-9a0b-${rand(1 << 30).toString(16)}`;
-    e.authority = `app.app.svc.cluster.local:${port}`;
-    e.routeName = 'default';
-  } else {
-    e.responseCode = 0;
-  }
-  e.upstreamHost = `${ip()}:${port}`;
-  e.upstreamCluster = cluster;
-  e.upstreamLocalAddress = `${ip()}:${30000 + rand(30000)}`;
-  e.downstreamLocalAddress = `${ip()}:${port}`;
-  e.downstreamRemoteAddress = `${ip()}:${30000 + rand(30000)}`;
-  return e;
-}
 
 function prefix(i: number, line: string): string {
   switch (i % 4) {
@@ -84,46 +33,11 @@ function prefix(i: number, line: string): string {
   }
 }
 
-function istioJson(e: AccessLogEntry): string {
-  return JSON.stringify({
-    start_time: e.startTime, method: e.method, path: e.path, protocol: e.protocol, response_code: e.responseCode,
-    response_flags: e.responseFlags.length ? e.responseFlags.join(',') : '-', response_code_details: e.responseCodeDetails,
-    connection_termination_details: e.connectionTerminationDetails, upstream_transport_failure_reason: e.upstreamTransportFailureReason,
-    bytes_received: e.bytesReceived, bytes_sent: e.bytesSent, duration: e.durationMs, upstream_service_time: e.upstreamServiceTimeMs,
-    x_forwarded_for: e.xForwardedFor, user_agent: e.userAgent, request_id: e.requestId, authority: e.authority,
-    upstream_host: e.upstreamHost, upstream_cluster: e.upstreamCluster, upstream_local_address: e.upstreamLocalAddress,
-    downstream_local_address: e.downstreamLocalAddress, downstream_remote_address: e.downstreamRemoteAddress,
-    requested_server_name: e.requestedServerName, route_name: e.routeName,
-  });
-}
-
-async function generate(count: number): Promise<{ text: string; json: string }> {
-  mkdirSync(dataDir, { recursive: true });
-  const text = join(dataDir, `logs-${count}.txt`);
-  const json = join(dataDir, `logs-${count}.json`);
-  if (existsSync(text) && existsSync(json)) return { text, json };
-  seed = 0x9e3779b9;
-  const textOut = createWriteStream(`${text}.tmp`);
-  const jsonOut = createWriteStream(`${json}.tmp`);
-  let tbuf = '';
-  let jbuf = '';
-  for (let i = 0; i < count; i++) {
-    const e = makeEntry(i);
-    tbuf += prefix(i, renderEntry(COMPILED[ERAS[i % 4]], e)) + '\n';
-    jbuf += istioJson(e) + '\n';
-    if (tbuf.length > 1 << 20) {
-      if (!textOut.write(tbuf)) await new Promise<void>((r) => textOut.once("drain", () => r()));
-      if (!jsonOut.write(jbuf)) await new Promise<void>((r) => jsonOut.once("drain", () => r()));
-      tbuf = jbuf = '';
-    }
-  }
-  textOut.end(tbuf);
-  jsonOut.end(jbuf);
-  await Promise.all([new Promise<void>((r) => textOut.on("close", () => r())), new Promise<void>((r) => jsonOut.on("close", () => r()))]);
-  renameSync(`${text}.tmp`, text);
-  renameSync(`${json}.tmp`, json);
-  return { text, json };
-}
+const generate = (count: number) => generateLogs({
+  dataDir, name: 'logs', count, seed: 0x9e3779b9,
+  era: (i) => ERAS[i % 4],
+  prefix: (i, line) => prefix(i, line),
+});
 
 const hasTime = existsSync('/usr/bin/time');
 
@@ -145,23 +59,6 @@ const node = process.execPath;
 const podpath = join(root, 'bin', 'podpath.ts');
 // Without /usr/bin/time the child reports its own peak RSS (KiB) on exit.
 const rssHook = hasTime ? [] : ['--import', `data:text/javascript,process.on('exit',()=>process.stderr.write('maxRSS='+process.resourceUsage().maxRSS+'\\n'))`];
-const BARE_JSON_LOOP = `
-const fs = require('node:fs');
-const fd = fs.openSync(process.argv[1], 'r');
-const buf = Buffer.allocUnsafe(1 << 20);
-const dec = new TextDecoder();
-let rest = '', n = 0, x = 0;
-for (;;) {
-  const got = fs.readSync(fd, buf, 0, buf.length, null);
-  const text = rest + (got ? dec.decode(buf.subarray(0, got), { stream: true }) : dec.decode());
-  let start = 0, nl;
-  while ((nl = text.indexOf('\\n', start)) >= 0) { const o = JSON.parse(text.slice(start, nl)); x += o.duration; n++; start = nl + 1; }
-  rest = text.slice(start);
-  if (!got) break;
-}
-if (rest) { JSON.parse(rest); n++; }
-process.stderr.write('parsed ' + n + ' ' + x + '\\n');
-`;
 
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? '3'));
 /** Best of REPEAT runs: the machine is shared, and noise only ever makes a run slower. */
