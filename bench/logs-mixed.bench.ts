@@ -75,7 +75,7 @@ async function rounds(contenders: Contender[]): Promise<void> {
 }
 
 const node = process.execPath;
-const podpath = join(root, 'harness', 'cli', 'podpath.ts');
+const podpath = join(root, 'bin', 'podpath.ts');
 const rate = (ms: number): string => `${Math.round(N / (ms / 1000)).toLocaleString('en-US')} lines/s`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
