@@ -129,3 +129,13 @@ test('lint\'s ExternalName table agrees with istiod for every minor it covers', 
   }
   t.true(minors.length === 0 || checked > 0, 'no ExternalName golden was checked');
 });
+
+test('npm run oracle refuses a named minor it cannot build (exit 2, the reason), instead of passing having checked nothing', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const unavailable = ORACLE_VERSIONS.find((v) => !v.module);
+  if (!unavailable) return t.pass('every minor is buildable');
+  const run = spawnSync(process.execPath, [new URL('./run.ts', import.meta.url).pathname, '--istio', unavailable.minor, '--check'], { encoding: 'utf8' });
+  t.is(run.status, 2, run.stdout + run.stderr);
+  t.regex(run.stderr, new RegExp(`cannot build Istio ${unavailable.minor.replace('.', '\\.')} here`));
+  t.regex(run.stderr, /buildable: 1\.20/);
+});

@@ -28,7 +28,8 @@ regenerates oracle/goldens/<minor>/<state>/<client>.json.gz.
   --help          this text
 
 Needs \`go\` on PATH and the Go module proxy (or a warm module cache). Binaries go to oracle/.build/.
-Exit codes: 0 ok, 1 goldens differ, 2 usage or environment error.`;
+Exit codes: 0 ok, 1 goldens differ, 2 usage or environment error (including a minor named with
+--istio that cannot be built here: see oracle/versions.ts).`;
 
 interface VersionResult {
   minor: string;
@@ -60,7 +61,10 @@ function parse(): { minors: string[]; check: boolean; json: boolean } {
   const minors = values.istio ? values.istio.split(',').map((s) => s.trim()).filter(Boolean) : buildableMinors();
   for (const m of minors) {
     if (m === 'NEWEST') continue;
-    if (!oracleVersion(m)) fail(`unknown Istio minor '${m}'; supported: ${ORACLE_VERSIONS.map((v) => v.minor).join(', ')}`);
+    const v = oracleVersion(m);
+    if (!v) fail(`unknown Istio minor '${m}'; supported: ${ORACLE_VERSIONS.map((x) => x.minor).join(', ')}`);
+    // Asked for by name and impossible here: say so and check nothing, rather than pass having checked nothing.
+    if (!v.module) fail(`cannot build Istio ${m} here, so its goldens cannot be checked: ${v.unavailable}; buildable: ${buildableMinors().join(', ')}`);
   }
   const newest = buildableMinors().at(-1)!;
   return { minors: [...new Set(minors.map((m) => (m === 'NEWEST' ? newest : m)))], check: values.check === true, json: values.json === true };
