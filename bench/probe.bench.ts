@@ -21,7 +21,8 @@ const agentPath = fileURLToPath(new URL('../harness/workload/agent.ts', import.m
 async function startChild(bind: string, args: string[]): Promise<ChildProcess> {
   // stdout to /dev/null, as a pod's goes to a log file: reading 2000 log lines here would bill
   // the agent's logging to the benchmark process instead.
-  const child = spawn(process.execPath, [agentPath, '--bind', bind, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Both agents live on loopback, which a pod's agent refuses as a probe target: the test flag lifts that.
+  const child = spawn(process.execPath, [agentPath, '--bind', bind, '--allow-local-targets', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   let exited = false;
   child.once('exit', () => { exited = true; });
   for (let i = 0; i < 200 && !exited; i++) {
