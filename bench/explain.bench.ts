@@ -3,7 +3,7 @@
  * The dump has 5,000 listeners, 50,000 filter chains and 20,000 clusters (~200 MB) at
  * BENCH_SCALE=1; it is generated once into bench/.data/ (gitignored) and reused.
  * Both sides run as child processes of the same Node, so start-up and file reading count.
- * Target (issue 5): explain total time <= 2x the parse-only reference.
+ * Target: explain total time <= 2x the parse-only reference.
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * podpath lint over N generated resources vs parsing the same YAML with the `yaml` package
- * alone (parseAllDocuments, no lint), in the same run (issue 5: ratio <= 2).
+ * alone (parseAllDocuments, no lint), in the same run (target: ratio <= 2).
  * N = 20,000 x BENCH_SCALE (default 1). The mix has many Services sharing TCP ports across
  * namespaces, ExternalNames with ports, DNS ServiceEntries, Sidecars and workloads, so PP003's
  * grouping and visibility checks do real work.

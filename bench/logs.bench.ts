@@ -1,5 +1,5 @@
 /**
- * podpath logs throughput and memory (issue 4 "Performance"), all measured in this run:
+ * podpath logs throughput and memory, all measured in this run:
  *  - `podpath logs --json` over N mixed TEXT lines (all eras, all prefix styles)
  *  - `jq -c .` over the same N entries as Istio JSON lines     (target: podpath >= 5x jq)
  *  - a bare Node loop that only JSON.parse's each JSON line    (target: podpath >= 1.0x)

@@ -1,5 +1,5 @@
 /**
- * The runner's own overhead per scenario against the loopback test double (issue 7: <= 50 ms
+ * The runner's own overhead per scenario against the loopback test double (target: <= 50 ms
  * beyond the probes' own time). Each run is a real runAttempt: apply extras, wait for the push
  * and the expected prediction (config dump + explain, 3 consecutive matches), probe through the
  * real agents, read and correlate both sidecars' logs, evaluate, clean up and converge back.
