@@ -117,6 +117,8 @@ async function loop(n: number, fn: () => Promise<void>): Promise<number> {
 }
 
 const children: ChildProcess[] = [];
+// An exception thrown in a response callback ends the process without running `finally`: the agents must not outlive it.
+process.on('exit', () => { for (const child of children) child.kill('SIGKILL'); });
 try {
   // A pod binds 0.0.0.0 and lets connect() pick the source; binding 0.0.0.0 here is off limits,
   // so A gets the same behaviour with --probe-source kernel (explicit per-probe bind() costs
