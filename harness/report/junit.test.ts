@@ -4,6 +4,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { renderJunit, escapeXmlAttribute, xmlSafe } from './junit.ts';
 import { failingScenario, matrixReport, report, scenario, target, failingProbe } from './test-fixtures.ts';
 import type { RunReport } from './schema.ts';
+import { tempDir } from '../testing/temp-dir.ts';
 
 type Node = Record<string, unknown>;
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name), parseAttributeValue: false, trimValues: false });
@@ -131,11 +132,10 @@ if (!hasXmllint) console.warn('junit.test.ts: xmllint not installed (Debian: apt
 
 (hasXmllint ? test : test.skip)('xmllint --schema accepts every fixture against the JUnit XSD', async (t) => {
   const { execa } = await import('execa');
-  const { mkdtemp, writeFile } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
+  const { writeFile } = await import('node:fs/promises');
   const path = await import('node:path');
   const xsd = new URL('./junit.xsd', import.meta.url).pathname;
-  const dir = await mkdtemp(path.join(tmpdir(), 'podpath-junit-'));
+  const dir = await tempDir('podpath-junit-');
   const broken = scenario({ id: 'fix-drop-port', status: 'failed', error: 'timed out', probes: [] });
   const fixtures: [string, RunReport][] = [
     ['matrix', matrixReport()],

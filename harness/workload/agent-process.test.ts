@@ -19,12 +19,15 @@ import { isEntryScript, type ProbeResult } from './agent.ts';
  * A port nothing listens on at `host` right now. The agent's flags refuse port 0, and fixed ports
  * collide with another copy of this suite running on the same machine.
  */
-async function freePort(host: string): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** N distinct free ports: each listener stays open until all are picked, so the kernel cannot hand one out twice. */
+async function freePorts(host: string, n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => net.createServer());
+  try {
+    for (const server of servers) await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
+    return servers.map((server) => (server.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
 }
 
 const agentPath = fileURLToPath(new URL('./agent.ts', import.meta.url));
@@ -132,7 +135,7 @@ test('the entry point does not use import.meta.main (Node >= 24.2 only: an older
 
 test('env vars configure it, it logs JSON lines, SIGTERM lets the in-flight probe finish and exits 0 within 2 s', async (t) => {
   await using silent = await startPeer(ip(2), 0, 'silent');
-  const [tcpA, tcpB, httpPort, controlPort] = [await freePort(ip(1)), await freePort(ip(1)), await freePort(ip(1)), await freePort(ip(1))];
+  const [tcpA, tcpB, httpPort, controlPort] = await freePorts(ip(1), 4);
   const p = run([agentPath], { BIND_ADDRESS: ip(1), TCP_PORTS: `${tcpA},${tcpB}`, HTTP_PORT: String(httpPort), CONTROL_PORT: String(controlPort), POD_NAME: 'manager-x', POD_NAMESPACE: 'manager', POD_IP: '10.1.2.3', ALLOW_LOCAL_TARGETS: '1' });
   t.teardown(() => { p.child.kill('SIGKILL'); });
   await waitForLine(p, /"event":"started"/);
@@ -164,7 +167,7 @@ test('env vars configure it, it logs JSON lines, SIGTERM lets the in-flight prob
 
 test('SIGTERM with a probe longer than the grace: answered 503, still exits 0 within 2 s', async (t) => {
   await using silent = await startPeer(ip(4), 0, 'silent');
-  const controlPort = await freePort(ip(3));
+  const [controlPort] = await freePorts(ip(3), 1);
   const p = run([agentPath, '--bind', ip(3), '--control-port', String(controlPort), '--allow-local-targets']);
   t.teardown(() => { p.child.kill('SIGKILL'); });
   await waitForLine(p, /"event":"started"/);
