@@ -197,9 +197,6 @@ test('the dry run shows the clusters read and the wait before an HTTP probe', as
   t.true(read < steps.indexOf('/probe'), 'before the probe');
 });
 
-/** The mesh with its probe or config wait replaced (same Proxy as withOverrides). */
-const tampered = (mesh: LoopbackMesh, overrides: Partial<Pick<LoopbackMesh, 'probe' | 'waitForConfig'>>): LoopbackMesh => withOverrides(mesh, overrides);
-
 const threeAttempts = scenario('three-attempts', 'one probe, three connections')
   .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: 5701, protocol: 'tcp', count: 3 })
   .expect('*', { outcome: 'echoed', responder: 'target' })
@@ -212,7 +209,7 @@ test('count 3 where one attempt fails is a failed probe that names the attempt; 
   t.is(passing.status, 'passed', JSON.stringify(passing.probes.map((p) => p.mismatches)));
   t.is(passing.probes[0].observed.length, 3);
   // The second connection is refused; the other two are echoed by the target as expected.
-  const bed = tampered(mesh, {
+  const bed = withOverrides(mesh, {
     probe: async (...args: Parameters<LoopbackMesh['probe']>) => (await mesh.probe(...args)).map((r, i) => (i === 1 ? { ...r, outcome: 'refused' as const, responder: undefined } : r)),
   });
   const r = await runAttempt(bed, threeAttempts, 1, FAST);
@@ -226,7 +223,7 @@ test('a convergence note saying the config never converged fails a probe whose o
   t.teardown(() => mesh.close());
   const s = SCENARIOS.find((x) => x.id === 'externalname-5701-collision')!;
   // The collision happens as expected, but the bed never confirmed the client's config converged.
-  const bed = tampered(mesh, {
+  const bed = withOverrides(mesh, {
     waitForConfig: async (...args: Parameters<LoopbackMesh['waitForConfig']>) => {
       await mesh.waitForConfig(...args).catch(() => undefined);
       throw new Error('did not converge in 5s');
