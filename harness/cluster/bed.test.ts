@@ -597,6 +597,31 @@ test('any other failed create deletes nothing either: kind removes the nodes of 
   t.false(w.exec.lines().some((l) => / delete cluster /.test(l)));
 });
 
+test('down: a cluster another podpath run holds is refused (exit 2) and left alone, unless --force', async (t) => {
+  const busy = await world((exec, kube) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    kube.configMaps.set(MARKER, MARKER_122);
+    kube.leaseHeldBy = 'ci-runner-4711 (since 2026-12-01T03:00:00.000Z)';
+  });
+  const error = await t.throwsAsync(down({ name: 'podpath', dryRun: false }, busy.overrides), { instanceOf: UsageError });
+  t.is(error.exitCode, 2);
+  t.regex(error.shortMessage, /refusing to delete kind cluster 'podpath': a podpath run is using it .*ci-runner-4711/);
+  t.regex(error.hint ?? '', /--force/);
+  t.false(busy.exec.lines().some((l) => / delete cluster /.test(l)), 'kind delete never ran');
+
+  t.true((await down({ name: 'podpath', dryRun: false, force: true }, busy.overrides)).deleted);
+  t.true(busy.exec.lines().some((l) => / delete cluster --name podpath /.test(l)));
+});
+
+test('down: the lease is taken before kind delete and released after it', async (t) => {
+  const w = await world((exec, kube) => {
+    exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });
+    kube.configMaps.set(MARKER, MARKER_122);
+  });
+  t.true((await down({ name: 'podpath', dryRun: false }, w.overrides)).deleted);
+  t.deepEqual(w.kube.calls.filter((c) => /lease|release/.test(c)), ['lease podpath-bed test-holder', 'release podpath-bed']);
+});
+
 test('an unreadable marker is refused like a missing one, saying why', async (t) => {
   const w = await world((exec, kube) => {
     exec.on('/cache/kind get clusters', { stdout: 'podpath\n' });

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { HeldLease, KubeApi, KubeDocument } from '../kube/index.ts';
 import { EnvironmentError, InterruptedError, PodpathError, UsageError } from '../errors/index.ts';
+// The error class alone, not the client: the kube module loads lazily to keep start-up light.
+import { KubeError } from '../kube/errors.ts';
 import { DryRunExec, Plan, type Exec } from '../exec/index.ts';
 import { ExecaExec } from '../exec/index.ts';
 import { assertSafeClusterName, cacheRoot, clusterDir } from './assets.ts';
@@ -608,6 +610,8 @@ export interface DownOptions {
   name: string;
   dryRun: boolean;
   allowContext?: string;
+  /** Delete even while another podpath run holds the bed's lease (that run then fails). */
+  force?: boolean;
   signal?: AbortSignal;
 }
 
@@ -619,25 +623,51 @@ export async function down(options: DownOptions, overrides: Partial<BedDeps> = {
   const kind = await deps.ensureKind(DEFAULT_KIND_VERSION);
   const clusters = await kindClusters(deps, kind.path, options.signal);
   const kubeconfig = kubeconfigFor(deps, name);
+  let kube: KubeApi | null;
   if (deps.plan) {
     deps.plan.add('note', `dry run: assuming kind cluster '${name}' exists and carries the podpath marker`);
     await exportKubeconfig(deps, kind.path, name, options.signal);
-    await readMarker(await deps.kube(contextFor(name), kubeconfig));
+    kube = await deps.kube(contextFor(name), kubeconfig);
+    await readMarker(kube);
   } else {
     if (!clusters.includes(name)) {
       await deps.remove(kubeconfig);
       return { deleted: false, plan: null, message: `no kind cluster '${name}': nothing to delete` };
     }
     // A cluster too broken to read can still be deleted, with --allow-context naming it.
-    const { marker, unreadable } = await inspect(deps, kind.path, name, options.signal);
-    if (!marker && !allowed(options.allowContext, name)) {
+    const look = await inspect(deps, kind.path, name, options.signal);
+    if (!look.marker && !allowed(options.allowContext, name)) {
       await deps.remove(kubeconfig).catch(() => {});
-      throw notOurs(name, 'delete', unreadable);
+      throw notOurs(name, 'delete', look.unreadable);
     }
+    kube = look.kube;
   }
-  await deps.exec.run(kind.path, kindDeleteArgs(name, kubeconfig), { signal: options.signal, timeoutMs: 180_000 });
+  // A run on this bed holds the lease for its whole length; deleting under it would turn its
+  // probes into errors that look like mesh failures.
+  const lease = kube && !options.force ? await takeLeaseForDown(kube, deps.holder, name, options.signal) : null;
+  try {
+    await deps.exec.run(kind.path, kindDeleteArgs(name, kubeconfig), { signal: options.signal, timeoutMs: 180_000 });
+  } finally {
+    // After a delete the API server is gone and the release fails at once (connection refused); that is fine.
+    if (lease) await Promise.resolve(lease[Symbol.asyncDispose]()).catch(() => {});
+  }
   await deps.remove(kubeconfig);
   return { deleted: true, plan: deps.plan, message: `deleted kind cluster '${name}'` };
+}
+
+/** The bed's lease, taken without waiting: a live run's lease refuses `down` (exit 2) unless --force. */
+async function takeLeaseForDown(kube: KubeApi, holder: string, name: string, signal?: AbortSignal): Promise<HeldLease> {
+  try {
+    return await kube.acquireLease(LEASE_NAME, holder, { waitMs: 0, ...(signal ? { signal } : {}) });
+  } catch (error) {
+    if (error instanceof KubeError && error.reason === 'LeaseHeld') {
+      throw new UsageError(`refusing to delete kind cluster '${name}': a podpath run is using it (${error.shortMessage})`, {
+        hint: `Wait for that run to finish, or pass --force to delete the cluster under it (that run then fails with exit 2).`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }
 
 export interface WorkloadStatus {

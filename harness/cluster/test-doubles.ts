@@ -5,6 +5,7 @@
 import { formatCommand, type Exec, type ExecOptions, type ExecResult, type Plan } from '../exec/index.ts';
 import { ExecError } from '../exec/index.ts';
 import { EnvironmentError } from '../errors/index.ts';
+import { KubeError } from '../kube/errors.ts';
 import type { ConfigPredicate, HeldLease, KubeApi, KubeDocument, PodRef } from '../kube/index.ts';
 import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 
@@ -114,8 +115,12 @@ export class FakeKube implements KubeApi {
   /** Abort it to play a lease that another run took over. */
   readonly leaseLost = new AbortController();
 
+  /** Set it to play a lease another live run holds: acquireLease refuses like the real client. */
+  leaseHeldBy: string | null = null;
+
   async acquireLease(name: string, holder: string): Promise<HeldLease> {
     await this.record(`lease ${name} ${holder}`, 'acquireLease');
+    if (this.leaseHeldBy) throw new KubeError(`lease kube-system/${name} is held by ${this.leaseHeldBy}; gave up after 0s`, { reason: 'LeaseHeld' });
     return { lost: this.leaseLost.signal, [Symbol.asyncDispose]: async () => void this.calls.push(`release ${name}`) };
   }
 
