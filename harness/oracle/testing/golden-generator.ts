@@ -83,7 +83,8 @@ export function goldenGenerator(options: GoldenGeneratorOptions): GoldenGenerato
       if (request.signal?.aborted) throw new InterruptedError(`interrupted before generating Istio ${request.minor} sidecar config`);
       const { istioModule, istioCommit, goVersion } = g.golden.podpath_oracle;
       const dumps: OracleOutput['dumps'] = {};
-      for (const p of request.input.proxies) dumps[`${p.pod}.${p.namespace}`] = { configs: structuredClone(g.golden.configs) };
+      // Each request reads the golden afresh, so no two answers share objects.
+      for (const p of request.input.proxies) dumps[`${p.pod}.${p.namespace}`] = { configs: g.golden.configs };
       return { record: { istioModule, istioCommit, goVersion, inputsHash: request.input.inputsHash }, dumps };
     },
   };
