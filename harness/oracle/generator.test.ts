@@ -87,7 +87,7 @@ function manualClock(): ProgressClock & { advance(ms: number): void; tick(): voi
 test('a minor that cannot be built here is unavailable with its reason; generate is an exit-2 OracleError', async (t) => {
   const fake = await setup('unavailable');
   const gen = createOracleGenerator(options(fake));
-  t.deepEqual(await gen.availability('9.2'), { state: 'unavailable', reason: 'the Go module proxy answers 403 for istio.io/istio at 9.2.0' });
+  t.deepEqual(await gen.availability('9.2'), { state: 'unavailable', reason: 'the Go module proxy answers 403 for istio.io/istio at 9.2.0', hint: 'The oracle can build: 9.1. A cluster run (podpath run --istio 9.2) still answers for 9.2.' });
   const error = await t.throwsAsync(gen.generate({ minor: '9.2', input: fakeInput(), pilotEnv: {} }), { instanceOf: OracleError });
   t.is(error.failure, 'unavailable');
   t.is(error.exitCode, 2);
@@ -105,6 +105,7 @@ test('without go on PATH an unbuilt minor is unavailable, and generate says how 
   const a = await gen.availability('9.1');
   t.is(a.state, 'unavailable');
   t.regex(a.state === 'unavailable' ? a.reason : '', /not built yet and `go` is not on PATH/);
+  t.regex(a.state === 'unavailable' ? a.hint ?? '' : '', /^Install Go 1\.24\.0 or newer/, 'the availability says how to get Go too');
   const error = await t.throwsAsync(gen.generate({ minor: '9.1', input: fakeInput(), pilotEnv: {} }), { instanceOf: OracleError });
   t.is(error.failure, 'no-go');
   t.is(error.exitCode, 2);

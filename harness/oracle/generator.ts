@@ -131,7 +131,8 @@ export function createOracleGenerator(options: OracleGeneratorOptions = {}): Ora
 
   return {
     async availability(minor) {
-      return (await judge(minor)).availability;
+      const judged = await judge(minor);
+      return judged.availability.state === 'unavailable' && judged.hint ? { ...judged.availability, hint: judged.hint } : judged.availability;
     },
 
     async build(minor, request = {}) {
