@@ -158,59 +158,70 @@ export async function buildOracle(v: BuildableVersion, options: BuildOptions): P
     onWait: (holder) => say(`another podpath is building this oracle (${holder}); waiting for it`),
     ...options.lock,
   };
-  return await withFileLock(layout.lock, `building the Istio ${v.minor} oracle`, options.signal, async () => {
-    if (!options.force && (await builtState(layout, sourceHash)) === 'built') {
-      return { minor: v.minor, binary: layout.binary, sourceHash, built: false, seconds: (clock.now() - started) / 1000, bytes: (await stat(layout.binary)).size };
-    }
-    await mkdir(layout.dir, { recursive: true });
-    // Holding the lock, any temporary binary here is debris of a build that was killed.
-    for (const name of await readdir(layout.dir)) if (name.startsWith('oracle.tmp-')) await rm(join(layout.dir, name), { force: true });
-    const temp = `${layout.binary}.tmp-${randomBytes(6).toString('hex')}`;
-    const goArgs = ['build', '-mod=readonly', '-o', temp, '.'];
-    say(`building istiod's config generator (istio.io/istio ${v.release}, go build in oracle/versions/${v.minor}); the first build compiles Istio and takes several minutes, later ones seconds`);
-    const buildStarted = clock.now();
-    const stopTicks = clock.every(options.progressEveryMs ?? 30_000, () => say(`still building, ${formatElapsed(clock.now() - buildStarted)} elapsed`));
+  return await withFileLock(layout.lock, `building the Istio ${v.minor} oracle`, options.signal, () => buildLocked(v, options, layout, sourceHash, started).catch((error: unknown) => {
+    if (isPodpathError(error)) throw error;
+    throw new OracleError(v.minor, 'build', `cannot write the Istio ${v.minor} oracle into the podpath cache (${layout.dir})`, {
+      hint: 'Check free disk space (a binary is 120–190 MB) and that the cache is writable; set XDG_CACHE_HOME to move it.',
+      cause: error,
+    });
+  }), lockOptions);
+}
+
+async function buildLocked(v: BuildableVersion, options: BuildOptions, layout: OracleLayout, sourceHash: string, started: number): Promise<BuiltOracle> {
+  const sourceRoot = options.sourceRoot ?? ORACLE_SOURCE_ROOT;
+  const clock = options.clock ?? realClock;
+  const say = (line: string): void => options.onProgress?.(`Istio ${v.minor}: ${line}`);
+  if (!options.force && (await builtState(layout, sourceHash)) === 'built') {
+    return { minor: v.minor, binary: layout.binary, sourceHash, built: false, seconds: (clock.now() - started) / 1000, bytes: (await stat(layout.binary)).size };
+  }
+  await mkdir(layout.dir, { recursive: true });
+  // Holding the lock, any temporary binary here is debris of a build that was killed.
+  for (const name of await readdir(layout.dir)) if (name.startsWith('oracle.tmp-')) await rm(join(layout.dir, name), { force: true });
+  const temp = `${layout.binary}.tmp-${randomBytes(6).toString('hex')}`;
+  const goArgs = ['build', '-mod=readonly', '-o', temp, '.'];
+  say(`building istiod's config generator (istio.io/istio ${v.release}, go build in oracle/versions/${v.minor}); the first build compiles Istio and takes several minutes, later ones seconds`);
+  const buildStarted = clock.now();
+  const stopTicks = clock.every(options.progressEveryMs ?? 30_000, () => say(`still building, ${formatElapsed(clock.now() - buildStarted)} elapsed`));
+  try {
+    let r;
     try {
-      let r;
-      try {
-        r = await runChild(options.nice ? options.nice : options.go, options.nice ? [options.go, ...goArgs] : goArgs, {
-          cwd: join(sourceRoot, v.minor),
-          // GOFLAGS from the user's shell (e.g. -mod=mod) must not change what is built.
-          env: { ...options.env, GOFLAGS: '' },
-          group: true,
-          ...(options.signal ? { signal: options.signal } : {}),
-          what: `building the Istio ${v.minor} oracle`,
-        });
-      } catch (error) {
-        if (isPodpathError(error)) throw error;
-        throw new OracleError(v.minor, 'build', `cannot start go build for the Istio ${v.minor} oracle (${options.go})`, { hint: 'Check that `go version` works in this shell.', cause: error });
-      }
-      if (r.code !== 0) {
-        const tail = tailLines(r.stderr, 12);
-        throw new OracleError(v.minor, 'build', `go build of the Istio ${v.minor} oracle failed (${r.code === null ? `killed by ${r.signal}` : `exit ${r.code}`})`, {
-          hint: [
-            ...tail.map((l) => `  ${l}`),
-            /403|not available|dial tcp|no such host|proxy|verifying|missing go\.sum/i.test(r.stderr)
-              ? 'The first build downloads istio.io/istio and its dependencies: the Go module proxy (GOPROXY) must be reachable and serve them.'
-              : `Run \`go build -mod=readonly ./\` in oracle/versions/${v.minor} to see the whole output.`,
-          ].join('\n'),
-          cause: new Error(r.stderr),
-        });
-      }
-      const bytes = (await stat(temp)).size;
-      // The stamp goes first so that no moment has a new binary beside an old stamp that vouches for it.
-      await rm(layout.stamp, { force: true });
-      await rename(temp, layout.binary);
-      const stamp: Stamp = { sourceHash, istioModule: v.module, builtAt: new Date().toISOString(), bytes };
-      const stampTemp = `${layout.stamp}.tmp-${randomBytes(6).toString('hex')}`;
-      await writeFile(stampTemp, `${JSON.stringify(stamp)}\n`);
-      await rename(stampTemp, layout.stamp);
-      const seconds = (clock.now() - buildStarted) / 1000;
-      say(`built in ${formatElapsed(seconds * 1000)} (${Math.round(bytes / 1e6)} MB, ${layout.binary})`);
-      return { minor: v.minor, binary: layout.binary, sourceHash, built: true, seconds, bytes };
-    } finally {
-      stopTicks();
-      await rm(temp, { force: true });
+      r = await runChild(options.nice ? options.nice : options.go, options.nice ? [options.go, ...goArgs] : goArgs, {
+        cwd: join(sourceRoot, v.minor),
+        // GOFLAGS from the user's shell (e.g. -mod=mod) must not change what is built.
+        env: { ...options.env, GOFLAGS: '' },
+        group: true,
+        ...(options.signal ? { signal: options.signal } : {}),
+        what: `building the Istio ${v.minor} oracle`,
+      });
+    } catch (error) {
+      if (isPodpathError(error)) throw error;
+      throw new OracleError(v.minor, 'build', `cannot start go build for the Istio ${v.minor} oracle (${options.go})`, { hint: 'Check that `go version` works in this shell.', cause: error });
     }
-  }, lockOptions);
+    if (r.code !== 0) {
+      const tail = tailLines(r.stderr, 12);
+      throw new OracleError(v.minor, 'build', `go build of the Istio ${v.minor} oracle failed (${r.code === null ? `killed by ${r.signal}` : `exit ${r.code}`})`, {
+        hint: [
+          ...tail.map((l) => `  ${l}`),
+          /403|not available|dial tcp|no such host|proxy|verifying|missing go\.sum/i.test(r.stderr)
+            ? 'The first build downloads istio.io/istio and its dependencies: the Go module proxy (GOPROXY) must be reachable and serve them.'
+            : `Run \`go build -mod=readonly ./\` in oracle/versions/${v.minor} to see the whole output.`,
+        ].join('\n'),
+        cause: new Error(r.stderr),
+      });
+    }
+    const bytes = (await stat(temp)).size;
+    // The stamp goes first so that no moment has a new binary beside an old stamp that vouches for it.
+    await rm(layout.stamp, { force: true });
+    await rename(temp, layout.binary);
+    const stamp: Stamp = { sourceHash, istioModule: v.module, builtAt: new Date().toISOString(), bytes };
+    const stampTemp = `${layout.stamp}.tmp-${randomBytes(6).toString('hex')}`;
+    await writeFile(stampTemp, `${JSON.stringify(stamp)}\n`);
+    await rename(stampTemp, layout.stamp);
+    const seconds = (clock.now() - buildStarted) / 1000;
+    say(`built in ${formatElapsed(seconds * 1000)} (${Math.round(bytes / 1e6)} MB, ${layout.binary})`);
+    return { minor: v.minor, binary: layout.binary, sourceHash, built: true, seconds, bytes };
+  } finally {
+    stopTicks();
+    await rm(temp, { force: true });
+  }
 }

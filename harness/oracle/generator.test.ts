@@ -303,3 +303,15 @@ test('an oracle that fails is an exit-2 OracleError quoting its own line, not is
   t.is(error.shortMessage, 'the Istio 9.1 oracle failed (exit 1): oracle: proxy app-0.app: no such pod');
   t.notRegex(error.hint ?? '', /info ads/);
 });
+
+test('a dump cache that cannot be written costs the cache, not the answer', async (t) => {
+  const fake = await setup('cachefail');
+  const gen = createOracleGenerator(options(fake));
+  await gen.build('9.1');
+  // A file where the dumps directory should be: every write fails.
+  await writeFile(oracleLayout(fake.cacheDir, V91(fake)).dumps, 'in the way');
+  const out = await gen.generate({ minor: '9.1', input: fakeInput(), pilotEnv: {} });
+  t.deepEqual(Object.keys(out.dumps), ['manager-0.manager']);
+  await gen.generate({ minor: '9.1', input: fakeInput(), pilotEnv: {} });
+  t.is((await fake.runs()).length, 2, 'nothing was cached, so istiod ran twice');
+});

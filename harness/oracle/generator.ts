@@ -164,7 +164,8 @@ export function createOracleGenerator(options: OracleGeneratorOptions = {}): Ora
       const binary = judged.availability.state === 'ready' ? oracleLayout(cacheDir, version).binary : (await build(version, request)).binary;
       request.onProgress?.(`Istio ${version.minor}: generating sidecar config with istiod ${version.release}`);
       const output = await runOracle(binary, version.minor, inputJson, request.pilotEnv, env, request.signal);
-      if (key && dumps) await writeCachedDump(dumps, key, output);
+      // The cache only saves time: an answer that cannot be kept (read-only or full disk) is still the answer.
+      if (key && dumps) await writeCachedDump(dumps, key, output).catch(() => undefined);
       return output;
     },
   };
