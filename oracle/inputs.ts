@@ -16,7 +16,6 @@ import { istioOperator } from '../harness/cluster/config.ts';
 import { DEFAULT_CONNECT_TIMEOUT } from '../harness/runner/suite.ts';
 import { extrasFor, type ProbeSpec, type Scenario, type WorkloadName } from '../harness/runner/scenario.ts';
 import { SCENARIOS } from '../scenarios/index.ts';
-import type { OracleInput } from '../harness/oracle/types.ts';
 
 /** A bed state: extras applied in order on the baseline, and the istiod env it was installed with. */
 export interface BedState {
@@ -33,8 +32,14 @@ export interface OraclePod {
   labels: Record<string, string>;
 }
 
-/** What the Go program reads on stdin: one definition, the seam's (harness/oracle/types.ts). */
-export type { OracleInput };
+/** What the Go program reads on stdin (oracle/common/main.go, type Input). */
+export interface OracleInput {
+  inputsHash: string;
+  kubernetes: KubeDocument[];
+  istioConfig: string;
+  meshConfig: string;
+  proxies: Array<{ pod: string; namespace: string; ip: string; labels: Record<string, string>; istioVersion: string }>;
+}
 
 /** Fixed pod IPs, like kind's 10.244.0.0/16 pod range: index = replica number. */
 export const POD_IPS: Readonly<Record<WorkloadName, readonly string[]>> = {
