@@ -17,6 +17,8 @@ import { buildableMinors, oracleVersion } from './versions.ts';
 
 const minor = buildableMinors().at(-1)!;
 const version = oracleVersion(minor)!;
+// The version the proxies announce: a minor pinned to a commit after a tag names that tag in `version`, beside a descriptive `release`.
+const announced = (version as { version?: string }).version ?? version.release;
 // dumpCache off: the point is to run istiod, not to read an earlier answer.
 const generator = createOracleGenerator({ dumpCache: false });
 
@@ -48,7 +50,7 @@ if (reason) console.log(`real-oracle.test.ts: skipping the real istiod oracle te
   const progress: string[] = [];
   const clients = clientWorkloads();
   const generate = async (state: BedState, pilotEnv: Readonly<Record<string, string>>): Promise<Array<{ client: string; configs: unknown[] }>> => {
-    const input = await oracleInput(state, version.release, clients);
+    const input = await oracleInput(state, announced, clients);
     const started = performance.now();
     const output = await generator.generate({ minor, input, pilotEnv, onProgress: (l) => progress.push(l) });
     t.log(`${state.id} ${JSON.stringify(pilotEnv)}: ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -12,12 +12,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { bedStates, clientPod, bedModel, clientWorkloads, oracleInput, type BedState } from './inputs.ts';
-import { decodeGolden, encodeGolden, goldenPath, GOLDENS_DIR, listGoldens, ORACLE_DIR, type GoldenDump } from './goldens.ts';
-import { buildableMinors, oracleVersion, ORACLE_VERSIONS, type OracleVersion } from './versions.ts';
 import { createOracleGenerator, runOracle, type OracleGenerator } from '../harness/oracle/index.ts';
 import { findExecutable } from '../harness/oracle/build.ts';
 import { InterruptedError } from '../harness/errors/index.ts';
+import { bedStates, clientPod, bedModel, clientWorkloads, oracleInput, type BedState } from './inputs.ts';
+import { decodeGolden, encodeGolden, goldenPath, GOLDENS_DIR, listGoldens, ORACLE_DIR, type GoldenDump } from './goldens.ts';
+import { buildableMinors, oracleVersion, ORACLE_VERSIONS, type OracleVersion } from './versions.ts';
 
 const HELP = `Usage: npm run oracle -- [--istio MINORS] [--check] [--json]
 
