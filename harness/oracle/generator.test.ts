@@ -153,7 +153,7 @@ test('go build runs once in the minor\'s source dir with -mod=readonly and no GO
   const builds = await fake.builds();
   t.is(builds.length, 1, 'built once for three generations in two generators');
   const layout = oracleLayout(fake.cacheDir, V91(fake));
-  t.regex(builds[0], new RegExp(`^${join(fake.sourceRoot, '9.1')} GOFLAGS=\\[\\] build -mod=readonly -o ${layout.binary}\\.tmp-[0-9a-f]+ \\.$`));
+  t.regex(builds[0], new RegExp(`^${join(fake.sourceRoot, '9.1')} GOFLAGS=\\[\\] prior=none build -mod=readonly -o ${layout.binary}\\.tmp-[0-9a-f]+ \\.$`));
   t.deepEqual(await fake.runs(), ['a', 'b', 'c']);
   t.true(layout.binary.startsWith(join(fake.cacheDir, '9.1', 'v0.0.0-fake')));
 });
@@ -314,4 +314,16 @@ test('a dump cache that cannot be written costs the cache, not the answer', asyn
   t.deepEqual(Object.keys(out.dumps), ['manager-0.manager']);
   await gen.generate({ minor: '9.1', input: fakeInput(), pilotEnv: {} });
   t.is((await fake.runs()).length, 2, 'nothing was cached, so istiod ran twice');
+});
+
+test('a forced rebuild starts go from a copy of the current binary, so go can find it up to date and skip linking', async (t) => {
+  const fake = await setup('relink');
+  const gen = createOracleGenerator(options(fake));
+  await gen.build('9.1');
+  const again = await gen.build('9.1', { force: true });
+  t.true(again.built);
+  const builds = await fake.builds();
+  t.is(builds.length, 2);
+  t.regex(builds[0], / prior=none /);
+  t.regex(builds[1], / prior=current /, 'the temporary -o file held the current binary when go started');
 });

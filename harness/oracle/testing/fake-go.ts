@@ -21,7 +21,7 @@ export interface FakeToolchain {
   sourceRoot: string;
   cacheDir: string;
   versions: OracleVersion[];
-  /** One line per `go build`: its cwd, GOFLAGS and arguments. */
+  /** One line per `go build`: its cwd, GOFLAGS, what was at the -o path before it ran (none, current: the built binary, other) and its arguments. */
   builds(): Promise<string[]>;
   /** One line per oracle run: the input hash. */
   runs(): Promise<string[]>;
@@ -31,7 +31,8 @@ export interface FakeToolchain {
 const FAKE_GO = `#!/bin/sh
 PATH=/usr/bin:/bin
 out=$4
-echo "$PWD GOFLAGS=[$GOFLAGS] $*" >> "$FAKE_DIR/go.log"
+if cmp -s "$out" "$FAKE_DIR/oracle.template"; then prior=current; elif [ -e "$out" ]; then prior=other; else prior=none; fi
+echo "$PWD GOFLAGS=[$GOFLAGS] prior=$prior $*" >> "$FAKE_DIR/go.log"
 case "\${FAKE_GO_MODE:-ok}" in
   fail)
     echo "go: downloading istio.io/istio v0.0.0-fake" >&2
