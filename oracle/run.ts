@@ -9,10 +9,12 @@
  * compared (another toolchain builds the same istiod code).
  * Exit codes: 0 ok, 1 goldens differ, 2 usage or environment error (no `go`, unknown minor).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { createOracleGenerator, runOracle, type OracleGenerator } from '../harness/oracle/index.ts';
+import { findExecutable } from '../harness/oracle/build.ts';
+import { InterruptedError } from '../harness/errors/index.ts';
 import { bedStates, clientPod, bedModel, clientWorkloads, oracleInput, type BedState } from './inputs.ts';
 import { decodeGolden, encodeGolden, goldenPath, GOLDENS_DIR, listGoldens, ORACLE_DIR, type GoldenDump } from './goldens.ts';
 import { buildableMinors, oracleVersion, ORACLE_VERSIONS, type OracleVersion } from './versions.ts';
@@ -27,7 +29,8 @@ regenerates oracle/goldens/<minor>/<state>/<client>.json.gz.
   --json          print the per-version timings and results as JSON
   --help          this text
 
-Needs \`go\` on PATH and the Go module proxy (or a warm module cache). Binaries go to oracle/.build/.
+Needs \`go\` on PATH and the Go module proxy (or a warm module cache). Binaries go to the podpath
+cache ($XDG_CACHE_HOME/podpath/oracle/<minor>/<module>/oracle), where podpath predict finds them.
 Exit codes: 0 ok, 1 goldens differ, 2 usage or environment error (including a minor named with
 --istio that cannot be built here: see oracle/versions.ts).`;
 
@@ -70,47 +73,23 @@ function parse(): { minors: string[]; check: boolean; json: boolean } {
   return { minors: [...new Set(minors.map((m) => (m === 'NEWEST' ? newest : m)))], check: values.check === true, json: values.json === true };
 }
 
-function goAvailable(): boolean {
-  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+async function goAvailable(): Promise<boolean> {
+  return (await findExecutable('go', process.env)) !== null;
 }
 
-function build(v: OracleVersion): { binary: string; seconds: number } {
-  const dir = path.join(ORACLE_DIR, 'versions', v.minor);
-  const out = path.join(ORACLE_DIR, '.build', v.minor);
-  mkdirSync(out, { recursive: true });
-  const binary = path.join(out, 'oracle');
-  const started = performance.now();
-  // -mod=readonly: the committed go.mod/go.sum decide what is built; nice: other work shares the cores.
-  const r = spawnSync('nice', ['go', 'build', '-mod=readonly', '-o', binary, '.'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOFLAGS: '' } });
-  if (r.status !== 0) throw new Error(`go build in oracle/versions/${v.minor} failed (exit ${r.status})`);
-  return { binary, seconds: (performance.now() - started) / 1000 };
-}
-
-function runOracle(binary: string, input: string, env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`oracle exited ${code}: ${Buffer.concat(err).toString('utf8').split('\n').filter((l) => /oracle:|panic|fatal/i.test(l)).slice(-5).join('\n')}`));
-    });
-    child.stdin.end(input);
+// go build runs in its own process group (so it can be stopped whole): Ctrl-C reaches it through this signal.
+const interrupt = new AbortController();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new Error(sig));
   });
-}
-
-interface OracleOutput {
-  record: { istioModule: string; istioCommit: string; goVersion: string; inputsHash: string };
-  dumps: Record<string, { configs: unknown[] }>;
 }
 
 async function goldensFor(binary: string, v: OracleVersion, state: BedState): Promise<Map<string, GoldenDump>> {
   const clients = clientWorkloads();
   const input = await oracleInput(state, v.release, clients);
-  const output = JSON.parse(await runOracle(binary, JSON.stringify(input), { ...state.pilotEnv })) as OracleOutput;
+  const output = await runOracle(binary, v.minor, JSON.stringify(input), { ...state.pilotEnv }, process.env, interrupt.signal);
   const pods = (await bedModel(state.extras)).pods;
   const out = new Map<string, GoldenDump>();
   for (const w of clients) {
@@ -129,9 +108,10 @@ function comparable(g: GoldenDump): string {
   return JSON.stringify({ ...g, podpath_oracle: { ...g.podpath_oracle, goVersion: '' } });
 }
 
-async function oneVersion(v: OracleVersion, check: boolean): Promise<VersionResult> {
+async function oneVersion(generator: OracleGenerator, v: OracleVersion, check: boolean): Promise<VersionResult> {
   if (!v.module) return { minor: v.minor, status: 'skipped', reason: v.unavailable };
-  const built = build(v);
+  // force: go build runs every time (seconds with warm Go caches), so the goldens come from the committed go.mod/go.sum, not an older binary.
+  const built = await generator.build(v.minor, { force: true, signal: interrupt.signal, onProgress: (line) => process.stderr.write(`oracle: ${line}\n`) });
   const started = performance.now();
   const wanted = new Map<string, GoldenDump>();
   for (const state of bedStates()) for (const [file, g] of await goldensFor(built.binary, v, state)) wanted.set(file, g);
@@ -157,7 +137,7 @@ async function oneVersion(v: OracleVersion, check: boolean): Promise<VersionResu
     status: check && differences.length ? 'differs' : 'ok',
     buildSeconds: Math.round(built.seconds * 10) / 10,
     generateSeconds: Math.round(generateSeconds * 10) / 10,
-    binaryBytes: statSync(built.binary).size,
+    binaryBytes: built.bytes,
     goldens: wanted.size,
     differences,
   };
@@ -165,12 +145,13 @@ async function oneVersion(v: OracleVersion, check: boolean): Promise<VersionResu
 
 async function main(): Promise<void> {
   const { minors, check, json } = parse();
-  if (!goAvailable()) fail('`go` is not on PATH: the oracle builds istiod code with Go (see oracle/README.md)');
+  if (!(await goAvailable())) fail('`go` is not on PATH: the oracle builds istiod code with Go (see oracle/README.md)');
+  const generator = createOracleGenerator();
   const results: VersionResult[] = [];
   for (const minor of minors) {
     const v = oracleVersion(minor)!;
     try {
-      const r = await oneVersion(v, check);
+      const r = await oneVersion(generator, v, check);
       results.push(r);
       if (!json) {
         if (r.status === 'skipped') process.stdout.write(`skip ${minor}: ${r.reason}\n`);
@@ -180,6 +161,7 @@ async function main(): Promise<void> {
         }
       }
     } catch (error) {
+      if (error instanceof InterruptedError) fail(error.shortMessage, 130);
       results.push({ minor, status: 'failed', reason: (error as Error).message });
       if (!json) process.stderr.write(`oracle ${minor}: ${(error as Error).message}\n`);
     }

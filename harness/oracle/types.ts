@@ -51,7 +51,8 @@ export interface GenerateRequest {
 export type OracleAvailability =
   | { state: 'ready' }
   | { state: 'buildable'; reason: string }
-  | { state: 'unavailable'; reason: string };
+  /** hint: what would make it available (install Go, run without --offline-only), when something would. */
+  | { state: 'unavailable'; reason: string; hint?: string };
 
 export interface DumpGenerator {
   /** ready: can generate now; buildable: needs a `go build` first; unavailable: cannot here, and why. */
