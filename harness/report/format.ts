@@ -41,6 +41,11 @@ export function formatExpected(expected: ExpectedPath): string {
   return parts.join('; ');
 }
 
+/** A bed fact added to report.json later: absent in older reports ("not recorded"), null when the bed did not say. */
+export function recorded(value: string | null | undefined): string {
+  return value === undefined ? 'not recorded' : value === null ? 'unknown' : value;
+}
+
 /** "+K=V,..." for a bed installed with extra istiod env: one version can have several beds. */
 export function envSuffix(env: Record<string, string>): string {
   const entries = Object.entries(env).sort(([a], [b]) => a.localeCompare(b));

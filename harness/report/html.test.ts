@@ -2,6 +2,8 @@ import test from 'ava';
 import { renderHtmlReport } from './html.ts';
 import { renderHtmlDiff, renderHtmlMatrix } from './html-matrix.ts';
 import { escapeHtml } from './html-escape.ts';
+import { renderSummaryMarkdown } from './markdown.ts';
+import { renderJunit } from './junit.ts';
 import { CONTENT_SECURITY_POLICY } from './html-page.ts';
 import { failingScenario, matrixReport, report, scenario, target } from './test-fixtures.ts';
 
@@ -72,4 +74,20 @@ test('matrix cells link into each run page and carry the sentence in title and a
   t.regex(html, /<a class="cell" href="results\/a\/report\.html#istio--1\.20\.8--externalname-5701-collision" title="externalname-5701-collision on Istio 1\.20\.8: failed: pod-ip-5701: outcome: expected echoed, saw closed-after-connect" aria-label="[^"]+">/);
   t.regex(html, /<a class="cell" href="results\/b\/report\.html#istio--1\.24\.3" title="externalname-5701-collision on Istio 1\.24\.3: not run in b"/);
   t.is(html.match(/class="cell"/g)?.length, 4);
+});
+
+test('the header names the kind release and node image the bed ran, "unknown" when it did not say, "not recorded" for older reports', (t) => {
+  const image = `kindest/node:v1.36.1@sha256:${'c'.repeat(64)}`;
+  const header = (html: string) => html.slice(html.indexOf('<header>'), html.indexOf('</header>'));
+  const live = header(renderHtmlReport(report([target('1.30.1', [scenario()], { kind: 'v0.31.0', nodeImage: image, kubernetes: '1.36.1' })])));
+  t.regex(live, /kind <b>v0\.31\.0<\/b>/);
+  t.true(live.includes(`node image <b>${image}</b>`));
+  t.regex(live, /Kubernetes <b>1\.36\.1<\/b>/);
+  const double = header(renderHtmlReport(report([target('1.30.1', [scenario()], { kind: null, nodeImage: null })])));
+  t.regex(double, /kind <b>unknown<\/b>.*node image <b>unknown<\/b>/s);
+  // A report.json from before the fields: loads and renders, saying so.
+  const old = header(renderHtmlReport(report([target('1.30.1', [scenario()])])));
+  t.regex(old, /kind <b>not recorded<\/b>.*node image <b>not recorded<\/b>/s);
+  t.regex(renderSummaryMarkdown(report([target('1.30.1', [scenario()])])), /kind `not recorded`, node image `not recorded`/);
+  t.regex(renderJunit(report([target('1.30.1', [scenario()], { kind: 'v0.31.0', nodeImage: image })])), new RegExp(`<property name="nodeImage" value="${image}"/>`));
 });

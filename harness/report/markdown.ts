@@ -89,7 +89,7 @@ function targetSection(target: TargetReport, model: TargetModel): string[] {
   const lines = [
     `## Istio ${versionLabel(target)}`,
     '',
-    `Cluster ${mdCode(target.cluster)}, Kubernetes ${target.kubernetes ?? 'unknown'}, access log ${target.istio.meshConfig.accessLogEncoding}` +
+    `Cluster ${mdCode(target.cluster)}, Kubernetes ${target.kubernetes ?? 'unknown'}, kind ${mdCode(model.kind)}, node image ${mdCode(model.nodeImage)}, access log ${target.istio.meshConfig.accessLogEncoding}` +
       (target.istio.meshConfig.connectTimeout ? `, **meshConfig.connectTimeout ${target.istio.meshConfig.connectTimeout}** (set by podpath to keep failures fast)` : '') +
       (env.length ? `, istiod env ${env.map(mdCode).join(' ')}` : '') +
       '.',

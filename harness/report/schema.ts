@@ -58,6 +58,14 @@ export interface TargetReport {
   kubernetes: string | null;
   /** kind cluster name, or "test-double" in podpath's own tests. */
   cluster: string;
+  /**
+   * The kind release the cluster was created with, e.g. "v0.31.0", as the cluster's podpath marker
+   * records it; null when the bed is no kind cluster (the test double) or its marker does not say.
+   * Optional: added in v1, absent in reports written before (renderers show "not recorded").
+   */
+  kind?: string | null;
+  /** The kind node image the cluster was created with (pinned by digest), from the same marker; null and absent as for `kind`. */
+  nodeImage?: string | null;
   scenarios: ScenarioReport[];
   totals: Totals;
   /** Bring-up warnings that did not stop the run (e.g. an image that could not be preloaded). Optional: added in v1. */

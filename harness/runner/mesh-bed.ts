@@ -22,6 +22,9 @@ export interface MeshBed {
   readonly name: string;
   readonly target: TargetInfo;
   readonly kubernetes: string | null;
+  /** The kind release and node image the cluster was created with (its podpath marker); null when the bed is no kind cluster or does not say. */
+  readonly kind: string | null;
+  readonly nodeImage: string | null;
   readonly meshConfig: { connectTimeout: string | null; accessLogEncoding: 'TEXT' | 'JSON' };
   /** Set for a dry run: calls are recorded here and return placeholders. */
   readonly plan: Plan | null;
@@ -43,6 +46,9 @@ export interface LiveBedFields {
   name: string;
   target: TargetInfo;
   kubernetes: string | null;
+  /** From the cluster's marker; omitted: not known (null). */
+  kind?: string | null;
+  nodeImage?: string | null;
   meshConfig: MeshBed['meshConfig'];
   plan: Plan | null;
   kube: KubeApi;
@@ -54,6 +60,8 @@ export class LiveMeshBed implements MeshBed {
   readonly name: string;
   readonly target: TargetInfo;
   readonly kubernetes: string | null;
+  readonly kind: string | null;
+  readonly nodeImage: string | null;
   readonly meshConfig: MeshBed['meshConfig'];
   readonly plan: Plan | null;
   private readonly kube: KubeApi;
@@ -67,6 +75,8 @@ export class LiveMeshBed implements MeshBed {
     this.name = fields.name;
     this.target = fields.target;
     this.kubernetes = fields.kubernetes;
+    this.kind = fields.kind ?? null;
+    this.nodeImage = fields.nodeImage ?? null;
     this.meshConfig = fields.meshConfig;
     this.plan = fields.plan;
     this.kube = fields.kube;

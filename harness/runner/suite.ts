@@ -242,6 +242,8 @@ export async function runSuite(options: RunOptions, sink: SuiteSink, deps: Parti
       });
       bedsOpened++;
       target.kubernetes = bed.kubernetes;
+      target.kind = bed.kind;
+      target.nodeImage = bed.nodeImage;
       target.cluster = bed.name;
       // The report records what the bed really runs; a reused bed may have been installed with another value.
       const effective = bed.meshConfig.connectTimeout ?? ISTIO_DEFAULT_CONNECT_TIMEOUT;
@@ -463,6 +465,11 @@ async function defaultResolver(): Promise<(v: string) => string> {
   return (v) => resolveIstio(v).version;
 }
 
+/** Kubernetes inside a kind node image: kind tags kindest/node with the Kubernetes release it builds ("kindest/node:v1.36.1@sha256:…" → "1.36.1"). */
+export function nodeImageKubernetes(image: string): string | null {
+  return /^kindest\/node:v(\d+\.\d+\.\d+)(?:[@]|$)/.exec(image)?.[1] ?? null;
+}
+
 /** The live bed: harness/cluster's up() (or its dry run), wrapped for the runner. */
 export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> = {}): Promise<OpenedBed> {
   const cluster = await import('../cluster/index.ts');
@@ -479,7 +486,10 @@ export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> =
   const live = new LiveMeshBed({
     name: bed.name,
     target: { istio: bed.istio.version, pilotEnv: { ...(bed.marker.pilotEnv ?? spec.pilotEnv) } },
-    kubernetes: bed.istio.node?.kubernetes ?? null,
+    // What the cluster was created with, from its marker: a reused cluster may predate podpath's current table.
+    kubernetes: nodeImageKubernetes(bed.marker.nodeImage) ?? null,
+    kind: bed.marker.kind || null,
+    nodeImage: bed.marker.nodeImage || null,
     meshConfig: { connectTimeout: bed.marker.connectTimeout || null, accessLogEncoding: bed.marker.logEncoding === 'json' ? 'JSON' : 'TEXT' },
     plan: bed.plan,
     kube: spec.plan ? new PlanKube(spec.plan) : bed.kube,
