@@ -91,3 +91,21 @@ test('the header names the kind release and node image the bed ran, "unknown" wh
   t.regex(renderSummaryMarkdown(report([target('1.30.1', [scenario()])])), /kind `not recorded`, node image `not recorded`/);
   t.regex(renderJunit(report([target('1.30.1', [scenario()], { kind: 'v0.31.0', nodeImage: image })])), new RegExp(`<property name="nodeImage" value="${image}"/>`));
 });
+
+test('the diff page is one page: the grid of both runs (every cell a link) and the changed probe drawn from A and B', (t) => {
+  const a = report([target('1.29.9', [scenario(), scenario({ id: 'externalname-5701-collision' })])], { id: 'A' });
+  const b = report([target('1.30.5', [scenario(), failingScenario()])], { id: 'B' });
+  const html = renderHtmlDiff(a, b, { a: 'from/A/report.html', b: 'to/B/report.html' });
+  const cells = [...html.matchAll(/<a class="cell" href="([^"]+)"/g)].map((m) => m[1]);
+  t.deepEqual(cells, [
+    'from/A/report.html#istio--1.29.9--tcp-pod-ip-baseline',
+    'to/B/report.html#istio--1.30.5--tcp-pod-ip-baseline',
+    'from/A/report.html#istio--1.29.9--externalname-5701-collision',
+    'to/B/report.html#istio--1.30.5--externalname-5701-collision',
+  ]);
+  const change = html.slice(html.indexOf('<section class="scenario change regression"'));
+  t.is(change.match(/<svg class="path observed"/g)?.length, 2, 'A and B side by side');
+  t.regex(change, /href="to\/B\/report\.html#istio--1\.30\.5--externalname-5701-collision--pod-ip-5701">details/);
+  const header = html.slice(html.indexOf('<header>'), html.indexOf('</header>'));
+  t.regex(header, /<a href="#change--1--externalname-5701-collision--pod-ip-5701">externalname-5701-collision \/ pod-ip-5701<\/a> on Istio 1\.29\.9 → 1\.30\.5: verdict pass → fail/);
+});
