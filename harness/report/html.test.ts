@@ -53,6 +53,7 @@ test('statuses carry an icon and a word; the header lists the failed probe and i
   const header = html.slice(html.indexOf('<header>'), html.indexOf('</header>'));
   t.regex(header, /<a href="#istio--1\.20\.8--externalname-5701-collision--pod-ip-5701">externalname-5701-collision \/ pod-ip-5701<\/a> on Istio 1\.20\.8 at the <b>client sidecar<\/b>: client cluster: expected PassthroughCluster/);
   t.regex(header, /meshConfig\.connectTimeout <b>1s<\/b>/);
+  t.true(header.indexOf('class="failures"') < header.indexOf('class="settings"'), 'failed probes before the settings of every bed, so many versions cannot push them off the first screen');
   t.regex(html, /<details class="evidence"><summary>/, 'evidence folded: no open attribute');
   t.false(html.includes('<details open'));
 });
