@@ -89,6 +89,11 @@ test('the header names the kind release and node image the bed ran, "unknown" wh
   // A report.json from before the fields: loads and renders, saying so.
   const old = header(renderHtmlReport(report([target('1.30.1', [scenario()])])));
   t.regex(old, /kind <b>not recorded<\/b>.*node image <b>not recorded<\/b>/s);
+  t.regex(old, /mTLS default <b>not recorded<\/b>/);
+  const strict = header(renderHtmlReport(report([target('1.30.1', [scenario()], { mtls: { mode: 'STRICT', policy: 'istio-system/default' } })])));
+  t.regex(strict, /mTLS default <b>STRICT \(PeerAuthentication istio-system\/default\)<\/b>/);
+  t.regex(double, /mTLS default <b>not recorded<\/b>/);
+  t.regex(header(renderHtmlReport(report([target('1.30.1', [scenario()], { mtls: { mode: 'PERMISSIVE', policy: null } })]))), /mTLS default <b>PERMISSIVE \(Istio default: no mesh-wide PeerAuthentication\)<\/b>/);
   t.regex(renderSummaryMarkdown(report([target('1.30.1', [scenario()])])), /kind `not recorded`, node image `not recorded`/);
   t.regex(renderJunit(report([target('1.30.1', [scenario()], { kind: 'v0.31.0', nodeImage: image })])), new RegExp(`<property name="nodeImage" value="${image}"/>`));
 });

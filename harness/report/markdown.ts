@@ -8,7 +8,7 @@ import type { ProbeReport, RunReport, ScenarioReport, ScenarioStatus, TargetRepo
 import { buildReportModel, type RunVerdict, type ScenarioModel, type TargetModel } from './model.ts';
 import type { ComparisonModel } from './comparison.ts';
 import { expectedPathName, observedPathName, describePaths } from './paths.ts';
-import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, probeTarget, seconds } from './format.ts';
+import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, formatMtls, probeTarget, seconds } from './format.ts';
 
 const VERDICT: Record<RunVerdict, string> = { failed: '❌ **failed**', interrupted: '⚠️ **interrupted**', passed: '✅ **passed**' };
 const STATUS_ICON: Record<ScenarioStatus, string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', flaky: '⚠️ flaky', observed: '👁️ observed' };
@@ -92,6 +92,7 @@ function targetSection(target: TargetReport, model: TargetModel): string[] {
     '',
     `Cluster ${mdCode(target.cluster)}, Kubernetes ${target.kubernetes ?? 'unknown'}, kind ${mdCode(model.kind)}, node image ${mdCode(model.nodeImage)}, access log ${target.istio.meshConfig.accessLogEncoding}` +
       (target.istio.meshConfig.connectTimeout ? `, **meshConfig.connectTimeout ${target.istio.meshConfig.connectTimeout}** (set by podpath to keep failures fast)` : '') +
+      `, mTLS default ${formatMtls(target.mtls)}` +
       (env.length ? `, istiod env ${env.map(mdCode).join(' ')}` : '') +
       '.',
     '',

@@ -4,7 +4,7 @@
  * never disagree on a status, a headline, or on which hop a connection went wrong.
  */
 import type { ExpectedPath, ObservedPath, PathSide, ProbeReport, ProbeVerdict, RunReport, ScenarioReport, ScenarioStatus, TargetReport, Totals } from './schema.ts';
-import { countStatuses, dialled, failureHeadline, formatFlags, formatTotals, probeTarget, recorded, versionLabel } from './format.ts';
+import { countStatuses, dialled, failureHeadline, formatFlags, formatTotals, probeTarget, recorded, formatMtls, versionLabel } from './format.ts';
 
 export type RunVerdict = 'passed' | 'failed' | 'interrupted';
 
@@ -269,6 +269,7 @@ function targetModel(target: TargetReport): TargetModel {
   const settings: [string, string][] = [
     ['Istio', target.istio.version],
     ...mesh,
+    ['mTLS default', formatMtls(target.mtls)],
     ['istiod env', Object.entries(target.istio.pilotEnv ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'],
     ['Kubernetes', target.kubernetes ?? 'unknown'],
     ['kind', recorded(target.kind)],

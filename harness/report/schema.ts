@@ -66,6 +66,13 @@ export interface TargetReport {
   kind?: string | null;
   /** The kind node image the cluster was created with (pinned by digest), from the same marker; null and absent as for `kind`. */
   nodeImage?: string | null;
+  /**
+   * The mesh-wide mTLS mode when the bed was opened, before any scenario: its root-namespace
+   * PeerAuthentication without a selector (`policy`, "istio-system/default"), or Istio's default
+   * PERMISSIVE when there is none (`policy` null). null when the bed could not tell. Optional:
+   * added in v1, absent in reports written before (renderers show "not recorded").
+   */
+  mtls?: MeshMtls | null;
   scenarios: ScenarioReport[];
   totals: Totals;
   /** Bring-up warnings that did not stop the run (e.g. an image that could not be preloaded). Optional: added in v1. */
@@ -74,6 +81,12 @@ export interface TargetReport {
   bed?: 'unavailable';
   /** Why the bed was unavailable (set with `bed`). */
   bedError?: string;
+}
+
+export interface MeshMtls {
+  mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+  /** "namespace/name" of the mesh-wide PeerAuthentication that sets it; null: none, Istio's default. */
+  policy: string | null;
 }
 
 export interface ScenarioReport {

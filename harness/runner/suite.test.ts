@@ -87,6 +87,7 @@ test('seed scenarios pass on the double; the collision is only seen after conver
   t.is(loaded.report.targets[0].istio.meshConfig.connectTimeout, '1s', 'the report says the test mesh used 1s');
   t.is(loaded.report.targets[0].kind, null, 'the double is no kind cluster: it says so, nothing is made up');
   t.is(loaded.report.targets[0].nodeImage, null);
+  t.deepEqual(loaded.report.targets[0].mtls, { mode: 'PERMISSIVE', policy: null }, 'what the double starts with');
   t.true(existsSync(join(runDir, 'junit.xml')) && existsSync(join(runDir, 'bundle.tar.gz')));
 });
 
@@ -256,6 +257,8 @@ test('a dry run records the kind release and node image its plan would create th
     t.is(bed.kind, release.kind);
     t.is(bed.nodeImage, release.kindNodeImage);
     t.is(bed.kubernetes, release.node.kubernetes, 'the Kubernetes release the node image carries');
+    t.deepEqual(bed.mtls, { mode: 'PERMISSIVE', policy: null }, 'the plan lists no PeerAuthentication: Istio\'s default');
+    t.true(plan.steps.some((s) => s.kind === 'api' && /list PeerAuthentication .* in istio-system/.test(s.text)), 'and the plan shows the read');
     t.true(plan.steps.some((s) => s.text.includes(`kind cluster podpath (${release.kindNodeImage})`)), 'the image the plan creates the cluster with');
   } finally {
     await bed[Symbol.asyncDispose]();
