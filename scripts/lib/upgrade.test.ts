@@ -78,6 +78,7 @@ test('up on A, run, upgrade, run on B, diff, dispose: in that order; a regressio
   t.regex(io.stdout, /externalname-5701-collision \/ pod-ip-5701 {2}\[istio 1\.29\.9 → 1\.30\.5\]/);
   t.regex(io.stdout, /client - PassthroughCluster → UF,URX outbound\|5701\|\|app-ext\.app\.svc\.cluster\.local/);
   const root = path.join(cwd, 'results/upgrade-20261123T030000Z');
+  t.regex(io.stdout, /page: results\/upgrade-20261123T030000Z\/upgrade\.html \(both versions' grid and every changed path\)/);
   t.regex(await readFile(path.join(root, 'diff.txt'), 'utf8'), /1 regression/);
   t.is((JSON.parse(await readFile(path.join(root, 'diff.json'), 'utf8')) as { counts: { regression: number } }).counts.regression, 1);
   // One page: the grid of both versions and the changed probes drawn side by side; summary.md from the same model.

@@ -231,6 +231,7 @@ export async function runUpgrade<B extends BedLike>(options: UpgradeOptions, dep
       const summary = renderComparisonMarkdown(comparison);
       await writeFile(path.join(root, 'summary.md'), summary);
       if (io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, summary + '\n');
+      await say(`page: ${path.relative(io.cwd, path.join(root, 'upgrade.html'))} (both versions' grid and every changed path); summary.md beside it`);
     }
     await write(io.stdout, '\n' + text);
     await say(`same view later: npx podpath diff ${path.relative(io.cwd, before.runDir)} ${path.relative(io.cwd, after.runDir)}`);
