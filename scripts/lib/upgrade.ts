@@ -16,7 +16,8 @@ export const UPGRADE_HELP = `Usage: npx zx scripts/upgrade.ts --from A --to B [o
 
 Brings kind cluster NAME up on Istio A, runs the scenario suite, upgrades the control plane to B
 (in place, or as a canary revision with --canary) and restarts the workloads so they get B's
-sidecars, runs the suite again, then prints 'podpath diff' of the two runs.
+sidecars, runs the suite again, then prints 'podpath diff' of the two runs and writes one page,
+upgrade.html (both versions' grid and every changed path side by side), and summary.md.
 
 Options:
   --from A             Istio version to start from, e.g. 1.29
