@@ -105,6 +105,14 @@ export class FakeKube implements KubeApi {
     return this.configMaps.get(`${namespace}/${name}`) ?? null;
   }
 
+  /** Objects listObjects answers with, by `kind/namespace`. */
+  readonly objects = new Map<string, KubeDocument[]>();
+
+  async listObjects(apiVersion: string, kind: string, namespace: string): Promise<KubeDocument[]> {
+    await this.record(`list ${kind}/${namespace}`, 'listObjects');
+    return this.objects.get(`${kind}/${namespace}`) ?? [];
+  }
+
   images: string[] = [];
 
   async deploymentImages(namespace: string, selector: string): Promise<string[]> {

@@ -37,6 +37,8 @@ export interface KubeApi {
   listPods(namespace: string, labelSelector?: string): Promise<PodRef[]>;
   /** A ConfigMap's data, or null when it does not exist. */
   readConfigMapData(namespace: string, name: string): Promise<Record<string, string> | null>;
+  /** Every object of a kind in a namespace ([] when none, or when the cluster does not know the kind). */
+  listObjects(apiVersion: string, kind: string, namespace: string): Promise<KubeDocument[]>;
   /** The container images of the deployments matching the selector. */
   deploymentImages(namespace: string, labelSelector: string): Promise<string[]>;
   logs(pod: PodRef, container: string, options?: { sinceTime?: Date }): Promise<string>;

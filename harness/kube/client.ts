@@ -30,7 +30,7 @@ import { DEFAULT_BACKOFF, PollTimeout, delayFor, interrupted, pause, poll, type 
 import { KubeError, httpStatusOf, isAbortLike, networkCode, toKubeError } from './errors.ts';
 import type { KubeDocument } from './manifests.ts';
 import type { ConfigPredicate, HeldLease, KubeApi, PodRef } from './api.ts';
-import { describe, isKnownKind, objectPath } from './resources.ts';
+import { collectionPath, describe, isKnownKind, objectPath } from './resources.ts';
 
 export const FIELD_MANAGER = 'podpath';
 export const CONTROL_PORT = 15999;
@@ -439,6 +439,21 @@ export class KubeClient implements KubeApi {
     } catch (error) {
       if (httpStatusOf(error) === 404) return null;
       throw failure(error, `read ConfigMap ${namespace}/${name}`);
+    }
+  }
+
+  /** Every object of a kind in a namespace; a kind the cluster does not serve (its CRD is not installed) lists as []. */
+  async listObjects(apiVersion: string, kind: string, namespace: string): Promise<KubeDocument[]> {
+    if (this.plan) {
+      this.record('GET', collectionPath({ apiVersion, kind, metadata: { namespace } }), `list ${kind} in ${namespace}`);
+      return [];
+    }
+    try {
+      const list = await this.objects().list(apiVersion, kind, namespace);
+      return list.items.map((item) => item as unknown as KubeDocument);
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return [];
+      throw failure(error, `list ${kind} in ${namespace}`);
     }
   }
 

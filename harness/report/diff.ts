@@ -213,7 +213,7 @@ const SECTION: [DiffKind, string][] = [
 ];
 
 /** "path expected passthrough; A passthrough → B captured(...)": the named paths of both sides. */
-function pathLine(e: DiffEntry): string | null {
+export function pathLine(e: DiffEntry): string | null {
   const expected = e.after?.expectedPath ?? e.before?.expectedPath ?? null;
   if (expected === null) return null;
   const side = (s: ProbeSnapshot | null) => (s === null ? 'absent' : s.verdict === 'skipped' ? 'skipped' : list(s.paths));

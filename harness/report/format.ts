@@ -2,7 +2,7 @@
  * Small text helpers shared by every renderer, so the terminal table, summary.md, JUnit and
  * diff all describe a path with the same words ("client UF,URX outbound|5701||app-ext...").
  */
-import type { ExpectedPath, ObservedPath, PathSide, ProbeReport, ScenarioReport, TargetReport, Totals } from './schema.ts';
+import type { ExpectedPath, MeshMtls, ObservedPath, PathSide, ProbeReport, ScenarioReport, TargetReport, Totals } from './schema.ts';
 
 /** Envoy prints "-" for "no flags"; so do we, so a reader can match the log line by eye. */
 export function formatFlags(flags: readonly string[] | null | undefined): string {
@@ -39,6 +39,18 @@ export function formatExpected(expected: ExpectedPath): string {
   if (expected.explain) parts.push(`explain ${expected.explain}`);
   if (expected.observeOnly) parts.push('(observe only)');
   return parts.join('; ');
+}
+
+/** A bed fact added to report.json later: absent in older reports ("not recorded"), null when the bed did not say. */
+export function recorded(value: string | null | undefined): string {
+  return value === undefined ? 'not recorded' : value === null ? 'unknown' : value;
+}
+
+/** "STRICT (PeerAuthentication istio-system/default)", "PERMISSIVE (Istio default: no mesh-wide PeerAuthentication)". */
+export function formatMtls(mtls: MeshMtls | null | undefined): string {
+  if (mtls === undefined) return 'not recorded';
+  if (mtls === null) return 'unknown';
+  return `${mtls.mode} (${mtls.policy ? `PeerAuthentication ${mtls.policy}` : 'Istio default: no mesh-wide PeerAuthentication'})`;
 }
 
 /** "+K=V,..." for a bed installed with extra istiod env: one version can have several beds. */

@@ -49,7 +49,7 @@ header{border-bottom:2px solid var(--line);padding-bottom:.6rem}
 .failures{border:2px solid var(--bad);background:var(--badbg);border-radius:8px;padding:.4rem .8rem;margin:.6rem 0}
 .failures ul{margin:.2rem 0;padding-left:1.2rem}
 .warning{border-left:4px solid var(--warn);padding:.2rem .6rem;margin:.4rem 0}
-section.scenario{border:1px solid var(--line);border-radius:8px;padding:.2rem 1rem .8rem;margin:.8rem 0}
+section.scenario{border:1px solid var(--line);border-radius:8px;padding:.2rem 1rem .8rem;margin:.8rem 0;content-visibility:auto;contain-intrinsic-size:auto 600px}
 section.scenario.failed{border-color:var(--bad);border-width:2px}
 .probe{border-top:1px dashed var(--line);margin-top:.6rem}
 .paths{display:flex;flex-wrap:wrap;gap:1rem 2rem;align-items:flex-start}

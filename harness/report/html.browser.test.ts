@@ -18,6 +18,7 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 import { writeRunResults } from './write.ts';
 import { renderHtmlMatrix } from './html-matrix.ts';
 import { failingScenario, observedScenario, report, scenario, skippedScenario, target } from './test-fixtures.ts';
+import { bigMatrix } from './testing/big-matrix.ts';
 import type { RunReport } from './schema.ts';
 
 // Block 127.0.28.0/24 belongs to this file (each test file that starts the loopback double its own block).
@@ -89,13 +90,52 @@ function offPage(session: BrowserSession): string[] {
   return session.requests.filter((url) => !url.startsWith('file:'));
 }
 
-browserTest('a failed double run: the header names the probe and hop, the drawing shows where it stopped, evidence unfolds', async (t) => {
+/**
+ * Follows every link the selector finds on the page: each must lead to a file that exists and
+ * to an element with the fragment's id there. Returns the links that do not, as "href: why".
+ */
+async function brokenLinks(session: BrowserSession, page: Page, selector: string): Promise<{ checked: number; broken: string[] }> {
+  const links = await page.locator(selector).evaluateAll((as) => as.map((a) => ({ href: a.getAttribute('href') ?? '', url: (a as unknown as { href: string }).href })));
+  const ids = new Map<string, Set<string> | null>();
+  const broken: string[] = [];
+  const reader = await session.context.newPage();
+  for (const { href, url } of links) {
+    const target = new URL(url);
+    const id = decodeURIComponent(target.hash.slice(1));
+    target.hash = '';
+    if (!ids.has(target.href)) {
+      const loaded = await reader.goto(target.href).then(() => true, () => false);
+      ids.set(target.href, loaded ? new Set(await reader.locator('[id]').evaluateAll((els) => els.map((el) => el.id))) : null);
+    }
+    const found = ids.get(target.href)!;
+    if (found === null) broken.push(`${href}: no such file`);
+    else if (id && !found.has(id)) broken.push(`${href}: no element with id ${id}`);
+  }
+  await reader.close();
+  return { checked: links.length, broken };
+}
+
+const FIRST_VIEWPORT = { width: 1280, height: 800 };
+
+browserTest('a failed double run: the header names the probe and hop in the first viewport, the drawing shows where it stopped, evidence unfolds', async (t) => {
   await withBrowser(async (session) => {
     const page = await open(session, path.join(runs.failed, 'report.html'));
     const failures = page.getByRole('navigation', { name: 'failed probes' });
-    t.regex(await failures.innerText(), /collision-expected-to-be-harmless \/ manager → app pod IP:5701 on Istio 1\.20\.\d+ at the client sidecar: expected a passthrough cluster, saw outbound \(outbound\|5701\|\|app-ext/);
-    const box = await failures.boundingBox();
-    t.truthy(box && box.y + box.height <= 900, 'the failed probe is visible without scrolling');
+    const line = failures.getByRole('listitem').filter({ hasText: 'manager → app pod IP:5701' });
+    t.regex(await line.innerText(), /^collision-expected-to-be-harmless \/ manager → app pod IP:5701 on Istio 1\.20\.\d+ at the client sidecar: expected a passthrough cluster, saw outbound \(outbound\|5701\|\|app-ext/);
+    t.is(await line.locator('b').innerText(), 'client sidecar', 'the hop, in bold');
+    t.true(await line.evaluate((li) => li.closest('header') !== null), 'in the header');
+    // Without scrolling: the line lies wholly inside the first 1280×800 viewport of the page as opened.
+    t.is(await page.evaluate(() => (globalThis as unknown as { scrollY: number }).scrollY), 0);
+    const box = await line.boundingBox();
+    t.truthy(box, 'the line is rendered');
+    if (box) {
+      t.log(`failed probe line at x ${box.x.toFixed(0)}–${(box.x + box.width).toFixed(0)}, y ${box.y.toFixed(0)}–${(box.y + box.height).toFixed(0)} of ${FIRST_VIEWPORT.width}×${FIRST_VIEWPORT.height}`);
+      t.true(box.x >= 0 && box.y >= 0 && box.x + box.width <= FIRST_VIEWPORT.width && box.y + box.height <= FIRST_VIEWPORT.height, JSON.stringify(box));
+    }
+    const links = await brokenLinks(session, page, 'nav.failures a');
+    t.is(links.checked, 1);
+    t.deepEqual(links.broken, [], 'the failed probe links to its drawing');
     await screenshot(t, page, 'failed-run');
 
     const probe = page.locator('section.scenario.failed .probe');
@@ -120,7 +160,7 @@ browserTest('a failed double run: the header names the probe and hop, the drawin
     await screenshot(t, page, 'failed-run-evidence');
     t.deepEqual(offPage(session), []);
     t.deepEqual(session.errors, []);
-  });
+  }, { viewport: FIRST_VIEWPORT });
 });
 
 browserTest('without JavaScript the page still shows the failure, the drawing and the folded evidence', async (t) => {
@@ -180,6 +220,9 @@ browserTest('the 3-version matrix links every cell to its run section and explai
     t.is(await cells.count(), 3 * 3, '3 scenario rows × 3 versions');
     const hrefs = await cells.evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
     t.true(hrefs.every((h) => /^results\/m\d\/report\.html#istio--/.test(h)), hrefs.join(' '));
+    const links = await brokenLinks(session, page, 'table.matrix a');
+    t.is(links.checked, 3 * 3 + 3, 'every cell and every column head');
+    t.deepEqual(links.broken, [], 'each leads to an existing id in its run page');
     const cell = page.getByRole('link', { name: /^externalname-5701-collision on Istio 1\.22\.4: failed: pod-ip-5701: outcome: expected echoed/ });
     await cell.focus();
     t.true(await cell.locator('.tip').isVisible(), 'focus shows the mismatch sentence');
@@ -205,25 +248,30 @@ browserTest('diff --format html draws the changed probe from both runs side by s
     const regression = page.locator('section.scenario', { hasText: 'externalname-5701-collision / pod-ip-5701' });
     t.is(await regression.locator('svg.path.observed').count(), 2, 'A and B drawn');
     t.regex(await regression.innerText(), /client - PassthroughCluster → UF,URX outbound/);
+    const boxes = await regression.locator('svg.path.observed').evaluateAll((svgs) => svgs.map((svg) => svg.getBoundingClientRect().toJSON() as { x: number; y: number; width: number }));
+    t.true(boxes[1].x >= boxes[0].x + boxes[0].width && Math.abs(boxes[1].y - boxes[0].y) < 40, `side by side: ${JSON.stringify(boxes)}`);
+    t.is(await page.locator('table.matrix a.cell').count(), 3 * 2, 'the grid of both runs on the same page');
+    const links = await brokenLinks(session, page, 'main a, nav a');
+    t.true(links.checked >= 6 + 2 + 1, String(links.checked));
+    t.deepEqual(links.broken, [], 'grid cells, details and the regression list lead to existing ids');
+    await screenshot(t, page, 'diff');
     await regression.getByRole('link', { name: 'details' }).nth(1).click();
     await page.waitForURL(/m1\/report\.html#istio--1\.22\.4--externalname-5701-collision--pod-ip-5701$/);
     t.deepEqual(offPage(session), []);
   });
 });
 
-browserTest('13 scenarios × 11 versions render in the test browser well under a second', async (t) => {
-  const versions = Array.from({ length: 11 }, (_, i) => `1.${20 + i}.0`);
-  const ids = Array.from({ length: 13 }, (_, i) => `scenario-${i}`);
-  const reports = versions.map((v, i) => report([target(v, ids.map((id, j) => ((i + j) % 4 === 0 ? { ...failingScenario(), id } : scenario({ id }))))], { id: `run-${i}` }));
+browserTest('13 scenarios × 11 versions: the matrix loads in the test browser with every cell (time printed; npm run bench measures it)', async (t) => {
+  // Only a hang guard: the 1 s goal is measured by bench/report-html.bench.ts, not asserted on a shared machine.
+  t.timeout(60_000);
+  const reports = bigMatrix();
   const file = path.join(dir, 'big-matrix.html');
   await writeFile(file, renderHtmlMatrix(reports.map((r) => ({ report: r, href: `results/${r.run.id}/report.html` }))));
   await withBrowser(async (session) => {
     const page = await open(session, file);
     const ms = await page.evaluate(() => (performance.getEntriesByType('navigation' as never)[0] as unknown as { loadEventEnd: number }).loadEventEnd);
-    t.log(`13 × 11 matrix: load event after ${ms.toFixed(0)} ms`);
+    t.log(`13 × 11 matrix: load event after ${ms.toFixed(0)} ms (goal: under 1 s; see npm run bench -- report-html)`);
     t.is(await page.locator('table.matrix a.cell').count(), 143);
-    // The goal is under 1 s; the bound is loose because other jobs share this machine's two cores.
-    t.true(ms < 3000, `${ms} ms`);
     t.deepEqual(offPage(session), []);
   });
 });

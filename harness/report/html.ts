@@ -19,9 +19,7 @@ function header(model: ReportModel): string {
   ];
   if (model.interrupted) out.push('<p class="warning"><b>■ Interrupted:</b> scenarios that had not finished are missing or marked as such.</p>');
   if (model.dryRun) out.push('<p class="warning"><b>Dry run:</b> nothing was executed; statuses are placeholders.</p>');
-  for (const target of model.targets) {
-    out.push(`<div class="settings" aria-label="bed settings for Istio ${e(target.label)}">${target.settings.map(([k, v]) => `<span>${e(k)} <b>${e(v)}</b></span>`).join('')}</div>`);
-  }
+  // The failed probes first: with many targets the settings below would push them out of the first screen.
   if (model.failures.length) {
     out.push('<nav class="failures" aria-label="failed probes"><b>✗ Failed:</b><ul>');
     for (const f of model.failures) {
@@ -30,6 +28,9 @@ function header(model: ReportModel): string {
       out.push(`<li><a href="#${e(f.anchor)}">${e(where)}</a> on Istio ${e(f.target)}${hop}: ${e(f.hop ? withoutHop(f.sentence, HOP_TITLES[f.hop]) : f.sentence)}</li>`);
     }
     out.push('</ul></nav>');
+  }
+  for (const target of model.targets) {
+    out.push(`<div class="settings" aria-label="bed settings for Istio ${e(target.label)}">${target.settings.map(([k, v]) => `<span>${e(k)} <b>${e(v)}</b></span>`).join('')}</div>`);
   }
   out.push('</header>');
   return out.join('\n');

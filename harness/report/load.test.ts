@@ -53,3 +53,21 @@ test('warnings are optional, and when present a list of strings', (t) => {
   r.targets[0].warnings = 'not a list';
   t.throws(() => validateReport(r), { message: /targets\[0\]\.warnings is not a list of strings/ });
 });
+
+test('kind, nodeImage and mtls are optional: a report written before them loads; when present, a string or null', (t) => {
+  const r = JSON.parse(JSON.stringify(matrixReport())) as { targets: Record<string, unknown>[] };
+  t.false('kind' in r.targets[0] || 'nodeImage' in r.targets[0], 'the fixture is a report from before the fields');
+  t.notThrows(() => validateReport(r));
+  r.targets[0].kind = 'v0.31.0';
+  r.targets[0].nodeImage = null;
+  const loaded = validateReport(r);
+  t.is(loaded.targets[0].kind, 'v0.31.0');
+  t.is(loaded.targets[0].nodeImage, null);
+  r.targets[0].mtls = { mode: 'STRICT', policy: 'istio-system/default' };
+  t.deepEqual(validateReport(r).targets[0].mtls, { mode: 'STRICT', policy: 'istio-system/default' });
+  r.targets[0].mtls = 'STRICT';
+  t.throws(() => validateReport(r), { message: /targets\[0\]\.mtls is not \{mode, policy\} or null/ });
+  r.targets[0].mtls = null;
+  r.targets[1].nodeImage = 136;
+  t.throws(() => validateReport(r), { message: /targets\[1\]\.nodeImage is not a string or null/ });
+});

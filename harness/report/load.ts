@@ -39,6 +39,13 @@ export function validateReport(value: unknown, source = 'report.json'): RunRepor
     if (!isObject(target)) fail(source, at, 'is not an object');
     if (!isObject(target.istio) || typeof target.istio.version !== 'string') fail(source, `${at}.istio.version`, 'is not a string');
     if (!Array.isArray(target.scenarios)) fail(source, `${at}.scenarios`, 'is not an array');
+    for (const key of ['kind', 'nodeImage']) {
+      // Optional (older reports have neither): when present, a string or null.
+      if (target[key] !== undefined && target[key] !== null && typeof target[key] !== 'string') fail(source, `${at}.${key}`, 'is not a string or null');
+    }
+    if (target.mtls !== undefined && target.mtls !== null && !(isObject(target.mtls) && typeof target.mtls.mode === 'string' && (target.mtls.policy === null || typeof target.mtls.policy === 'string'))) {
+      fail(source, `${at}.mtls`, 'is not {mode, policy} or null');
+    }
     if (target.warnings !== undefined && !(Array.isArray(target.warnings) && target.warnings.every((w: unknown) => typeof w === 'string'))) fail(source, `${at}.warnings`, 'is not a list of strings');
     target.scenarios.forEach((scenario: unknown, si: number) => {
       const sat = `${at}.scenarios[${si}]`;

@@ -6,8 +6,9 @@
  */
 import type { ProbeReport, RunReport, ScenarioReport, ScenarioStatus, TargetReport, ObservedPath } from './schema.ts';
 import { buildReportModel, type RunVerdict, type ScenarioModel, type TargetModel } from './model.ts';
+import type { ComparisonModel } from './comparison.ts';
 import { expectedPathName, observedPathName, describePaths } from './paths.ts';
-import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, probeTarget, seconds } from './format.ts';
+import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, formatMtls, probeTarget, seconds } from './format.ts';
 
 const VERDICT: Record<RunVerdict, string> = { failed: '❌ **failed**', interrupted: '⚠️ **interrupted**', passed: '✅ **passed**' };
 const STATUS_ICON: Record<ScenarioStatus, string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', flaky: '⚠️ flaky', observed: '👁️ observed' };
@@ -89,8 +90,9 @@ function targetSection(target: TargetReport, model: TargetModel): string[] {
   const lines = [
     `## Istio ${versionLabel(target)}`,
     '',
-    `Cluster ${mdCode(target.cluster)}, Kubernetes ${target.kubernetes ?? 'unknown'}, access log ${target.istio.meshConfig.accessLogEncoding}` +
+    `Cluster ${mdCode(target.cluster)}, Kubernetes ${target.kubernetes ?? 'unknown'}, kind ${mdCode(model.kind)}, node image ${mdCode(model.nodeImage)}, access log ${target.istio.meshConfig.accessLogEncoding}` +
       (target.istio.meshConfig.connectTimeout ? `, **meshConfig.connectTimeout ${target.istio.meshConfig.connectTimeout}** (set by podpath to keep failures fast)` : '') +
+      `, mTLS default ${formatMtls(target.mtls)}` +
       (env.length ? `, istiod env ${env.map(mdCode).join(' ')}` : '') +
       '.',
     '',
@@ -171,4 +173,40 @@ export function renderSummaryMarkdown(report: RunReport): string {
     for (const [target, scenario] of failures) lines.push(...failureSection(target, scenario));
   }
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}
+
+/** A link target inside (...): parentheses and spaces would end or break it. */
+function mdLinkTarget(href: string): string {
+  return href.replace(/[()\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+const MATRIX_ICON: Record<ScenarioStatus | 'missing', string> = { ...STATUS_ICON, missing: '– not run' };
+
+/**
+ * summary.md of a comparison (the upgrade flow): the same model as its HTML page, so both list the
+ * same grid, counts and changed probes. Cells link to the scenario in each run's report.html.
+ */
+export function renderComparisonMarkdown(model: ComparisonModel): string {
+  const lines = [
+    `# podpath upgrade ${model.regressions ? '❌ **regressions**' : '✅ **no regression**'}: Istio ${model.a.versions.join(', ') || '-'} → ${model.b.versions.join(', ') || '-'}`,
+    '',
+    `A ${mdCode(model.a.id)} → B ${mdCode(model.b.id)}: ${model.countsText}.`,
+    '',
+  ];
+  if (model.matrix) {
+    lines.push(`| Scenario | ${model.matrix.columns.map((c) => `Istio ${mdCell(c.label)}`).join(' | ')} |`, `|---|${model.matrix.columns.map(() => '---').join('|')}|`);
+    for (const row of model.matrix.rows) lines.push(`| ${mdCode(row.id)} | ${row.cells.map((c) => `[${MATRIX_ICON[c.status]}](${mdLinkTarget(c.href)})`).join(' | ')} |`);
+    lines.push('');
+  }
+  for (const group of model.groups) {
+    lines.push(`## ${group.title}: ${group.entries.length}`, '');
+    for (const item of group.entries) {
+      lines.push(`- ${mdCode(item.where)} (Istio ${item.versions})`);
+      for (const change of item.changes) lines.push(`  - ${mdCode(change)}`);
+      if (item.paths) lines.push(`  - ${mdCode(item.paths)}`);
+    }
+    lines.push('');
+  }
+  if (model.groups.length === 0) lines.push('No probe changed path.', '');
+  return lines.join('\n');
 }

@@ -4,7 +4,7 @@
  * never disagree on a status, a headline, or on which hop a connection went wrong.
  */
 import type { ExpectedPath, ObservedPath, PathSide, ProbeReport, ProbeVerdict, RunReport, ScenarioReport, ScenarioStatus, TargetReport, Totals } from './schema.ts';
-import { countStatuses, dialled, failureHeadline, formatFlags, formatTotals, probeTarget, versionLabel } from './format.ts';
+import { countStatuses, dialled, failureHeadline, formatFlags, formatTotals, probeTarget, recorded, formatMtls, versionLabel } from './format.ts';
 
 export type RunVerdict = 'passed' | 'failed' | 'interrupted';
 
@@ -79,6 +79,9 @@ export interface TargetModel {
   version: string;
   cluster: string;
   kubernetes: string | null;
+  /** The kind release and node image the cluster was created with, or "unknown" / "not recorded". */
+  kind: string;
+  nodeImage: string;
   /** Bed settings that decide paths, as [name, value] pairs in display order. */
   settings: [string, string][];
   totals: Totals;
@@ -266,8 +269,11 @@ function targetModel(target: TargetReport): TargetModel {
   const settings: [string, string][] = [
     ['Istio', target.istio.version],
     ...mesh,
+    ['mTLS default', formatMtls(target.mtls)],
     ['istiod env', Object.entries(target.istio.pilotEnv ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'],
     ['Kubernetes', target.kubernetes ?? 'unknown'],
+    ['kind', recorded(target.kind)],
+    ['node image', recorded(target.nodeImage)],
     ['cluster', target.cluster],
   ];
   return {
@@ -276,6 +282,8 @@ function targetModel(target: TargetReport): TargetModel {
     version: target.istio.version,
     cluster: target.cluster,
     kubernetes: target.kubernetes,
+    kind: recorded(target.kind),
+    nodeImage: recorded(target.nodeImage),
     settings,
     totals: countStatuses(target.scenarios),
     warnings: target.warnings ?? [],

@@ -58,6 +58,21 @@ export interface TargetReport {
   kubernetes: string | null;
   /** kind cluster name, or "test-double" in podpath's own tests. */
   cluster: string;
+  /**
+   * The kind release the cluster was created with, e.g. "v0.31.0", as the cluster's podpath marker
+   * records it; null when the bed is no kind cluster (the test double) or its marker does not say.
+   * Optional: added in v1, absent in reports written before (renderers show "not recorded").
+   */
+  kind?: string | null;
+  /** The kind node image the cluster was created with (pinned by digest), from the same marker; null and absent as for `kind`. */
+  nodeImage?: string | null;
+  /**
+   * The mesh-wide mTLS mode when the bed was opened, before any scenario: its root-namespace
+   * PeerAuthentication without a selector (`policy`, "istio-system/default"), or Istio's default
+   * PERMISSIVE when there is none (`policy` null). null when the bed could not tell. Optional:
+   * added in v1, absent in reports written before (renderers show "not recorded").
+   */
+  mtls?: MeshMtls | null;
   scenarios: ScenarioReport[];
   totals: Totals;
   /** Bring-up warnings that did not stop the run (e.g. an image that could not be preloaded). Optional: added in v1. */
@@ -66,6 +81,12 @@ export interface TargetReport {
   bed?: 'unavailable';
   /** Why the bed was unavailable (set with `bed`). */
   bedError?: string;
+}
+
+export interface MeshMtls {
+  mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+  /** "namespace/name" of the mesh-wide PeerAuthentication that sets it; null: none, Istio's default. */
+  policy: string | null;
 }
 
 export interface ScenarioReport {

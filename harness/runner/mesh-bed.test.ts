@@ -21,6 +21,7 @@ function recordingKube(calls: string[]): KubeApi {
     waitForRollout: unused('waitForRollout'),
     readConfigMapData: unused('readConfigMapData'),
     deploymentImages: unused('deploymentImages'),
+    listObjects: unused('listObjects'),
     acquireLease: unused('acquireLease'),
   };
 }

@@ -7,6 +7,7 @@ import type { Plan } from '../exec/index.ts';
 import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 import type { ConfigPredicate, KubeApi, KubeDocument, PodRef } from '../kube/index.ts';
 import type { TargetInfo, WorkloadName } from './scenario.ts';
+import type { MeshMtls } from '../report/index.ts';
 
 export interface PodInfo {
   name: string;
@@ -22,6 +23,11 @@ export interface MeshBed {
   readonly name: string;
   readonly target: TargetInfo;
   readonly kubernetes: string | null;
+  /** The kind release and node image the cluster was created with (its podpath marker); null when the bed is no kind cluster or does not say. */
+  readonly kind: string | null;
+  readonly nodeImage: string | null;
+  /** The mesh-wide mTLS mode when the bed was opened; null when it could not tell. */
+  readonly mtls: MeshMtls | null;
   readonly meshConfig: { connectTimeout: string | null; accessLogEncoding: 'TEXT' | 'JSON' };
   /** Set for a dry run: calls are recorded here and return placeholders. */
   readonly plan: Plan | null;
@@ -43,6 +49,11 @@ export interface LiveBedFields {
   name: string;
   target: TargetInfo;
   kubernetes: string | null;
+  /** From the cluster's marker; omitted: not known (null). */
+  kind?: string | null;
+  nodeImage?: string | null;
+  /** Read from the cluster when it was opened; omitted: not known (null). */
+  mtls?: MeshMtls | null;
   meshConfig: MeshBed['meshConfig'];
   plan: Plan | null;
   kube: KubeApi;
@@ -54,6 +65,9 @@ export class LiveMeshBed implements MeshBed {
   readonly name: string;
   readonly target: TargetInfo;
   readonly kubernetes: string | null;
+  readonly kind: string | null;
+  readonly nodeImage: string | null;
+  readonly mtls: MeshMtls | null;
   readonly meshConfig: MeshBed['meshConfig'];
   readonly plan: Plan | null;
   private readonly kube: KubeApi;
@@ -67,6 +81,9 @@ export class LiveMeshBed implements MeshBed {
     this.name = fields.name;
     this.target = fields.target;
     this.kubernetes = fields.kubernetes;
+    this.kind = fields.kind ?? null;
+    this.nodeImage = fields.nodeImage ?? null;
+    this.mtls = fields.mtls ?? null;
     this.meshConfig = fields.meshConfig;
     this.plan = fields.plan;
     this.kube = fields.kube;

@@ -55,6 +55,10 @@ export class PlanKube implements KubeApi {
     this.plan.add('api', `list events for ${namespace}/${name}`);
     return [];
   }
+  async listObjects(apiVersion: string, kind: string, namespace: string): Promise<KubeDocument[]> {
+    this.plan.add('api', `list ${kind} (${apiVersion}) in ${namespace}`);
+    return [];
+  }
   async readConfigMapData(namespace: string, name: string): Promise<Record<string, string> | null> {
     this.plan.add('api', `read ConfigMap ${namespace}/${name}`);
     return null;

@@ -9,6 +9,9 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 import { recordingSink, runSuite, scenario, selectScenarios, groupTargets, combineAttempts, type BedSpec, type RunOptions, type Scenario } from './index.ts';
 import { LoopbackMesh, type Interference } from './testing/loopback-mesh.ts';
 import { LOOPBACK_BUDGETS } from './testing/budgets.ts';
+import { nodeImageKubernetes, openLiveBed } from './suite.ts';
+import { Plan } from '../exec/index.ts';
+import { resolveIstio } from '../cluster/index.ts';
 
 // Block 127.0.21.0/24 belongs to this file (each test file its own block; ports are ephemeral).
 const BLOCK = 21;
@@ -82,6 +85,9 @@ test('seed scenarios pass on the double; the collision is only seen after conver
   t.is(loaded.report.totals.passed, 2);
   t.is(loaded.report.run.podpathVersion, (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
   t.is(loaded.report.targets[0].istio.meshConfig.connectTimeout, '1s', 'the report says the test mesh used 1s');
+  t.is(loaded.report.targets[0].kind, null, 'the double is no kind cluster: it says so, nothing is made up');
+  t.is(loaded.report.targets[0].nodeImage, null);
+  t.deepEqual(loaded.report.targets[0].mtls, { mode: 'PERMISSIVE', policy: null }, 'what the double starts with');
   t.true(existsSync(join(runDir, 'junit.xml')) && existsSync(join(runDir, 'bundle.tar.gz')));
 });
 
@@ -239,4 +245,29 @@ test('--reuse on a bed running another version: expectations and skips follow wh
   t.is(s.status, 'passed');
   t.deepEqual(s.probes[0].observed[0].client?.flags, ['UF', 'URX'], 'judged as 1.20: the collision is expected and seen');
   t.regex(io.stderr, /runs Istio 1\.20\.8 with no extra istiod env \(asked: 1\.30\.\d+/);
+});
+
+test('a dry run records the kind release and node image its plan would create the cluster with', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-suite-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const plan = new Plan();
+  const bed = await openLiveBed({ name: 'podpath', istio: '1.20', pilotEnv: {}, logEncoding: 'text', connectTimeout: '1s', reuse: false, keep: false, plan, preload: false }, { env: { XDG_CACHE_HOME: join(dir, 'cache') }, workDir: (name) => join(dir, 'cache', name) });
+  try {
+    const release = resolveIstio('1.20');
+    t.is(bed.kind, release.kind);
+    t.is(bed.nodeImage, release.kindNodeImage);
+    t.is(bed.kubernetes, release.node.kubernetes, 'the Kubernetes release the node image carries');
+    t.deepEqual(bed.mtls, { mode: 'PERMISSIVE', policy: null }, 'the plan lists no PeerAuthentication: Istio\'s default');
+    t.true(plan.steps.some((s) => s.kind === 'api' && /list PeerAuthentication .* in istio-system/.test(s.text)), 'and the plan shows the read');
+    t.true(plan.steps.some((s) => s.text.includes(`kind cluster podpath (${release.kindNodeImage})`)), 'the image the plan creates the cluster with');
+  } finally {
+    await bed[Symbol.asyncDispose]();
+  }
+});
+
+test('nodeImageKubernetes reads the release from kindest/node tags and nothing else', (t) => {
+  t.is(nodeImageKubernetes('kindest/node:v1.36.1@sha256:' + 'a'.repeat(64)), '1.36.1');
+  t.is(nodeImageKubernetes('kindest/node:v1.30.10'), '1.30.10');
+  t.is(nodeImageKubernetes(''), null);
+  t.is(nodeImageKubernetes('example.com/node:v1.30.0'), null);
 });

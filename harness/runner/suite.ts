@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { InterruptedError, isPodpathError, UsageError } from '../errors/index.ts';
 import { Plan } from '../exec/index.ts';
 import type { SuiteSink } from './events.ts';
-import { describeRedactions, newRunId, writeRunResults, REPORT_SCHEMA_VERSION, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
+import { describeRedactions, newRunId, writeRunResults, REPORT_SCHEMA_VERSION, type MeshMtls, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
 import type { MeshBed } from './mesh-bed.ts';
 import type { KubeDocument } from '../kube/index.ts';
 import type { BedDeps } from '../cluster/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
 import { MtlsHistory } from './pooled.ts';
+import { meshMtls, PEER_AUTHENTICATION_API, ROOT_NAMESPACE } from './mesh-mtls.ts';
 import { describeEnv, isExclusive, skipReason, type Scenario } from './scenario.ts';
 import { DEFAULT_CONNECT_TIMEOUT, ISTIO_DEFAULT_CONNECT_TIMEOUT } from '../cluster/config.ts';
 
@@ -242,6 +243,9 @@ export async function runSuite(options: RunOptions, sink: SuiteSink, deps: Parti
       });
       bedsOpened++;
       target.kubernetes = bed.kubernetes;
+      target.kind = bed.kind;
+      target.nodeImage = bed.nodeImage;
+      target.mtls = bed.mtls;
       target.cluster = bed.name;
       // The report records what the bed really runs; a reused bed may have been installed with another value.
       const effective = bed.meshConfig.connectTimeout ?? ISTIO_DEFAULT_CONNECT_TIMEOUT;
@@ -463,6 +467,11 @@ async function defaultResolver(): Promise<(v: string) => string> {
   return (v) => resolveIstio(v).version;
 }
 
+/** Kubernetes inside a kind node image: kind tags kindest/node with the Kubernetes release it builds ("kindest/node:v1.36.1@sha256:…" → "1.36.1"). */
+export function nodeImageKubernetes(image: string): string | null {
+  return /^kindest\/node:v(\d+\.\d+\.\d+)(?:[@]|$)/.exec(image)?.[1] ?? null;
+}
+
 /** The live bed: harness/cluster's up() (or its dry run), wrapped for the runner. */
 export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> = {}): Promise<OpenedBed> {
   const cluster = await import('../cluster/index.ts');
@@ -476,13 +485,25 @@ export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> =
     reuse: spec.reuse, keep: spec.keep, dryRun: spec.plan !== null, signal: spec.signal, onProgress: spec.onProgress,
     preload: spec.preload ?? true, onWarning: spec.onWarning,
   }, overrides);
+  // Before any scenario: a PeerAuthentication left on a reused bed changes every plaintext path, so the report says which mode it ran.
+  const kube = spec.plan ? new PlanKube(spec.plan) : bed.kube;
+  let mtls: MeshMtls | null = null;
+  try {
+    mtls = meshMtls(await kube.listObjects(PEER_AUTHENTICATION_API, 'PeerAuthentication', ROOT_NAMESPACE));
+  } catch (error) {
+    spec.onWarning?.(`could not read the mesh-wide PeerAuthentication in ${ROOT_NAMESPACE} (${describeError(error)}); the report says mTLS default unknown`);
+  }
   const live = new LiveMeshBed({
     name: bed.name,
     target: { istio: bed.istio.version, pilotEnv: { ...(bed.marker.pilotEnv ?? spec.pilotEnv) } },
-    kubernetes: bed.istio.node?.kubernetes ?? null,
+    // What the cluster was created with, from its marker: a reused cluster may predate podpath's current table.
+    kubernetes: nodeImageKubernetes(bed.marker.nodeImage) ?? null,
+    kind: bed.marker.kind || null,
+    nodeImage: bed.marker.nodeImage || null,
+    mtls,
     meshConfig: { connectTimeout: bed.marker.connectTimeout || null, accessLogEncoding: bed.marker.logEncoding === 'json' ? 'JSON' : 'TEXT' },
     plan: bed.plan,
-    kube: spec.plan ? new PlanKube(spec.plan) : bed.kube,
+    kube,
     extraDocuments: async (name) => spec.documents?.get(name) ?? (await kubeModule.extraDocuments(name)),
   });
   return Object.assign(live, { leaseLost: bed.lease.lost, [Symbol.asyncDispose]: () => bed[Symbol.asyncDispose]() });

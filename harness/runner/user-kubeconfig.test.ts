@@ -163,7 +163,21 @@ test('up, a run on the bed (--reuse, extras applied and removed) and down leave 
   t.true(fake.requests.some((r) => r.method === 'PATCH' && r.path === '/api/v1/namespaces/kube-system/configmaps/podpath-cluster'), 'the marker went through the private kubeconfig to the bed');
 
   // a run on the bed: attach (--reuse: marker read, lease taken), apply and remove an extra, dispose
+  t.is(bed.marker.nodeImage, bed.istio.kindNodeImage, 'up() marks the cluster with the node image it created it with');
+  // A cluster created by an earlier podpath, with another kind and node than today's table picks: the report must say what it runs.
+  const markerPath = '/api/v1/namespaces/kube-system/configmaps/podpath-cluster';
+  const markerObject = fake.get(markerPath) as { data: Record<string, string> };
+  const older = `kindest/node:v1.31.4@sha256:${'b'.repeat(64)}`;
+  fake.put(markerPath, { ...markerObject, data: { ...markerObject.data, kind: 'v0.26.0', nodeImage: older } });
+  // A STRICT mesh-wide policy left on the bed (say, by an interrupted scenario): the report must say the bed ran STRICT.
+  fake.put('/apis/security.istio.io/v1beta1/namespaces/istio-system/peerauthentications/default', {
+    apiVersion: 'security.istio.io/v1beta1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'istio-system', creationTimestamp: '2026-11-23T10:00:00Z' }, spec: { mtls: { mode: 'STRICT' } },
+  });
   const live = await openLiveBed({ name: 'podpath', istio: '1.30', pilotEnv: {}, logEncoding: 'text', connectTimeout: '1s', reuse: true, keep: false, plan: null }, deps);
+  t.deepEqual(live.mtls, { mode: 'STRICT', policy: 'istio-system/default' });
+  t.is(live.kind, 'v0.26.0');
+  t.is(live.nodeImage, older);
+  t.is(live.kubernetes, '1.31.4', 'the Kubernetes of the node it runs, not of the table\'s default image');
   await live.apply('app-ext-externalname');
   t.truthy(fake.get('/api/v1/namespaces/app/services/app-ext'));
   await live.remove('app-ext-externalname');

@@ -24,7 +24,7 @@ export interface BrowserSession {
   errors: string[];
 }
 
-export async function withBrowser<T>(fn: (session: BrowserSession) => Promise<T>, options: { javaScriptEnabled?: boolean } = {}): Promise<T> {
+export async function withBrowser<T>(fn: (session: BrowserSession) => Promise<T>, options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number } } = {}): Promise<T> {
   const profile = await mkdtemp(path.join(tmpdir(), 'podpath-chromium-'));
   const requests: string[] = [];
   const errors: string[] = [];
@@ -35,7 +35,7 @@ export async function withBrowser<T>(fn: (session: BrowserSession) => Promise<T>
       executablePath: CHROMIUM_PATH,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 900 },
+      viewport: options.viewport ?? { width: 1280, height: 900 },
       javaScriptEnabled: options.javaScriptEnabled ?? true,
       timeout: 30_000,
     });

@@ -78,19 +78,33 @@ test('up on A, run, upgrade, run on B, diff, dispose: in that order; a regressio
   t.regex(io.stdout, /externalname-5701-collision \/ pod-ip-5701 {2}\[istio 1\.29\.9 → 1\.30\.5\]/);
   t.regex(io.stdout, /client - PassthroughCluster → UF,URX outbound\|5701\|\|app-ext\.app\.svc\.cluster\.local/);
   const root = path.join(cwd, 'results/upgrade-20261123T030000Z');
+  t.regex(io.stdout, /page: results\/upgrade-20261123T030000Z\/upgrade\.html \(both versions' grid and every changed path\)/);
   t.regex(await readFile(path.join(root, 'diff.txt'), 'utf8'), /1 regression/);
   t.is((JSON.parse(await readFile(path.join(root, 'diff.json'), 'utf8')) as { counts: { regression: number } }).counts.regression, 1);
+  // One page: the grid of both versions and the changed probes drawn side by side; summary.md from the same model.
+  t.deepEqual((await readdir(root)).filter((f) => !f.startsWith('from-') && !f.startsWith('to-')).sort(), ['diff.json', 'diff.txt', 'summary.md', 'upgrade.html']);
   const page = await readFile(path.join(root, 'upgrade.html'), 'utf8');
   t.regex(page, /✗ Regressions \(passed before, fail now\): 1/);
   t.regex(page, /href="to-1\.30\.5\/[^"]+\/report\.html#istio--1\.30\.5--externalname-5701-collision--pod-ip-5701"/);
-  t.regex(await readFile(path.join(root, 'matrix.html'), 'utf8'), /2 Istio versions/);
+  t.regex(page, /<table class="matrix">/);
+  t.regex(page, /<a class="cell" href="from-1\.29\.9\/A\/report\.html#istio--1\.29\.9--externalname-5701-collision" title="externalname-5701-collision on Istio 1\.29\.9: passed/);
+  t.is(page.match(/class="cell"/g)?.length, 4, '2 scenarios × 2 versions');
+  const summary = await readFile(path.join(root, 'summary.md'), 'utf8');
+  t.regex(summary, /^# podpath upgrade ❌ \*\*regressions\*\*: Istio 1\.29\.9 → 1\.30\.5/);
+  t.regex(summary, /\| `externalname-5701-collision` \| \[✅ passed\]\(from-1\.29\.9\/A\/report\.html#istio--1\.29\.9--externalname-5701-collision\) \| \[❌ failed\]\(to-1\.30\.5\/B\/report\.html#/);
+  t.regex(summary, /## Regressions \(passed before, fail now\): 1\n\n- `externalname-5701-collision \/ pod-ip-5701` \(Istio 1\.29\.9 → 1\.30\.5\)/);
+  t.regex(summary, /`path expected passthrough; observed passthrough → captured\(app-ext\.app\.svc\.cluster\.local\)`/);
 });
 
 test('no regression exits 0; --canary reaches upgradeIstio', async (t) => {
   const cwd = await tempDir('podpath-upgrade-');
   const w = world({ '1.29.9': onA(), '1.30.5': onBSame() });
-  t.is(await runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30', '--canary']), w.deps, captureIo({ cwd }).io), 0);
+  const stepSummary = path.join(cwd, 'step-summary.md');
+  t.is(await runUpgrade(parseUpgradeArgs(['--from', '1.29', '--to', '1.30', '--canary']), w.deps, captureIo({ cwd, env: { GITHUB_STEP_SUMMARY: stepSummary } }).io), 0);
   t.true(w.log.includes('upgrade podpath 1.30.5 canary'));
+  const summary = await readFile(stepSummary, 'utf8');
+  t.regex(summary, /^# podpath upgrade ✅ \*\*no regression\*\*/, 'the job summary gets the comparison');
+  t.regex(summary, /No probe changed path\./);
 });
 
 test('the bed is disposed even when a run fails', async (t) => {

@@ -2,12 +2,12 @@
  * The upgrade-validation flow: bring a cluster up on Istio A, run the suite, upgrade the control
  * plane in place (or by revision with --canary) and restart the workloads, run again, diff.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Io } from '../../harness/cli/output.ts';
 import { write } from '../../harness/cli/output.ts';
-import { countStatuses, diffReports, formatTotals, hasRegressions, renderDiff, renderHtmlDiff, renderHtmlMatrix, type RunReport } from '../../harness/report/index.ts';
+import { buildComparisonModel, countStatuses, diffReports, formatTotals, hasRegressions, renderComparisonMarkdown, renderDiff, renderHtmlComparison, type RunReport } from '../../harness/report/index.ts';
 import { flowStamp, usage } from './args.ts';
 import { UsageError } from '../../harness/errors/index.ts';
 import { ranOrThrow, type BedLike, type FlowBedOptions, type ResolveIstioRelease, type RunSuite } from './deps.ts';
@@ -16,7 +16,8 @@ export const UPGRADE_HELP = `Usage: npx zx scripts/upgrade.ts --from A --to B [o
 
 Brings kind cluster NAME up on Istio A, runs the scenario suite, upgrades the control plane to B
 (in place, or as a canary revision with --canary) and restarts the workloads so they get B's
-sidecars, runs the suite again, then prints 'podpath diff' of the two runs.
+sidecars, runs the suite again, then prints 'podpath diff' of the two runs and writes one page,
+upgrade.html (both versions' grid and every changed path side by side), and summary.md.
 
 Options:
   --from A             Istio version to start from, e.g. 1.29
@@ -223,10 +224,15 @@ export async function runUpgrade<B extends BedLike>(options: UpgradeOptions, dep
       await mkdir(root, { recursive: true });
       await writeFile(path.join(root, 'diff.txt'), text);
       await writeFile(path.join(root, 'diff.json'), JSON.stringify(diff, null, 2) + '\n');
-      // The same two runs drawn: which probes changed path (upgrade.html) and the scenario x version grid (matrix.html).
+      // One page (both runs as a scenario x version grid, then every probe that changed path, A and B side by side)
+      // and summary.md, from one model: the page `podpath diff A B --format html` writes.
       const href = (runDir: string) => `${path.relative(root, runDir).split(path.sep).join('/')}/report.html`;
-      await writeFile(path.join(root, 'upgrade.html'), renderHtmlDiff(before.report, after.report, { a: href(before.runDir), b: href(after.runDir) }, diff));
-      await writeFile(path.join(root, 'matrix.html'), renderHtmlMatrix([before, after].map((r) => ({ report: r.report, href: href(r.runDir) }))));
+      const comparison = buildComparisonModel(before.report, after.report, { a: href(before.runDir), b: href(after.runDir) }, diff);
+      await writeFile(path.join(root, 'upgrade.html'), renderHtmlComparison(comparison));
+      const summary = renderComparisonMarkdown(comparison);
+      await writeFile(path.join(root, 'summary.md'), summary);
+      if (io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, summary + '\n');
+      await say(`page: ${path.relative(io.cwd, path.join(root, 'upgrade.html'))} (both versions' grid and every changed path); summary.md beside it`);
     }
     await write(io.stdout, '\n' + text);
     await say(`same view later: npx podpath diff ${path.relative(io.cwd, before.runDir)} ${path.relative(io.cwd, after.runDir)}`);

@@ -77,3 +77,30 @@ test('diff --format html draws the regression with links into both runs', async 
   t.is(io.stdout.match(/<svg class="path observed"/g)?.length, 2);
   t.regex(io.stdout, /href="results\/after\/report\.html#istio--1\.21\.5--externalname-5701-collision--pod-ip-5701">details/);
 });
+
+test('a report.json written before the bed facts (kind, node image, mTLS) re-renders, saying they were not recorded', async (t) => {
+  const w = await workspace(t);
+  const old = matrixReport();
+  for (const field of ['kind', 'nodeImage', 'mtls']) t.false(field in old.targets[0], `the fixture has no ${field}, like an older report`);
+  const runDir = await w.run('old', old);
+  const io = captureIo({ cwd: w.dir });
+  t.is(await main(['report', runDir, '--format', 'html'], io.io), 1, io.stderr);
+  t.regex(io.stdout, /mTLS default <b>not recorded<\/b>/);
+  t.regex(io.stdout, /kind <b>not recorded<\/b>/);
+  t.regex(io.stdout, /node image <b>not recorded<\/b>/);
+  const md = captureIo({ cwd: w.dir });
+  t.is(await main(['report', runDir, '--format', 'md'], md.io), 1, md.stderr);
+  t.regex(md.stdout, /kind `not recorded`, node image `not recorded`/);
+});
+
+test('diff --format html is one page: the grid of both runs, every cell linking into its run', async (t) => {
+  const w = await workspace(t);
+  const before = await w.run('before', report([target('1.20.8', [scenario(), { ...scenario(), id: 'externalname-5701-collision' }])], { id: 'before' }));
+  const after = await w.run('after', report([target('1.21.5', [scenario(), failingScenario()])], { id: 'after' }));
+  const io = captureIo({ cwd: w.dir });
+  t.is(await main(['diff', before, after, '--format', 'html', '--out', 'pages/upgrade.html'], io.io), 1, io.stderr);
+  const html = await readFile(path.join(w.dir, 'pages/upgrade.html'), 'utf8');
+  const cells = [...html.matchAll(/<a class="cell" href="([^"]+)"/g)].map((m) => m[1]);
+  t.is(cells.length, 4);
+  t.true(cells.every((h) => /^\.\.\/results\/(before|after)\/report\.html#istio--1\.2[01]\.\d--/.test(h)), cells.join(' '));
+});

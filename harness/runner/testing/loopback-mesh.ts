@@ -150,6 +150,11 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   readonly name = 'test-double';
   readonly target: TargetInfo;
   readonly kubernetes = null;
+  /** Not a kind cluster: no kind release and no node image to report. */
+  readonly kind = null;
+  readonly nodeImage = null;
+  /** The double starts like podpath's baseline: no PeerAuthentication, Istio's default. */
+  readonly mtls = { mode: 'PERMISSIVE', policy: null } as const;
   readonly meshConfig: MeshBed['meshConfig'];
   readonly plan = null;
   readonly applied: string[] = [];
