@@ -6,16 +6,17 @@
 import type { DumpGenerator } from './types.ts';
 
 export interface OracleGeneratorOptions {
-  /** Where builds and generated dumps are cached (the podpath cache). */
-  cacheRoot: string;
+  /** PATH (to find `go`) and the cache location. */
+  env?: NodeJS.ProcessEnv;
+  /** Where builds and generated dumps are cached: $XDG_CACHE_HOME/podpath/oracle. */
+  cacheDir?: string;
   /** Never build: only minors already built are ready. */
   offlineOnly?: boolean;
-  onProgress?: (message: string) => void;
 }
 
 const REASON = 'oracle generator not built in this checkout';
 
-export function createOracleGenerator(_options: OracleGeneratorOptions): DumpGenerator {
+export function createOracleGenerator(_options: OracleGeneratorOptions = {}): DumpGenerator {
   return {
     availability: async () => ({ state: 'unavailable', reason: REASON }),
     generate: async () => {

@@ -4,6 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
 import { UsageError } from '../errors/index.ts';
 import { parseDocuments, type KubeDocument } from '../kube/manifests.ts';
 import { parseMeshConfig, type MeshConfigSource } from './model.ts';
@@ -38,12 +39,16 @@ export async function manifestFiles(paths: readonly string[], cwd: string): Prom
   return out;
 }
 
-/** `kind: List` (what `kubectl get -o yaml` prints) opened into its items. */
-function flattenLists(docs: KubeDocument[], file: string): KubeDocument[] {
-  return docs.flatMap((d) => {
-    if (d.kind !== 'List' || !Array.isArray(d.items)) return [d];
-    return parseDocuments(d.items.map((i) => JSON.stringify(i)).join('\n---\n'), file);
-  });
+/** `kind: List` (what `kubectl get -o yaml` prints) opened into its items, before the strict per-object parse. */
+function openLists(text: string): string {
+  if (!/^kind:\s*["']?List["']?\s*$/m.test(text)) return text;
+  const docs = parseAllDocuments(text);
+  if (docs.some((d) => d.errors.length > 0)) return text;
+  return docs.map((d) => {
+    const value: unknown = d.toJS({ maxAliasCount: 100 });
+    const items = typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'List' ? (value as { items?: unknown }).items : undefined;
+    return Array.isArray(items) ? items.map((i) => stringify(i)).join('---\n') : String(d);
+  }).join('---\n');
 }
 
 /** The documents of every file, in order (later ones replace earlier ones with the same kind/namespace/name). */
@@ -52,7 +57,7 @@ export async function loadManifests(paths: readonly string[], cwd: string): Prom
   const documents: KubeDocument[] = [];
   for (const file of files) {
     const shown = path.relative(cwd, file) || file;
-    documents.push(...flattenLists(parseDocuments(await readFile(file, 'utf8'), shown), shown));
+    documents.push(...parseDocuments(openLists(await readFile(file, 'utf8')), shown));
   }
   return { files, documents };
 }

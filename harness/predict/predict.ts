@@ -3,7 +3,7 @@
  * explain on it for each destination, and what changes from one version to the next. No CLI here:
  * the command renders what this returns.
  */
-import { EnvironmentError, InterruptedError } from '../errors/index.ts';
+import { EnvironmentError, InterruptedError, isPodpathError } from '../errors/index.ts';
 import { explain, loadConfigDump, type Explanation, type Verdict } from '../envoy/index.ts';
 import type { DumpGenerator, OracleAvailability } from '../oracle/types.ts';
 import { oracleVersion } from '../../oracle/versions.ts';
@@ -119,6 +119,7 @@ export async function predict(request: PredictRequest): Promise<Prediction> {
       versions.push({ minor: c.minor, release: c.release, status: 'not-built', reason: `not built yet (--offline-only): ${a.reason}` });
       continue;
     }
+    if (a.state === 'buildable') request.onProgress?.(`${c.minor}: ${a.reason}`);
     const started = performance.now();
     let configs: unknown;
     try {
@@ -134,7 +135,7 @@ export async function predict(request: PredictRequest): Promise<Prediction> {
     } catch (error) {
       if (signal?.aborted) throw new InterruptedError('predict: interrupted', { cause: error });
       const reason = error instanceof Error ? error.message : String(error);
-      if (c.explicit) throw new EnvironmentError(`predict: generating Istio ${c.minor} failed: ${reason}`);
+      if (c.explicit) throw isPodpathError(error) ? error : new EnvironmentError(`predict: generating Istio ${c.minor} failed: ${reason}`);
       versions.push({ minor: c.minor, release: c.release, status: 'failed', reason });
       continue;
     }

@@ -21,9 +21,10 @@ function list(values: Values, name: string): string[] {
 }
 
 export interface GeneratorOptions {
-  cacheRoot: string;
+  env: NodeJS.ProcessEnv;
+  /** $XDG_CACHE_HOME/podpath/oracle: builds and generated dumps. */
+  cacheDir: string;
   offlineOnly: boolean;
-  onProgress: (message: string) => void;
 }
 
 /** The real generator, imported only when predict runs (it brings the Go build machinery). */
@@ -32,13 +33,9 @@ async function realGenerator(options: GeneratorOptions): Promise<DumpGenerator> 
   return createOracleGenerator(options);
 }
 
-/** Progress to stderr, one line each; a line the generator and predict both report is written once. */
+/** Progress to stderr, one line each (stdout carries the answer, also with --json). */
 function progressWriter(io: Io): (message: string) => void {
-  let last = '';
   return (message) => {
-    const text = message.replace(/^\d+\.\d+: /, '');
-    if (text === last) return;
-    last = text;
     io.stderr.write(`predict: ${message}\n`);
   };
 }
@@ -127,7 +124,7 @@ export function makePredictCommand(deps: { generator?: (options: GeneratorOption
       }
       const onProgress = progressWriter(io);
       const offlineOnly = values['offline-only'] === true;
-      const options: GeneratorOptions = { cacheRoot: path.join(cacheRoot(io.env), 'oracle'), offlineOnly, onProgress };
+      const options: GeneratorOptions = { env: io.env, cacheDir: path.join(cacheRoot(io.env), 'oracle'), offlineOnly };
       const generator = await (deps.generator ?? realGenerator)(options);
       const prediction = await predict({ model, minors, destinations, generator, offlineOnly, changes, signal, onProgress });
       const json = values.json === true;
