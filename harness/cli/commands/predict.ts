@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command, Values } from '../command.ts';
-import { paint, write, type Io } from '../output.ts';
+import { styleText } from 'node:util';
+import { wantsColor, write, type Io } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
 import { cacheRoot } from '../../cluster/assets.ts';
 import type { DumpGenerator } from '../../oracle/types.ts';
@@ -130,8 +131,10 @@ export function makePredictCommand(deps: { generator?: (options: GeneratorOption
       const json = values.json === true;
       if (json) await write(io.stdout, `${JSON.stringify(predictionJson(model, prediction, changes), null, 2)}\n`);
       else {
+        // The command's own env decides (NO_COLOR, FORCE_COLOR, a terminal), as for every renderer given a switch.
+        const color = wantsColor(io);
         await write(io.stdout, renderPrediction(model, prediction, {
-          paint: (style, text) => paint(style, text, io.stdout), minorsText: istio, files: read.length, documents: documents.length, changes,
+          paint: (style, text) => (color ? styleText(style, text, { validateStream: false }) : text), minorsText: istio, files: read.length, documents: documents.length, changes,
         }));
       }
       return changes && prediction.verdictChanged ? 1 : 0;
