@@ -11,7 +11,7 @@
  * bring (kubernetes, kube-dns, istiod). The bed's pod IPs are fixed here (POD_IPS).
  */
 import { stringify } from 'yaml';
-import { baselineDocuments, extraDocuments, AGENT_HASH_ANNOTATION, type KubeDocument } from '../harness/kube/manifests.ts';
+import { baselineDocuments, extraDocuments, withoutAgentStamp, type KubeDocument } from '../harness/kube/manifests.ts';
 import { istioOperator } from '../harness/cluster/config.ts';
 import { DEFAULT_CONNECT_TIMEOUT } from '../harness/runner/suite.ts';
 import { extrasFor, type ProbeSpec, type Scenario, type WorkloadName } from '../harness/runner/scenario.ts';
@@ -65,16 +65,6 @@ async function bedDocuments(extras: readonly string[]): Promise<KubeDocument[]> 
   for (const doc of await baselineDocuments()) docs.set(key(doc), doc);
   for (const extra of extras) for (const doc of await extraDocuments(extra)) docs.set(key(doc), doc);
   return [...docs.values()];
-}
-
-/** The loader stamps the agent's hash on pod templates to roll pods; istiod never sees it. */
-function withoutAgentStamp(doc: KubeDocument): KubeDocument {
-  if (doc.kind !== 'Deployment') return doc;
-  const spec = doc.spec as { template?: { metadata?: { annotations?: Record<string, unknown> } } } | undefined;
-  const annotations = spec?.template?.metadata?.annotations;
-  if (!annotations || !(AGENT_HASH_ANNOTATION in annotations)) return doc;
-  const { [AGENT_HASH_ANNOTATION]: _stamp, ...rest } = annotations;
-  return { ...doc, spec: { ...spec, template: { ...spec.template, metadata: { ...spec.template!.metadata, annotations: rest } } } };
 }
 
 export interface BedModel {

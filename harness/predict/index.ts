@@ -6,4 +6,5 @@ export { predict, GO_HINT, type Prediction, type PredictionRow, type PredictRequ
 export { evidenceOf, type Evidence } from './evidence.ts';
 export { summarize, diffSummaries, originOf, type Change, type SidecarSummary } from './changes.ts';
 export { destinationsFromLog, type LogDestinations } from './from-logs.ts';
-export { renderPrediction, predictionJson, addressLines, type Paint } from './render.ts';
+export { renderPrediction, predictionJson, addressLines, renderIncidentPrediction, incidentPredictionJson, type Paint } from './render.ts';
+export { predictIncident, type IncidentPrediction } from './incident.ts';

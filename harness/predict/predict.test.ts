@@ -14,50 +14,14 @@ import { runCommand } from '../cli/main.ts';
 import { makePredictCommand } from '../cli/commands/predict.ts';
 import { explain, loadConfigDump } from '../envoy/index.ts';
 import { MANIFESTS_DIR } from '../kube/manifests.ts';
-import { inputsHash } from '../oracle/cluster-model.ts';
-import type { DumpGenerator, GenerateRequest, OracleAvailability } from '../oracle/types.ts';
-import { goldenMinors, listGoldens, readGolden, type GoldenDump } from '../../oracle/goldens.ts';
+import type { DumpGenerator, GenerateRequest } from '../oracle/types.ts';
+import { goldenGenerator } from './testing/golden-double.ts';
+import { goldenMinors, readGolden } from '../../oracle/goldens.ts';
 import { ORACLE_VERSIONS, oracleVersion } from '../../oracle/versions.ts';
 import { meshConfigYaml } from '../../oracle/inputs.ts';
 
 const STATE = 'app-ext-externalname@ENABLE_EXTERNAL_NAME_ALIAS=false';
 const MINORS = goldenMinors();
-
-/**
- * Test double of the generation step: serves a golden only for the very input istiod was given
- * to make it (hash recomputed from the request's content, not trusted from the request).
- */
-function goldenGenerator(options: { buildable?: readonly string[]; unavailable?: Record<string, string>; calls?: GenerateRequest[] } = {}): DumpGenerator {
-  let index: Map<string, GoldenDump> | null = null;
-  const golden = (minor: string, hash: string): GoldenDump | undefined => {
-    index ??= new Map(listGoldens().map((g) => {
-      const d = readGolden(g.minor, g.state, g.client)!;
-      return [`${g.minor} ${d.podpath_oracle.inputsHash}`, d] as const;
-    }));
-    return index.get(`${minor} ${hash}`);
-  };
-  return {
-    async availability(minor): Promise<OracleAvailability> {
-      if (options.unavailable?.[minor]) return { state: 'unavailable', reason: options.unavailable[minor] };
-      if (options.buildable?.includes(minor)) return { state: 'buildable', reason: 'not built yet: a one-time go build' };
-      if (MINORS.includes(minor)) return { state: 'ready' };
-      return { state: 'unavailable', reason: oracleVersion(minor)?.unavailable ?? `no goldens for ${minor}` };
-    },
-    async generate(request) {
-      options.calls?.push(request);
-      const { input } = request;
-      request.onProgress?.('generating from the committed goldens');
-      const hash = inputsHash({ ...input, pilotEnv: request.pilotEnv, proxies: input.proxies.map(({ istioVersion: _v, ...p }) => p) });
-      if (hash !== input.inputsHash) throw new Error('the request\'s inputsHash does not match its content');
-      const release = oracleVersion(request.minor)?.release;
-      if (input.proxies.some((p) => p.istioVersion !== release)) throw new Error(`proxies must report ${release}`);
-      const g = golden(request.minor, hash);
-      if (!g) throw new Error(`no golden was generated from this input for ${request.minor}`);
-      const { podpath_oracle: record, configs } = g;
-      return { record, dumps: Object.fromEntries(input.proxies.map((p) => [`${p.pod}.${p.namespace}`, { configs }])) };
-    },
-  };
-}
 
 function tmp(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'podpath-predict-'));

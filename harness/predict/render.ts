@@ -1,4 +1,5 @@
 /** Human and JSON output of a prediction. Pure: colour comes in as a function (identity when off). */
+import type { IncidentPrediction } from './incident.ts';
 import type { PredictModel } from './model.ts';
 import type { Prediction, PredictionRow, VersionStatus } from './predict.ts';
 
@@ -121,5 +122,30 @@ export function predictionJson(model: PredictModel, prediction: Prediction, chan
     })),
     ...(changes ? { changes: prediction.changes } : {}),
     verdictChanged: prediction.verdictChanged,
+  };
+}
+
+/** The repro report's section: what the incident's Istio version would do, or why that is not known. */
+export function renderIncidentPrediction(p: IncidentPrediction): string[] {
+  if (!p.answered) return [`  not predicted: ${p.why}`];
+  const row = p.prediction.destinations[0]?.rows[0];
+  const c = p.model.client;
+  if (!row) return [`  not predicted: ${p.prediction.versions[0]?.reason ?? 'istiod gave no config'}`];
+  return [
+    `  ${c.namespace}/${c.workload} (pod ${c.name}, ${c.ip}) → ${p.destination.dst}${p.destination.resolved ? ` (${p.destination.resolved})` : ''}, on the bed with the incident's manifests`,
+    `  istiod ${p.minor}: ${row.verdict} via listener ${row.listener ?? '-'}, chain ${row.filterChain ?? '-'}, cluster ${row.cluster ?? '-'}`,
+    `  the client sidecar would log: ${row.evidence.text}${row.evidence.why ? ` (${row.evidence.why})` : ''}`,
+  ];
+}
+
+export function incidentPredictionJson(p: IncidentPrediction): unknown {
+  if (!p.answered) return { minor: p.minor, predicted: false, why: p.why };
+  const row = p.prediction.destinations[0]?.rows[0];
+  return {
+    minor: p.minor,
+    predicted: row !== undefined,
+    from: { namespace: p.model.client.namespace, pod: p.model.client.name, ip: p.model.client.ip },
+    destination: p.destination,
+    ...(row ? { verdict: row.verdict, listener: row.listener, filterChain: row.filterChain, cluster: row.cluster, evidence: row.evidence, steps: row.explanation.steps } : { why: p.prediction.versions[0]?.reason }),
   };
 }
