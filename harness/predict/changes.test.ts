@@ -5,7 +5,7 @@ import { MANIFESTS_DIR } from '../kube/manifests.ts';
 import { readGolden } from '../../oracle/goldens.ts';
 import { loadManifests } from './load.ts';
 import { ISTIO_DEFAULT_MESH, predictModel } from './model.ts';
-import { diffSummaries, originOf, summarize } from './changes.ts';
+import { diffSummaries, originOf, summarizeSidecar } from './changes.ts';
 import { evidenceOf } from './evidence.ts';
 
 const STATE = 'app-ext-externalname@ENABLE_EXTERNAL_NAME_ALIAS=false';
@@ -16,8 +16,8 @@ async function seedModel(extras = ['app-ext-externalname']) {
 }
 
 test('summary of a golden sidecar: the catch-all ports are exactly those where an unknown IP does not go to PassthroughCluster', (t) => {
-  const s120 = summarize(loadConfigDump(readGolden('1.20', STATE, 'manager')!));
-  const s124 = summarize(loadConfigDump(readGolden('1.24', STATE, 'manager')!));
+  const s120 = summarizeSidecar(loadConfigDump(readGolden('1.20', STATE, 'manager')!));
+  const s124 = summarizeSidecar(loadConfigDump(readGolden('1.24', STATE, 'manager')!));
   // 0.0.0.0_8080 exists in both (HTTP: an unknown IP's Host falls to the passthrough vhost): not a catch-all.
   t.true(s120.listeners.has('0.0.0.0_8080') && s124.listeners.has('0.0.0.0_8080'));
   t.deepEqual([...s120.catchAlls], [[5701, 'outbound|5701||app-ext.app.svc.cluster.local']]);
@@ -30,7 +30,7 @@ test('summary of a golden sidecar: the catch-all ports are exactly those where a
 test('the diff from 1.20 to 1.24 on the seed, and nothing from 1.24 to 1.26 but what the goldens differ in', async (t) => {
   const model = await seedModel();
   const index = { cluster: model.cluster, serviceEntries: model.serviceEntries };
-  const at = (minor: string, release: string) => ({ minor, release, summary: summarize(loadConfigDump(readGolden(minor, STATE, 'manager')!)) });
+  const at = (minor: string, release: string) => ({ minor, release, summary: summarizeSidecar(loadConfigDump(readGolden(minor, STATE, 'manager')!)) });
   const changes = diffSummaries(index, at('1.20', '1.20.0'), at('1.24', '1.24.0'), model.pilotEnv);
   t.deepEqual(changes.map((c) => `${c.kind} ${c.subject} ${c.change}`).sort(), [
     'catch-all 5701 gone',

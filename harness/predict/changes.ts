@@ -24,7 +24,7 @@ function isOutboundCluster(name: string): boolean {
   return name.startsWith('outbound|') || name === 'PassthroughCluster' || name === 'BlackHoleCluster';
 }
 
-export function summarize(dump: ConfigDump): SidecarSummary {
+export function summarizeSidecar(dump: ConfigDump): SidecarSummary {
   const listeners = new Map<string, string[]>();
   const ports = new Set<number>();
   for (const name of dump.listenerNames()) {

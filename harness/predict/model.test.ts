@@ -10,7 +10,8 @@ import { MANIFESTS_DIR, type KubeDocument } from '../kube/manifests.ts';
 import { bedStates, meshConfigYaml, oracleInput } from '../../oracle/inputs.ts';
 import { oracleVersion } from '../../oracle/versions.ts';
 import { loadManifests } from './load.ts';
-import { ISTIO_DEFAULT_MESH, parseMeshConfig, parsePilotEnv, parsePodIps, predictModel, resolveDestination, type MeshConfigSource } from './model.ts';
+import { parsePilotEnv } from '../cluster/config.ts';
+import { ISTIO_DEFAULT_MESH, parseMeshConfig, parsePodIps, predictModel, resolveDestination, type MeshConfigSource } from './model.ts';
 import { selectMinors } from './versions.ts';
 
 const FROM = { namespace: 'manager', name: 'manager' };

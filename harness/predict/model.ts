@@ -67,18 +67,6 @@ export function parseMeshConfig(text: string, file: string): MeshConfigSource {
   return block(value, 'meshConfig block', {});
 }
 
-/** `--pilot-env K=V` values; istiod feature flags are upper-case environment names. */
-export function parsePilotEnv(values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    const key = eq > 0 ? v.slice(0, eq) : '';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UsageError(`predict: --pilot-env '${v}' is not NAME=VALUE`, { hint: 'e.g. --pilot-env ENABLE_EXTERNAL_NAME_ALIAS=false' });
-    out[key] = v.slice(eq + 1);
-  }
-  return out;
-}
-
 export interface WorkloadRef {
   namespace: string;
   name: string;

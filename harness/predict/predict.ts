@@ -7,7 +7,7 @@ import { EnvironmentError, InterruptedError, isPodpathError } from '../errors/in
 import { explain, loadConfigDump, type Explanation, type Verdict } from '../envoy/index.ts';
 import type { DumpGenerator, OracleAvailability } from '../oracle/types.ts';
 import { oracleVersion } from '../../oracle/versions.ts';
-import { diffSummaries, summarize, type Change, type SidecarSummary } from './changes.ts';
+import { diffSummaries, summarizeSidecar, type Change, type SidecarSummary } from './changes.ts';
 import { evidenceOf, type Evidence } from './evidence.ts';
 import type { Destination, PredictModel } from './model.ts';
 import type { SelectedMinor } from './versions.ts';
@@ -144,7 +144,7 @@ export async function predict(request: PredictRequest): Promise<Prediction> {
       const e = explain(dump, { dst: d.dst, ...(d.host !== undefined ? { host: d.host } : {}) });
       return rowOf(c.minor, e, evidenceOf(e, model.cluster, model.client.namespace, d.host !== undefined));
     });
-    perVersion.push({ minor: c.minor, release: c.release, rows, summary: request.changes ? summarize(dump) : null });
+    perVersion.push({ minor: c.minor, release: c.release, rows, summary: request.changes ? summarizeSidecar(dump) : null });
     versions.push({ minor: c.minor, release: c.release, status: 'predicted', seconds: Math.round((performance.now() - started) / 100) / 10 });
   }
 

@@ -5,9 +5,10 @@ import { styleText } from 'node:util';
 import { wantsColor, write, type Io } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
 import { cacheRoot } from '../../cluster/assets.ts';
+import { parsePilotEnv } from '../../cluster/config.ts';
 import type { DumpGenerator } from '../../oracle/types.ts';
 import {
-  destinationsFromLog, ISTIO_DEFAULT_MESH, loadManifests, loadMeshConfig, parsePilotEnv, parsePodIps, parseWorkloadRef, predict,
+  destinationsFromLog, ISTIO_DEFAULT_MESH, loadManifests, loadMeshConfig, parsePodIps, parseWorkloadRef, predict,
   predictionJson, predictModel, renderPrediction, resolveDestination, selectMinors, type Destination,
 } from '../../predict/index.ts';
 
