@@ -14,7 +14,7 @@ import { runCommand } from '../cli/main.ts';
 import { makePredictCommand } from '../cli/commands/predict.ts';
 import { explain, loadConfigDump } from '../envoy/index.ts';
 import { MANIFESTS_DIR } from '../kube/manifests.ts';
-import type { DumpGenerator, GenerateRequest } from '../oracle/types.ts';
+import type { DumpGenerator, GenerateRequest, OracleAvailability } from '../oracle/types.ts';
 import { goldenGenerator } from './testing/golden-double.ts';
 import { goldenMinors, readGolden } from '../../oracle/goldens.ts';
 import { ORACLE_VERSIONS, oracleVersion } from '../../oracle/versions.ts';
@@ -242,19 +242,34 @@ test('usage errors are exit 2 without a stack, before any generation', async (t)
 // The real generation step (Go build of istiod per minor, harness/oracle/generator.ts): it must
 // reproduce the committed golden from predict's input. Runs when Go is on PATH and the minor is
 // built (or PODPATH_ORACLE_BUILD=1 allows a build, minutes the first time); otherwise a visible skip.
-const goPresent = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
-const { createOracleGenerator } = await import('../oracle/generator.ts');
-const real = createOracleGenerator({});
 const REAL_MINOR = '1.20';
-const realState = goPresent ? await real.availability(REAL_MINOR) : null;
+const goPresent = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+// ava wants every test declared synchronously: ask the generator in a child process, synchronously.
+const probe = goPresent
+  ? spawnSync(process.execPath, ['--input-type=module', '-e', `const { createOracleGenerator } = await import(${JSON.stringify(new URL('../oracle/generator.ts', import.meta.url).href)}); process.stdout.write(JSON.stringify(await createOracleGenerator({}).availability(${JSON.stringify(REAL_MINOR)})));`], { encoding: 'utf8' })
+  : null;
+const realState = probe?.status === 0 ? (JSON.parse(probe.stdout) as OracleAvailability) : null;
 const realRuns = realState !== null && (realState.state === 'ready' || (realState.state === 'buildable' && process.env.PODPATH_ORACLE_BUILD === '1'));
-const why = !goPresent ? 'go is not on PATH' : realState?.state === 'unavailable' ? realState.reason : 'not built yet; set PODPATH_ORACLE_BUILD=1 to build it (minutes)';
+const why = !goPresent ? 'go is not on PATH' : realState === null ? `asking the generator failed: ${probe?.stderr.split('\n')[0] ?? ''}` : realState.state === 'unavailable' ? realState.reason : 'not built yet; set PODPATH_ORACLE_BUILD=1 to build it (minutes)';
 (realRuns ? test : test.skip)(`real oracle: predict through istiod ${REAL_MINOR} reproduces the committed golden${realRuns ? '' : ` (skipped: ${why})`}`, async (t) => {
   t.timeout(60 * 60 * 1000);
   const dir = tmp(t);
-  const r = await run([...SEED_FILES, '--from', 'manager/manager', '--dst', '10.244.0.12:5701', '--mesh-config', bedMesh(dir), '--pilot-env', 'ENABLE_EXTERNAL_NAME_ALIAS=false', '--istio', REAL_MINOR, '--json'], real);
+  const { createOracleGenerator } = await import('../oracle/generator.ts');
+  const real = createOracleGenerator({});
+  const outputs: unknown[] = [];
+  const recording: DumpGenerator = { availability: (m) => real.availability(m), generate: async (request) => {
+    const out = await real.generate(request);
+    outputs.push(out);
+    return out;
+  } };
+  const r = await run([...SEED_FILES, '--from', 'manager/manager', '--dst', '10.244.0.12:5701', '--mesh-config', bedMesh(dir), '--pilot-env', 'ENABLE_EXTERNAL_NAME_ALIAS=false', '--istio', REAL_MINOR, '--json'], recording);
   t.is(r.code, 0, r.stderr);
+  const golden = readGolden(REAL_MINOR, STATE, 'manager')!;
+  // istiod, given predict's input, builds exactly the committed golden: same input hash, same listeners, clusters, routes, endpoints.
+  const out = outputs[0] as { record: { inputsHash: string }; dumps: Record<string, { configs: unknown[] }> };
+  t.is(out.record.inputsHash, golden.podpath_oracle.inputsHash);
+  t.deepEqual(out.dumps['manager-0.manager'].configs, golden.configs);
   const row = (JSON.parse(r.stdout) as JsonOut).destinations[0].rows[0];
-  const golden = explain(loadConfigDump(readGolden(REAL_MINOR, STATE, 'manager')!), { dst: '10.244.0.12:5701' });
-  t.like(row, { verdict: golden.verdict, listener: golden.listener, cluster: golden.cluster?.name ?? null });
+  const expected = explain(loadConfigDump(golden), { dst: '10.244.0.12:5701' });
+  t.like(row, { verdict: expected.verdict, listener: expected.listener, cluster: expected.cluster?.name ?? null });
 });

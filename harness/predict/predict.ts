@@ -82,6 +82,12 @@ function differences(a: PredictionRow, b: PredictionRow): string[] {
   return COMPARED.filter((k) => (k === 'evidence' ? a.evidence.text !== b.evidence.text : a[k] !== b[k]));
 }
 
+/** What would make a minor available, when the generator says (the seam's optional `hint`). */
+function hintOf(a: OracleAvailability): string | undefined {
+  const hint = (a as { hint?: unknown }).hint;
+  return typeof hint === 'string' && hint !== '' ? hint : undefined;
+}
+
 function describeAvailability(minor: string, a: OracleAvailability): string {
   return a.state === 'ready' ? `${minor} is ready` : `${minor}: ${a.reason}`;
 }
@@ -95,14 +101,15 @@ export async function predict(request: PredictRequest): Promise<Prediction> {
   }
   // A minor asked for by name that cannot be answered is an error: a table without it would look like an answer.
   for (const c of checked.filter((x) => x.explicit)) {
-    if (c.availability.state === 'unavailable') throw new EnvironmentError(`predict: Istio ${c.minor} cannot be generated here: ${c.availability.reason}`, { hint: /\bgo\b/i.test(c.availability.reason) ? GO_HINT : 'Name other minors, or a range (its rows say why a minor is missing).' });
+    if (c.availability.state === 'unavailable') throw new EnvironmentError(`predict: Istio ${c.minor} cannot be generated here: ${c.availability.reason}`, { hint: hintOf(c.availability) ?? (/\bgo\b/i.test(c.availability.reason) ? GO_HINT : 'Name other minors, or a range (its rows say why a minor is missing).') });
     if (c.availability.state === 'buildable' && request.offlineOnly) throw new EnvironmentError(`predict: Istio ${c.minor} is not built yet and --offline-only was given`, { hint: `Run once without --offline-only to build it (${c.availability.reason}).` });
   }
   const usable = checked.filter((c) => c.availability.state === 'ready' || (c.availability.state === 'buildable' && !request.offlineOnly));
   if (usable.length === 0) {
     const reasons = checked.map((c) => `  ${describeAvailability(c.minor, c.availability)}`).join('\n');
     const needGo = checked.some((c) => c.availability.state !== 'ready' && /\bgo\b/i.test(c.availability.reason));
-    throw new EnvironmentError(`predict: none of the selected Istio versions can be generated here${request.offlineOnly ? ' without building (--offline-only)' : ''}:\n${reasons}`, { hint: needGo || request.offlineOnly ? GO_HINT : undefined });
+    const hints = [...new Set(checked.map((c) => hintOf(c.availability)).filter((h): h is string => h !== undefined))];
+    throw new EnvironmentError(`predict: none of the selected Istio versions can be generated here${request.offlineOnly ? ' without building (--offline-only)' : ''}:\n${reasons}`, { hint: needGo || request.offlineOnly ? GO_HINT : hints.join('\n') || undefined });
   }
 
   const versions: VersionStatus[] = [];
