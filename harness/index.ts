@@ -12,3 +12,4 @@ export * from './kube/index.ts';
 export * from './runner/index.ts';
 export * from './report/index.ts';
 export * from './exec/index.ts';
+export * from './predict/index.ts';

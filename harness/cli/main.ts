@@ -69,6 +69,32 @@ function parseCommandArgs(command: Command, argv: string[]): { values: Values; p
   }
 }
 
+/** The exit code for an error a command threw, after telling the user on stderr. */
+async function reportError(error: unknown, io: Io): Promise<number> {
+  if (isPodpathError(error)) {
+    await write(io.stderr, `podpath: ${error.shortMessage}\n${error.hint ? `${error.hint}\n` : ''}`);
+    return error.exitCode;
+  }
+  // Not a podpath error: a bug. Say so and keep the stack for the report.
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  await write(io.stderr, `podpath: internal error (please report it with this output)\n${detail}\n`);
+  return 2;
+}
+
+/** One command (e.g. built with test doubles) run on argv exactly as main runs it: parsing, --help, errors to exit codes. */
+export async function runCommand(command: Command, argv: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  try {
+    const parsed = parseCommandArgs(command, argv);
+    if (parsed === 'help') {
+      await write(io.stdout, commandHelp(command));
+      return 0;
+    }
+    return await command.run({ ...parsed, io, signal });
+  } catch (error) {
+    return await reportError(error, io);
+  }
+}
+
 /** Runs the CLI and returns the exit code; never throws for anything a user can cause. */
 /** What the entry point hands the commands: the scenario catalogue (`podpath run` plays it). */
 export interface Catalogue {
@@ -110,14 +136,7 @@ export async function main(argv: string[], io: Io = processIo(), signal: AbortSi
     }
     return await command.run({ ...parsed, io, signal, scenarios: catalogue?.scenarios });
   } catch (error) {
-    if (isPodpathError(error)) {
-      await write(io.stderr, `podpath: ${error.shortMessage}\n${error.hint ? `${error.hint}\n` : ''}`);
-      return error.exitCode;
-    }
-    // Not a podpath error: a bug. Say so and keep the stack for the report.
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    await write(io.stderr, `podpath: internal error (please report it with this output)\n${detail}\n`);
-    return 2;
+    return await reportError(error, io);
   } finally {
     signal.removeEventListener('abort', endInput);
   }

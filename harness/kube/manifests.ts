@@ -86,6 +86,16 @@ function stampAgentHash(doc: KubeDocument, hash: string): KubeDocument {
   return { ...doc, spec: { ...spec, template: { ...template, metadata: { ...metadata, annotations: { ...annotations, [AGENT_HASH_ANNOTATION]: hash } } } } };
 }
 
+/** A Deployment without the agent-hash stamp: what istiod is given by the oracle and predict, so the stamp never changes their inputs. */
+export function withoutAgentStamp(doc: KubeDocument): KubeDocument {
+  const spec = doc.spec;
+  if (doc.kind !== 'Deployment' || !isRecord(spec) || !isRecord(spec.template)) return doc;
+  const metadata = isRecord(spec.template.metadata) ? spec.template.metadata : {};
+  if (!isRecord(metadata.annotations) || !(AGENT_HASH_ANNOTATION in metadata.annotations)) return doc;
+  const { [AGENT_HASH_ANNOTATION]: _stamp, ...annotations } = metadata.annotations;
+  return { ...doc, spec: { ...spec, template: { ...spec.template, metadata: { ...metadata, annotations } } } };
+}
+
 const KIND_ORDER: Record<string, number> = { Namespace: 0, ConfigMap: 1 };
 
 /** Namespaces, agent ConfigMaps (agent.ts as it is on disk), Deployments and Services, in apply order. */

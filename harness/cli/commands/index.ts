@@ -12,6 +12,7 @@ export const commandTable: readonly CommandEntry[] = [
   { name: 'logs', summary: 'Read Istio sidecar access logs: decode, summarise, follow a connection, diagnose (offline)', load: async () => (await import('./logs.ts')).logsCommand },
   { name: 'explain', summary: "Predict the path of a connection from a sidecar's Envoy config dump (offline)", load: async () => (await import('./explain.ts')).explainCommand },
   { name: 'lint', summary: 'Find port collisions and mesh pitfalls in Kubernetes/Istio YAML (offline)', load: async () => (await import('./lint.ts')).lintCommand },
+  { name: 'predict', summary: "What each Istio version's istiod would do with your manifests, and what an upgrade changes (no cluster)", load: async () => (await import('./predict.ts')).predictCommand },
   { name: 'versions', summary: 'List the Istio versions podpath can install, with the newest patch of each (offline)', load: async () => (await import('./versions.ts')).versionsCommand },
   { name: 'up', summary: 'Create a kind cluster with Istio and the podpath workloads (needs Docker)', load: async () => (await import('./up.ts')).upCommand },
   { name: 'down', summary: 'Delete the podpath kind cluster', load: async () => (await import('./down.ts')).downCommand },

@@ -223,3 +223,31 @@ test('configDump.path is read under a cap: a dump (or a gzip bomb) over --max-du
   const fine = captureIo();
   t.is(await main(['repro', join(dir, 'incident.yaml'), '--offline'], fine.io), 0, fine.stderr);
 });
+
+test('repro --offline adds what the incident\'s istiod would build when that minor can be generated, and says why not otherwise', async (t) => {
+  const { goldenGenerator } = await import('../../predict/testing/golden-double.ts');
+  const dir = tmp(t);
+  const file = join(dir, 'incident.yaml');
+  // The seed's collision on podpath's bed, reported on 1.20 with the flag off: the bed state the goldens hold.
+  writeFileSync(file, `id: seed-on-120\ntitle: t\nistio: { version: "1.20.4", pilotEnv: { ENABLE_EXTERNAL_NAME_ALIAS: "false" } }\nmesh: { connectTimeout: 1s }\nmanifests:\n  - extra: app-ext-externalname\nconnection: { from: manager, to: other-manager, port: 5701, protocol: tcp }\n`);
+  const cmd = makeReproCommand({ predictGenerator: () => goldenGenerator() });
+  const io = captureIo();
+  t.is(await cmd.run({ values: { offline: true }, positionals: [file], io: io.io, signal: new AbortController().signal }), 0, io.stderr);
+  t.regex(io.stdout, /What istiod 1\.20 would build \(podpath predict\)/);
+  t.regex(io.stdout, /manager\/manager \(pod manager-0, 10\.244\.0\.11\) → 10\.244\.0\.12:5701 \(pod manager-1 on the bed\)/);
+  t.regex(io.stdout, /istiod 1\.20: captured via listener 0\.0\.0\.0_5701, chain #0, cluster outbound\|5701\|\|app-ext\.app\.svc\.cluster\.local/);
+  t.regex(io.stdout, /would log: 0 UF,URX outbound\|5701\|\|app-ext/);
+  const json = captureIo();
+  t.is(await cmd.run({ values: { offline: true, json: true }, positionals: [file], io: json.io, signal: new AbortController().signal }), 0);
+  t.like(JSON.parse(json.stdout).predict, { minor: '1.20', predicted: true, verdict: 'captured', evidence: { flags: ['UF', 'URX'] } });
+
+  // The seed itself names 1.6: no istiod oracle for it, and the report says so.
+  const seed = captureIo();
+  t.is(await cmd.run({ values: { offline: true }, positionals: [SEED], io: seed.io, signal: new AbortController().signal }), 0);
+  t.regex(seed.stdout, /not predicted: Istio 1\.6 is not a minor the istiod oracle covers \(1\.20–1\.30\)/);
+  // A minor the generator cannot do here.
+  writeFileSync(file, `id: x\ntitle: t\nistio: { version: "1.22" }\nconnection: { from: manager, to: other-manager, port: 5701 }\n`);
+  const later = captureIo();
+  t.is(await cmd.run({ values: { offline: true }, positionals: [file], io: later.io, signal: new AbortController().signal }), 0);
+  t.regex(later.stdout, /not predicted: istiod 1\.22 cannot be generated here: the Go module proxy answers 403/);
+});

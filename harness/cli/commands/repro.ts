@@ -9,13 +9,15 @@ import { parseByteSize } from '../size.ts';
 import { checkIncidentKind, describeEnv, diagnoseOffline, incidentScenario, loadIncident, runSuite, type Incident, type OfflineDiagnosis, type SuiteDeps } from '../../runner/index.ts';
 import type { ScenarioReport } from '../../report/index.ts';
 import { terminalSink, type TerminalSinkOptions } from '../suite-output.ts';
+import type { DumpGenerator } from '../../oracle/types.ts';
+import { incidentPredictionJson, predictIncident, renderIncidentPrediction, type IncidentPrediction } from '../../predict/index.ts';
 
 function str(values: Values, name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' ? v : undefined;
 }
 
-function renderOffline(incident: Incident, d: OfflineDiagnosis, why: string, io: Io): string {
+function renderOffline(incident: Incident, d: OfflineDiagnosis, why: string, io: Io, predicted: IncidentPrediction): string {
   const out: string[] = [`${paint('bold', `Offline diagnosis of ${incident.file}`, io.stdout)} (${why})`, ''];
   out.push(paint('bold', 'Reported log lines', io.stdout));
   if (d.entries.length === 0) out.push('  (no reported lines could be read)');
@@ -30,6 +32,8 @@ function renderOffline(incident: Incident, d: OfflineDiagnosis, why: string, io:
   out.push(d.findings.length ? formatHuman(d.findings).replace(/^/gm, '  ').trimEnd() : incident.manifests.length ? '  no findings' : '  (the incident has no manifests)');
   out.push('', paint('bold', 'Config dump', io.stdout));
   out.push(d.explanation ? renderExplanation(d.explanation).replace(/^/gm, '  ').trimEnd() : `  ${d.explainNote}`);
+  out.push('', paint('bold', `What istiod ${predicted.minor ?? incident.istio.version} would build (podpath predict)`, io.stdout));
+  out.push(...renderIncidentPrediction(predicted));
   return `${out.join('\n')}\n`;
 }
 
@@ -43,7 +47,18 @@ function sideBySide(incident: Incident, s: ScenarioReport): string {
   return rows.map(([what, reported, seen]) => `  ${what}\n    reported: ${printable(reported)}\n    observed: ${printable(seen)}`).join('\n');
 }
 
-export function makeReproCommand({ stdinIsTTY, stderrIsTTY, ...deps }: Partial<SuiteDeps> & TerminalSinkOptions = {}): Command {
+/** The istiod oracle, imported only when an offline repro asks it (it brings the Go build machinery). */
+async function oracleGenerator(io: Io): Promise<DumpGenerator> {
+  const { createOracleGenerator } = await import('../../oracle/generator.ts');
+  return createOracleGenerator({ env: io.env });
+}
+
+export interface ReproOptions extends Partial<SuiteDeps>, TerminalSinkOptions {
+  /** What answers "what would istiod build" offline; default: the real oracle. */
+  predictGenerator?: (io: Io) => DumpGenerator | Promise<DumpGenerator>;
+}
+
+export function makeReproCommand({ stdinIsTTY, stderrIsTTY, predictGenerator = oracleGenerator, ...deps }: ReproOptions = {}): Command {
   return {
     name: 'repro',
     summary: 'Reproduce an incident file as a one-off scenario, or diagnose it offline',
@@ -54,7 +69,9 @@ export function makeReproCommand({ stdinIsTTY, stderrIsTTY, ...deps }: Partial<S
       'Live: attaches to the bed (--name, default podpath; create it with podpath up), plays the',
       'connection as a one-off scenario and says reproduced / not reproduced, reported vs observed.',
       'Offline (--offline, or when no bed is reachable, which it says): explains the reported lines,',
-      'lints the manifests for the reported Istio version, and explains a config dump if included.',
+      'lints the manifests for the reported Istio version, and explains a config dump if included; when the',
+      "incident's Istio minor can be generated here (podpath predict), it adds what that istiod would build",
+      "for the client's sidecar from the bed plus the incident's manifests, or says why it cannot.",
       "path: entries are read from the incident's folder only; a live repro applies only mesh kinds",
       '(Service, Endpoints, EndpointSlice and Istio networking/security objects: docs/scenarios.md).',
       '',
@@ -84,10 +101,11 @@ export function makeReproCommand({ stdinIsTTY, stderrIsTTY, ...deps }: Partial<S
       const json = values.json === true;
       const offline = async (why: string): Promise<number> => {
         const d = diagnoseOffline(incident);
+        const predicted = await predictIncident(incident, await predictGenerator(io), { signal, onProgress: (line) => io.stderr.write(`repro: istiod ${line}\n`) });
         if (json) {
-          await write(io.stdout, `${JSON.stringify({ incident: incident.id, mode: 'offline', why, diagnoses: d.diagnoses.map(({ evidence: _e, ...rest }) => rest), findings: d.findings, explanation: d.explanation, explainNote: d.explainNote }, null, 2)}\n`);
+          await write(io.stdout, `${JSON.stringify({ incident: incident.id, mode: 'offline', why, diagnoses: d.diagnoses.map(({ evidence: _e, ...rest }) => rest), findings: d.findings, explanation: d.explanation, explainNote: d.explainNote, predict: incidentPredictionJson(predicted) }, null, 2)}\n`);
         } else {
-          await write(io.stdout, renderOffline(incident, d, why, io));
+          await write(io.stdout, renderOffline(incident, d, why, io, predicted));
         }
         return 0;
       };
