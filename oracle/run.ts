@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bedStates, clientPod, bedModel, clientWorkloads, oracleInput, type BedState } from './inputs.ts';
 import { decodeGolden, encodeGolden, goldenPath, GOLDENS_DIR, listGoldens, ORACLE_DIR, type GoldenDump } from './goldens.ts';
-import { buildableMinors, oracleVersion, ORACLE_VERSIONS, type OracleVersion } from './versions.ts';
+import { buildableMinors, oracleIstioVersion, oracleVersion, ORACLE_VERSIONS, type OracleVersion } from './versions.ts';
 
 const HELP = `Usage: npm run oracle -- [--istio MINORS] [--check] [--json]
 
@@ -109,7 +109,7 @@ interface OracleOutput {
 
 async function goldensFor(binary: string, v: OracleVersion, state: BedState): Promise<Map<string, GoldenDump>> {
   const clients = clientWorkloads();
-  const input = await oracleInput(state, v.release, clients);
+  const input = await oracleInput(state, oracleIstioVersion(v), clients);
   const output = JSON.parse(await runOracle(binary, JSON.stringify(input), { ...state.pilotEnv })) as OracleOutput;
   const pods = (await bedModel(state.extras)).pods;
   const out = new Map<string, GoldenDump>();
