@@ -11,7 +11,7 @@ import { SCENARIOS } from '../scenarios/index.ts';
 import { APP_EXT, TCP_PORT } from '../manifests/topology.ts';
 import { bedModel, bedStates, clientWorkloads, oracleInput, probeDestination, rowEnv, stateId } from './inputs.ts';
 import { goldenMinors, listGoldens, readGolden, type GoldenDump } from './goldens.ts';
-import { ORACLE_VERSIONS, oracleVersion } from './versions.ts';
+import { ORACLE_VERSIONS, oracleIstioVersion, oracleVersion } from './versions.ts';
 
 const minors = goldenMinors();
 
@@ -29,9 +29,9 @@ test('goldens are current: every bed state has one, and its input hash matches t
   const clients = clientWorkloads();
   const existing = listGoldens();
   for (const minor of minors) {
-    const release = oracleVersion(minor)!.release;
+    const version = oracleIstioVersion(oracleVersion(minor)!);
     for (const state of states) {
-      const { inputsHash } = await oracleInput(state, release, clients);
+      const { inputsHash } = await oracleInput(state, version, clients);
       for (const client of clients) {
         const g = readGolden(minor, state.id, client);
         if (!g) {
@@ -66,7 +66,7 @@ export interface GoldenCheck {
 async function checks(): Promise<GoldenCheck[]> {
   const out: GoldenCheck[] = [];
   for (const minor of minors) {
-    const release = oracleVersion(minor)!.release;
+    const version = oracleIstioVersion(oracleVersion(minor)!);
     for (const s of SCENARIOS) {
       const extras = extrasFor(s);
       const pods = (await bedModel(extras)).pods;
@@ -76,7 +76,7 @@ async function checks(): Promise<GoldenCheck[]> {
         envs.set(stateId(extras, env), env);
       }
       for (const [state, env] of envs) {
-        const target: TargetInfo = { istio: release, pilotEnv: env };
+        const target: TargetInfo = { istio: version, pilotEnv: env };
         if (skipReason(s, target) !== null) continue;
         const golden = readGolden(minor, state, 'manager');
         for (const probe of s.probes) {
@@ -115,14 +115,14 @@ test('explain on the istiod goldens gives each scenario row its client cluster a
 test('lint\'s ExternalName table agrees with istiod for every minor it covers', (t) => {
   let checked = 0;
   for (const minor of minors) {
-    const release = oracleVersion(minor)!.release;
+    const version = oracleIstioVersion(oracleVersion(minor)!);
     const envs: Array<Record<string, string>> = [{}, { ENABLE_EXTERNAL_NAME_ALIAS: 'true' }, { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }];
     for (const env of envs) {
       const g = readGolden(minor, stateId(['app-ext-externalname'], env), 'manager');
       if (!g) continue;
       const dump = loadConfigDump(g);
       const listener = dump.listenersAt('0.0.0.0', TCP_PORT).length > 0;
-      const lint = externalNameCreatesListener(release, env);
+      const lint = externalNameCreatesListener(version, env);
       t.is(lint, listener, `${minor} with ${JSON.stringify(env)}: lint says ${String(lint)}, istiod ${listener ? 'builds' : 'does not build'} 0.0.0.0_${TCP_PORT} for ${APP_EXT.name}`);
       checked++;
     }

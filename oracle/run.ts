@@ -17,7 +17,7 @@ import { findExecutable } from '../harness/oracle/build.ts';
 import { InterruptedError } from '../harness/errors/index.ts';
 import { bedStates, clientPod, bedModel, clientWorkloads, oracleInput, type BedState } from './inputs.ts';
 import { decodeGolden, encodeGolden, goldenPath, GOLDENS_DIR, listGoldens, ORACLE_DIR, type GoldenDump } from './goldens.ts';
-import { buildableMinors, oracleVersion, ORACLE_VERSIONS, type OracleVersion } from './versions.ts';
+import { buildableMinors, oracleIstioVersion, oracleVersion, ORACLE_VERSIONS, type OracleVersion } from './versions.ts';
 
 const HELP = `Usage: npm run oracle -- [--istio MINORS] [--check] [--json]
 
@@ -88,7 +88,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 async function goldensFor(binary: string, v: OracleVersion, state: BedState): Promise<Map<string, GoldenDump>> {
   const clients = clientWorkloads();
-  const input = await oracleInput(state, v.release, clients);
+  const input = await oracleInput(state, oracleIstioVersion(v), clients);
   const output = await runOracle(binary, v.minor, JSON.stringify(input), { ...state.pilotEnv }, process.env, interrupt.signal);
   const pods = (await bedModel(state.extras)).pods;
   const out = new Map<string, GoldenDump>();

@@ -5,8 +5,13 @@
  */
 export interface OracleVersion {
   minor: string;
-  /** The Istio release the pinned commit is (or the branch point it sits on). */
+  /** The Istio release the pinned commit is, or, for a release-branch commit after a tag, what it honestly is ('1.30 branch at 9739e10, after 1.30.3'). */
   release: string;
+  /**
+   * The Istio version the oracle's proxies announce (node ISTIO_VERSION) and that scenario rows and
+   * lint are matched on; needed when `release` is not itself a version: the last tag before the commit.
+   */
+  version?: string;
   /** istio.io/istio pseudo-version in oracle/versions/<minor>/go.mod. */
   module?: string;
   /** Dependencies replaced because the module proxy does not serve the exact pseudo-versions Istio pins. */
@@ -17,7 +22,7 @@ export interface OracleVersion {
   goldensPending?: string;
 }
 
-const NOT_SERVED = (what: string): string => `the Go module proxy answers 403 "This module version is not available" for ${what}`;
+const NOT_SERVED = (what: string): string => `the Go module proxy answers 403 "This module version is not available" for ${what} (asked again on 2026-12-01)`;
 
 export const ORACLE_VERSIONS: readonly OracleVersion[] = [
   { minor: '1.20', release: '1.20.0', module: 'v0.0.0-20231114065328-6869a6c2371e' },
@@ -32,13 +37,26 @@ export const ORACLE_VERSIONS: readonly OracleVersion[] = [
   { minor: '1.29', release: '1.29.0', unavailable: NOT_SERVED('istio.io/istio at 1.29.0 (2300e2458ab7) and 1.29.6 (7019d6d3608e)') },
   {
     minor: '1.30',
-    release: '1.30.0',
-    unavailable: `${NOT_SERVED('istio.io/istio at 1.30.0 (badd809ed7d5) and 1.30.3 (56df41f63e51)')}; the release-1.30 commit it does serve (9739e10eb9d7, after 1.30.3) imports github.com/agentgateway/agentgateway/api, of which the proxy serves no version`,
+    release: '1.30 branch at 9739e10 (2026-08-26), after 1.30.3',
+    version: '1.30.3',
+    module: 'v0.0.0-20260826214018-9739e10eb9d7',
+    substitutions: [
+      'github.com/agentgateway/agentgateway/api v0.0.0-20260506232448-6ae4ab07bb06 (not served) → v0.0.0-20260501213430-773586679f1c (5 days older; only agentgateway resources use it, the bed has none)',
+      'github.com/envoyproxy/go-control-plane/envoy v1.37.1-0.20260409083702-98966259b99a (not served) → v1.37.1-0.20260418153000-ae8637bdda9d (9 days newer; the pin Istio master had in April)',
+      'github.com/envoyproxy/go-control-plane/contrib v1.36.1-0.20260409083702-98966259b99a (not served) → v1.36.1-0.20260418153000-ae8637bdda9d (same go-control-plane commit as envoy)',
+      'istio.io/api v1.30.4-0.20260824163423-69099aec2678 (not served) → v1.30.3 (its Go code is identical to v1.30.8, so to the commit between them)',
+      'istio.io/client-go v1.30.4-0.20260824164123-eb36a3f6cac0 (not served) → v1.30.4',
+    ],
   },
 ];
 
 export function oracleVersion(minor: string): OracleVersion | undefined {
   return ORACLE_VERSIONS.find((v) => v.minor === minor);
+}
+
+/** The Istio version a minor's goldens stand for: what its proxies announce and scenario rows match. */
+export function oracleIstioVersion(v: OracleVersion): string {
+  return v.version ?? v.release;
 }
 
 export function buildableMinors(): string[] {

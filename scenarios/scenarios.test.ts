@@ -3,6 +3,7 @@ import { EXTRAS } from '../manifests/topology.ts';
 import { externalNameCreatesListener } from '../harness/lint/index.ts';
 import { expectationFor, skipReason, validateScenario, extrasFor, type Scenario, type TargetInfo } from '../harness/runner/index.ts';
 import { SCENARIOS } from './index.ts';
+import { goldenMinors } from '../oracle/goldens.ts';
 
 const byId = (id: string): Scenario => {
   const s = SCENARIOS.find((x) => x.id === id);
@@ -51,6 +52,19 @@ test('on >= 1.24 the baseline is pinned even on a bed installed with ENABLE_EXTE
     t.is(rule?.outcome, 'echoed', version);
     t.is(rule?.explain, 'passthrough', version);
     t.is(rule?.observe, undefined, `${version}: pinned, not observed`);
+  }
+});
+
+test('the ServiceEntry collision is pinned on every minor istiod goldens cover, observed on the others', (t) => {
+  const s = byId('serviceentry-dns-5701-collision');
+  const covered = goldenMinors().filter((m) => m !== '1.20');
+  t.true(covered.length > 0, 'no goldens for >= 1.24');
+  // The goldens (oracle/goldens.test.ts) hold a pinned row to istiod; an observe row is only for minors without them.
+  for (const minor of ['1.24', '1.25', '1.26', '1.27', '1.28', '1.29', '1.30', '1.31']) {
+    const rule = expectationFor(s, s.probes[0], target(`${minor}.0`));
+    t.is(rule?.outcome, 'closed-after-connect', minor);
+    if (covered.includes(minor)) t.is(rule?.observe, undefined, `${minor} has istiod goldens: pin the row`);
+    else if (Number(minor.split('.')[1]) >= 28) t.truthy(rule?.observe, `${minor} has no goldens: observe, do not pin`);
   }
 });
 

@@ -6,7 +6,7 @@
 import { EnvironmentError, InterruptedError, isPodpathError } from '../errors/index.ts';
 import { explain, loadConfigDump, type Explanation, type Verdict } from '../envoy/index.ts';
 import type { DumpGenerator, OracleAvailability } from '../oracle/types.ts';
-import { oracleVersion } from '../../oracle/versions.ts';
+import { oracleIstioVersion, oracleVersion } from '../../oracle/versions.ts';
 import { diffSummaries, summarizeSidecar, type Change, type SidecarSummary } from './changes.ts';
 import { evidenceOf, type Evidence } from './evidence.ts';
 import type { Destination, PredictModel } from './model.ts';
@@ -96,7 +96,9 @@ export async function predict(request: PredictRequest): Promise<Prediction> {
   const { model, generator, signal } = request;
   const checked: Array<{ minor: string; explicit: boolean; release: string; availability: OracleAvailability }> = [];
   for (const m of request.minors) {
-    const release = oracleVersion(m.minor)?.release ?? `${m.minor}.0`;
+    // The Istio version the proxy reports and version rules read: a branch build's label is not one.
+    const known = oracleVersion(m.minor);
+    const release = known ? oracleIstioVersion(known) : `${m.minor}.0`;
     checked.push({ ...m, release, availability: await generator.availability(m.minor) });
   }
   // A minor asked for by name that cannot be answered is an error: a table without it would look like an answer.

@@ -1,0 +1,1 @@
+../../common/fake-test-xds.go
