@@ -7,7 +7,7 @@
 import { inputsHash } from '../../oracle/cluster-model.ts';
 import type { DumpGenerator, GenerateRequest, OracleAvailability } from '../../oracle/types.ts';
 import { goldenMinors, listGoldens, readGolden, type GoldenDump } from '../../../oracle/goldens.ts';
-import { oracleVersion } from '../../../oracle/versions.ts';
+import { oracleIstioVersion, oracleVersion } from '../../../oracle/versions.ts';
 
 export function goldenGenerator(options: { buildable?: readonly string[]; unavailable?: Record<string, string>; calls?: GenerateRequest[] } = {}): DumpGenerator {
   let index: Map<string, GoldenDump> | null = null;
@@ -31,7 +31,8 @@ export function goldenGenerator(options: { buildable?: readonly string[]; unavai
       request.onProgress?.('generating from the committed goldens');
       const hash = inputsHash({ ...input, pilotEnv: request.pilotEnv, proxies: input.proxies.map(({ istioVersion: _v, ...p }) => p) });
       if (hash !== input.inputsHash) throw new Error('the request\'s inputsHash does not match its content');
-      const release = oracleVersion(request.minor)?.release;
+      const known = oracleVersion(request.minor);
+      const release = known ? oracleIstioVersion(known) : undefined;
       if (input.proxies.some((p) => p.istioVersion !== release)) throw new Error(`proxies must report ${release}`);
       const g = golden(request.minor, hash);
       if (!g) throw new Error(`no golden was generated from this input for ${request.minor}`);
