@@ -36,6 +36,7 @@ import { writeFileAtomic } from './download.ts';
 import { checkDocker, preflight, type PreflightResult } from './preflight.ts';
 import { ensureIstioctl, ensureKind, type ResolvedTool } from './tools.ts';
 import { DEFAULT_KIND_VERSION, preloadImages, resolveIstio, type IstioRelease } from './versions.ts';
+import { AGENT_CONFIGMAP } from '../../manifests/topology.ts';
 
 export interface BedOptions {
   name: string;
@@ -117,6 +118,13 @@ export interface DepsOptions {
 }
 
 /** The live (or dry-run) wiring. The kube layer is imported lazily so this module loads without it. */
+/** ` shipping a, b` for the agent ConfigMap's keys, so a plan says which files the pods will run. */
+function agentKeys(docs: readonly KubeDocument[]): string {
+  const data = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === AGENT_CONFIGMAP)?.data;
+  const keys = typeof data === 'object' && data !== null ? Object.keys(data) : [];
+  return keys.length ? ` shipping ${keys.join(', ')}` : '';
+}
+
 export function defaultDeps(options: DepsOptions, overrides: Partial<BedDeps> = {}): BedDeps {
   const env = options.env ?? process.env;
   const plan = overrides.plan !== undefined ? overrides.plan : options.dryRun ? new Plan() : null;
@@ -422,7 +430,7 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     });
 
     const docs = await deps.baseline();
-    await phase('baseline', `${docs.length} documents (namespaces, agent, deployments, services)`, () => client.apply(docs, { signal }));
+    await phase('baseline', `${docs.length} documents (namespaces, agent${agentKeys(docs)}, deployments, services)`, () => client.apply(docs, { signal }));
 
     await phase('ready', 'istiod and workloads rolled out', async () => {
       await client.waitForRollout('istio-system', 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });

@@ -3,7 +3,8 @@ import test from 'ava';
 import http from 'node:http';
 import net from 'node:net';
 import { startAgent } from './agent.ts';
-import type { Agent, ProbeResult } from './agent.ts';
+import type { Agent } from './agent.ts';
+import type { ProbeResult } from '../probe/contract.ts';
 import { control, startPeer } from './test-peers.ts';
 
 const ip = (n: number): string => `127.0.11.${n}`;

@@ -7,7 +7,8 @@ import test from 'ava';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
-import { checkTarget, forbiddenAddress, guardedLookup, LIMITS, runProbe, startAgent, validateProbeRequest, type Agent, type TargetPolicy } from './agent.ts';
+import { checkTarget, forbiddenAddress, guardedLookup, runProbe, startAgent, type Agent, type TargetPolicy } from './agent.ts';
+import { LIMITS, validateProbeRequest } from '../probe/contract.ts';
 import { control, startPeer } from './test-peers.ts';
 
 const ip = (n: number): string => `127.0.13.${n}`;

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { runProbe, startAgent } from './agent.ts';
-import type { ProbeResult } from './agent.ts';
+import type { ProbeResult } from '../probe/contract.ts';
 import { startPeer } from './test-peers.ts';
 
 const ip = (n: number): string => `127.0.10.${n}`;

@@ -118,7 +118,8 @@ test('podpath run --dry-run (a real child process) prints the whole plan and tou
   const order = [
     /\[exec\] .*kind create cluster --name podpath /,
     /\[exec\] .*istioctl install -y -f /,
-    /\[api\] server-side apply .*Deployment\/manager\/manager/,
+    /\[note\] phase baseline: \d+ documents \(namespaces, agent shipping agent\.ts, contract\.ts, deployments, services\)/,
+    /\[api\] server-side apply .*ConfigMap\/manager\/podpath-agent.*Deployment\/manager\/manager/,
     /\[wait\] rollout of deployment manager\/manager/,
     /\[api\] server-side apply .*Service\/app\/app-ext/,
     /\[wait\] wait up to 10s for a config push to reach manager\//,
