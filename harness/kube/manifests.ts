@@ -9,14 +9,10 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { UsageError } from '../errors/index.ts';
-import { AGENT_CONFIGMAP, AGENT_ENTRY, AGENT_FILES, AGENT_MOUNT, EXTRAS, NAMESPACES, PART_OF, isExtraName, type AgentFile } from '../../manifests/topology.ts';
+import type { KubeDocument } from './resources.ts';
 
-export type KubeDocument = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; [k: string]: unknown };
-  [k: string]: unknown;
-};
+export type { KubeDocument };
+import { AGENT_CONFIGMAP, AGENT_ENTRY, AGENT_FILES, AGENT_MOUNT, EXTRAS, NAMESPACES, PART_OF, isExtraName, type AgentFile } from '../../manifests/topology.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MANIFESTS_DIR = path.join(REPO_ROOT, 'manifests');
