@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { AGENT_PATH } from '../harness/kube/manifests.ts';
+import { AGENT_PATH } from '../harness/manifests/index.ts';
 import { printRatio, timed } from './lib.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');

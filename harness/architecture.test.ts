@@ -45,6 +45,10 @@ test('runner, cluster, kube and report never import the CLI', (t) => {
   t.deepEqual(violations(['harness/runner', 'harness/cluster', 'harness/kube', 'harness/report'], 'harness/cli'), []);
 });
 
+test('the client-node wrapper does not load the bed\'s manifests: harness/manifests does, on top of it', (t) => {
+  t.deepEqual([...violations(['harness/kube'], 'harness/manifests'), ...violations(['harness/kube'], 'manifests')], []);
+});
+
 test('nothing under harness/ imports scenarios/: the catalogue is passed in, so there is no cycle', (t) => {
   t.deepEqual(violations(['harness'], 'scenarios'), []);
 });

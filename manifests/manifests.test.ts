@@ -4,8 +4,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { baselineDocuments, extraDocuments, type KubeDocument } from '../harness/kube/index.ts';
-import { AGENT_HASH_ANNOTATION, agentHash, agentSourcePath } from '../harness/kube/manifests.ts';
+import { AGENT_HASH_ANNOTATION, agentHash, agentSourcePath, baselineDocuments, extraDocuments } from '../harness/manifests/index.ts';
+import type { KubeDocument } from '../harness/kube/index.ts';
 import { UsageError } from '../harness/errors/index.ts';
 import {
   AGENT_CONFIGMAP, AGENT_ENTRY, AGENT_FILES, AGENT_IMAGE, AGENT_MOUNT, APP_EXT, CONTROL_PORT, DISTINCT_TCP_PORT, EXTRAS, FQDN, HTTP_PORT, MANAGER_HEADLESS, NAMESPACES, PART_OF_LABEL,

@@ -11,7 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { baselineDocuments, extraDocuments, AGENT_HASH_ANNOTATION, type KubeDocument } from '../harness/kube/manifests.ts';
+import { baselineDocuments, extraDocuments, AGENT_HASH_ANNOTATION } from '../harness/manifests/index.ts';
+import type { KubeDocument } from '../harness/kube/index.ts';
 import { istioOperator } from '../harness/cluster/config.ts';
 import { DEFAULT_CONNECT_TIMEOUT } from '../harness/runner/suite.ts';
 import { extrasFor, type ProbeSpec, type Scenario, type WorkloadName } from '../harness/runner/scenario.ts';

@@ -143,8 +143,8 @@ export function defaultDeps(options: DepsOptions, overrides: Partial<BedDeps> = 
       await checkDocker({ exec, signal: options.signal });
     },
     async baseline() {
-      const kube = await import('../kube/index.ts');
-      return await kube.baselineDocuments();
+      const manifests = await import('../manifests/index.ts');
+      return await manifests.baselineDocuments();
     },
     ensureKind: (version) => ensureKind(version, toolOptions),
     ensureIstioctl: (version) => ensureIstioctl(version, toolOptions),

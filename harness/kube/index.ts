@@ -1,5 +1,4 @@
-/** Public surface of harness/kube: the manifests loader and the KubeClient (client-node). */
-export { baselineDocuments, extraDocuments, parseDocuments, agentConfigMaps, AGENT_HASH_ANNOTATION } from './manifests.ts';
+/** Public surface of harness/kube: the KubeClient (client-node) and what it applies. The bed's manifests are harness/manifests. */
 export { KubeClient, rolloutState, FIELD_MANAGER, CONFIG_DUMP_COMMAND, CLUSTERS_COMMAND, LEASE_NAMESPACE, type PodRef, type ExecTransport, type KubeClientOptions, type BackoffClock, type RolloutState, type HeldLease } from './client.ts';
 export type { KubeApi, ConfigPredicate } from './api.ts';
 export { KubeError, toKubeError } from './errors.ts';

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { extraDocuments, KubeClient } from '../kube/index.ts';
+import { KubeClient } from '../kube/index.ts';
+import { extraDocuments } from '../manifests/index.ts';
 import { FakeApiServer } from '../kube/testing/fake-api-server.ts';
 import type { ProbeRequest } from '../probe/index.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';

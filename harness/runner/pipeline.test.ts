@@ -186,7 +186,7 @@ test('the dry run shows the clusters read and the wait before an HTTP probe', as
   const { Plan } = await import('../exec/index.ts');
   const { LiveMeshBed } = await import('./mesh-bed.ts');
   const { PlanKube } = await import('./plan-kube.ts');
-  const { extraDocuments } = await import('../kube/index.ts');
+  const { extraDocuments } = await import('../manifests/index.ts');
   const plan = new Plan();
   const bed = new LiveMeshBed({ name: 'podpath', target: { istio: '1.24.3', pilotEnv: {} }, kubernetes: null, meshConfig: { connectTimeout: '1s', accessLogEncoding: 'TEXT' }, plan, kube: new PlanKube(plan), extraDocuments });
   await runAttempt(bed, SCENARIOS.find((x) => x.id === 'http-pod-ip-clusterip-strict')!, 1, FAST);

@@ -466,7 +466,7 @@ async function defaultResolver(): Promise<(v: string) => string> {
 /** The live bed: harness/cluster's up() (or its dry run), wrapped for the runner. */
 export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> = {}): Promise<OpenedBed> {
   const cluster = await import('../cluster/index.ts');
-  const kubeModule = await import('../kube/index.ts');
+  const manifests = await import('../manifests/index.ts');
   const { LiveMeshBed } = await import('./mesh-bed.ts');
   const { PlanKube } = await import('./plan-kube.ts');
   // Dry run: the bring-up records into the same plan through PlanKube (a KubeApi that reads no kubeconfig).
@@ -483,7 +483,7 @@ export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> =
     meshConfig: { connectTimeout: bed.marker.connectTimeout || null, accessLogEncoding: bed.marker.logEncoding === 'json' ? 'JSON' : 'TEXT' },
     plan: bed.plan,
     kube: spec.plan ? new PlanKube(spec.plan) : bed.kube,
-    extraDocuments: async (name) => spec.documents?.get(name) ?? (await kubeModule.extraDocuments(name)),
+    extraDocuments: async (name) => spec.documents?.get(name) ?? (await manifests.extraDocuments(name)),
   });
   return Object.assign(live, { leaseLost: bed.lease.lost, [Symbol.asyncDispose]: () => bed[Symbol.asyncDispose]() });
 }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { control, startPeer } from './test-peers.ts';
-import { agentFiles } from '../kube/manifests.ts';
+import { agentFiles } from '../manifests/index.ts';
 import { AGENT_ENTRY, AGENT_FILES, AGENT_MOUNT } from '../../manifests/topology.ts';
 import { isEntryScript } from './agent.ts';
 import type { ProbeResult } from '../probe/contract.ts';

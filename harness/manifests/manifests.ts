@@ -9,9 +9,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { UsageError } from '../errors/index.ts';
-import type { KubeDocument } from './resources.ts';
-
-export type { KubeDocument };
+import type { KubeDocument } from '../kube/index.ts';
 import { AGENT_CONFIGMAP, AGENT_ENTRY, AGENT_FILES, AGENT_MOUNT, EXTRAS, NAMESPACES, PART_OF, isExtraName, type AgentFile } from '../../manifests/topology.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
