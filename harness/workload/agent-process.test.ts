@@ -13,7 +13,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } f
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { control, startPeer } from './test-peers.ts';
+import { control, startPeer } from './testing/peers.ts';
 import { agentFiles } from '../manifests/index.ts';
 import { AGENT_ENTRY, AGENT_FILES, AGENT_MOUNT } from '../../manifests/topology.ts';
 import { isEntryScript } from './agent.ts';

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { startAgent } from './agent.ts';
 import type { Agent } from './agent.ts';
 import type { ProbeResult } from '../probe/contract.ts';
-import { control, startPeer } from './test-peers.ts';
+import { control, startPeer } from './testing/peers.ts';
 
 const ip = (n: number): string => `127.0.11.${n}`;
 const CONTROL = 15999;

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { checkTarget, forbiddenAddress, guardedLookup, runProbe, startAgent, type Agent, type TargetPolicy } from './agent.ts';
 import { LIMITS, validateProbeRequest } from '../probe/contract.ts';
-import { control, startPeer } from './test-peers.ts';
+import { control, startPeer } from './testing/peers.ts';
 
 const ip = (n: number): string => `127.0.13.${n}`;
 

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { runProbe, startAgent } from './agent.ts';
 import type { ProbeResult } from '../probe/contract.ts';
-import { startPeer } from './test-peers.ts';
+import { startPeer } from './testing/peers.ts';
 
 const ip = (n: number): string => `127.0.10.${n}`;
 const TCP = 5701;
@@ -247,7 +247,7 @@ test('runProbe validates what it is given', async (t) => {
 test('the agent control API probes another agent (A → B) from its own address', async (t) => {
   await using a = await startAgent({ bind: ip(27), tcpPorts: [TCP], controlPort: CONTROL, identity: { pod: 'a', namespace: 'manager' }, allowLocalTargets: true });
   await using b = await startAgent({ bind: ip(28), tcpPorts: [TCP], httpPort: HTTP, controlPort: CONTROL, identity: { pod: 'b', namespace: 'app' } });
-  const { control } = await import('./test-peers.ts');
+  const { control } = await import('./testing/peers.ts');
   const tcp = await control(ip(27), CONTROL, 'POST', '/probe', { target: `${ip(28)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000, count: 2 });
   t.is(tcp.status, 200);
   const results = tcp.body as ProbeResult[];
