@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { down, status, up, upgradeIstio, type BedDeps, type BedOptions } from './bed.ts';
 import { preflight } from './preflight.ts';
 import { ensureIstioctl, ensureKind } from './tools.ts';
-import { FakeKube, ScriptedExec } from './test-doubles.ts';
+import { FakeKube, ScriptedExec } from './testing/doubles.ts';
 import { DryRunExec, Plan } from '../exec/index.ts';
 import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
 import { ExecError } from '../exec/index.ts';

@@ -14,7 +14,7 @@ import { makeRunCommand } from './run.ts';
 import { EnvironmentError } from '../../errors/index.ts';
 import { KubeError } from '../../kube/index.ts';
 import { openLiveBed } from '../../runner/suite.ts';
-import { ScriptedExec } from '../../cluster/test-doubles.ts';
+import { ScriptedExec } from '../../cluster/testing/doubles.ts';
 import type { Values } from '../command.ts';
 import { LOOPBACK_BUDGETS } from '../../runner/testing/budgets.ts';
 
