@@ -17,7 +17,7 @@ import { LoopbackMesh } from '../runner/testing/loopback-mesh.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { writeRunResults } from './write.ts';
 import { renderHtmlMatrix } from './html-matrix.ts';
-import { failingScenario, observedScenario, report, scenario, skippedScenario, target } from './test-fixtures.ts';
+import { failingScenario, observedScenario, report, scenario, skippedScenario, target } from './testing/fixtures.ts';
 import type { RunReport } from './schema.ts';
 
 // Block 127.0.28.0/24 belongs to this file (each test file that starts the loopback double its own block).

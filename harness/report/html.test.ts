@@ -3,7 +3,7 @@ import { renderHtmlReport } from './html.ts';
 import { renderHtmlDiff, renderHtmlMatrix } from './html-matrix.ts';
 import { escapeHtml } from './html-escape.ts';
 import { CONTENT_SECURITY_POLICY } from './html-page.ts';
-import { failingScenario, matrixReport, report, scenario, target } from './test-fixtures.ts';
+import { failingScenario, matrixReport, report, scenario, target } from './testing/fixtures.ts';
 
 const HOSTILE = '</script><img src=x onerror="alert(1)"><script>alert(2)</script>';
 

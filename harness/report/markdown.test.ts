@@ -1,6 +1,6 @@
 import test from 'ava';
 import { renderSummaryMarkdown, pathFlowchart, mermaidLabel, mdCell } from './markdown.ts';
-import { collisionPath, echoedPath, failingProbe, matrixReport, probe, report, scenario, target } from './test-fixtures.ts';
+import { collisionPath, echoedPath, failingProbe, matrixReport, probe, report, scenario, target } from './testing/fixtures.ts';
 
 function mermaidBlocks(md: string): string[] {
   return [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
