@@ -163,3 +163,44 @@ test('no host code imports the agent: only the listed test support that runs it'
   t.deepEqual(agentImporters(files, readRepo), AGENT_IMPORTERS);
   t.deepEqual(agentImporters(['harness/probe/answer.ts'], () => "import type { ProbeResult } from '../workload/agent.ts';"), ['harness/probe/answer.ts'], 'a type-only import counts too');
 });
+
+// --- Test support: one testing/ folder per part ---------------------------------------------------
+
+// Benchmarks are not shipped either: they may drive the loopback test double.
+const isTest = (file: string): boolean => file.endsWith('.test.ts') || file.includes('/testing/') || file.startsWith('bench/');
+// Entry points whose only importers are tests: the package's library module and the pod's agent.
+const ENTRY_POINTS = ['harness/index.ts', AGENT];
+
+/** Code that only tests use but lives outside a testing/ folder, and shipped code that imports test support. */
+export function testingViolations(files: readonly string[], read: (file: string) => string): string[] {
+  const importers = new Map<string, string[]>();
+  for (const file of files) for (const target of importsOf(file, read(file))) importers.set(target, [...(importers.get(target) ?? []), file]);
+  const problems: string[] = [];
+  for (const file of files) {
+    if (isTest(file)) continue;
+    for (const target of importsOf(file, read(file))) if (target.includes('/testing/')) problems.push(`${file} (shipped) imports test support ${target}`);
+    const users = importers.get(file) ?? [];
+    if (file.startsWith('harness/') && !ENTRY_POINTS.includes(file) && users.length > 0 && users.every(isTest)) problems.push(`${file} is used by tests only: move it to a testing/ folder`);
+  }
+  return problems;
+}
+
+test('the testing/ convention check sees test-only code outside testing/ and shipped code importing test support', (t) => {
+  const tree: Record<string, string> = {
+    'harness/report/test-fixtures.ts': "export const r = 1;",
+    'harness/report/diff.test.ts': "import { r } from './test-fixtures.ts';\nimport { d } from './diff.ts';",
+    'harness/report/diff.ts': "import { fake } from './testing/fake.ts';\nexport const d = 1;",
+    'harness/report/index.ts': "export { d } from './diff.ts';",
+    'harness/index.ts': "export * from './report/index.ts';",
+    'harness/report/testing/fake.ts': "export const fake = 1;",
+  };
+  t.deepEqual(testingViolations(Object.keys(tree), (f) => tree[f]), [
+    'harness/report/test-fixtures.ts is used by tests only: move it to a testing/ folder',
+    'harness/report/diff.ts (shipped) imports test support harness/report/testing/fake.ts',
+  ]);
+});
+
+test('test support lives in testing/ folders, and nothing shipped imports it', (t) => {
+  const files = ['bin', 'harness', 'scenarios', 'scripts', 'bench', 'manifests', 'oracle'].flatMap((dir) => sourceFiles(dir, true));
+  t.deepEqual(testingViolations(files, readRepo), []);
+});
