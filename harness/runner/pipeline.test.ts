@@ -1,4 +1,5 @@
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { changedFrom, configVersion, consecutive, DEFAULT_PIPELINE, durationMs, probeTimeoutMs, runAttempt, type PipelineOptions } from './pipeline.ts';
 import { isExclusive, scenario } from './scenario.ts';
@@ -10,6 +11,8 @@ import { LOOPBACK_BUDGETS } from './testing/budgets.ts';
 
 // Block 127.0.24.0/24 belongs to this file.
 const BLOCK = 24;
+// Where 127.0.BLOCK.x cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [`127.0.${BLOCK}.1`]);
 const FAST: PipelineOptions = { ...DEFAULT_PIPELINE, ...LOOPBACK_BUDGETS, keepOnFailure: false };
 
 test('durations: Envoy text → ms; probes outlast connectTimeout (Istio default 10 s when unknown)', (t) => {

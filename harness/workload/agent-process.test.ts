@@ -3,7 +3,8 @@
  * also from the layout its ConfigMap volume projects. That its import closure needs only node:*
  * is harness/architecture.test.ts's rule.
  */
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -36,6 +37,8 @@ async function freePorts(host: string, n: number): Promise<number[]> {
 
 const agentPath = fileURLToPath(new URL('./agent.ts', import.meta.url));
 const ip = (n: number): string => `127.0.12.${n}`;
+// Where these addresses cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [ip(1)]);
 
 type Child = ChildProcessByStdio<null, Readable, Readable>;
 

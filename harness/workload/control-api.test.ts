@@ -1,5 +1,6 @@
 /** The agent's control API and workload listeners over real HTTP on loopback (127.0.11.x). */
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import http from 'node:http';
 import net from 'node:net';
 import { startAgent } from './agent.ts';
@@ -8,6 +9,8 @@ import type { ProbeResult } from '../probe/contract.ts';
 import { control, startPeer } from './testing/peers.ts';
 
 const ip = (n: number): string => `127.0.11.${n}`;
+// Where these addresses cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [ip(1)]);
 const CONTROL = 15999;
 
 async function agentAt(n: number, extra: Partial<Parameters<typeof startAgent>[0]> = {}): Promise<Agent> {

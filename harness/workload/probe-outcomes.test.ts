@@ -2,7 +2,8 @@
  * Every probe outcome against a real peer that behaves that way, on loopback (127.0.10.x are the
  * "pod IPs"; each test has its own addresses because ava runs them concurrently).
  */
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,6 +12,8 @@ import type { ProbeResult } from '../probe/contract.ts';
 import { startPeer } from './testing/peers.ts';
 
 const ip = (n: number): string => `127.0.10.${n}`;
+// Where these addresses cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [ip(1)]);
 const TCP = 5701;
 const HTTP = 8080;
 const CONTROL = 15999;

@@ -1,4 +1,5 @@
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../../testing/loopback.ts';
 import { PassThrough } from 'node:stream';
 import { InterruptedError } from '../../errors/index.ts';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +21,8 @@ import { LOOPBACK_BUDGETS } from '../../runner/testing/budgets.ts';
 
 // Block 127.0.22.0/24 belongs to this file.
 const BLOCK = 22;
+// Where 127.0.BLOCK.x cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [`127.0.${BLOCK}.1`]);
 
 function setup(t: { teardown(fn: () => void): void }, scenarios: readonly Scenario[], interfere?: Interference, tty = false) {
   const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
