@@ -53,7 +53,7 @@ export function renderHtmlMatrix(runs: readonly MatrixRun[]): string {
     });
     return `<tr><th scope="row" class="row"><code>${e(id)}</code></th>${cells.join('')}</tr>`;
   });
-  const legend = (['passed', 'failed', 'flaky', 'observed', 'skipped', 'missing'] as const).map((s) => statusBadge(s)).join(' · ');
+  const legend = (['passed', 'failed', 'flaky', 'partial', 'observed', 'skipped', 'missing'] as const).map((s) => statusBadge(s)).join(' · ');
   const page = [
     '<header>',
     `<h1>podpath matrix: ${rows.length} scenario${rows.length === 1 ? '' : 's'} × ${columns.length} Istio version${columns.length === 1 ? '' : 's'}</h1>`,

@@ -221,6 +221,23 @@ test('count 3 where one attempt fails is a failed probe that names the attempt; 
   t.deepEqual(r.probes[0].mismatches, ['attempt 2: expected outcome echoed, saw refused', `attempt 2: expected ${r.probes[0].to.pod} to answer, saw nobody`]);
 });
 
+const halfPinned = scenario('half-pinned', 'one probe checked, one only observed')
+  .probe({ name: 'manager → app pod IP:5701', from: 'manager', to: { pod: 'app' }, port: 5701, protocol: 'tcp' })
+  .probe({ name: 'manager → idle pod IP:8080', from: 'manager', to: { pod: 'idle' }, port: 8080, protocol: 'http', expect: [{ versions: '*', outcome: 'answered', observe: 'not pinned yet' }] })
+  .expect('*', { outcome: 'echoed', responder: 'target' })
+  .build();
+
+test('one probe passed and one only observed is partial, not passed; all observed is observed', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.20.8' });
+  t.teardown(() => mesh.close());
+  const r = await runAttempt(mesh, halfPinned, 1, FAST);
+  t.deepEqual(r.probes.map((p) => p.verdict), ['pass', 'observe'], JSON.stringify(r.probes.map((p) => p.mismatches)));
+  t.is(r.status, 'partial');
+  const onlyObserved = { ...halfPinned, probes: halfPinned.probes.slice(1) };
+  t.is((await runAttempt(mesh, onlyObserved, 1, FAST)).status, 'observed');
+  t.is((await runAttempt(mesh, { ...halfPinned, probes: halfPinned.probes.slice(0, 1) }, 1, FAST)).status, 'passed');
+});
+
 test('a convergence note saying the config never converged fails a probe whose observation passed', async (t) => {
   const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.20.8' });
   t.teardown(() => mesh.close());

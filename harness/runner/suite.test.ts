@@ -214,6 +214,10 @@ test('attempt statuses combine: agreement keeps the status, pass+fail is flaky',
   t.is(combineAttempts(['failed', 'failed']), 'failed');
   t.is(combineAttempts(['passed', 'failed']), 'flaky');
   t.is(combineAttempts(['observed', 'observed']), 'observed');
+  t.is(combineAttempts(['partial', 'partial']), 'partial');
+  t.is(combineAttempts(['passed', 'partial']), 'partial', 'an attempt that checked less is the honest summary');
+  t.is(combineAttempts(['passed', 'observed']), 'partial');
+  t.is(combineAttempts(['partial', 'failed']), 'flaky');
 });
 
 test('--concurrency runs scenarios that change nothing side by side; the report keeps the suite order', async (t) => {

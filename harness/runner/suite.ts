@@ -135,21 +135,22 @@ export function groupTargets(versions: readonly string[], scenarios: readonly Sc
 }
 
 function emptyTotals(): Totals {
-  return { passed: 0, failed: 0, skipped: 0, flaky: 0, observed: 0 };
+  return { passed: 0, failed: 0, skipped: 0, flaky: 0, observed: 0, partial: 0 };
 }
 
 function count(scenarios: readonly ScenarioReport[]): Totals {
   const t = emptyTotals();
-  for (const s of scenarios) t[s.status]++;
+  for (const s of scenarios) t[s.status] = (t[s.status] ?? 0) + 1;
   return t;
 }
 
-/** passed+failed across attempts is flaky; all the same is that status. */
+/** passed+failed across attempts is flaky; all the same is that status; otherwise the least checked one (partial, then passed). */
 export function combineAttempts(statuses: ReadonlyArray<AttemptResult['status']>): ScenarioStatus {
   const distinct = new Set(statuses);
   if (distinct.size === 1) return statuses[0];
   if (distinct.has('failed')) return 'flaky';
-  return 'passed';
+  // An attempt that judged fewer probes is the honest summary: a mix with partial or observed is partial.
+  return distinct.has('partial') || distinct.has('observed') ? 'partial' : 'passed';
 }
 
 function skipped(s: Scenario, reason: string): ScenarioReport {
@@ -317,7 +318,7 @@ export async function runSuite(options: RunOptions, sink: SuiteSink, deps: Parti
   }
 
   const totals = emptyTotals();
-  for (const t of targets) for (const k of Object.keys(totals) as Array<keyof Totals>) totals[k] += t.totals[k];
+  for (const t of targets) for (const k of Object.keys(totals) as Array<keyof Totals>) totals[k] = (totals[k] ?? 0) + (t.totals[k] ?? 0);
   const report: RunReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     run: {

@@ -119,7 +119,7 @@ export function makeReproCommand({ stdinIsTTY, stderrIsTTY, ...deps }: Partial<S
       if (s.status === 'skipped' || (s.error?.startsWith('bed ') ?? false)) {
         return await offline(`no cluster reachable (${s.error ?? s.skipReason}); diagnosing offline instead`);
       }
-      const reproduced = s.status === 'passed' || s.status === 'observed';
+      const reproduced = s.status === 'passed' || s.status === 'observed' || s.status === 'partial';
       const bed = report.targets[0];
       if (json) {
         await write(io.stdout, `${JSON.stringify({ incident: incident.id, mode: 'live', reproduced, istio: { reported: incident.istio.version, bed: bed.istio.version }, runDir, scenario: s }, null, 2)}\n`);
