@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { AGENT_PATH } from '../harness/manifests/index.ts';
 import { printRatio, timed } from './lib.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
@@ -16,7 +16,8 @@ const N = Math.max(20, Math.round(2000 * (Number.isFinite(scale) && scale > 0 ? 
 const WARMUP = Math.min(200, Math.round(N / 10));
 const A = '127.0.19.1';
 const B = '127.0.19.2';
-const agentPath = fileURLToPath(new URL('../harness/workload/agent.ts', import.meta.url));
+// The repo's agent file, which finds ../probe/contract.ts beside it as it does in the pod's ConfigMap layout.
+const agentPath = AGENT_PATH;
 
 async function startChild(bind: string, args: string[]): Promise<ChildProcess> {
   // stdout to /dev/null, as a pod's goes to a log file: reading 2000 log lines here would bill

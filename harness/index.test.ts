@@ -7,7 +7,7 @@ const kindOf = (value: unknown): string =>
 
 // What scripts build on, by kind: a class turned factory (or the reverse) breaks `new` at the call site.
 const ENTRY_POINTS: Record<string, string> = {
-  startAgent: 'function', runProbe: 'function', validateProbeRequest: 'function',
+  validateProbeRequest: 'function', classifyFailure: 'function', checkProbeAnswer: 'function',
   parseLogText: 'function', decodeCluster: 'function', correlate: 'function', diagnose: 'function',
   loadConfigDump: 'function', explain: 'function', hasListener: 'function', hasCluster: 'function',
   lint: 'function',
@@ -29,4 +29,13 @@ test('public API shape: every concern\'s exports reach the package unchanged, an
     t.deepEqual(Object.keys(surface).filter((name) => pkg[name] !== surface[name]), [], `${concern}: names missing from the package or taken from another concern`);
   }
   t.deepEqual(Object.fromEntries(Object.keys(ENTRY_POINTS).map((name) => [name, kindOf(pkg[name])])), ENTRY_POINTS);
+});
+
+test('the agent is its own entry point (podpath/agent), not part of the host library', async (t) => {
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, string> };
+  t.is(pkg.exports['./agent'], './harness/workload/agent.ts');
+  // The host library carries the probe contract; the agent's I/O (servers, sockets) stays in the file that ships into pods.
+  for (const name of ['startAgent', 'runProbe', 'parseAgentArgs']) t.false(name in podpath, name);
+  const agent = (await import('podpath/agent')) as Record<string, unknown>;
+  t.deepEqual([kindOf(agent.startAgent), kindOf(agent.runProbe)], ['function', 'function']);
 });

@@ -9,6 +9,7 @@ export * from './envoy/index.ts';
 export * from './lint/index.ts';
 export * from './cluster/index.ts';
 export * from './kube/index.ts';
+export * from './manifests/index.ts';
 export * from './runner/index.ts';
 export * from './report/index.ts';
 export * from './exec/index.ts';

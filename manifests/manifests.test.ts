@@ -4,15 +4,15 @@ import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { baselineDocuments, extraDocuments, type KubeDocument } from '../harness/kube/index.ts';
+import { AGENT_HASH_ANNOTATION, agentHash, agentSourcePath, baselineDocuments, extraDocuments } from '../harness/manifests/index.ts';
+import type { KubeDocument } from '../harness/kube/index.ts';
 import { UsageError } from '../harness/errors/index.ts';
 import {
-  AGENT_CONFIGMAP, AGENT_FILE, AGENT_IMAGE, APP_EXT, CONTROL_PORT, DISTINCT_TCP_PORT, EXTRAS, FQDN, HTTP_PORT, MANAGER_HEADLESS, NAMESPACES, PART_OF_LABEL,
+  AGENT_CONFIGMAP, AGENT_ENTRY, AGENT_FILES, AGENT_IMAGE, AGENT_MOUNT, APP_EXT, CONTROL_PORT, DISTINCT_TCP_PORT, EXTRAS, FQDN, HTTP_PORT, MANAGER_HEADLESS, NAMESPACES, PART_OF_LABEL,
   PART_OF_VALUE, SERVICE_ENTRY_HOST, SERVICES, TCP_PORT, WORKLOADS,
 } from './topology.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const AGENT_SOURCE = path.join(here, '../harness/workload/agent.ts');
 
 // Narrow helpers over unknown YAML (the documents are data, not trusted types).
 type Rec = Record<string, unknown>;
@@ -78,13 +78,15 @@ test('baseline: the three namespaces, injected and labelled, come first', async 
   }
 });
 
-test('baseline: the agent ConfigMap in every namespace holds the real harness/workload/agent.ts', async (t) => {
+test('baseline: the agent ConfigMap in every namespace holds the real agent files, one key each', async (t) => {
   const docs = await baselineDocuments();
-  const agent = await readFile(AGENT_SOURCE, 'utf8');
-  t.true(agent.length > 1000, 'agent.ts is the real agent');
+  const sources = Object.fromEntries(await Promise.all(AGENT_FILES.map(async (f) => [f.key, await readFile(agentSourcePath(f), 'utf8')] as const)));
+  t.deepEqual(AGENT_FILES.map((f) => f.path), ['workload/agent.ts', 'probe/contract.ts'], 'the agent and the contract it imports');
+  t.true(sources['agent.ts'].length > 1000 && sources['contract.ts'].length > 1000, 'the real files');
   for (const ns of NAMESPACES) {
     const cm = find(docs, 'ConfigMap', ns, AGENT_CONFIGMAP);
-    t.is(rec(cm.data)[AGENT_FILE], agent, `${ns} ConfigMap is agent.ts byte for byte`);
+    t.deepEqual(rec(cm.data), sources, `${ns} ConfigMap holds every shipped file byte for byte, and nothing else`);
+    for (const key of Object.keys(rec(cm.data))) t.regex(key, /^[-._a-zA-Z0-9]+$/, 'a valid ConfigMap key (no "/")');
   }
   const yaml = await Promise.all((await yamlFiles('base')).map((f) => readFile(f, 'utf8')));
   t.false(yaml.some((text) => text.includes('startAgent')), 'no YAML holds a copy of the agent');
@@ -108,7 +110,8 @@ test('baseline: Deployments match topology.ts (replicas, image, command, ports, 
     t.truthy(pinned, `${String(c.image)}: a Node 24 image pinned by digest`);
     t.true(Number(pinned?.[1]) >= 2, 'Node >= 24.2 (the agent was once started by import.meta.main, which older 24.x lack)');
     const argv = [...arr(c.command), ...arr(c.args)].map(String);
-    t.deepEqual(argv.slice(0, 2), ['node', '/agent/agent.ts']);
+    t.deepEqual(argv.slice(0, 2), ['node', AGENT_ENTRY]);
+    t.is(AGENT_ENTRY, '/agent/workload/agent.ts');
     const flag = (name: string) => argv.flatMap((a, i) => (a === name ? [Number(argv[i + 1])] : []));
     t.deepEqual(flag('--tcp-port'), [...w.tcpPorts], `${w.name} binds exactly its TCP ports`);
     t.deepEqual(flag('--http-port'), [HTTP_PORT]);
@@ -124,8 +127,22 @@ test('baseline: Deployments match topology.ts (replicas, image, command, ports, 
     const volume = arr(rec(template.spec).volumes).map(rec).find((v) => rec(v.configMap).name === AGENT_CONFIGMAP);
     t.truthy(volume, `${w.name} mounts the agent ConfigMap`);
     const mount = arr(c.volumeMounts).map(rec).find((m) => m.name === volume?.name);
-    t.is(mount?.mountPath, '/agent');
+    t.is(mount?.mountPath, AGENT_MOUNT);
+    // items lay the keys out as under harness/, so the agent's relative imports resolve in the pod as in the repo.
+    t.deepEqual(arr(rec(volume?.configMap).items), AGENT_FILES.map((f) => ({ key: f.key, path: f.path })), `${w.name} projects every shipped key to its path`);
+    t.true(AGENT_FILES.some((f) => `${AGENT_MOUNT}/${f.path}` === argv[1]), 'the command runs a file the volume holds');
+    t.regex(String(rec(rec(template.metadata).annotations)[AGENT_HASH_ANNOTATION]), /^[0-9a-f]{16}$/, 'the pods carry the agent hash');
   }
+});
+
+test('the agent hash covers every shipped file: a change in either one, or in a key, rolls the pods', (t) => {
+  const files = { 'agent.ts': 'agent', 'contract.ts': 'contract' };
+  const base = agentHash(files);
+  t.not(agentHash({ ...files, 'agent.ts': 'agent2' }), base);
+  t.not(agentHash({ ...files, 'contract.ts': 'contract2' }), base);
+  t.not(agentHash({ 'agent.ts': 'agent', 'other.ts': 'contract' }), base);
+  t.not(agentHash({ 'agent.ts': 'agentcontract', 'contract.ts': '' }), base, 'boundaries between files count');
+  t.is(agentHash({ 'contract.ts': 'contract', 'agent.ts': 'agent' }), base, 'key order does not');
 });
 
 test('baseline: idle neither binds nor declares 5701 (the seed idle pod)', async (t) => {

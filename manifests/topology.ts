@@ -15,9 +15,27 @@ export const PART_OF = { [PART_OF_LABEL]: PART_OF_VALUE } as const;
 export const NAMESPACES = ['manager', 'app', 'idle'] as const;
 export type NamespaceName = (typeof NAMESPACES)[number];
 
-/** ConfigMap in every namespace holding harness/workload/agent.ts, mounted at /agent. */
+/** ConfigMap in every namespace holding the agent's files, mounted at AGENT_MOUNT. */
 export const AGENT_CONFIGMAP = 'podpath-agent';
-export const AGENT_FILE = 'agent.ts';
+export const AGENT_MOUNT = '/agent';
+
+/** One file the agent ConfigMap ships: its key (keys cannot hold `/`) and where the volume projects it. */
+export interface AgentFile {
+  key: string;
+  /** Path under AGENT_MOUNT, and under harness/ in the repo: the same layout, so relative imports resolve alike. */
+  path: string;
+}
+
+/**
+ * The agent and its import closure (harness/architecture.test.ts checks that this is exactly the
+ * closure of harness/workload/agent.ts). The Deployments' volume `items` project each key to its path.
+ */
+export const AGENT_FILES: readonly AgentFile[] = [
+  { key: 'agent.ts', path: 'workload/agent.ts' },
+  { key: 'contract.ts', path: 'probe/contract.ts' },
+];
+/** What the agent container runs: `node AGENT_ENTRY [flags]`. */
+export const AGENT_ENTRY = `${AGENT_MOUNT}/workload/agent.ts`;
 /**
  * The agent's image, pinned by digest: agent.ts needs Node's type stripping (24.x), and a floating
  * tag may resolve to an older image already in a local cache. Node 24.16.0 on Alpine 3.22; the

@@ -11,7 +11,8 @@
  * bring (kubernetes, kube-dns, istiod). The bed's pod IPs are fixed here (POD_IPS).
  */
 import { stringify } from 'yaml';
-import { baselineDocuments, extraDocuments, withoutAgentStamp, type KubeDocument } from '../harness/kube/manifests.ts';
+import { baselineDocuments, extraDocuments, withoutAgentStamp } from '../harness/manifests/index.ts';
+import type { KubeDocument } from '../harness/kube/index.ts';
 import { istioOperator } from '../harness/cluster/config.ts';
 import { DEFAULT_CONNECT_TIMEOUT } from '../harness/runner/suite.ts';
 import { extrasFor, type ProbeSpec, type Scenario, type WorkloadName } from '../harness/runner/scenario.ts';

@@ -9,7 +9,22 @@ import type { AccessLogEntry, Diagnosis } from './types.ts';
 
 export const EVIDENCE_LIMIT = 20;
 
-export interface Signature { id: string; severity: Diagnosis['severity']; title: string; meaning: string; fixes: string[] }
+/** 'exact' or 'inferred' when the entry has the signature, null when not. */
+export type Match = 'exact' | 'inferred' | null;
+
+/**
+ * One signature, one record: its id, its readable name (a diagnosis's title), its severity, what
+ * it means (a diagnosis's meaning, before the first case is described), the usual fixes, and the
+ * check of one entry (with the inventory when given). docs/logs.md's table is tested against these.
+ */
+export interface Signature {
+  id: string;
+  name: string;
+  severity: Diagnosis['severity'];
+  summary: string;
+  fixes: string[];
+  match: (entry: AccessLogEntry, inventory: Inventory | null) => Match;
+}
 
 const CAPTURE_FIXES: string[] = [
   'Drop the colliding TCP port from the ExternalName Service (no listener on that port; pod-IP traffic goes back to PassthroughCluster)',
@@ -24,20 +39,21 @@ export const SIGNATURES: readonly Signature[] = [
   {
     id: 'pod-ip-captured-by-service-listener',
     severity: 'error',
-    title: 'Pod-IP connection captured by a service listener (the seed incident)',
-    meaning:
+    name: 'Pod-IP connection captured by a service listener (the seed incident)',
+    summary:
       'The app connected to a pod IP on a TCP port, and the client sidecar sent it to outbound|PORT||X although that ' +
       'pod is not an endpoint of X: a listener 0.0.0.0_PORT built for another service on the same port (an ExternalName ' +
       'Service, or a ServiceEntry with resolution DNS and a TCP port) catches every unknown IP on that port. X\'s upstream did ' +
       'not answer (UF/URX/UH), so the app saw its connection accepted and then closed. Before X existed the same traffic went ' +
       'to PassthroughCluster. Confirmed by the inventory: the original destination is a pod, and X is not its Service.',
     fixes: CAPTURE_FIXES,
+    match: (e, inventory) => (captureEvidence(e, inventory) === 'confirmed' ? 'exact' : null),
   },
   {
     id: 'pod-ip-capture-possible',
     severity: 'warning',
-    title: 'Possibly a pod-IP connection captured by a service listener',
-    meaning:
+    name: 'Possibly a pod-IP connection captured by a service listener',
+    summary:
       'A TCP connection to outbound|PORT||X failed (UF/URX/UH) and the log alone cannot say whether its original destination ' +
       'was X (its ClusterIP) or a pod IP that a port-wide listener of X caught (an ExternalName Service, or a ServiceEntry ' +
       'with resolution DNS/STATIC/NONE and a TCP port). Not a finding yet: confirm or rule it out with the inventory.',
@@ -46,12 +62,13 @@ export const SIGNATURES: readonly Signature[] = [
       'podpath explain on the client sidecar\'s config dump says which listener and filter chain took the address',
       ...CAPTURE_FIXES.slice(0, 2),
     ],
+    match: (e, inventory) => (captureEvidence(e, inventory) === 'possible' ? 'inferred' : null),
   },
   {
     id: 'app-not-listening',
     severity: 'error',
-    title: 'The server sidecar could not connect to its own app (inbound UF)',
-    meaning:
+    name: 'The server sidecar could not connect to its own app (inbound UF)',
+    summary:
       'The connection reached the server pod\'s sidecar, which then failed to connect to the app on the target port ' +
       '(inbound|PORT|| with UF). The app is not listening on that port, listens on 127.0.0.1 only while the sidecar ' +
       'connects to the pod IP (Istio 1.10 and later), or was restarting. delayed_connect_error:_111 is ECONNREFUSED.',
@@ -60,12 +77,13 @@ export const SIGNATURES: readonly Signature[] = [
       'If the app binds 127.0.0.1 or localhost only, bind 0.0.0.0 (or the pod IP) instead',
       'If it happens only around restarts, check the app\'s readiness probe and holdApplicationUntilProxyStarts',
     ],
+    match: (e) => (e.cluster.kind === 'inbound' && has(e, 'UF') ? 'exact' : null),
   },
   {
     id: 'passthrough-connect-failed',
     severity: 'warning',
-    title: 'Passthrough connection refused or timed out (UF/URX on a passthrough cluster)',
-    meaning:
+    name: 'Passthrough connection refused or timed out (UF/URX on a passthrough cluster)',
+    summary:
       'No service listener matched, so the sidecar connected to the original destination itself (PassthroughCluster ' +
       'outbound, InboundPassthroughCluster inbound), and that connection failed: refused (short duration, connect error 111), ' +
       'or no answer within the connect timeout (duration near connectTimeout, 10s by default).',
@@ -74,12 +92,13 @@ export const SIGNATURES: readonly Signature[] = [
       'For timeouts: meshConfig.connectTimeout (default 10s) or a DestinationRule trafficPolicy.connectionPool.tcp.connectTimeout bounds the wait',
       'For InboundPassthroughCluster: the app in this pod does not accept on that port, or the port belongs to no Service',
     ],
+    match: (e) => ((e.cluster.kind === 'passthrough' || e.cluster.kind === 'inbound-passthrough') && connectFailed(e) ? 'exact' : null),
   },
   {
     id: 'upstream-connect-failed',
     severity: 'warning',
-    title: 'Upstream connection failed (UF/URX to a service endpoint)',
-    meaning:
+    name: 'Upstream connection failed (UF/URX to a service endpoint)',
+    summary:
       'The client sidecar picked an endpoint of the service and could not connect to it (UF; URX: the connect attempts ' +
       'ran out). When the upstream host is the address the app dialled, the cluster forwards to the original destination ' +
       '(a headless Service): that pod refused or did not answer.',
@@ -88,12 +107,16 @@ export const SIGNATURES: readonly Signature[] = [
       'kubectl get endpointslices for the service: stale endpoints point at pods that are gone',
       'Check NetworkPolicies between the two pods',
     ],
+    match: (e, inventory) => {
+      if (e.cluster.kind !== 'outbound' || !(has(e, 'UF') || (has(e, 'URX') && !isHttp(e)))) return null;
+      return captureEvidence(e, inventory) === 'confirmed' ? null : 'exact';
+    },
   },
   {
     id: 'passthrough',
     severity: 'info',
-    title: 'Traffic bypassed mesh routing (PassthroughCluster)',
-    meaning:
+    name: 'Traffic bypassed mesh routing (PassthroughCluster)',
+    summary:
       'The destination (typically a pod IP, or a host unknown to the mesh) matched no service listener, so the sidecar ' +
       'forwarded it to the original destination: no mesh routing, no load balancing, no mTLS from this sidecar, and a ' +
       'STRICT mTLS server will reject it.',
@@ -101,12 +124,13 @@ export const SIGNATURES: readonly Signature[] = [
       'Address the workload by a service name (a headless Service gives per-pod names and keeps mTLS)',
       'If passthrough is intended, nothing to do; with outboundTrafficPolicy REGISTRY_ONLY it would be BlackHoleCluster instead',
     ],
+    match: (e) => (e.cluster.kind === 'passthrough' ? 'exact' : null),
   },
   {
     id: 'blackhole',
     severity: 'error',
-    title: 'Traffic dropped (BlackHoleCluster)',
-    meaning:
+    name: 'Traffic dropped (BlackHoleCluster)',
+    summary:
       'The sidecar dropped the connection: the destination is not in the mesh registry while outboundTrafficPolicy is ' +
       'REGISTRY_ONLY, or (Istio 1.3-1.5 listeners) the pod connected to its own IP through a service port. BlackHoleCluster ' +
       'has no endpoints, so these lines also carry UH: that is the drop, not a service without ready pods.',
@@ -114,24 +138,31 @@ export const SIGNATURES: readonly Signature[] = [
       'Add a ServiceEntry for the destination, or set outboundTrafficPolicy.mode ALLOW_ANY',
       'If the destination is the pod itself, connect to localhost instead of the pod IP',
     ],
+    match: (e) => (e.cluster.kind === 'blackhole' ? 'exact' : blackholeWithoutName(e) ? 'inferred' : null),
   },
   {
     id: 'plaintext-to-strict-mtls',
     severity: 'error',
-    title: 'Connection rejected by the server sidecar (NR filter_chain_not_found)',
-    meaning:
+    name: 'Connection rejected by the server sidecar (NR filter_chain_not_found)',
+    summary:
       'No filter chain of the inbound listener matched: typically plaintext arriving at a STRICT mTLS workload (the client ' +
       'had no sidecar, or its sidecar sent it through PassthroughCluster without mTLS). The app never saw the connection.',
     fixes: [
       'Send the traffic from a pod with a sidecar, addressed by a service name so the client sidecar originates mTLS',
       'Or relax PeerAuthentication for that port/workload to PERMISSIVE',
     ],
+    match: (e) => {
+      if (!has(e, 'NR') || e.cluster.direction === 'outbound' || isHttp(e)) return null;
+      if (e.responseCodeDetails === 'filter_chain_not_found' || e.connectionTerminationDetails === 'filter_chain_not_found') return 'exact';
+      // Eras before 1.9 print no details: a TCP-level NR without a cluster is the same reject, less certain.
+      return e.upstreamCluster === null && e.responseCodeDetails === null ? 'inferred' : null;
+    },
   },
   {
     id: 'upstream-reset-before-response',
     severity: 'warning',
-    title: 'HTTP upstream reset or retries exhausted before a response (UC/URX)',
-    meaning:
+    name: 'HTTP upstream reset or retries exhausted before a response (UC/URX)',
+    summary:
       'The upstream connection was terminated (UC) or the retry limit was reached (URX) before the upstream sent a response: ' +
       'the server closed idle keep-alive connections, crashed, or is not speaking HTTP on that port.',
     fixes: [
@@ -139,33 +170,37 @@ export const SIGNATURES: readonly Signature[] = [
       'Check the port protocol (appProtocol / port name): HTTP declared on a non-HTTP port fails this way',
       'Align idle timeouts (DestinationRule connectionPool.http.idleTimeout below the server\'s keep-alive timeout)',
     ],
+    match: (e) => (isHttp(e) && !has(e, 'UF') && (has(e, 'UC') || has(e, 'URX')) ? 'exact' : null),
   },
   {
     id: 'no-healthy-upstream',
     severity: 'error',
-    title: 'No healthy upstream (UH)',
-    meaning: 'The cluster had no healthy endpoint: the service has no ready pods, every endpoint was ejected by outlier detection, or the cluster resolves to nothing.',
+    name: 'No healthy upstream (UH)',
+    summary: 'The cluster had no healthy endpoint: the service has no ready pods, every endpoint was ejected by outlier detection, or the cluster resolves to nothing.',
     fixes: [
       'kubectl get endpointslices for the service: are there ready endpoints?',
       'Check readiness probes and outlier detection (DestinationRule trafficPolicy.outlierDetection)',
     ],
+    match: (e) => (has(e, 'UH') && e.cluster.kind !== 'blackhole' && !blackholeWithoutName(e) ? 'exact' : null),
   },
   {
     id: 'no-route',
     severity: 'warning',
-    title: 'No route for an HTTP request (NR)',
-    meaning: 'The request\'s Host / path matched no route on that port: a Host that is a pod IP or unknown name, or a VirtualService that does not cover it.',
+    name: 'No route for an HTTP request (NR)',
+    summary: 'The request\'s Host / path matched no route on that port: a Host that is a pod IP or unknown name, or a VirtualService that does not cover it.',
     fixes: [
       'Use a Host that a Service or VirtualService declares (or a headless Service for per-pod names)',
       'Check the VirtualService hosts and match rules for that port',
     ],
+    match: (e) => (has(e, 'NR') && isHttp(e) ? 'exact' : null),
   },
   {
     id: 'unknown-response-flag',
     severity: 'info',
-    title: 'Response flag unknown to podpath',
-    meaning: 'Envoy printed a response flag podpath does not know (a newer Envoy, or a custom flag); it is kept as printed.',
+    name: 'Response flag unknown to podpath',
+    summary: 'Envoy printed a response flag podpath does not know (a newer Envoy, or a custom flag); it is kept as printed.',
     fixes: ['Look the flag up in the Envoy access log documentation for the proxy\'s version'],
+    match: (e) => (e.responseFlags.some((f) => !isKnownFlag(f)) ? 'exact' : null),
   },
 ];
 
@@ -181,9 +216,6 @@ function portOf(address: string | null): number | null {
   const port = colon < 0 ? NaN : Number(address.slice(colon + 1));
   return Number.isInteger(port) && port > 0 && port < 65536 ? port : null;
 }
-
-/** 'exact' or 'inferred' when the entry has the signature, null when not. */
-type Match = 'exact' | 'inferred' | null;
 
 /**
  * Whether a failed TCP connection was a pod IP caught by a port-wide service listener:
@@ -233,42 +265,6 @@ const blackholeWithoutName = (e: AccessLogEntry): boolean => {
   return dst !== null && dst.includes('.') && !isPrivateIpv4(dst);
 };
 
-function match(id: string, e: AccessLogEntry, inventory: Inventory | null): Match {
-  switch (id) {
-    case 'pod-ip-captured-by-service-listener':
-      return captureEvidence(e, inventory) === 'confirmed' ? 'exact' : null;
-    case 'pod-ip-capture-possible':
-      return captureEvidence(e, inventory) === 'possible' ? 'inferred' : null;
-    case 'app-not-listening':
-      return e.cluster.kind === 'inbound' && has(e, 'UF') ? 'exact' : null;
-    case 'passthrough-connect-failed':
-      return (e.cluster.kind === 'passthrough' || e.cluster.kind === 'inbound-passthrough') && connectFailed(e) ? 'exact' : null;
-    case 'upstream-connect-failed':
-      if (e.cluster.kind !== 'outbound' || !(has(e, 'UF') || (has(e, 'URX') && !isHttp(e)))) return null;
-      return captureEvidence(e, inventory) === 'confirmed' ? null : 'exact';
-    case 'passthrough':
-      return e.cluster.kind === 'passthrough' ? 'exact' : null;
-    case 'blackhole':
-      return e.cluster.kind === 'blackhole' ? 'exact' : blackholeWithoutName(e) ? 'inferred' : null;
-    case 'plaintext-to-strict-mtls': {
-      if (!has(e, 'NR') || e.cluster.direction === 'outbound' || isHttp(e)) return null;
-      if (e.responseCodeDetails === 'filter_chain_not_found' || e.connectionTerminationDetails === 'filter_chain_not_found') return 'exact';
-      // Eras before 1.9 print no details: a TCP-level NR without a cluster is the same reject, less certain.
-      return e.upstreamCluster === null && e.responseCodeDetails === null ? 'inferred' : null;
-    }
-    case 'upstream-reset-before-response':
-      return isHttp(e) && !has(e, 'UF') && (has(e, 'UC') || has(e, 'URX')) ? 'exact' : null;
-    case 'no-healthy-upstream':
-      return has(e, 'UH') && e.cluster.kind !== 'blackhole' && !blackholeWithoutName(e) ? 'exact' : null;
-    case 'no-route':
-      return has(e, 'NR') && isHttp(e) ? 'exact' : null;
-    case 'unknown-response-flag':
-      return e.responseFlags.some((f) => !isKnownFlag(f)) ? 'exact' : null;
-    default:
-      return null;
-  }
-}
-
 /** What the first evidence entry says about a failed connect: refused, timed out, or unknown. */
 function connectOutcome(e: AccessLogEntry): string {
   const reason = `${e.upstreamTransportFailureReason ?? ''} ${e.responseCodeDetails ?? ''}`;
@@ -294,7 +290,7 @@ export class Diagnoser {
     // Fast exit for the common healthy line: no flags, a service cluster.
     if (entry.responseFlags.length === 0 && entry.cluster.kind !== 'passthrough' && entry.cluster.kind !== 'blackhole') return;
     for (const signature of SIGNATURES) {
-      const m = match(signature.id, entry, this.inventory);
+      const m = signature.match(entry, this.inventory);
       if (m === null) continue;
       let state = this.states.get(signature.id);
       if (!state) this.states.set(signature.id, (state = { count: 0, exact: 0, evidence: [] }));
@@ -314,7 +310,7 @@ export class Diagnoser {
         id: signature.id,
         // A possible capture with nothing but the log to go on is a lead, not a warning.
         severity: signature.id === 'pod-ip-capture-possible' && this.inventory === null ? 'info' : signature.severity,
-        title: signature.title,
+        title: signature.name,
         meaning: this.explain(signature, state),
         evidence: state.evidence,
         fixes: signature.fixes,
@@ -326,7 +322,7 @@ export class Diagnoser {
   }
 
   private explain(signature: Signature, state: State): string {
-    let meaning = signature.meaning;
+    let meaning = signature.summary;
     const first = state.evidence[0];
     if (signature.id === 'app-not-listening') {
       const host = hostOf(first.upstreamHost);

@@ -15,8 +15,8 @@ export interface TerminalSinkOptions {
   stderrIsTTY?: boolean;
 }
 
-const ICON: Record<ScenarioStatus, string> = { passed: '✔', failed: '✘', skipped: '-', flaky: '~', observed: '●' };
-const STYLE = { passed: 'green', failed: 'red', skipped: 'gray', flaky: 'yellow', observed: 'cyan' } as const;
+const ICON: Record<ScenarioStatus, string> = { passed: '✔', failed: '✘', skipped: '-', flaky: '~', observed: '●', partial: '◐' };
+const STYLE = { passed: 'green', failed: 'red', skipped: 'gray', flaky: 'yellow', observed: 'cyan', partial: 'cyan' } as const;
 
 export function scenarioLine(s: ScenarioReport, label: string, io: Io): string {
   const head = `${paint(STYLE[s.status], `${ICON[s.status]} ${s.status.padEnd(8)}`, io.stdout)} ${s.id} [${label}]`;

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { down, status, up, upgradeIstio, type BedDeps, type BedOptions } from './bed.ts';
 import { preflight } from './preflight.ts';
 import { ensureIstioctl, ensureKind } from './tools.ts';
-import { FakeKube, ScriptedExec } from './test-doubles.ts';
+import { FakeKube, ScriptedExec } from './testing/doubles.ts';
 import { DryRunExec, Plan } from '../exec/index.ts';
 import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
 import { ExecError } from '../exec/index.ts';
@@ -17,7 +17,7 @@ const BASELINE = [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'manager', labels: { 'istio-injection': 'enabled' } } },
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app', labels: { 'istio-injection': 'enabled' } } },
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'idle', labels: { 'istio-injection': 'enabled' } } },
-  { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'podpath-agent', namespace: 'manager' }, data: { 'agent.ts': '' } },
+  { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'podpath-agent', namespace: 'manager' }, data: { 'agent.ts': '', 'contract.ts': '' } },
   { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'manager', namespace: 'manager' }, spec: { replicas: 2, template: { metadata: { labels: { app: 'manager' } } } } },
   { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'app', namespace: 'app' }, spec: { template: { metadata: {} } } },
   { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'idle', namespace: 'idle' }, spec: {} },

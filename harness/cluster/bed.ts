@@ -38,6 +38,7 @@ import { writeFileAtomic } from './download.ts';
 import { checkDocker, preflight, type PreflightResult } from './preflight.ts';
 import { ensureIstioctl, ensureKind, type ResolvedTool } from './tools.ts';
 import { DEFAULT_KIND_VERSION, preloadImages, resolveIstio, type IstioRelease } from './versions.ts';
+import { AGENT_CONFIGMAP } from '../../manifests/topology.ts';
 
 export interface BedOptions {
   name: string;
@@ -119,6 +120,13 @@ export interface DepsOptions {
 }
 
 /** The live (or dry-run) wiring. The kube layer is imported lazily so this module loads without it. */
+/** ` shipping a, b` for the agent ConfigMap's keys, so a plan says which files the pods will run. */
+function agentKeys(docs: readonly KubeDocument[]): string {
+  const data = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === AGENT_CONFIGMAP)?.data;
+  const keys = typeof data === 'object' && data !== null ? Object.keys(data) : [];
+  return keys.length ? ` shipping ${keys.join(', ')}` : '';
+}
+
 export function defaultDeps(options: DepsOptions, overrides: Partial<BedDeps> = {}): BedDeps {
   const env = options.env ?? process.env;
   const plan = overrides.plan !== undefined ? overrides.plan : options.dryRun ? new Plan() : null;
@@ -137,8 +145,8 @@ export function defaultDeps(options: DepsOptions, overrides: Partial<BedDeps> = 
       await checkDocker({ exec, signal: options.signal });
     },
     async baseline() {
-      const kube = await import('../kube/index.ts');
-      return await kube.baselineDocuments();
+      const manifests = await import('../manifests/index.ts');
+      return await manifests.baselineDocuments();
     },
     ensureKind: (version) => ensureKind(version, toolOptions),
     ensureIstioctl: (version) => ensureIstioctl(version, toolOptions),
@@ -424,7 +432,7 @@ export async function up(options: BedOptions, overrides: Partial<BedDeps> = {}, 
     });
 
     const docs = await deps.baseline();
-    await phase('baseline', `${docs.length} documents (namespaces, agent, deployments, services)`, () => client.apply(docs, { signal }));
+    await phase('baseline', `${docs.length} documents (namespaces, agent${agentKeys(docs)}, deployments, services)`, () => client.apply(docs, { signal }));
 
     await phase('ready', 'istiod and workloads rolled out', async () => {
       await client.waitForRollout('istio-system', 'istiod', { timeoutMs: ROLLOUT_TIMEOUT_MS, signal });

@@ -60,8 +60,8 @@ async function sourceFiles(dir: string): Promise<string[]> {
   return entries
     .filter((e) => e.isFile() && /\.(ts|mjs|js)$/.test(e.name) && !/\.test\.ts$/.test(e.name) && !e.name.endsWith('.d.ts'))
     .map((e) => join(e.parentPath, e.name))
-    // Test support (testing/ folders, test-doubles.ts) is excluded like *.test.ts: it is never shipped.
-    .filter((p) => !p.includes('/node_modules/') && !p.includes('/fixtures/') && !p.includes('/testing/') && basename(p) !== 'test-doubles.ts');
+    // Test support (testing/ folders) is excluded like *.test.ts: it is never shipped.
+    .filter((p) => !p.includes('/node_modules/') && !p.includes('/fixtures/') && !p.includes('/testing/'));
 }
 
 test('no fixed sleeps in harness/ or scripts/ (backoff helpers excepted)', async (t) => {

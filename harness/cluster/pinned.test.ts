@@ -7,7 +7,7 @@ import { istioctlAsset } from './assets.ts';
 import type { FetchLike } from './download.ts';
 import { istioctlPlatform, withPinnedChecksum } from './pinned.ts';
 import { ensureIstioctl } from './tools.ts';
-import { ScriptedExec } from './test-doubles.ts';
+import { ScriptedExec } from './testing/doubles.ts';
 
 const PUBLISHED = 'a'.repeat(64);
 const asset = istioctlAsset('1.30.5', { os: 'linux', arch: 'amd64' }, { kind: 'http://127.0.0.1:9/kind', istio: 'http://127.0.0.1:9/istio' });

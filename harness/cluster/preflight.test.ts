@@ -2,7 +2,7 @@ import test from 'ava';
 import { dockerPlatformOf, freeBytesAt, preflight } from './preflight.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScriptedExec } from './test-doubles.ts';
+import { ScriptedExec } from './testing/doubles.ts';
 import { ExecError } from '../exec/index.ts';
 import { EnvironmentError } from '../errors/index.ts';
 import { Plan } from '../exec/index.ts';

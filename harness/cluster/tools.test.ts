@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { ensureIstioctl, ensureKind, type ToolOptions } from './tools.ts';
 import { parseChecksumFile, platformTarget, istioctlAsset, kindAsset, cacheRoot, parseToolVersion } from './assets.ts';
 import { progressReporter, unsafeEntryReason, extractSafely } from './download.ts';
-import { ScriptedExec } from './test-doubles.ts';
+import { ScriptedExec } from './testing/doubles.ts';
 import { Plan } from '../exec/index.ts';
 import { EnvironmentError } from '../errors/index.ts';
 import { tempDir } from '../testing/temp-dir.ts';

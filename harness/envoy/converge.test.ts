@@ -1,6 +1,6 @@
 import test from 'ava';
 import { convergedOn } from './index.ts';
-import { FQDN, healthySidecar, seedBrokenSidecar } from './fixtures/istio.ts';
+import { FQDN, healthySidecar, seedBrokenSidecar } from './testing/istio.ts';
 
 const EXT = `outbound|5701||${FQDN.appExt}`;
 

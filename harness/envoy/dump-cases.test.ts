@@ -4,8 +4,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { advise, explain, loadConfigDump, renderExplanation, type ExplainQuery } from './index.ts';
-import { chain, cluster, configDump, listener } from './fixtures/builders.ts';
-import { FQDN, healthySidecar, POD, VIP, virtualOutbound } from './fixtures/istio.ts';
+import { chain, cluster, configDump, listener } from './testing/builders.ts';
+import { FQDN, healthySidecar, POD, VIP, virtualOutbound } from './testing/istio.ts';
 import type { Json, JsonObject } from './json.ts';
 
 const run = (json: Json, query: ExplainQuery) => explain(loadConfigDump(json), query);

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { advise, explain, loadConfigDump, type ExplainQuery } from './index.ts';
-import { camelize, chain, cluster, configDump, exactMap, inputs, ipTrie, listener, nested, toChain } from './fixtures/builders.ts';
-import { FQDN, healthySidecar, POD, seedBrokenSidecar, VIP, virtualInbound, virtualOutbound } from './fixtures/istio.ts';
+import { camelize, chain, cluster, configDump, exactMap, inputs, ipTrie, listener, nested, toChain } from './testing/builders.ts';
+import { FQDN, healthySidecar, POD, seedBrokenSidecar, VIP, virtualInbound, virtualOutbound } from './testing/istio.ts';
 import type { Json } from './json.ts';
 
 const EXT = `outbound|5701||${FQDN.appExt}`;

@@ -2,7 +2,7 @@ import test from 'ava';
 import { selectByFilterChainMatch } from './filter-chain.ts';
 import { parseIp, type Ip } from './ip.ts';
 import { filterChain } from './model.ts';
-import { chain, type ChainBuilder } from './fixtures/builders.ts';
+import { chain, type ChainBuilder } from './testing/builders.ts';
 import type { Connection } from './connection.ts';
 
 function ip(text: string): Ip {

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_DUMP_LIMITS, hasCluster, hasListener, loadConfigDump, parseConfigDump, readConfigDump } from './index.ts';
 import { cidr, cidrContains, parseDestination, parseIp } from './ip.ts';
-import { camelize, chain, cluster, configDump, listener } from './fixtures/builders.ts';
-import { FQDN, healthySidecar, seedBrokenSidecar } from './fixtures/istio.ts';
+import { camelize, chain, cluster, configDump, listener } from './testing/builders.ts';
+import { FQDN, healthySidecar, seedBrokenSidecar } from './testing/istio.ts';
 
 test('admin dump: sections, node, presence checks', (t) => {
   const dump = loadConfigDump(seedBrokenSidecar().build());

@@ -2,7 +2,7 @@ import test from 'ava';
 import { selectByMatcher } from './matcher.ts';
 import { parseIp } from './ip.ts';
 import { filterChain, unifiedMatcher } from './model.ts';
-import { chain, exactMap, inputs, ipTrie, nested, toChain } from './fixtures/builders.ts';
+import { chain, exactMap, inputs, ipTrie, nested, toChain } from './testing/builders.ts';
 import type { Connection } from './connection.ts';
 import type { JsonObject } from './json.ts';
 

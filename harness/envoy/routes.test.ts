@@ -1,7 +1,7 @@
 import test from 'ava';
 import { routeConfig as normalise } from './model.ts';
 import { selectRoute, selectVirtualHost } from './routes.ts';
-import { routeConfig, routeTo } from './fixtures/builders.ts';
+import { routeConfig, routeTo } from './testing/builders.ts';
 
 const config = normalise(
   routeConfig('80')

@@ -4,7 +4,7 @@
  * harness/cluster and harness/runner depend on this interface, never on one implementation.
  */
 import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
-import type { KubeDocument } from './manifests.ts';
+import type { KubeDocument } from './resources.ts';
 
 export interface PodRef {
   name: string;

@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeApiServer } from './testing/fake-api-server.ts';
-import { KubeClient, KubeError, type BackoffClock, baselineDocuments, extraDocuments, rolloutState, type KubeDocument, type PodRef } from './index.ts';
+import { KubeClient, KubeError, type BackoffClock, rolloutState, type KubeDocument, type PodRef } from './index.ts';
+import { baselineDocuments, extraDocuments } from '../manifests/index.ts';
 import { EnvironmentError, InterruptedError, UsageError } from '../errors/index.ts';
 import { Plan } from '../exec/index.ts';
 import { convergedOn } from '../envoy/index.ts';
-import { startAgent } from '../probe/index.ts';
+import { startAgent } from '../workload/agent.ts';
 import { delayFor, pause } from './backoff.ts';
 
 const FAST = { initialMs: 10, factor: 2, maxMs: 100 };
@@ -106,8 +107,9 @@ test('apply: every baseline document is server-side applied as field manager pod
   }
   t.deepEqual(patches.slice(0, 3).map((p) => p.path), ['/api/v1/namespaces/manager', '/api/v1/namespaces/app', '/api/v1/namespaces/idle'], 'namespaces first');
   const agent = await readFile(fileURLToPath(new URL('../workload/agent.ts', import.meta.url)), 'utf8');
+  const contract = await readFile(fileURLToPath(new URL('../probe/contract.ts', import.meta.url)), 'utf8');
   const cm = fake.get('/api/v1/namespaces/idle/configmaps/podpath-agent') as { data: Record<string, string> };
-  t.is(cm.data['agent.ts'], agent);
+  t.deepEqual(cm.data, { 'agent.ts': agent, 'contract.ts': contract }, 'both shipped files survive the apply byte for byte');
   const manager = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'manager');
   const stored = fake.get('/apis/apps/v1/namespaces/manager/deployments/manager') as { spec: unknown };
   t.deepEqual(stored.spec, manager?.spec, 'the Deployment spec survives client-node serialization unchanged');

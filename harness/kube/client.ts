@@ -28,7 +28,7 @@ import { EnvironmentError, PodpathError, UsageError } from '../errors/index.ts';
 import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
 import { DEFAULT_BACKOFF, PollTimeout, delayFor, interrupted, pause, poll, type BackoffSchedule } from './backoff.ts';
 import { KubeError, httpStatusOf, isAbortLike, networkCode, toKubeError } from './errors.ts';
-import type { KubeDocument } from './manifests.ts';
+import type { KubeDocument } from './resources.ts';
 import type { ConfigPredicate, HeldLease, KubeApi, PodRef } from './api.ts';
 import { collectionPath, describe, isKnownKind, objectPath } from './resources.ts';
 

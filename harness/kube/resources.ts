@@ -3,7 +3,13 @@
  * KubernetesObjectApi); this table lets a dry run print the same paths without any network, and
  * lets delete-with-wait watch the right collection.
  */
-import type { KubeDocument } from './manifests.ts';
+/** A Kubernetes object as podpath applies it: the fields the API server needs, anything else as is. */
+export type KubeDocument = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
 
 interface Resource {
   plural: string;

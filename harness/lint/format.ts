@@ -1,18 +1,12 @@
 import type { Finding, Severity } from './types.ts';
+import { LINT_RULES } from './rules.ts';
 
-/** One line per rule, for --help and docs/lint.md. */
-export const RULES: readonly { id: string; title: string }[] = [
-  { id: 'PP001', title: 'ExternalName Service declares ports (catch-all listener on Istio <= 1.20, 1.21-1.23 with ENABLE_EXTERNAL_NAME_ALIAS=false)' },
-  { id: 'PP002', title: 'ServiceEntry with resolution DNS, a TCP/unset-protocol port and no addresses (catch-all on every version)' },
-  { id: 'PP003', title: 'TCP port number shared by Services/ServiceEntries in different namespaces that see each other' },
-  { id: 'PP004', title: 'Service port without an Istio protocol prefix and without appProtocol (protocol sniffing)' },
-  { id: 'PP005', title: 'Namespace without a Sidecar and no mesh-wide default scope in the input' },
-  { id: 'PP006', title: 'Service used for direct pod-to-pod HTTP that is not headless' },
-];
+/** One line per rule, for --help: from the rule records, like the docs table (tested against them). */
+export const RULES: readonly { id: string; name: string; title: string }[] = LINT_RULES.map((r) => ({ id: r.id, name: r.name, title: r.summary }));
 
 /** NDJSON: one object per line with exactly the contract's keys. */
 export function findingToJson(f: Finding): string {
-  return JSON.stringify({ rule: f.rule, severity: f.severity, resource: f.resource, file: f.file, line: f.line, message: f.message, fix: f.fix });
+  return JSON.stringify({ rule: f.rule, name: f.name, severity: f.severity, resource: f.resource, file: f.file, line: f.line, message: f.message, fix: f.fix });
 }
 
 export type Painter = (style: 'red' | 'yellow' | 'cyan' | 'bold' | 'dim' | 'green', text: string) => string;
@@ -36,7 +30,7 @@ export function formatHuman(findings: readonly Finding[], paint: Painter = (_s, 
       out.push(paint('bold', f.file));
     }
     const where = `${f.file}:${f.line}`;
-    out.push(`  ${paint(STYLE[f.severity], f.severity.padEnd(7))} ${paint('bold', f.rule)}  ${f.resource}  ${paint('dim', where)}`);
+    out.push(`  ${paint(STYLE[f.severity], f.severity.padEnd(7))} ${paint('bold', f.rule)} ${f.name}  ${f.resource}  ${paint('dim', where)}`);
     out.push(`           ${f.message}`);
     out.push(`           ${paint('green', 'fix:')} ${f.fix}`);
   }

@@ -2,7 +2,7 @@
  * The lint rules (docs/lint.md). Each reads the Model built in one pass; port collisions are found by
  * grouping ports by number first and checking visibility only inside a group (no pair loops).
  */
-import type { Finding, Severity } from './types.ts';
+import { SEVERITY_ORDER, type Finding, type Severity } from './types.ts';
 import { envBool, dnsAutoAllocateDefault, externalNameAliasFlagRead, externalNameCreatesListener, parseIstioVersion } from './istio-behaviour.ts';
 import { isCatchAllProtocol, isHttpProtocol, PROTOCOL_PREFIXES } from './protocol.ts';
 import { resourceId, serviceEntryPortProtocol, Visibility, type Exported, type Model, type ServiceInfo, type ServiceEntryInfo } from './model.ts';
@@ -29,7 +29,7 @@ function names(list: string[]): string {
   return unique.length <= MAX_NAMES ? unique.join(', ') : `${unique.slice(0, MAX_NAMES).join(', ')} and ${unique.length - MAX_NAMES} more`;
 }
 
-class Context {
+export class Context {
   readonly findings: Finding[] = [];
   readonly vis: Visibility;
   readonly namespaces: string[];
@@ -64,8 +64,13 @@ class Context {
     }
   }
 
-  add(rule: string, severity: Severity, res: Resource, line: number, message: string, fix: string): void {
-    this.findings.push({ rule, severity, resource: resourceId(res), file: res.file, line, message, fix });
+  /** The reporter `rule.match` gets: its findings carry the rule's id and name, never a severity above the rule's. */
+  reporter(rule: LintRule): Report {
+    return (severity, res, line, message, fix) => {
+      // A rule that reports above its record's severity makes its docs row and --help lie.
+      if (SEVERITY_ORDER[severity] < SEVERITY_ORDER[rule.severity]) throw new Error(`${rule.id} reported ${severity}, above its record's ${rule.severity}`);
+      this.findings.push({ rule: rule.id, name: rule.name, severity, resource: resourceId(res), file: res.file, line, message, fix });
+    };
   }
 
   viewers(item: Exported, port: number): string[] {
@@ -127,7 +132,7 @@ function versionText(ctx: Context, behaviour: boolean | 'unknown' | null): strin
   return `on Istio ${ctx.options.istio} with ENABLE_EXTERNAL_NAME_ALIAS=${flag}${note}`;
 }
 
-function pp001(ctx: Context): void {
+function pp001(ctx: Context, add: Report): void {
   const behaviour = externalNameBehaviour(ctx);
   for (const s of ctx.model.services) {
     if (s.type !== 'ExternalName' || s.ports.length === 0) continue;
@@ -135,13 +140,13 @@ function pp001(ctx: Context): void {
     const catchAll = s.ports.filter((p) => isCatchAllProtocol(p.protocol));
     if (catchAll.length === 0) {
       // HTTP ports route by Host on every version: the version decides nothing here, so say the same thing on all.
-      ctx.add('PP001', 'info', s.res, s.res.line,
+      add('info', s.res, s.res.line,
         `ExternalName declares only HTTP ports (${s.ports.map((p) => portLabel(p.port, p.name)).join(', ')}): on no Istio version do they make a catch-all (HTTP routes by Host, so a pod-IP Host still falls through to passthrough); ${behaviour === false ? `${versionText(ctx, behaviour)} they are ignored altogether (ExternalName is an alias of ${target})` : 'Istio >= 1.21 ignores them altogether (ExternalName is an alias)'}.`,
         'Remove spec.ports if nothing needs them.');
       continue;
     }
     if (behaviour === false) {
-      ctx.add('PP001', 'info', s.res, s.res.line,
+      add('info', s.res, s.res.line,
         `ExternalName declares ports ${s.ports.map((p) => p.port).join(', ')}; ${versionText(ctx, behaviour)}, ExternalName is an alias of ${target} and its ports are ignored (no listener), but the same manifest on Istio <= 1.20 (or 1.21-1.23 with ENABLE_EXTERNAL_NAME_ALIAS=false) makes its non-HTTP port${catchAll.length > 1 ? 's' : ''} ${catchAll.map((p) => p.port).join(', ')} a mesh-wide catch-all: the behaviour changed in 1.21 (ExternalName became an alias).`,
         'Remove spec.ports: an ExternalName needs none. See ' + SEED);
       continue;
@@ -150,7 +155,7 @@ function pp001(ctx: Context): void {
       const impact = ctx.catchAllImpact(serviceExported(s), p.port, s.res);
       const severity: Severity = behaviour === 'unknown' ? 'warning' : impact.severity;
       const unknownNote = behaviour === 'unknown' ? ` ('${ctx.options.istio}' is not a version podpath can read, so it assumes the listener)` : '';
-      ctx.add('PP001', severity, s.res, p.line,
+      add(severity, s.res, p.line,
         `ExternalName to ${target} declares ${p.protocol === 'unknown' ? 'non-HTTP' : p.protocol.toUpperCase()} port ${portLabel(p.port, p.name)}: ${versionText(ctx, behaviour)}${unknownNote}, istiod builds a 0.0.0.0_${p.port} listener whose catch-all chain sends every connection on ${p.port}, to any IP including pod IPs, to ${target}:${p.port}; ${impact.detail}.`,
         `Drop port ${p.port} from ${s.res.name} (an ExternalName needs no ports); or use a VirtualService routing to ${target} instead of an ExternalName; or scope it with the annotation networking.istio.io/exportTo: "." or a Sidecar limiting egress hosts in the client namespaces; or run Istio >= 1.21 without ENABLE_EXTERNAL_NAME_ALIAS=false. See ${SEED}`);
     }
@@ -177,7 +182,7 @@ function dnsAutoAllocate(ctx: Context): Known {
 /** Resolutions whose address-less TCP ports get a 0.0.0.0_PORT listener (istioctl analyze IST0134: "all traffic on the port ... is matched, regardless of the host"). */
 const WILDCARD_RESOLUTIONS = new Set(['DNS', 'DNS_ROUND_ROBIN', 'STATIC', 'NONE']);
 
-function pp002(ctx: Context): void {
+function pp002(ctx: Context, add: Report): void {
   const capture = dnsCapture(ctx);
   const allocate = dnsAutoAllocate(ctx);
   for (const e of ctx.model.serviceEntries) {
@@ -191,7 +196,7 @@ function pp002(ctx: Context): void {
       if (e.resolution === 'NONE') {
         // istiod never auto-allocates for NONE (it could not know the address dialled: serviceentry controller's autoAllocateIPs).
         // The cluster is ORIGINAL_DST, so connections still reach the address dialled: never the seed's capture, so never an error.
-        ctx.add('PP002', impact.severity === 'error' ? 'warning' : 'info', e.res, p.line,
+        add(impact.severity === 'error' ? 'warning' : 'info', e.res, p.line,
           `${base}: on every Istio version istiod builds a 0.0.0.0_${p.port} listener for it (address auto-allocation never applies to NONE). Its cluster forwards to the original destination, so connections on ${p.port} still reach the address dialled, but all of them are this ServiceEntry's traffic: its DestinationRule (TLS mode, connection pool) applies and telemetry names ${hosts}; ${impact.detail.split(';')[0]}${impact.severity === 'error' ? `, where other workloads use port ${p.port}` : ''}.`,
           `Give the ServiceEntry addresses (the IPs or CIDR it is for), declare the port's protocol as HTTP or TLS if it is, or scope it with exportTo / Sidecar egress hosts. See ${SEED}`);
         continue;
@@ -210,7 +215,7 @@ function pp002(ctx: Context): void {
         severity = 'warning';
         why = `unless DNS capture with auto-allocation is on (not known from the input: give --istio, --pilot-env or the mesh config), istiod builds a 0.0.0.0_${p.port} catch-all on every version; ${impact.detail}`;
       }
-      ctx.add('PP002', severity, e.res, p.line, `${base}: ${why}.`, fix);
+      add(severity, e.res, p.line, `${base}: ${why}.`, fix);
     }
   }
 }
@@ -224,7 +229,7 @@ interface PortEntry {
   wildcard: boolean;
 }
 
-function pp003(ctx: Context): void {
+function pp003(ctx: Context, add: Report): void {
   const behaviour = externalNameBehaviour(ctx);
   const byPort = new Map<number, PortEntry[]>();
   const push = (port: number, entry: PortEntry): void => {
@@ -277,7 +282,7 @@ function pp003(ctx: Context): void {
         others.push(o.id);
       }
       const more = all.length - (perNamespace.get(e.item.namespace) ?? 0) - others.length;
-      ctx.add('PP003', severity, e.res, e.line,
+      add(severity, e.res, e.line,
         `TCP port ${port} is shared with ${others.join(', ')}${more > 0 ? ` and ${more} more` : ''} in other namespaces, and sidecars in ${names(viewersOf.get(e) ?? [])} see them together` +
           (severity === 'warning' ? `; one of them has no address of its own, so its 0.0.0.0_${port} listener can capture the others' pod-to-pod traffic.` : '; each has its own VIP today, but one ExternalName, ServiceEntry without addresses or headless change away from a collision.'),
         'Use distinct TCP port numbers per service where you can, scope services with networking.istio.io/exportTo, add Sidecar resources limiting egress hosts, or use TLS with SNI so Envoy can tell them apart. See ' + SEED);
@@ -285,19 +290,19 @@ function pp003(ctx: Context): void {
   }
 }
 
-function pp004(ctx: Context): void {
+function pp004(ctx: Context, add: Report): void {
   for (const s of ctx.model.services) {
     if (s.type === 'ExternalName') continue; // PP001 covers ExternalName ports
     for (const p of s.ports) {
       if (p.protocol !== 'unknown' || p.appProtocol) continue;
-      ctx.add('PP004', 'warning', s.res, p.line,
+      add('warning', s.res, p.line,
         `port ${portLabel(p.port, p.name)} has no Istio protocol prefix and no appProtocol: Istio sniffs the protocol (HTTP vs TCP) on every connection, which adds latency to server-first protocols and changes how pod-IP traffic is routed.`,
         `Name it <protocol>[-suffix] (one of ${PROTOCOL_PREFIXES.join(', ')}), e.g. tcp-${p.name ?? 'app'}, or set appProtocol.`);
     }
   }
 }
 
-function pp005(ctx: Context): void {
+function pp005(ctx: Context, add: Report): void {
   if (ctx.vis.hasMeshDefaultScope()) return;
   const active = new Set<string>();
   for (const s of ctx.model.services) active.add(s.namespace);
@@ -306,13 +311,13 @@ function pp005(ctx: Context): void {
     if (!active.has(ns) || ns === ctx.model.mesh.rootNamespace || ctx.vis.hasNamespaceSidecar(ns)) continue;
     const anchor = ctx.model.namespaces.get(ns) ?? ctx.model.firstInNamespace.get(ns);
     if (!anchor) continue;
-    ctx.add('PP005', 'info', anchor, anchor.line,
+    add('info', anchor, anchor.line,
       `namespace ${ns} has no Sidecar and the input sets no mesh-wide scope (root-namespace Sidecar or meshConfig.defaultServiceExportTo): its sidecars import every Service in the mesh, so any namespace's ExternalName or ServiceEntry can add listeners to them.`,
       `Add a Sidecar in ${ns} with egress hosts limited to what it calls (e.g. "./*" and "istio-system/*"), or set meshConfig.defaultServiceExportTo: ["."]. See ${SEED}`);
   }
 }
 
-function pp006(ctx: Context): void {
+function pp006(ctx: Context, add: Report): void {
   const statefulSetServices = new Set<string>();
   for (const w of ctx.model.workloads) if (w.serviceName) statefulSetServices.add(`${w.namespace}/${w.serviceName}`);
   for (const s of ctx.model.services) {
@@ -323,19 +328,82 @@ function pp006(ctx: Context): void {
     const governs = statefulSetServices.has(`${s.namespace}/${s.res.name}`);
     if (!hinted && !governs) continue;
     const why = hinted ? `is annotated ${DIRECT_POD_ANNOTATION}: "true"` : 'is the serviceName of a StatefulSet (its pods are addressed one by one)';
-    ctx.add('PP006', 'info', s.res, s.res.line,
+    add('info', s.res, s.res.line,
       `Service ${why} but is not headless: HTTP sent to a pod IP on ${httpPorts.map((p) => p.port).join(', ')} carries a Host no virtual host knows, falls to the passthrough route and leaves without mTLS, so a STRICT server rejects it.`,
       'Add a headless Service (clusterIP: None) for the same pods and call them by per-pod name: Istio gives each pod a hostname and a "*" fallback on its ports, keeping mTLS. See docs/lint.md#rules');
   }
 }
 
-export function runRules(model: Model, options: RuleOptions): Finding[] {
+/** Reports one finding of the rule being run; the rule's id and name are added. */
+export type Report = (severity: Severity, res: Resource, line: number, message: string, fix: string) => void;
+
+/** One lint rule, one record: how findings name it, the most severe finding it gives, what it means, the usual fixes, the check. */
+export interface LintRule {
+  id: string;
+  /** Readable, stable: what a finding says besides the id. */
+  name: string;
+  /** The most severe finding the rule reports (each finding's own severity depends on the input). */
+  severity: Severity;
+  /** One line: --help and the docs table's first column. */
+  summary: string;
+  /** The usual remedies; each finding's `fix` says which applies to that resource. */
+  fixes: readonly string[];
+  match: (ctx: Context, add: Report) => void;
+}
+
+export const LINT_RULES: readonly LintRule[] = [
+  {
+    id: 'PP001',
+    name: 'externalname-ports',
+    severity: 'error',
+    summary: 'ExternalName Service declares ports (catch-all listener on Istio <= 1.20, 1.21-1.23 with ENABLE_EXTERNAL_NAME_ALIAS=false)',
+    fixes: ['drop the port from the ExternalName', 'a VirtualService instead of the ExternalName', 'networking.istio.io/exportTo: "." or a Sidecar limiting egress hosts', 'Istio >= 1.21 without ENABLE_EXTERNAL_NAME_ALIAS=false'],
+    match: pp001,
+  },
+  {
+    id: 'PP002',
+    name: 'serviceentry-catch-all',
+    severity: 'error',
+    summary: 'ServiceEntry with resolution DNS, a TCP/unset-protocol port and no addresses (catch-all on every version)',
+    fixes: ['addresses on the ServiceEntry', 'the port\'s protocol as HTTP or TLS', 'DNS capture with address auto-allocation', 'exportTo or Sidecar egress hosts'],
+    match: pp002,
+  },
+  {
+    id: 'PP003',
+    name: 'shared-tcp-port',
+    severity: 'warning',
+    summary: 'TCP port number shared by Services/ServiceEntries in different namespaces that see each other',
+    fixes: ['distinct TCP port numbers', 'exportTo or Sidecar egress hosts', 'TLS with SNI'],
+    match: pp003,
+  },
+  {
+    id: 'PP004',
+    name: 'port-without-protocol',
+    severity: 'warning',
+    summary: 'Service port without an Istio protocol prefix and without appProtocol (protocol sniffing)',
+    fixes: ['name the port <protocol>[-suffix]', 'set appProtocol'],
+    match: pp004,
+  },
+  {
+    id: 'PP005',
+    name: 'namespace-without-sidecar',
+    severity: 'info',
+    summary: 'Namespace without a Sidecar and no mesh-wide default scope in the input',
+    fixes: ['a Sidecar limiting egress hosts in the namespace', 'meshConfig.defaultServiceExportTo: ["."]'],
+    match: pp005,
+  },
+  {
+    id: 'PP006',
+    name: 'direct-pod-http-not-headless',
+    severity: 'info',
+    summary: 'Service used for direct pod-to-pod HTTP that is not headless',
+    fixes: ['a headless Service for the same pods, called by per-pod name'],
+    match: pp006,
+  },
+];
+
+export function runRules(model: Model, options: RuleOptions, rules: readonly LintRule[] = LINT_RULES): Finding[] {
   const ctx = new Context(model, options);
-  pp001(ctx);
-  pp002(ctx);
-  pp003(ctx);
-  pp004(ctx);
-  pp005(ctx);
-  pp006(ctx);
+  for (const rule of rules) rule.match(ctx, ctx.reporter(rule));
   return ctx.findings;
 }

@@ -4,6 +4,8 @@ export type Severity = 'error' | 'warning' | 'info';
 export interface Finding {
   /** PP001..PP006 */
   rule: string;
+  /** The rule's readable name, e.g. `externalname-ports`. */
+  name: string;
   severity: Severity;
   /** `kind/namespace/name`; cluster-scoped resources are `kind/name`. */
   resource: string;

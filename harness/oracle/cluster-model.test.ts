@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { KubeDocument } from '../kube/manifests.ts';
+import type { KubeDocument } from '../manifests/index.ts';
 import { clusterModel, injectorLabels } from './cluster-model.ts';
 
 const deployment = (namespace: string, name: string, replicas: number, labels: Record<string, string> = { app: name }, extra: Record<string, unknown> = {}): KubeDocument => ({

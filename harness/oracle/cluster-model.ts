@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import type { KubeDocument } from '../kube/manifests.ts';
+import type { KubeDocument } from '../manifests/index.ts';
 import type { OracleProxy } from './types.ts';
 
 export interface ModelPod {

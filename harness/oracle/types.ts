@@ -3,7 +3,7 @@
  * out. `npm run oracle` (goldens for the bed) and `podpath predict` (the user's manifests) both
  * speak it; tests replace the Go program with a DumpGenerator that serves committed goldens.
  */
-import type { KubeDocument } from '../kube/manifests.ts';
+import type { KubeDocument } from '../kube/index.ts';
 
 /** The sidecar to generate config for: the pod it runs in and the Istio version it reports. */
 export interface OracleProxy {

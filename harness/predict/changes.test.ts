@@ -1,7 +1,7 @@
 import test from 'ava';
 import path from 'node:path';
 import { explain, loadConfigDump, type Explanation } from '../envoy/index.ts';
-import { MANIFESTS_DIR } from '../kube/manifests.ts';
+import { MANIFESTS_DIR } from '../manifests/index.ts';
 import { readGolden } from '../../oracle/goldens.ts';
 import { loadManifests } from './load.ts';
 import { ISTIO_DEFAULT_MESH, predictModel } from './model.ts';

@@ -7,7 +7,7 @@
 import { stringify } from 'yaml';
 import { InterruptedError, isPodpathError } from '../errors/index.ts';
 import { istioOperator, DEFAULT_CONNECT_TIMEOUT } from '../cluster/config.ts';
-import { baselineDocuments, extraDocuments, parseDocuments, withoutAgentStamp, type KubeDocument } from '../kube/manifests.ts';
+import { baselineDocuments, extraDocuments, parseDocuments, withoutAgentStamp, type KubeDocument } from '../manifests/index.ts';
 import type { Incident } from '../runner/incident.ts';
 import type { DumpGenerator } from '../oracle/types.ts';
 import { oracleVersion, ORACLE_VERSIONS } from '../../oracle/versions.ts';

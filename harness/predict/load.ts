@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { UsageError } from '../errors/index.ts';
-import { parseDocuments, type KubeDocument } from '../kube/manifests.ts';
+import { parseDocuments, type KubeDocument } from '../manifests/index.ts';
 import { parseMeshConfig, type MeshConfigSource } from './model.ts';
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];

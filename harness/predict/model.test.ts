@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { UsageError } from '../errors/index.ts';
 import { istioOperator } from '../cluster/config.ts';
 import { DEFAULT_CONNECT_TIMEOUT } from '../runner/suite.ts';
-import { MANIFESTS_DIR, type KubeDocument } from '../kube/manifests.ts';
+import { MANIFESTS_DIR, type KubeDocument } from '../manifests/index.ts';
 import { bedStates, meshConfigYaml, oracleInput } from '../../oracle/inputs.ts';
 import { oracleVersion } from '../../oracle/versions.ts';
 import { loadManifests } from './load.ts';

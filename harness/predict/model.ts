@@ -4,7 +4,7 @@
  */
 import { parse, stringify } from 'yaml';
 import { UsageError } from '../errors/index.ts';
-import type { KubeDocument } from '../kube/manifests.ts';
+import type { KubeDocument } from '../manifests/index.ts';
 import { clusterModel, inputsHash, proxyOf, type ClusterModel, type ModelPod, type ModelService } from '../oracle/cluster-model.ts';
 import type { OracleInput } from '../oracle/types.ts';
 import { parseDestination } from '../envoy/index.ts';

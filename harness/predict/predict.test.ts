@@ -13,7 +13,7 @@ import { captureIo } from '../testing/capture-io.ts';
 import { runCommand } from '../cli/main.ts';
 import { makePredictCommand } from '../cli/commands/predict.ts';
 import { explain, loadConfigDump } from '../envoy/index.ts';
-import { MANIFESTS_DIR } from '../kube/manifests.ts';
+import { MANIFESTS_DIR } from '../manifests/index.ts';
 import type { DumpGenerator, GenerateRequest, OracleAvailability } from '../oracle/types.ts';
 import { goldenGenerator } from './testing/golden-double.ts';
 import { goldenMinors, readGolden } from '../../oracle/goldens.ts';

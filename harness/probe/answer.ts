@@ -4,7 +4,7 @@
  * observed), never a pass: an empty list must not read as "nothing went wrong".
  */
 import { PodpathError } from '../errors/index.ts';
-import { PROBE_OUTCOMES, type ProbeRequest, type ProbeResult } from '../workload/agent.ts';
+import { PROBE_OUTCOMES, type ProbeRequest, type ProbeResult } from './contract.ts';
 
 /** The agent's answer does not describe the connections asked for; the scenario cannot be judged. */
 export class ProbeAnswerError extends PodpathError {}

@@ -1,7 +1,7 @@
 /** The pure classification: observed socket behaviour → outcome, reply bytes → verdict. No sockets. */
 import test from 'ava';
-import { classifyFailure, evaluateTcpReply, formatAddress, PROBE_OUTCOMES, toIdentity, WHO_LINE } from './index.ts';
-import type { AttemptEnd } from './index.ts';
+import { classifyFailure, evaluateTcpReply, formatAddress, PROBE_OUTCOMES, toIdentity, WHO_LINE } from './contract.ts';
+import type { AttemptEnd } from './contract.ts';
 
 const err = (code: string): AttemptEnd => ({ kind: 'error', code, message: `connect ${code} 10.0.0.1:5701` });
 

@@ -1,7 +1,8 @@
 /**
- * The probe library: what a connection attempt did and how podpath names it. The code lives in
- * the in-pod agent (harness/workload/agent.ts, which must stay one node:*-only file for pods);
- * this is its public surface for the rest of podpath.
+ * The probe library: what a connection attempt did and how podpath names it. The contract
+ * (request, result, outcomes, classification) is contract.ts, which the in-pod agent
+ * (harness/workload/agent.ts) is built from; host code reaches probes through this surface and
+ * never imports the agent, whose file ships into pods.
  */
 export type {
   ProbeProtocol,
@@ -9,32 +10,24 @@ export type {
   Identity,
   ProbeRequest,
   ProbeResult,
-  AgentOptions,
-  Agent,
   AttemptEnd,
   FailureObservation,
   ReplyVerdict,
-  RunProbeOptions,
-  AgentCommand,
-} from '../workload/agent.ts';
+} from './contract.ts';
 export {
   PROBE_OUTCOMES,
   LIMITS,
   WHO_LINE,
+  REPORTED_RESPONSE_HEADERS,
   ProbeRequestError,
-  AgentUsageError,
   validateProbeRequest,
   parseTarget,
   classifyFailure,
   evaluateTcpReply,
+  boundedIdentity,
   toIdentity,
   parseIdentityText,
   formatAddress,
   plainIp,
-  runProbe,
-  startAgent,
-  parseAgentArgs,
-  WhoFilter,
-  USAGE as AGENT_USAGE,
-} from '../workload/agent.ts';
+} from './contract.ts';
 export { checkProbeAnswer, ProbeAnswerError } from './answer.ts';

@@ -1,7 +1,7 @@
 /** Probe request validation and target parsing, pure. */
 import test from 'ava';
 import fc from 'fast-check';
-import { LIMITS, parseTarget, ProbeRequestError, validateProbeRequest } from './index.ts';
+import { LIMITS, parseTarget, ProbeRequestError, validateProbeRequest } from './contract.ts';
 
 test('a minimal request is normalised with count 1', (t) => {
   t.deepEqual(validateProbeRequest({ target: '10.244.0.5:5701', protocol: 'tcp', timeoutMs: 3000 }), {

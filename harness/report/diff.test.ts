@@ -1,6 +1,6 @@
 import test from 'ava';
 import { diffReports, renderDiff, hasRegressions, pairTargets } from './diff.ts';
-import { collisionPath, echoedPath, failingScenario, inboundServer, passthroughClient, probe, report, scenario, skippedScenario, target } from './test-fixtures.ts';
+import { collisionPath, echoedPath, failingScenario, inboundServer, passthroughClient, probe, report, scenario, skippedScenario, target } from './testing/fixtures.ts';
 import type { RunReport, ScenarioReport } from './schema.ts';
 
 const collisionPassing = (): ScenarioReport => scenario({ id: 'externalname-5701-collision', title: 'ExternalName collision' });

@@ -84,13 +84,13 @@ export function seconds(ms: number): string {
 }
 
 export function formatTotals(totals: Totals): string {
-  return `${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.flaky} flaky, ${totals.observed} observed`;
+  return `${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.flaky} flaky, ${totals.observed} observed${totals.partial ? `, ${totals.partial} partial` : ''}`;
 }
 
 /** Recount from the scenarios: renderers trust the data, not a stored summary that may be stale. */
 export function countStatuses(scenarios: readonly ScenarioReport[]): Totals {
-  const totals: Totals = { passed: 0, failed: 0, skipped: 0, flaky: 0, observed: 0 };
-  for (const scenario of scenarios) totals[scenario.status] += 1;
+  const totals: Totals = { passed: 0, failed: 0, skipped: 0, flaky: 0, observed: 0, partial: 0 };
+  for (const scenario of scenarios) totals[scenario.status] = (totals[scenario.status] ?? 0) + 1;
   return totals;
 }
 

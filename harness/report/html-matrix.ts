@@ -34,7 +34,7 @@ export function matrixTable(matrix: MatrixModel): string {
   return [`<table class="matrix"><thead><tr><th scope="col">Scenario</th>${head}</tr></thead><tbody>`, ...body, '</tbody></table>'].join('\n');
 }
 
-const LEGEND = (['passed', 'failed', 'flaky', 'observed', 'skipped', 'missing'] as const).map((s) => statusBadge(s)).join(' · ');
+const LEGEND = (['passed', 'failed', 'flaky', 'partial', 'observed', 'skipped', 'missing'] as const).map((s) => statusBadge(s)).join(' · ');
 
 export function renderHtmlMatrix(runs: readonly MatrixRun[]): string {
   const matrix = buildMatrixModel(runs);

@@ -20,6 +20,7 @@ export const STATUS_TEXT: Record<AnyStatus, { icon: string; word: string; tone: 
   skipped: { icon: '○', word: 'skipped', tone: 'muted' },
   flaky: { icon: '≈', word: 'flaky', tone: 'warn' },
   observed: { icon: '◉', word: 'observed', tone: 'info' },
+  partial: { icon: '◐', word: 'partial', tone: 'info' },
   observe: { icon: '◉', word: 'observe', tone: 'info' },
   interrupted: { icon: '■', word: 'interrupted', tone: 'warn' },
   missing: { icon: '–', word: 'not run', tone: 'muted' },

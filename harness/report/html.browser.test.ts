@@ -2,7 +2,8 @@
  * report.html, the matrix and the diff page in a real browser (Debian's chromium through
  * playwright-core): what a person triaging a run sees, and that nothing leaves the page.
  */
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,12 +18,14 @@ import { LoopbackMesh } from '../runner/testing/loopback-mesh.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { writeRunResults } from './write.ts';
 import { renderHtmlMatrix } from './html-matrix.ts';
-import { failingScenario, observedScenario, report, scenario, skippedScenario, target } from './test-fixtures.ts';
+import { failingScenario, observedScenario, report, scenario, skippedScenario, target } from './testing/fixtures.ts';
 import { bigMatrix } from './testing/big-matrix.ts';
 import type { RunReport } from './schema.ts';
 
 // Block 127.0.28.0/24 belongs to this file (each test file that starts the loopback double its own block).
 const BLOCK = 28;
+// Where 127.0.BLOCK.x cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [`127.0.${BLOCK}.1`]);
 
 const unavailable = browserUnavailable();
 if (unavailable) console.log(`skipping the browser tests: ${unavailable}`);

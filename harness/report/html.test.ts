@@ -5,7 +5,7 @@ import { escapeHtml } from './html-escape.ts';
 import { renderSummaryMarkdown } from './markdown.ts';
 import { renderJunit } from './junit.ts';
 import { CONTENT_SECURITY_POLICY } from './html-page.ts';
-import { failingScenario, matrixReport, report, scenario, target } from './test-fixtures.ts';
+import { failingScenario, matrixReport, report, scenario, target } from './testing/fixtures.ts';
 
 const HOSTILE = '</script><img src=x onerror="alert(1)"><script>alert(2)</script>';
 

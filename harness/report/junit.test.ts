@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { renderJunit, escapeXmlAttribute, xmlSafe } from './junit.ts';
-import { failingScenario, matrixReport, report, scenario, target, failingProbe } from './test-fixtures.ts';
+import { failingScenario, matrixReport, report, scenario, target, failingProbe } from './testing/fixtures.ts';
 import type { RunReport } from './schema.ts';
 import { tempDir } from '../testing/temp-dir.ts';
 

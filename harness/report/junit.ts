@@ -63,6 +63,7 @@ function observationNote(scenario: ScenarioReport): string {
     lines.push(`FLAKY: attempts disagreed (${scenario.attempts.map((a) => `#${a.attempt} ${a.status}`).join(', ')}); reported as passed.`);
   }
   if (scenario.status === 'observed') lines.push('OBSERVED: behaviour recorded, not checked (observe); reported as passed.');
+  if (scenario.status === 'partial') lines.push(`PARTIAL: ${scenario.probes.filter((p) => p.verdict === 'observe').map((p) => p.name).join(', ')} only observed, not checked; the other probes passed; reported as passed.`);
   for (const probe of scenario.probes) {
     for (const observed of probe.observed) lines.push(`probe ${probe.name}: ${formatObserved(observed)}`);
   }
@@ -84,6 +85,7 @@ function testcase(target: TargetReport, scenario: ScenarioReport): string {
       break;
     case 'flaky':
     case 'observed':
+    case 'partial':
       body.push(`      <system-out>${escapeXmlText(observationNote(scenario))}</system-out>`);
       break;
     case 'passed':
@@ -105,8 +107,9 @@ function suiteProperties(target: TargetReport): string[] {
     ...Object.entries(target.istio.pilotEnv).map(([k, v]): [string, string] => [`pilotEnv.${k}`, v]),
   ];
   for (const scenario of target.scenarios) {
-    if (scenario.status !== 'observed') continue;
+    if (scenario.status !== 'observed' && scenario.status !== 'partial') continue;
     for (const probe of scenario.probes) {
+      if (probe.verdict !== 'observe') continue;
       probe.observed.forEach((observed, i) => props.push([`observed.${scenario.id}.${probe.name}${probe.observed.length > 1 ? `.${i + 1}` : ''}`, formatObserved(observed)]));
     }
   }

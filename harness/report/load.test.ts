@@ -2,7 +2,7 @@ import test from 'ava';
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readReport, validateReport } from './load.ts';
-import { matrixReport } from './test-fixtures.ts';
+import { matrixReport } from './testing/fixtures.ts';
 import { UsageError } from '../errors/index.ts';
 import { tempDir } from '../testing/temp-dir.ts';
 

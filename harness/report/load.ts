@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../errors/index.ts';
 import { REPORT_SCHEMA_VERSION, type RunReport } from './schema.ts';
 
-const STATUSES = new Set(['passed', 'failed', 'skipped', 'flaky', 'observed']);
+const STATUSES = new Set(['passed', 'failed', 'skipped', 'flaky', 'observed', 'partial']);
 const VERDICTS = new Set(['pass', 'fail', 'observe']);
 
 function fail(source: string, where: string, what: string): never {

@@ -11,7 +11,7 @@ import { expectedPathName, observedPathName, describePaths } from './paths.ts';
 import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, formatMtls, probeTarget, seconds } from './format.ts';
 
 const VERDICT: Record<RunVerdict, string> = { failed: '❌ **failed**', interrupted: '⚠️ **interrupted**', passed: '✅ **passed**' };
-const STATUS_ICON: Record<ScenarioStatus, string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', flaky: '⚠️ flaky', observed: '👁️ observed' };
+const STATUS_ICON: Record<ScenarioStatus, string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', flaky: '⚠️ flaky', observed: '👁️ observed', partial: '◐ partial' };
 
 /** Table cells: a cluster name like outbound|5701||x would otherwise split the row. */
 export function mdCell(text: string): string {
@@ -158,11 +158,11 @@ export function renderSummaryMarkdown(report: RunReport): string {
   lines.push(
     `Started ${report.run.startedAt}, finished ${report.run.finishedAt}, podpath ${report.run.podpathVersion}, ${mdCode(['podpath', ...report.run.argv].join(' '))}.`,
     '',
-    '| Istio | passed | failed | skipped | flaky | observed |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| Istio | passed | failed | skipped | flaky | observed | partial |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...report.targets.map((t) => {
       const c = countStatuses(t.scenarios);
-      return `| ${mdCell(versionLabel(t))} | ${c.passed} | ${c.failed} | ${c.skipped} | ${c.flaky} | ${c.observed} |`;
+      return `| ${mdCell(versionLabel(t))} | ${c.passed} | ${c.failed} | ${c.skipped} | ${c.flaky} | ${c.observed} | ${c.partial ?? 0} |`;
     }),
     '',
   );

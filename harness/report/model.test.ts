@@ -1,7 +1,7 @@
 import test from 'ava';
 import { anchorId, buildReportModel, mismatchHop } from './model.ts';
 import { renderSummaryMarkdown } from './markdown.ts';
-import { collisionPath, echoedPath, failingProbe, matrixReport, probe, report, scenario, target } from './test-fixtures.ts';
+import { collisionPath, echoedPath, failingProbe, matrixReport, probe, report, scenario, target } from './testing/fixtures.ts';
 
 test('mismatch sentences go to the hop they talk about', (t) => {
   t.is(mismatchHop('client sidecar: expected flags - (no flags), saw UF,URX'), 'client-sidecar');

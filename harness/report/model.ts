@@ -224,6 +224,7 @@ export function scenarioNote(scenario: ScenarioReport): string {
   if (scenario.status === 'skipped') return scenario.skipReason ?? 'no reason recorded';
   if (scenario.error) return `harness error: ${scenario.error}`;
   if (scenario.status === 'flaky') return `attempts: ${scenario.attempts.map((a) => a.status).join(', ')}`;
+  if (scenario.status === 'partial') return `only observed, not checked: ${scenario.probes.filter((p) => p.verdict === 'observe').map((p) => p.name).join(', ')}`;
   return scenario.probes
     .filter((p) => p.verdict === 'fail')
     .map((p) => `${p.name}: ${p.mismatches[0] ?? 'path differs'}`)
@@ -240,6 +241,8 @@ function scenarioHeadline(scenario: ScenarioReport): string {
       return `observed: ${scenario.probes.flatMap((p) => p.mismatches)[0] ?? 'behaviour recorded, not checked'}`;
     case 'flaky':
       return `flaky: ${scenarioNote(scenario)}`;
+    case 'partial':
+      return `partial: ${scenarioNote(scenario)}`;
     default:
       return `failed: ${failureHeadline(scenario)}`;
   }

@@ -3,7 +3,7 @@ import { CANONICAL_PATHS, describePaths, expectedPathName, observedPathName } fr
 import { renderSummaryMarkdown } from './markdown.ts';
 import { renderTerminalTable } from './table.ts';
 import { diffReports, renderDiff } from './diff.ts';
-import { collisionPath, echoedPath, failingProbe, failingScenario, probe, report, scenario, target } from './test-fixtures.ts';
+import { collisionPath, echoedPath, failingProbe, failingScenario, probe, report, scenario, target } from './testing/fixtures.ts';
 import type { ExpectedPath, ObservedPath, PathSide } from './schema.ts';
 
 const side = (cluster: string | null, clusterKind: string | null, flags: string[] = [], responseCodeDetails: string | null = null): PathSide => ({ cluster, clusterKind, flags, responseCode: 0, responseCodeDetails, line: '' });

@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { describeRedactions, redact, redactValue, REDACTED, type RedactionCounts } from './redact.ts';
-import { CLIENT_UF_URX_LINE, SERVER_INBOUND_LINE } from './test-fixtures.ts';
+import { CLIENT_UF_URX_LINE, SERVER_INBOUND_LINE } from './testing/fixtures.ts';
 
 // A syntactically PEM-shaped block; the body is made-up base64, not a real key.
 const KEY_BODY = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu';

@@ -6,7 +6,11 @@
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
 
-export type ScenarioStatus = 'passed' | 'failed' | 'skipped' | 'flaky' | 'observed';
+/**
+ * `partial`: nothing failed, but not every probe was judged: some passed, some were only observed
+ * (an `observe` row, or no row for this version). Not a pass of the whole scenario.
+ */
+export type ScenarioStatus = 'passed' | 'failed' | 'skipped' | 'flaky' | 'observed' | 'partial';
 export type ProbeVerdict = 'pass' | 'fail' | 'observe';
 
 /** Where time went for one scenario, in milliseconds. Phases that did not run are absent. */
@@ -45,6 +49,8 @@ export interface Totals {
   skipped: number;
   flaky: number;
   observed: number;
+  /** Optional: added in v1 (older reports were written before the status existed; renderers recount). */
+  partial?: number;
 }
 
 export interface TargetReport {
@@ -109,7 +115,7 @@ export interface ScenarioReport {
 
 export interface ScenarioAttemptSummary {
   attempt: number;
-  status: 'passed' | 'failed' | 'observed';
+  status: 'passed' | 'failed' | 'observed' | 'partial';
 }
 
 export interface PathSide {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { stripVTControlCharacters } from 'node:util';
 import { renderTerminalTable } from './table.ts';
-import { matrixReport, report, scenario, target } from './test-fixtures.ts';
+import { matrixReport, report, scenario, target } from './testing/fixtures.ts';
 
 test('one row per scenario, one column per version, a dash where a scenario did not exist', (t) => {
   const out = renderTerminalTable(matrixReport(), { color: false });

@@ -16,6 +16,7 @@ const CELL: Record<ScenarioStatus, { text: string; style: Style }> = {
   skipped: { text: 'skip', style: 'gray' },
   flaky: { text: 'flaky', style: 'yellow' },
   observed: { text: 'observed', style: 'cyan' },
+  partial: { text: 'partial', style: 'cyan' },
 };
 
 export interface TableOptions {

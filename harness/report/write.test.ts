@@ -4,7 +4,7 @@ import path from 'node:path';
 import { extract as extractTar, list as listTar } from 'tar';
 import { writeRunResults, RunResultsExistError, evidencePath } from './write.ts';
 import { readReport } from './load.ts';
-import { matrixReport } from './test-fixtures.ts';
+import { matrixReport } from './testing/fixtures.ts';
 import { REDACTED } from './redact.ts';
 import { UsageError } from '../errors/index.ts';
 import { tempDir } from '../testing/temp-dir.ts';

@@ -1,5 +1,7 @@
-import test from 'ava';
-import { extraDocuments, KubeClient } from '../kube/index.ts';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
+import { KubeClient } from '../kube/index.ts';
+import { extraDocuments } from '../manifests/index.ts';
 import { FakeApiServer } from '../kube/testing/fake-api-server.ts';
 import type { ProbeRequest } from '../probe/index.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
@@ -9,6 +11,8 @@ import { LoopbackMesh } from './testing/loopback-mesh.ts';
 
 // Block 127.0.25.0/24 belongs to this file.
 const BLOCK = 25;
+// Where 127.0.BLOCK.x cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [`127.0.${BLOCK}.1`]);
 
 /**
  * The live path end to end without a cluster: LiveMeshBed → the REAL KubeClient (client-node) →

@@ -2,7 +2,8 @@
  * meshConfig.connectTimeout: `podpath up` and `podpath run` install the same default, and the report
  * records what the bed really runs (a reused bed may have been installed with another value).
  */
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import { LoopbackMesh } from './testing/loopback-mesh.ts';
 
 // Block 127.0.26.0/24 belongs to this file.
 const BLOCK = 26;
+// Where 127.0.BLOCK.x cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [`127.0.${BLOCK}.1`]);
 
 function options(resultsDir: string, overrides: Partial<RunOptions> = {}): RunOptions {
   return { scenarios: ['^tcp-pod-ip-baseline$'], istio: ['1.22'], reuse: false, keep: false, pauseOnFailure: false, repeat: 1, concurrency: 1, resultsDir, dryRun: false, logEncoding: 'text', ...overrides };

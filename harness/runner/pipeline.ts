@@ -56,7 +56,7 @@ export const DEFAULT_PIPELINE: Omit<PipelineOptions, 'signal' | 'onFailure' | 'k
 };
 
 export interface AttemptResult {
-  status: 'passed' | 'failed' | 'observed';
+  status: 'passed' | 'failed' | 'observed' | 'partial';
   probes: ProbeReport[];
   timings: PhaseTimings;
   evidence: Map<string, string>;
@@ -474,7 +474,9 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
     failed = true;
     error ??= 'no connection was observed';
   }
-  const status = failed ? 'failed' : reports.length > 0 && reports.every((r) => r.verdict === 'observe') ? 'observed' : 'passed';
+  // Some probes judged and passed, others only observed: the scenario as a whole was not checked, so it is not 'passed'.
+  const observedOnly = reports.filter((r) => r.verdict === 'observe').length;
+  const status = failed ? 'failed' : observedOnly > 0 && observedOnly === reports.length ? 'observed' : observedOnly > 0 ? 'partial' : 'passed';
   return { status, probes: reports, timings, evidence, error, kept };
 }
 

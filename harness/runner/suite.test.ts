@@ -1,4 +1,5 @@
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { resolveIstio } from '../cluster/index.ts';
 
 // Block 127.0.21.0/24 belongs to this file (each test file its own block; ports are ephemeral).
 const BLOCK = 21;
+// Where 127.0.BLOCK.x cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [`127.0.${BLOCK}.1`]);
 
 function options(resultsDir: string, overrides: Partial<RunOptions> = {}): RunOptions {
   return { scenarios: [], istio: ['1.20'], reuse: false, keep: false, pauseOnFailure: false, repeat: 1, concurrency: 1, resultsDir, dryRun: false, logEncoding: 'text', ...overrides };
@@ -219,6 +222,10 @@ test('attempt statuses combine: agreement keeps the status, pass+fail is flaky',
   t.is(combineAttempts(['failed', 'failed']), 'failed');
   t.is(combineAttempts(['passed', 'failed']), 'flaky');
   t.is(combineAttempts(['observed', 'observed']), 'observed');
+  t.is(combineAttempts(['partial', 'partial']), 'partial');
+  t.is(combineAttempts(['passed', 'partial']), 'partial', 'an attempt that checked less is the honest summary');
+  t.is(combineAttempts(['passed', 'observed']), 'partial');
+  t.is(combineAttempts(['partial', 'failed']), 'flaky');
 });
 
 test('--concurrency runs scenarios that change nothing side by side; the report keeps the suite order', async (t) => {

@@ -136,21 +136,22 @@ export function groupTargets(versions: readonly string[], scenarios: readonly Sc
 }
 
 function emptyTotals(): Totals {
-  return { passed: 0, failed: 0, skipped: 0, flaky: 0, observed: 0 };
+  return { passed: 0, failed: 0, skipped: 0, flaky: 0, observed: 0, partial: 0 };
 }
 
 function count(scenarios: readonly ScenarioReport[]): Totals {
   const t = emptyTotals();
-  for (const s of scenarios) t[s.status]++;
+  for (const s of scenarios) t[s.status] = (t[s.status] ?? 0) + 1;
   return t;
 }
 
-/** passed+failed across attempts is flaky; all the same is that status. */
+/** passed+failed across attempts is flaky; all the same is that status; otherwise the least checked one (partial, then passed). */
 export function combineAttempts(statuses: ReadonlyArray<AttemptResult['status']>): ScenarioStatus {
   const distinct = new Set(statuses);
   if (distinct.size === 1) return statuses[0];
   if (distinct.has('failed')) return 'flaky';
-  return 'passed';
+  // An attempt that judged fewer probes is the honest summary: a mix with partial or observed is partial.
+  return distinct.has('partial') || distinct.has('observed') ? 'partial' : 'passed';
 }
 
 function skipped(s: Scenario, reason: string): ScenarioReport {
@@ -321,7 +322,7 @@ export async function runSuite(options: RunOptions, sink: SuiteSink, deps: Parti
   }
 
   const totals = emptyTotals();
-  for (const t of targets) for (const k of Object.keys(totals) as Array<keyof Totals>) totals[k] += t.totals[k];
+  for (const t of targets) for (const k of Object.keys(totals) as Array<keyof Totals>) totals[k] = (totals[k] ?? 0) + (t.totals[k] ?? 0);
   const report: RunReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     run: {
@@ -475,7 +476,7 @@ export function nodeImageKubernetes(image: string): string | null {
 /** The live bed: harness/cluster's up() (or its dry run), wrapped for the runner. */
 export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> = {}): Promise<OpenedBed> {
   const cluster = await import('../cluster/index.ts');
-  const kubeModule = await import('../kube/index.ts');
+  const manifests = await import('../manifests/index.ts');
   const { LiveMeshBed } = await import('./mesh-bed.ts');
   const { PlanKube } = await import('./plan-kube.ts');
   // Dry run: the bring-up records into the same plan through PlanKube (a KubeApi that reads no kubeconfig).
@@ -504,7 +505,7 @@ export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> =
     meshConfig: { connectTimeout: bed.marker.connectTimeout || null, accessLogEncoding: bed.marker.logEncoding === 'json' ? 'JSON' : 'TEXT' },
     plan: bed.plan,
     kube,
-    extraDocuments: async (name) => spec.documents?.get(name) ?? (await kubeModule.extraDocuments(name)),
+    extraDocuments: async (name) => spec.documents?.get(name) ?? (await manifests.extraDocuments(name)),
   });
   return Object.assign(live, { leaseLost: bed.lease.lost, [Symbol.asyncDispose]: () => bed[Symbol.asyncDispose]() });
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { down, up, type BedDeps } from '../cluster/index.ts';
-import { ScriptedExec, type RecordedCall } from '../cluster/test-doubles.ts';
+import { ScriptedExec, type RecordedCall } from '../cluster/testing/doubles.ts';
 import { FakeApiServer } from '../kube/testing/fake-api-server.ts';
 import type { KubeDocument } from '../kube/index.ts';
 import { openLiveBed } from './suite.ts';

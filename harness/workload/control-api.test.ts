@@ -1,12 +1,16 @@
 /** The agent's control API and workload listeners over real HTTP on loopback (127.0.11.x). */
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import http from 'node:http';
 import net from 'node:net';
 import { startAgent } from './agent.ts';
-import type { Agent, ProbeResult } from './agent.ts';
-import { control, startPeer } from './test-peers.ts';
+import type { Agent } from './agent.ts';
+import type { ProbeResult } from '../probe/contract.ts';
+import { control, startPeer } from './testing/peers.ts';
 
 const ip = (n: number): string => `127.0.11.${n}`;
+// Where these addresses cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [ip(1)]);
 const CONTROL = 15999;
 
 async function agentAt(n: number, extra: Partial<Parameters<typeof startAgent>[0]> = {}): Promise<Agent> {

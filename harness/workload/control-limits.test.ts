@@ -3,14 +3,18 @@
  * what it refuses to do. Real sockets on loopback (127.0.13.x); no request leaves this machine
  * (every refused target is refused before a connection is opened).
  */
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
-import { checkTarget, forbiddenAddress, guardedLookup, LIMITS, runProbe, startAgent, validateProbeRequest, type Agent, type TargetPolicy } from './agent.ts';
-import { control, startPeer } from './test-peers.ts';
+import { checkTarget, forbiddenAddress, guardedLookup, runProbe, startAgent, type Agent, type TargetPolicy } from './agent.ts';
+import { LIMITS, validateProbeRequest } from '../probe/contract.ts';
+import { control, startPeer } from './testing/peers.ts';
 
 const ip = (n: number): string => `127.0.13.${n}`;
+// Where these addresses cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [ip(1)]);
 
 /** An agent as it runs in a pod: no local targets. Its own address is loopback here, so that is refused too. */
 async function podAgent(n: number, extra: Partial<Parameters<typeof startAgent>[0]> = {}): Promise<Agent> {

@@ -2,15 +2,18 @@
  * Every probe outcome against a real peer that behaves that way, on loopback (127.0.10.x are the
  * "pod IPs"; each test has its own addresses because ava runs them concurrently).
  */
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../testing/loopback.ts';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { runProbe, startAgent } from './agent.ts';
-import type { ProbeResult } from './agent.ts';
-import { startPeer } from './test-peers.ts';
+import type { ProbeResult } from '../probe/contract.ts';
+import { startPeer } from './testing/peers.ts';
 
 const ip = (n: number): string => `127.0.10.${n}`;
+// Where these addresses cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [ip(1)]);
 const TCP = 5701;
 const HTTP = 8080;
 const CONTROL = 15999;
@@ -247,7 +250,7 @@ test('runProbe validates what it is given', async (t) => {
 test('the agent control API probes another agent (A → B) from its own address', async (t) => {
   await using a = await startAgent({ bind: ip(27), tcpPorts: [TCP], controlPort: CONTROL, identity: { pod: 'a', namespace: 'manager' }, allowLocalTargets: true });
   await using b = await startAgent({ bind: ip(28), tcpPorts: [TCP], httpPort: HTTP, controlPort: CONTROL, identity: { pod: 'b', namespace: 'app' } });
-  const { control } = await import('./test-peers.ts');
+  const { control } = await import('./testing/peers.ts');
   const tcp = await control(ip(27), CONTROL, 'POST', '/probe', { target: `${ip(28)}:${TCP}`, protocol: 'tcp', timeoutMs: 10_000, count: 2 });
   t.is(tcp.status, 200);
   const results = tcp.body as ProbeResult[];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { captureIo } from '../../harness/testing/capture-io.ts';
 import { EnvironmentError, InterruptedError, UsageError } from '../../harness/errors/index.ts';
-import { failingScenario, report, scenario, target } from '../../harness/report/test-fixtures.ts';
+import { failingScenario, report, scenario, target } from '../../harness/report/testing/fixtures.ts';
 import type { RunReport } from '../../harness/report/index.ts';
 import { parseNightlyArgs, runNightly, type NightlyDeps } from './nightly.ts';
 import type { SuiteOptions } from './deps.ts';

@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { captureIo } from '../../harness/testing/capture-io.ts';
 import { UsageError } from '../../harness/errors/index.ts';
-import { failingScenario, report, scenario, target } from '../../harness/report/test-fixtures.ts';
+import { failingScenario, report, scenario, target } from '../../harness/report/testing/fixtures.ts';
 import type { RunReport } from '../../harness/report/index.ts';
 import { jumpWarning, nodeImageKubernetes, parseUpgradeArgs, runUpgrade, skippedMinors, type UpgradeDeps } from './upgrade.ts';
 import type { BedLike, FlowBedOptions } from './deps.ts';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
-import { failingScenario, report, scenario, target } from '../../report/test-fixtures.ts';
+import { failingScenario, report, scenario, target } from '../../report/testing/fixtures.ts';
 import type { ReportDiff, RunReport } from '../../report/index.ts';
 import { tempDir } from '../../testing/temp-dir.ts';
 

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
-import { FQDN, healthySidecar, POD, seedBrokenSidecar } from '../../envoy/fixtures/istio.ts';
+import { FQDN, healthySidecar, POD, seedBrokenSidecar } from '../../envoy/testing/istio.ts';
 
 const podpath = fileURLToPath(new URL('../../../bin/podpath.ts', import.meta.url));
 let dir = '';

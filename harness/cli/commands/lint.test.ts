@@ -22,7 +22,7 @@ test('the broken seed exits 1 with the PP001 error grouped under its file', asyn
   t.is(r.code, 1);
   const lines = r.stdout.split('\n');
   t.is(lines[0], seed('broken'), 'first line is the file heading');
-  t.regex(r.stdout, /error\s+PP001\s+Service\/app\/app-ext\s+\S+broken\.yaml:103/);
+  t.regex(r.stdout, /error\s+PP001 externalname-ports\s+Service\/app\/app-ext\s+\S+broken\.yaml:103/);
   t.regex(r.stdout, /fix: Drop port 5701/);
   t.regex(r.stdout, /1 error, 3 warnings, 3 info/);
   t.false(r.stdout.includes('\u001b['), 'no colour when NO_COLOR / not a TTY');
@@ -46,8 +46,8 @@ test('--json prints one finding object per line with the contract keys', async (
   t.is(r.code, 1);
   const objects = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   t.is(objects.length, 7);
-  for (const o of objects) t.deepEqual(Object.keys(o), ['rule', 'severity', 'resource', 'file', 'line', 'message', 'fix']);
-  t.like(objects.find((o) => o.rule === 'PP001'), { severity: 'error', resource: 'Service/app/app-ext', file: seed('broken'), line: 103 });
+  for (const o of objects) t.deepEqual(Object.keys(o), ['rule', 'name', 'severity', 'resource', 'file', 'line', 'message', 'fix']);
+  t.like(objects.find((o) => o.rule === 'PP001'), { name: 'externalname-ports', severity: 'error', resource: 'Service/app/app-ext', file: seed('broken'), line: 103 });
 });
 
 test('stdin: - and the default when stdin is piped, shown as <stdin>', async (t) => {

@@ -81,7 +81,7 @@ export const lintCommand: Command = {
     '--istio and --pilot-env say what the input cannot (ISTIO_META_* keys count as mesh-wide proxy metadata).',
     '',
     'Rules:',
-    ...RULES.map((r) => `  ${r.id}  ${r.title}`),
+    ...RULES.map((r) => `  ${r.id}  ${r.name}: ${r.title}`),
     '',
     'Examples:',
     '  kubectl get svc,se,sidecar,vs -A -o yaml | podpath lint --istio 1.22',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
-import { failingScenario, matrixReport, report, scenario, target } from '../../report/test-fixtures.ts';
+import { failingScenario, matrixReport, report, scenario, target } from '../../report/testing/fixtures.ts';
 import type { RunReport } from '../../report/index.ts';
 
 async function workspace(t: { teardown(fn: () => Promise<void>): void }) {

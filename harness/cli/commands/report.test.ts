@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { XMLValidator } from 'fast-xml-parser';
 import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
-import { matrixReport, report, scenario, target } from '../../report/test-fixtures.ts';
+import { matrixReport, report, scenario, target } from '../../report/testing/fixtures.ts';
 import type { RunReport } from '../../report/index.ts';
 import { tempDir } from '../../testing/temp-dir.ts';
 

@@ -1,4 +1,5 @@
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../../testing/loopback.ts';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { LOOPBACK_BUDGETS } from '../../runner/testing/budgets.ts';
 
 // Block 127.0.23.0/24 belongs to this file.
 const BLOCK = 23;
+// Where 127.0.BLOCK.x cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [`127.0.${BLOCK}.1`]);
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const SEED = join(ROOT, 'scenarios/incidents/hazelcast-externalname.yaml');
 

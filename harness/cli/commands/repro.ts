@@ -2,7 +2,8 @@ import type { Command, Values } from '../command.ts';
 import { paint, printable, write, type Io } from '../output.ts';
 import { UsageError } from '../../errors/index.ts';
 import { ISTIO_MINORS, resolveIstio } from '../../cluster/index.ts';
-import { parseDocuments, type KubeDocument } from '../../kube/index.ts';
+import type { KubeDocument } from '../../kube/index.ts';
+import { parseDocuments } from '../../manifests/index.ts';
 import { formatHuman } from '../../lint/index.ts';
 import { DEFAULT_MAX_DUMP_BYTES, renderExplanation } from '../../envoy/index.ts';
 import { parseByteSize } from '../size.ts';
@@ -136,7 +137,7 @@ export function makeReproCommand({ stdinIsTTY, stderrIsTTY, predictGenerator = o
       if (s.status === 'skipped' || (s.error?.startsWith('bed ') ?? false)) {
         return await offline(`no cluster reachable (${s.error ?? s.skipReason}); diagnosing offline instead`);
       }
-      const reproduced = s.status === 'passed' || s.status === 'observed';
+      const reproduced = s.status === 'passed' || s.status === 'observed' || s.status === 'partial';
       const bed = report.targets[0];
       if (json) {
         await write(io.stdout, `${JSON.stringify({ incident: incident.id, mode: 'live', reproduced, istio: { reported: incident.istio.version, bed: bed.istio.version }, runDir, scenario: s }, null, 2)}\n`);

@@ -1,4 +1,5 @@
-import test from 'ava';
+import avaTest from 'ava';
+import { onLoopbackAliases } from '../../testing/loopback.ts';
 import { PassThrough } from 'node:stream';
 import { InterruptedError } from '../../errors/index.ts';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,12 +15,14 @@ import { makeRunCommand } from './run.ts';
 import { EnvironmentError } from '../../errors/index.ts';
 import { KubeError } from '../../kube/index.ts';
 import { openLiveBed } from '../../runner/suite.ts';
-import { ScriptedExec } from '../../cluster/test-doubles.ts';
+import { ScriptedExec } from '../../cluster/testing/doubles.ts';
 import type { Values } from '../command.ts';
 import { LOOPBACK_BUDGETS } from '../../runner/testing/budgets.ts';
 
 // Block 127.0.22.0/24 belongs to this file.
 const BLOCK = 22;
+// Where 127.0.BLOCK.x cannot be bound (macOS without aliases), every test here is skipped with the reason.
+const test = await onLoopbackAliases(avaTest, [`127.0.${BLOCK}.1`]);
 
 function setup(t: { teardown(fn: () => void): void }, scenarios: readonly Scenario[], interfere?: Interference, tty = false) {
   const dir = mkdtempSync(join(tmpdir(), 'podpath-run-'));
@@ -118,7 +121,8 @@ test('podpath run --dry-run (a real child process) prints the whole plan and tou
   const order = [
     /\[exec\] .*kind create cluster --name podpath /,
     /\[exec\] .*istioctl install -y -f /,
-    /\[api\] server-side apply .*Deployment\/manager\/manager/,
+    /\[note\] phase baseline: \d+ documents \(namespaces, agent shipping agent\.ts, contract\.ts, deployments, services\)/,
+    /\[api\] server-side apply .*ConfigMap\/manager\/podpath-agent.*Deployment\/manager\/manager/,
     /\[wait\] rollout of deployment manager\/manager/,
     /\[api\] server-side apply .*Service\/app\/app-ext/,
     /\[wait\] wait up to 10s for a config push to reach manager\//,

@@ -9,7 +9,7 @@ import type { Command } from '../command.ts';
 import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
 import { DryRunExec, Plan } from '../../exec/index.ts';
-import { FakeKube, ScriptedExec } from '../../cluster/test-doubles.ts';
+import { FakeKube, ScriptedExec } from '../../cluster/testing/doubles.ts';
 import type { BedDeps } from '../../cluster/index.ts';
 
 /** Runs a command with its cache in a fresh temporary directory (removed afterwards). */

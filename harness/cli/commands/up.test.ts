@@ -8,7 +8,7 @@ import type { Command } from '../command.ts';
 import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
 import { DryRunExec, Plan } from '../../exec/index.ts';
-import { FakeKube, ScriptedExec } from '../../cluster/test-doubles.ts';
+import { FakeKube, ScriptedExec } from '../../cluster/testing/doubles.ts';
 import { ensureIstioctl, ensureKind, preflight, type BedDeps } from '../../cluster/index.ts';
 import type { KubeDocument } from '../../kube/index.ts';
 import { tempDir } from '../../testing/temp-dir.ts';

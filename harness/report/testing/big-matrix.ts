@@ -2,7 +2,7 @@
  * Test and benchmark input (not shipped in any output): 11 runs, one per Istio minor, of the same
  * 13 scenarios, about a quarter of them failing with evidence: the size of a nightly's matrix.
  */
-import { failingScenario, report, scenario, target } from '../test-fixtures.ts';
+import { failingScenario, report, scenario, target } from './fixtures.ts';
 import type { RunReport } from '../schema.ts';
 
 export function bigMatrix(versions = 11, scenarios = 13): RunReport[] {

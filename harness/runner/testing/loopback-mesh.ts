@@ -31,7 +31,9 @@
 import net from 'node:net';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { startAgent, type Agent, type ProbeRequest, type ProbeResult } from '../../probe/index.ts';
+// The real agent runs in-process here, as test support that plays the pods (an allowed importer of agent.ts).
+import { startAgent, type Agent } from '../../workload/agent.ts';
+import type { ProbeRequest, ProbeResult } from '../../probe/index.ts';
 import { externalNameCreatesListener } from '../../lint/index.ts';
 import { goldenRoute } from './golden-routes.ts';
 import { APP_EXT, DISTINCT_TCP_PORT, FQDN, HTTP_PORT, SERVICE_ENTRY_HOST, TCP_PORT } from '../../../manifests/topology.ts';

@@ -1,6 +1,7 @@
 /**
- * Loads manifests/ as typed documents. The agent ConfigMap is generated here from
- * harness/workload/agent.ts itself, so no YAML ever holds a stale copy of the agent.
+ * Loads manifests/ as typed documents. The agent ConfigMap is generated here from the agent's
+ * files themselves (harness/workload/agent.ts and what it imports), read as text, so no YAML
+ * ever holds a stale copy of the agent.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -8,19 +9,19 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { UsageError } from '../errors/index.ts';
-import { AGENT_CONFIGMAP, AGENT_FILE, EXTRAS, NAMESPACES, PART_OF, isExtraName } from '../../manifests/topology.ts';
-
-export type KubeDocument = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; [k: string]: unknown };
-  [k: string]: unknown;
-};
+import type { KubeDocument } from '../kube/index.ts';
+import { AGENT_CONFIGMAP, AGENT_ENTRY, AGENT_FILES, AGENT_MOUNT, EXTRAS, NAMESPACES, PART_OF, isExtraName, type AgentFile } from '../../manifests/topology.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MANIFESTS_DIR = path.join(REPO_ROOT, 'manifests');
-export const AGENT_PATH = fileURLToPath(new URL('../workload/agent.ts', import.meta.url));
-/** Pod-template annotation carrying the agent's hash, so a changed agent rolls the pods. */
+const HARNESS_DIR = fileURLToPath(new URL('../', import.meta.url));
+/** Where a shipped agent file lives in the repo: its volume path, under harness/. */
+export function agentSourcePath(file: Pick<AgentFile, 'path'>): string {
+  return path.join(HARNESS_DIR, file.path);
+}
+/** The agent's entry file in the repo (what the container runs as AGENT_ENTRY). */
+export const AGENT_PATH = agentSourcePath({ path: path.posix.relative(AGENT_MOUNT, AGENT_ENTRY) });
+/** Pod-template annotation carrying the hash of every shipped agent file, so a change in any of them rolls the pods. */
 export const AGENT_HASH_ANNOTATION = 'podpath.io/agent-sha256';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -66,13 +67,26 @@ async function loadFile(file: string): Promise<KubeDocument[]> {
   return parseDocuments(await readFile(file, 'utf8'), path.relative(REPO_ROOT, file));
 }
 
+/** The text of every file the agent ConfigMap ships, by key, read from the repo as it is on disk. */
+export async function agentFiles(): Promise<Record<string, string>> {
+  const entries = await Promise.all(AGENT_FILES.map(async (file) => [file.key, await readFile(agentSourcePath(file), 'utf8')] as const));
+  return Object.fromEntries(entries);
+}
+
+/** One hash over every shipped file, key and text: changing either file (or the layout) changes it. */
+export function agentHash(files: Record<string, string>): string {
+  const hash = createHash('sha256');
+  for (const key of Object.keys(files).sort()) hash.update(`${key}\0${files[key]}\0`);
+  return hash.digest('hex').slice(0, 16);
+}
+
 /** One ConfigMap per namespace (a pod can only mount its own namespace's ConfigMaps). */
-export function agentConfigMaps(agentSource: string): KubeDocument[] {
+export function agentConfigMaps(files: Record<string, string>): KubeDocument[] {
   return NAMESPACES.map((namespace) => ({
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: AGENT_CONFIGMAP, namespace, labels: { ...PART_OF } },
-    data: { [AGENT_FILE]: agentSource },
+    data: { ...files },
   }));
 }
 
@@ -98,15 +112,15 @@ export function withoutAgentStamp(doc: KubeDocument): KubeDocument {
 
 const KIND_ORDER: Record<string, number> = { Namespace: 0, ConfigMap: 1 };
 
-/** Namespaces, agent ConfigMaps (agent.ts as it is on disk), Deployments and Services, in apply order. */
+/** Namespaces, agent ConfigMaps (the agent's files as they are on disk), Deployments and Services, in apply order. */
 export async function baselineDocuments(): Promise<KubeDocument[]> {
   const dir = path.join(MANIFESTS_DIR, 'base');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
-  const agentSource = await readFile(AGENT_PATH, 'utf8');
-  const hash = createHash('sha256').update(agentSource).digest('hex').slice(0, 16);
+  const shipped = await agentFiles();
+  const hash = agentHash(shipped);
   const loaded: KubeDocument[] = [];
   for (const file of files) loaded.push(...(await loadFile(path.join(dir, file))));
-  const docs = [...loaded, ...agentConfigMaps(agentSource)].map((d) => stampAgentHash(d, hash));
+  const docs = [...loaded, ...agentConfigMaps(shipped)].map((d) => stampAgentHash(d, hash));
   // Stable sort: namespaces first, then what pods mount, then workloads in topology order (manager, app, idle).
   const nsRank = (d: KubeDocument): number => {
     const i = (NAMESPACES as readonly string[]).indexOf(d.metadata.namespace ?? '');

@@ -3,8 +3,8 @@
  * TEXT access-log format (istio/istio pilot/pkg/model/telemetry_logging.go EnvoyTextLogFormat), as a
  * sidecar prints them for TCP connections.
  */
-import type { ObservedPath, PathSide, ProbeReport, RunReport, ScenarioReport, TargetReport } from './schema.ts';
-import { countStatuses } from './format.ts';
+import type { ObservedPath, PathSide, ProbeReport, RunReport, ScenarioReport, TargetReport } from '../schema.ts';
+import { countStatuses } from '../format.ts';
 
 export const CLIENT_PASSTHROUGH_LINE =
   '[2026-11-23T10:15:01.120Z] "- - -" 0 - - - "-" 5 5 3 - "-" "-" "-" "-" "10.244.1.8:5701" PassthroughCluster 10.244.1.7:52814 10.244.1.8:5701 10.244.1.7:41234 - -';

@@ -2,12 +2,12 @@
  * TEST DOUBLES for the cluster concern (used by *.test.ts only, never by podpath itself): an Exec
  * that records every call and answers from a script, and an in-memory KubeApi that records its calls.
  */
-import { formatCommand, type Exec, type ExecOptions, type ExecResult, type Plan } from '../exec/index.ts';
-import { ExecError } from '../exec/index.ts';
-import { EnvironmentError } from '../errors/index.ts';
-import { KubeError } from '../kube/errors.ts';
-import type { ConfigPredicate, HeldLease, KubeApi, KubeDocument, PodRef } from '../kube/index.ts';
-import type { ProbeRequest, ProbeResult } from '../probe/index.ts';
+import { formatCommand, type Exec, type ExecOptions, type ExecResult, type Plan } from '../../exec/index.ts';
+import { ExecError } from '../../exec/index.ts';
+import { EnvironmentError } from '../../errors/index.ts';
+import { KubeError } from '../../kube/errors.ts';
+import type { ConfigPredicate, HeldLease, KubeApi, KubeDocument, PodRef } from '../../kube/index.ts';
+import type { ProbeRequest, ProbeResult } from '../../probe/index.ts';
 
 export interface RecordedCall {
   file: string;
