@@ -13,11 +13,16 @@ import { ALIAS_OFF, ALIAS_ON, baselineRows, collision, MEMBER_TO_MEMBER } from '
  *   (that bed is externalname-5701-collision-alias-off).
  * - >= 1.24: alias whatever the env: 1.24.0's pilot/pkg/serviceregistry/kube/conversion.go sets Alias
  *   for every ExternalName and the flag is gone (the oracle's goldens show no 0.0.0.0_5701 with it set).
+ * The bed's istiod says which of these it is (its env and version: the externalNameAlias feature),
+ * so the feature rows decide; the version rows after them are the fallback for a bed whose
+ * istiod could not be read, keyed on the env the bed was installed with.
  */
 export default scenario('externalname-5701-collision', 'An ExternalName Service declaring 5701 captures pod-IP traffic on 5701')
   .seed('Hazelcast ExternalName incident (app-ext → idle)')
   .apply('app-ext-externalname')
   .probe({ ...MEMBER_TO_MEMBER })
+  .when({ externalNameAlias: false }, collision('*'))
+  .when({ externalNameAlias: true }, baselineRows()[1], '>=1.8')
   .expect('>=1.24', { ...baselineRows()[1], pilotEnv: { ...ALIAS_OFF } })
   .expect('>=1.20 <1.21', { ...baselineRows()[1], pilotEnv: { ...ALIAS_ON } })
   .expect('<=1.20', collision('<=1.20'))

@@ -79,6 +79,13 @@ export interface TargetReport {
    * added in v1, absent in reports written before (renderers show "not recorded").
    */
   mtls?: MeshMtls | null;
+  /**
+   * What the bed's istiod really ran with when the bed was opened (its Deployment env and the
+   * `istio` ConfigMap's mesh config), each with where the value comes from: "istiod" (read), or
+   * the version's default. Feature rows of the scenarios were chosen by these. null: they could
+   * not be read (rows were chosen by version range). Optional: added in v1, absent before.
+   */
+  features?: ReportedFeatures | null;
   scenarios: ScenarioReport[];
   totals: Totals;
   /** Bring-up warnings that did not stop the run (e.g. an image that could not be preloaded). Optional: added in v1. */
@@ -87,6 +94,16 @@ export interface TargetReport {
   bed?: 'unavailable';
   /** Why the bed was unavailable (set with `bed`). */
   bedError?: string;
+}
+
+export interface ReportedFeatures {
+  externalNameAlias: boolean;
+  dnsCapture: boolean;
+  dnsAutoAllocate: boolean;
+  outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+  connectTimeout: string;
+  /** Per feature: "istiod", "default for Istio 1.26" or "not configurable in Istio 1.26". */
+  source: Record<'externalNameAlias' | 'dnsCapture' | 'dnsAutoAllocate' | 'outboundTrafficPolicy' | 'connectTimeout', string>;
 }
 
 export interface MeshMtls {
@@ -165,6 +182,8 @@ export interface ProbeReport {
   mismatches: string[];
   /** What the runner did before the probe that a reader should know (e.g. pooled connections dropped). Optional: added in v1. */
   notes?: string[];
+  /** Set when the scenario has feature rows: whether the bed's features chose the row, or its version range (features not read, or no feature row matched). Optional: added in v1. */
+  rowChosenBy?: 'features' | 'versions';
 }
 
 /** One line per target whose bed was unavailable: "bed NAME (Istio V) was unavailable: REASON". */

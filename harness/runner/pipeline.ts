@@ -11,7 +11,7 @@ import { checkProbeAnswer, type ProbeRequest, type ProbeResult } from '../probe/
 import { delayFor, pause } from '../kube/index.ts';
 import { evaluate, toExpectedPath, toObservedPath, type Observation } from './evaluate.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from './mesh-bed.ts';
-import { expectationFor, extrasFor, type ExpectationRule, type MtlsMode, type ProbeSpec, type Scenario } from './scenario.ts';
+import { chooseRow, rowChoiceNote, rowsFor, extrasFor, type ExpectationRule, type MtlsMode, type ProbeSpec, type Scenario } from './scenario.ts';
 import { envoyAddress, MtlsHistory, passthroughHosts } from './pooled.ts';
 
 export interface PipelineOptions {
@@ -71,6 +71,8 @@ interface PlannedProbe {
   target: PodInfo | null;
   dst: string;
   rule: ExpectationRule | null;
+  /** How the row was chosen, when the table has feature rows (features, or the version fallback). */
+  choice: { by: 'features' | 'versions'; note: string } | null;
 }
 
 /** Envoy durations like "1s", "1.5s", "250ms" → ms; null when absent or unreadable. */
@@ -164,7 +166,10 @@ async function resolveProbes(bed: MeshBed, scenario: Scenario): Promise<PlannedP
       target = candidates[0];
       host = target.ip;
     }
-    out.push({ spec, client, target, dst: `${host}:${spec.port}`, rule: expectationFor(scenario, spec, bed.target) });
+    const rows = rowsFor(scenario, spec);
+    const chosen = chooseRow(rows, bed.target);
+    const note = rowChoiceNote(rows, chosen, bed.target);
+    out.push({ spec, client, target, dst: `${host}:${spec.port}`, rule: chosen?.rule ?? null, choice: note === null ? null : { by: chosen?.by ?? 'versions', note } });
   }
   return out;
 }
@@ -439,7 +444,8 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
         prediction: prediction ? { verdict: prediction.verdict, steps: prediction.steps } : null,
         verdict,
         mismatches,
-        ...(poolNotes.has(p) ? { notes: [poolNotes.get(p)!] } : {}),
+        ...(p.choice ? { rowChosenBy: p.choice.by } : {}),
+        ...(poolNotes.has(p) || p.choice ? { notes: [...(p.choice ? [p.choice.note] : []), ...(poolNotes.has(p) ? [poolNotes.get(p)!] : [])] } : {}),
       });
     });
     failed = reports.some((r) => r.verdict === 'fail');

@@ -7,6 +7,7 @@ import semver from 'semver';
 import type { ProbeOutcome, ProbeProtocol } from '../probe/index.ts';
 import type { ClusterKind } from '../accesslog/index.ts';
 import type { Verdict } from '../envoy/index.ts';
+import { describeFeatureCondition, describeFeatures, FEATURE_NAMES, featuresMatch, type BedFeatures, type FeatureCondition } from './bed-features.ts';
 
 export type WorkloadName = 'manager' | 'app' | 'idle';
 
@@ -55,6 +56,12 @@ export interface PathExpectation {
 export interface ExpectationRule extends VersionCondition, PathExpectation {
   /** Set (to the reason) when this behaviour is recorded but not yet pinned: it never fails a run. */
   observe?: string;
+  /**
+   * A feature row: holds only on a bed whose features (read from its istiod) have these values,
+   * and `versions` also matches. Skipped when the bed's features could not be read: the version
+   * rows after it decide then.
+   */
+  when?: FeatureCondition;
 }
 
 export interface ProbeSpec {
@@ -101,6 +108,8 @@ export interface Scenario {
 export interface TargetInfo {
   istio: string;
   pilotEnv: Record<string, string>;
+  /** What the bed's istiod really runs with, read when the bed opened; absent or null: not read (version rows decide). */
+  features?: BedFeatures | null;
 }
 
 /** Whether `version` satisfies `range` (prerelease-tolerant, `1.22` read as `1.22.0`). */
@@ -118,9 +127,10 @@ export function conditionHolds(condition: VersionCondition, target: TargetInfo):
   return versionMatches(target.istio, condition.versions) && envMatches(condition.pilotEnv, target.pilotEnv);
 }
 
-export function describeCondition(condition: VersionCondition): string {
+export function describeCondition(condition: VersionCondition & { when?: FeatureCondition }): string {
   const env = Object.entries(condition.pilotEnv ?? {}).map(([k, v]) => `${k}=${v}`);
-  return env.length ? `${condition.versions} with ${env.join(', ')}` : condition.versions;
+  const base = env.length ? `${condition.versions} with ${env.join(', ')}` : condition.versions;
+  return condition.when ? `${describeFeatureCondition(condition.when)}${condition.versions === '*' ? '' : ` on ${base}`}` : base;
 }
 
 /** null when the scenario applies to the target, else the reason it is skipped there. */
@@ -137,9 +147,48 @@ export function describeEnv(env: Record<string, string>): string {
   return parts.length ? parts.join(', ') : 'no extra istiod env';
 }
 
+/** Whether a row holds on the target: a feature row by the bed's features (never when they were not read), a version row by version and env. */
+export function rowHolds(rule: ExpectationRule, target: TargetInfo): boolean {
+  if (rule.when) return target.features != null && featuresMatch(rule.when, target.features) && versionMatches(target.istio, rule.versions);
+  return conditionHolds(rule, target);
+}
+
+/** The row a probe is judged by, its 1-based position, and whether the bed's features or its version range chose it. */
+export interface RowChoice {
+  rule: ExpectationRule;
+  row: number;
+  by: 'features' | 'versions';
+}
+
+export function rowsFor(scenario: Scenario, probe: ProbeSpec): ExpectationRule[] {
+  return probe.expect ?? scenario.expect;
+}
+
+/** First match wins; feature rows take part only when the bed's features were read. */
+export function chooseRow(rows: readonly ExpectationRule[], target: TargetInfo): RowChoice | null {
+  const i = rows.findIndex((rule) => rowHolds(rule, target));
+  if (i < 0) return null;
+  return { rule: rows[i], row: i + 1, by: rows[i].when ? 'features' : 'versions' };
+}
+
+/**
+ * What a reader of the probe's result must know about how its row was chosen, when the table has
+ * feature rows; null otherwise (a table of version rows only has nothing to explain).
+ */
+export function rowChoiceNote(rows: readonly ExpectationRule[], choice: RowChoice | null, target: TargetInfo): string | null {
+  if (!rows.some((r) => r.when)) return null;
+  if (target.features == null) {
+    return choice
+      ? `the bed's features were not read: row ${choice.row} (${describeCondition(choice.rule)}) chosen by Istio version ${target.istio} as a fallback`
+      : `the bed's features were not read and no version row covers Istio ${target.istio}`;
+  }
+  if (choice?.by === 'features') return `row ${choice.row} (${describeCondition(choice.rule)}) chosen by the bed's features: ${describeFeatures(target.features)}`;
+  return `no feature row matches the bed (${describeFeatures(target.features)})${choice ? `: row ${choice.row} (${describeCondition(choice.rule)}) chosen by Istio version ${target.istio}` : ''}`;
+}
+
 /** The expectation row for this probe on this target, or null when none covers it. */
 export function expectationFor(scenario: Scenario, probe: ProbeSpec, target: TargetInfo): ExpectationRule | null {
-  return (probe.expect ?? scenario.expect).find((rule) => conditionHolds(rule, target)) ?? null;
+  return chooseRow(rowsFor(scenario, probe), target)?.rule ?? null;
 }
 
 /** Extras a scenario needs on a bed: its own, plus the PeerAuthentication its mesh needs. */
@@ -167,9 +216,37 @@ export function validateScenario(scenario: Scenario): string[] {
     if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) problems.push(`probe ${p.name}: bad port ${p.port}`);
     if ((p.expect ?? scenario.expect).length === 0) problems.push(`probe ${p.name}: no expectation rows`);
   }
+  for (const rule of [...scenario.expect, ...scenario.probes.flatMap((p) => p.expect ?? [])]) problems.push(...featureRowProblems(rule));
   problems.push(...hiddenRows(scenario.expect).map((h) => `expect: ${h}`));
   for (const p of scenario.probes) if (p.expect) problems.push(...hiddenRows(p.expect).map((h) => `probe ${p.name}: expect: ${h}`));
   return problems;
+}
+
+const FEATURE_TYPES: Record<string, (v: unknown) => boolean> = {
+  externalNameAlias: (v) => typeof v === 'boolean',
+  dnsCapture: (v) => typeof v === 'boolean',
+  dnsAutoAllocate: (v) => typeof v === 'boolean',
+  outboundTrafficPolicy: (v) => v === 'ALLOW_ANY' || v === 'REGISTRY_ONLY',
+  connectTimeout: (v) => typeof v === 'string' && v !== '',
+};
+
+function featureRowProblems(rule: ExpectationRule): string[] {
+  if (!rule.when) return [];
+  const problems: string[] = [];
+  const keys = Object.keys(rule.when);
+  if (keys.length === 0) problems.push(`a feature row (${rule.versions}) names no feature: use a version row`);
+  for (const k of keys) {
+    if (!(FEATURE_NAMES as readonly string[]).includes(k)) problems.push(`feature '${k}' is not one of ${FEATURE_NAMES.join(', ')}`);
+    else if (!FEATURE_TYPES[k]((rule.when as Record<string, unknown>)[k])) problems.push(`feature ${k}: ${JSON.stringify((rule.when as Record<string, unknown>)[k])} is not a value it takes`);
+  }
+  // The istiod env a feature row would check is what the features are read from: one or the other.
+  if (rule.pilotEnv && Object.keys(rule.pilotEnv).length) problems.push(`a feature row (${describeFeatureCondition(rule.when)}) also sets pilotEnv: key it on the feature alone`);
+  return problems;
+}
+
+/** Whether every feature `a` names is named by `b` with the same value (absent = no condition). */
+function impliedBy(a: FeatureCondition | undefined, b: FeatureCondition | undefined): boolean {
+  return Object.entries(a ?? {}).every(([k, v]) => (b as Record<string, unknown> | undefined)?.[k] === v);
 }
 
 /**
@@ -195,8 +272,10 @@ function representativeVersions(ranges: readonly string[]): string[] {
 /**
  * Rows are first-match, so a row is dead when the rows before it already match every target it
  * matches: those whose pilotEnv it implies (same keys with the same values, or fewer keys), at
- * every version it matches. Rows that only cover it together through different values of one
- * env var are not detected (env values are open-ended text).
+ * every version it matches. Feature rows count the same way with their features: a feature row is
+ * hidden by earlier rows whose features it implies (a version row names none); a version row only
+ * by earlier version rows, since it is the fallback when a bed's features were not read. Rows
+ * that only cover it together through different values of one env var or feature are not detected.
  */
 export function hiddenRows(rows: readonly ExpectationRule[]): string[] {
   const problems: string[] = [];
@@ -204,7 +283,9 @@ export function hiddenRows(rows: readonly ExpectationRule[]): string[] {
   const versions = representativeVersions(valid.map((r) => r.versions));
   rows.forEach((row, j) => {
     if (semver.validRange(row.versions) === null) return;
-    const before = rows.slice(0, j).map((r, i) => ({ r, i })).filter(({ r }) => semver.validRange(r.versions) !== null && Object.entries(r.pilotEnv ?? {}).every(([k, v]) => row.pilotEnv?.[k] === v));
+    const before = rows.slice(0, j).map((r, i) => ({ r, i })).filter(({ r }) => semver.validRange(r.versions) !== null
+      && Object.entries(r.pilotEnv ?? {}).every(([k, v]) => row.pilotEnv?.[k] === v)
+      && (row.when ? impliedBy(r.when, row.when) : !r.when));
     const mine = versions.filter((v) => versionMatches(v, row.versions));
     if (mine.length === 0 || !mine.every((v) => before.some(({ r }) => versionMatches(v, r.versions)))) return;
     const covering = before.filter(({ r }) => mine.some((v) => versionMatches(v, r.versions))).map(({ i }) => i + 1);
@@ -248,6 +329,16 @@ export class ScenarioBuilder {
   expect(versions: string, expectation: PathExpectation & { pilotEnv?: Record<string, string>; observe?: string; versions?: string }): this {
     // The range given here wins over one a shared row helper carries (baselineRows() rows say '>=1.8').
     this.value.expect.push({ ...expectation, versions });
+    return this;
+  }
+  /**
+   * A feature row (first match wins, like every row): holds on a bed whose istiod really runs with
+   * these features, e.g. when({ externalNameAlias: false }, collision('*')). `versions` (default
+   * '*') must hold too. Where the bed's features could not be read it is skipped and the version
+   * rows decide, so keep version rows after it as the fallback.
+   */
+  when(features: FeatureCondition, expectation: PathExpectation & { observe?: string; versions?: string }, versions = '*'): this {
+    this.value.expect.push({ ...expectation, versions, when: { ...features } });
     return this;
   }
   /** Several rows at once, e.g. from a shared helper. */

@@ -18,6 +18,7 @@ import { MtlsHistory } from './pooled.ts';
 import { meshMtls, PEER_AUTHENTICATION_API, ROOT_NAMESPACE } from './mesh-mtls.ts';
 import { describeEnv, isExclusive, skipReason, type Scenario } from './scenario.ts';
 import { DEFAULT_CONNECT_TIMEOUT, ISTIO_DEFAULT_CONNECT_TIMEOUT } from '../cluster/config.ts';
+import { bedFeatures, istiodSettings, ISTIOD_NAMESPACE, MESH_CONFIGMAP, type BedFeatures } from './bed-features.ts';
 
 export interface RunOptions {
   scenarios: string[];
@@ -247,6 +248,7 @@ export async function runSuite(options: RunOptions, sink: SuiteSink, deps: Parti
       target.kind = bed.kind;
       target.nodeImage = bed.nodeImage;
       target.mtls = bed.mtls;
+      target.features = bed.target.features ?? null;
       target.cluster = bed.name;
       // The report records what the bed really runs; a reused bed may have been installed with another value.
       const effective = bed.meshConfig.connectTimeout ?? ISTIO_DEFAULT_CONNECT_TIMEOUT;
@@ -494,9 +496,20 @@ export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> =
   } catch (error) {
     spec.onWarning?.(`could not read the mesh-wide PeerAuthentication in ${ROOT_NAMESPACE} (${describeError(error)}); the report says mTLS default unknown`);
   }
+  // Before any scenario: what istiod really runs with decides the feature rows; unreadable, the version rows decide.
+  let features: BedFeatures | null = null;
+  try {
+    const settings = istiodSettings(
+      await kube.listObjects('apps/v1', 'Deployment', ISTIOD_NAMESPACE),
+      await kube.readConfigMapData(ISTIOD_NAMESPACE, MESH_CONFIGMAP),
+    );
+    features = bedFeatures(bed.istio.version, settings);
+  } catch (error) {
+    if (!spec.plan) spec.onWarning?.(`could not read istiod's env and mesh config (${describeError(error)}); expectations are chosen by Istio version range`);
+  }
   const live = new LiveMeshBed({
     name: bed.name,
-    target: { istio: bed.istio.version, pilotEnv: { ...(bed.marker.pilotEnv ?? spec.pilotEnv) } },
+    target: { istio: bed.istio.version, pilotEnv: { ...(bed.marker.pilotEnv ?? spec.pilotEnv) }, features },
     // What the cluster was created with, from its marker: a reused cluster may predate podpath's current table.
     kubernetes: nodeImageKubernetes(bed.marker.nodeImage) ?? null,
     kind: bed.marker.kind || null,

@@ -39,6 +39,7 @@ import { goldenRoute } from './golden-routes.ts';
 import { APP_EXT, DISTINCT_TCP_PORT, FQDN, HTTP_PORT, SERVICE_ENTRY_HOST, TCP_PORT } from '../../../manifests/topology.ts';
 import type { ConfigPredicate, MeshBed, PodInfo } from '../mesh-bed.ts';
 import type { TargetInfo, WorkloadName } from '../scenario.ts';
+import { bedFeatures } from '../bed-features.ts';
 
 export interface Interference {
   /** Per new client-side connection: 'close' drops it after connect (no upstream), 'hang' holds it open. */
@@ -50,6 +51,10 @@ export interface LoopbackMeshOptions {
   block: number;
   istio: string;
   pilotEnv?: Record<string, string>;
+  /** The env the stand-in istiod really runs with, when it differs from `pilotEnv` (what the bed was asked for): routing and the reported features follow it. */
+  istiodEnv?: Record<string, string>;
+  /** The bed cannot tell its features (an unreadable istiod): target.features is null. */
+  featuresUnreadable?: boolean;
   /** meshConfig.connectTimeout the bed reports (default 1s); null: a bed installed without one. */
   connectTimeout?: string | null;
   /** Delay before applied extras show up in routing and config dumps (exercises convergence). */
@@ -165,6 +170,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   /** Golden dumps (oracle/goldens/...) the stand-ins routed by; empty when only the fallback table was used. */
   readonly routedBy = new Set<string>();
   private readonly options: LoopbackMeshOptions;
+  private readonly istiodEnv: Record<string, string>;
   private readonly runtimes: PodRuntime[] = [];
   private state: MeshState = { ...EMPTY };
   private desired: MeshState = { ...EMPTY };
@@ -179,8 +185,11 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
   private constructor(options: LoopbackMeshOptions) {
     if (!Number.isInteger(options.block) || options.block < 20 || options.block > 29) throw new Error(`block ${options.block} is outside 127.0.20–29`);
     this.options = options;
-    this.target = { istio: options.istio, pilotEnv: { ...(options.pilotEnv ?? {}) } };
+    this.istiodEnv = { ...(options.istiodEnv ?? options.pilotEnv ?? {}) };
     this.meshConfig = { connectTimeout: options.connectTimeout === undefined ? '1s' : options.connectTimeout, accessLogEncoding: 'TEXT' };
+    // The double reports the settings it was set up with, as openLiveBed reads them from istiod.
+    const features = options.featuresUnreadable ? null : bedFeatures(options.istio, { env: this.istiodEnv, mesh: this.meshConfig.connectTimeout ? { connectTimeout: this.meshConfig.connectTimeout } : {} });
+    this.target = { istio: options.istio, pilotEnv: { ...(options.pilotEnv ?? {}) }, features };
   }
 
   static async start(options: LoopbackMeshOptions): Promise<LoopbackMesh> {
@@ -305,7 +314,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     const s = this.state;
     const egressLimited = s.sidecarEgressManager && client.info.namespace === 'manager';
     if (s.appExtPorts?.includes(port) && port !== HTTP_PORT && !egressLimited && (!s.appExtExportDot || client.info.namespace === APP_EXT.namespace)) {
-      if (externalNameCreatesListener(this.target.istio, this.target.pilotEnv) === true) return `outbound|${port}||${APP_EXT.name}.${APP_EXT.namespace}.svc.cluster.local`;
+      if (externalNameCreatesListener(this.target.istio, this.istiodEnv) === true) return `outbound|${port}||${APP_EXT.name}.${APP_EXT.namespace}.svc.cluster.local`;
     }
     if (s.serviceEntry5701 && port === TCP_PORT && !egressLimited) return `outbound|${TCP_PORT}||${SERVICE_ENTRY_HOST}`;
     return null;
@@ -317,7 +326,7 @@ export class LoopbackMesh implements MeshBed, AsyncDisposable {
     if (!server) return null;
     const replica = (p: PodRuntime) => this.runtimes.filter((r) => r.info.workload === p.info.workload).indexOf(p);
     const decision = goldenRoute({
-      istio: this.target.istio, pilotEnv: this.target.pilotEnv, applied: this.stateApplied,
+      istio: this.target.istio, pilotEnv: this.istiodEnv, applied: this.stateApplied,
       client: client.info.workload, target: { workload: server.info.workload, replica: replica(server) }, port,
       protocol: port === HTTP_PORT ? 'http' : 'tcp', host,
     });
