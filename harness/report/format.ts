@@ -2,7 +2,7 @@
  * Small text helpers shared by every renderer, so the terminal table, summary.md, JUnit and
  * diff all describe a path with the same words ("client UF,URX outbound|5701||app-ext...").
  */
-import type { ExpectedPath, MeshMtls, ObservedPath, PathSide, ProbeReport, ScenarioReport, TargetReport, Totals } from './schema.ts';
+import type { ExpectedPath, MeshMtls, ObservedPath, ReportedFeatures, PathSide, ProbeReport, ScenarioReport, TargetReport, Totals } from './schema.ts';
 
 /** Envoy prints "-" for "no flags"; so do we, so a reader can match the log line by eye. */
 export function formatFlags(flags: readonly string[] | null | undefined): string {
@@ -51,6 +51,14 @@ export function formatMtls(mtls: MeshMtls | null | undefined): string {
   if (mtls === undefined) return 'not recorded';
   if (mtls === null) return 'unknown';
   return `${mtls.mode} (${mtls.policy ? `PeerAuthentication ${mtls.policy}` : 'Istio default: no mesh-wide PeerAuthentication'})`;
+}
+
+/** "externalNameAlias=true (istiod), dnsCapture=false (default for Istio 1.26), …"; older reports: "not recorded". */
+export function formatFeatures(features: ReportedFeatures | null | undefined): string {
+  if (features === undefined) return 'not recorded';
+  if (features === null) return "not read (rows chosen by Istio version range)";
+  const keys = Object.keys(features.source) as Array<keyof ReportedFeatures['source']>;
+  return keys.map((k) => `${k}=${String(features[k])} (${features.source[k]})`).join(', ');
 }
 
 /** "+K=V,..." for a bed installed with extra istiod env: one version can have several beds. */

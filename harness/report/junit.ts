@@ -6,7 +6,7 @@
  * observations also go to the suite's <properties>.
  */
 import type { RunReport, ScenarioReport, TargetReport } from './schema.ts';
-import { countStatuses, formatExpected, formatMtls, formatObserved, recorded, seconds, targetLabel, failureHeadline, probeTarget } from './format.ts';
+import { countStatuses, formatExpected, formatMtls, formatFeatures, formatObserved, recorded, seconds, targetLabel, failureHeadline, probeTarget } from './format.ts';
 
 // XML 1.0 Char production: everything else (NUL, most C0 controls, lone surrogates, U+FFFE/F) is illegal even escaped.
 const ILLEGAL_XML = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -104,6 +104,7 @@ function suiteProperties(target: TargetReport): string[] {
     ['meshConfig.connectTimeout', target.istio.meshConfig.connectTimeout ?? 'default'],
     ['meshConfig.accessLogEncoding', target.istio.meshConfig.accessLogEncoding],
     ['mtls', formatMtls(target.mtls)],
+    ['features', formatFeatures(target.features)],
     ...Object.entries(target.istio.pilotEnv).map(([k, v]): [string, string] => [`pilotEnv.${k}`, v]),
   ];
   for (const scenario of target.scenarios) {

@@ -46,6 +46,12 @@ export function validateReport(value: unknown, source = 'report.json'): RunRepor
     if (target.mtls !== undefined && target.mtls !== null && !(isObject(target.mtls) && typeof target.mtls.mode === 'string' && (target.mtls.policy === null || typeof target.mtls.policy === 'string'))) {
       fail(source, `${at}.mtls`, 'is not {mode, policy} or null');
     }
+    const features = target.features;
+    if (features !== undefined && features !== null && !(isObject(features) && isObject(features.source)
+      && ['externalNameAlias', 'dnsCapture', 'dnsAutoAllocate'].every((k) => typeof features[k] === 'boolean')
+      && typeof features.outboundTrafficPolicy === 'string' && typeof features.connectTimeout === 'string')) {
+      fail(source, `${at}.features`, 'is not {externalNameAlias, dnsCapture, dnsAutoAllocate, outboundTrafficPolicy, connectTimeout, source} or null');
+    }
     if (target.warnings !== undefined && !(Array.isArray(target.warnings) && target.warnings.every((w: unknown) => typeof w === 'string'))) fail(source, `${at}.warnings`, 'is not a list of strings');
     target.scenarios.forEach((scenario: unknown, si: number) => {
       const sat = `${at}.scenarios[${si}]`;

@@ -8,7 +8,7 @@ import type { ProbeReport, RunReport, ScenarioReport, ScenarioStatus, TargetRepo
 import { buildReportModel, type RunVerdict, type ScenarioModel, type TargetModel } from './model.ts';
 import type { ComparisonModel } from './comparison.ts';
 import { expectedPathName, observedPathName, describePaths } from './paths.ts';
-import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, formatMtls, probeTarget, seconds } from './format.ts';
+import { countStatuses, dialled, versionLabel, formatExpected, formatExpectedSide, formatFlags, formatObserved, formatSide, formatTotals, formatMtls, formatFeatures, probeTarget, seconds } from './format.ts';
 
 const VERDICT: Record<RunVerdict, string> = { failed: '❌ **failed**', interrupted: '⚠️ **interrupted**', passed: '✅ **passed**' };
 const STATUS_ICON: Record<ScenarioStatus, string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', flaky: '⚠️ flaky', observed: '👁️ observed', partial: '◐ partial' };
@@ -95,6 +95,8 @@ function targetSection(target: TargetReport, model: TargetModel): string[] {
       `, mTLS default ${formatMtls(target.mtls)}` +
       (env.length ? `, istiod env ${env.map(mdCode).join(' ')}` : '') +
       '.',
+    '',
+    `Bed features (expectation rows keyed on them): ${formatFeatures(target.features)}.`,
     '',
     ...(target.warnings?.length ? [...target.warnings.map((w) => `> warning: ${w}`), ''] : []),
     formatTotals(totals) + '.',

@@ -4,7 +4,7 @@
  * never disagree on a status, a headline, or on which hop a connection went wrong.
  */
 import type { ExpectedPath, ObservedPath, PathSide, ProbeReport, ProbeVerdict, RunReport, ScenarioReport, ScenarioStatus, TargetReport, Totals } from './schema.ts';
-import { countStatuses, dialled, failureHeadline, formatFlags, formatTotals, probeTarget, recorded, formatMtls, versionLabel } from './format.ts';
+import { countStatuses, dialled, failureHeadline, formatFlags, formatTotals, probeTarget, recorded, formatMtls, formatFeatures, versionLabel } from './format.ts';
 
 export type RunVerdict = 'passed' | 'failed' | 'interrupted';
 
@@ -273,6 +273,7 @@ function targetModel(target: TargetReport): TargetModel {
     ['Istio', target.istio.version],
     ...mesh,
     ['mTLS default', formatMtls(target.mtls)],
+    ['bed features', formatFeatures(target.features)],
     ['istiod env', Object.entries(target.istio.pilotEnv ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'],
     ['Kubernetes', target.kubernetes ?? 'unknown'],
     ['kind', recorded(target.kind)],

@@ -11,7 +11,7 @@ import { Plan } from '../exec/index.ts';
 import type { SuiteSink } from './events.ts';
 import { describeRedactions, newRunId, writeRunResults, REPORT_SCHEMA_VERSION, type MeshMtls, type RunReport, type ScenarioReport, type ScenarioStatus, type TargetReport, type Totals } from '../report/index.ts';
 import type { MeshBed } from './mesh-bed.ts';
-import type { KubeDocument } from '../kube/index.ts';
+import type { KubeApi, KubeDocument } from '../kube/index.ts';
 import type { BedDeps } from '../cluster/index.ts';
 import { DEFAULT_PIPELINE, runAttempt, type AttemptResult, type PipelineOptions } from './pipeline.ts';
 import { MtlsHistory } from './pooled.ts';
@@ -475,6 +475,25 @@ export function nodeImageKubernetes(image: string): string | null {
   return /^kindest\/node:v(\d+\.\d+\.\d+)(?:[@]|$)/.exec(image)?.[1] ?? null;
 }
 
+/**
+ * What the bed's istiod runs with: its Deployment's env (container discovery) and the `istio`
+ * ConfigMap's mesh config, as BedFeatures. features null, and the problem said, when they cannot
+ * be read: expectations then fall back to version rows.
+ */
+export async function readBedFeatures(kube: Pick<KubeApi, 'listObjects' | 'readConfigMapData'>, istio: string): Promise<{ features: BedFeatures | null; problem: string | null }> {
+  try {
+    const settings = istiodSettings(
+      await kube.listObjects('apps/v1', 'Deployment', ISTIOD_NAMESPACE),
+      await kube.readConfigMapData(ISTIOD_NAMESPACE, MESH_CONFIGMAP),
+    );
+    const features = bedFeatures(istio, settings);
+    if (features === null) return { features, problem: `Istio '${istio}' is not a version: no defaults to read istiod's settings against; expectations are chosen by Istio version range` };
+    return { features, problem: null };
+  } catch (error) {
+    return { features: null, problem: `could not read istiod's env and mesh config (${describeError(error)}); expectations are chosen by Istio version range` };
+  }
+}
+
 /** The live bed: harness/cluster's up() (or its dry run), wrapped for the runner. */
 export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> = {}): Promise<OpenedBed> {
   const cluster = await import('../cluster/index.ts');
@@ -497,16 +516,10 @@ export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> =
     spec.onWarning?.(`could not read the mesh-wide PeerAuthentication in ${ROOT_NAMESPACE} (${describeError(error)}); the report says mTLS default unknown`);
   }
   // Before any scenario: what istiod really runs with decides the feature rows; unreadable, the version rows decide.
-  let features: BedFeatures | null = null;
-  try {
-    const settings = istiodSettings(
-      await kube.listObjects('apps/v1', 'Deployment', ISTIOD_NAMESPACE),
-      await kube.readConfigMapData(ISTIOD_NAMESPACE, MESH_CONFIGMAP),
-    );
-    features = bedFeatures(bed.istio.version, settings);
-  } catch (error) {
-    if (!spec.plan) spec.onWarning?.(`could not read istiod's env and mesh config (${describeError(error)}); expectations are chosen by Istio version range`);
-  }
+  const read = await readBedFeatures(kube, bed.istio.version);
+  // A dry run reads nothing (the plan records the reads): no warning for that.
+  if (read.problem && !spec.plan) spec.onWarning?.(read.problem);
+  const features = read.features;
   const live = new LiveMeshBed({
     name: bed.name,
     target: { istio: bed.istio.version, pilotEnv: { ...(bed.marker.pilotEnv ?? spec.pilotEnv) }, features },
