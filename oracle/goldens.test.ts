@@ -5,7 +5,8 @@
  */
 import test from 'ava';
 import { explain, loadConfigDump, type Explanation } from '../harness/envoy/index.ts';
-import { conditionHolds, expectationFor, extrasFor, skipReason, type ExpectationRule, type ProbeSpec, type Scenario, type TargetInfo } from '../harness/runner/scenario.ts';
+import { chooseRow, extrasFor, rowsFor, skipReason, type ExpectationRule, type ProbeSpec, type Scenario, type TargetInfo } from '../harness/runner/scenario.ts';
+import { defaultFeatures } from '../harness/runner/bed-features.ts';
 import { externalNameCreatesListener } from '../harness/lint/index.ts';
 import { SCENARIOS } from '../scenarios/index.ts';
 import { APP_EXT, TCP_PORT } from '../manifests/topology.ts';
@@ -58,6 +59,8 @@ export interface GoldenCheck {
   scenario: string;
   probe: string;
   state: string;
+  /** How the row was chosen: by the features istiod has with this env and Istio's defaults, or by version range (features not read). */
+  by: 'features' | 'versions';
   row: ExpectationRule;
   explanation: Explanation;
 }
@@ -76,17 +79,19 @@ async function checks(): Promise<GoldenCheck[]> {
         envs.set(stateId(extras, env), env);
       }
       for (const [state, env] of envs) {
-        const target: TargetInfo = { istio: version, pilotEnv: env };
-        if (skipReason(s, target) !== null) continue;
-        const golden = readGolden(minor, state, 'manager');
-        for (const probe of s.probes) {
-          const row = expectationFor(s, probe, target);
-          if (!row || !conditionHolds(row, target)) continue;
-          const g = readGolden(minor, state, probe.from) ?? golden;
-          if (!g) continue;
-          const dst = probeDestination(pods, probe);
-          if (!dst) continue;
-          out.push({ minor, scenario: s.id, probe: probe.name, state, row, explanation: explainProbe(g, probe, dst) });
+        // The oracle's istiod runs with this env and nothing else set: its features are the version's defaults with that env.
+        for (const target of [{ istio: version, pilotEnv: env, features: null }, { istio: version, pilotEnv: env, features: defaultFeatures(version, env) }] satisfies TargetInfo[]) {
+          if (skipReason(s, target) !== null) continue;
+          const golden = readGolden(minor, state, 'manager');
+          for (const probe of s.probes) {
+            const choice = chooseRow(rowsFor(s, probe), target);
+            if (!choice) continue;
+            const g = readGolden(minor, state, probe.from) ?? golden;
+            if (!g) continue;
+            const dst = probeDestination(pods, probe);
+            if (!dst) continue;
+            out.push({ minor, scenario: s.id, probe: probe.name, state, by: choice.by, row: choice.rule, explanation: explainProbe(g, probe, dst) });
+          }
         }
       }
     }
@@ -101,10 +106,11 @@ function explainProbe(g: GoldenDump, probe: ProbeSpec, dst: string): Explanation
 test('explain on the istiod goldens gives each scenario row its client cluster and verdict', async (t) => {
   const all = minors.length ? await checks() : [];
   t.true(minors.length === 0 || all.length > 0, 'goldens exist but no scenario row was checked against them');
+  t.true(minors.length === 0 || all.some((c) => c.by === 'features'), 'no feature row was checked against the goldens');
   // Every disagreement at once: one scenario row is usually wrong on several minors.
   const disagreements: string[] = [];
   for (const c of all) {
-    const where = `${c.scenario} on ${c.minor} (${c.state}), ${c.probe}`;
+    const where = `${c.scenario} on ${c.minor} (${c.state}), ${c.probe}, row chosen by ${c.by}`;
     const got = `${c.explanation.verdict} via ${c.explanation.cluster?.name ?? '-'} (listener ${c.explanation.listener ?? '-'})`;
     if (c.row.client?.name !== undefined && !nameMatches(c.row.client.name, c.explanation.cluster?.name ?? '')) disagreements.push(`${where}: row expects client cluster ${c.row.client.name}; istiod's config gives ${got}`);
     if (c.row.explain !== undefined && c.explanation.verdict !== c.row.explain) disagreements.push(`${where}: row expects explain verdict ${c.row.explain}; istiod's config gives ${got}`);
@@ -128,6 +134,30 @@ test('lint\'s ExternalName table agrees with istiod for every minor it covers', 
     }
   }
   t.true(minors.length === 0 || checked > 0, 'no ExternalName golden was checked');
+});
+
+test('the bed-feature defaults agree with istiod: the alias per version and env, and no auto-allocated address without DNS capture', (t) => {
+  let checked = 0;
+  for (const minor of minors) {
+    const version = oracleIstioVersion(oracleVersion(minor)!);
+    for (const env of [{}, { ENABLE_EXTERNAL_NAME_ALIAS: 'true' }, { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }] as Array<Record<string, string>>) {
+      const g = readGolden(minor, stateId(['app-ext-externalname'], env), 'manager');
+      if (!g) continue;
+      const features = defaultFeatures(version, env)!;
+      const listener = loadConfigDump(g).listenersAt('0.0.0.0', TCP_PORT).length > 0;
+      t.is(features.externalNameAlias, !listener, `${minor} with ${JSON.stringify(env)}: externalNameAlias=${features.externalNameAlias} (${features.source.externalNameAlias}), istiod ${listener ? 'builds' : 'does not build'} 0.0.0.0_${TCP_PORT}`);
+      checked++;
+    }
+    // The serviceentry-dns-5701 rows key on DNS capture: by default sidecars do not capture DNS, so even where addresses are auto-allocated (1.25+) the wildcard listener stays.
+    const se = readGolden(minor, stateId(['serviceentry-dns-5701'], {}), 'manager');
+    if (se) {
+      const features = defaultFeatures(version)!;
+      t.false(features.dnsCapture && features.dnsAutoAllocate, `${minor}: defaults would use an auto-allocated address`);
+      t.true(loadConfigDump(se).listenersAt('0.0.0.0', TCP_PORT).length > 0, `${minor}: istiod builds 0.0.0.0_${TCP_PORT} for the ServiceEntry with Istio's defaults`);
+      checked++;
+    }
+  }
+  t.true(minors.length === 0 || checked > 0, 'no golden was checked');
 });
 
 test('npm run oracle refuses a named minor it cannot build (exit 2, the reason), instead of passing having checked nothing', async (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { EXTRAS } from '../manifests/topology.ts';
 import { externalNameCreatesListener } from '../harness/lint/index.ts';
-import { expectationFor, skipReason, validateScenario, extrasFor, type Scenario, type TargetInfo } from '../harness/runner/index.ts';
+import { bedFeatures, defaultFeatures, expectationFor, skipReason, validateScenario, extrasFor, type Scenario, type TargetInfo } from '../harness/runner/index.ts';
 import { SCENARIOS } from './index.ts';
 import { goldenMinors } from '../oracle/goldens.ts';
 
@@ -43,6 +43,37 @@ test('the ExternalName collision is expected exactly where istiod builds the lis
       }
     }
   }
+});
+
+test('keyed on the features istiod reports, the ExternalName rows agree with lint for both scenarios, on the bed each is for', (t) => {
+  for (const id of ['externalname-5701-collision', 'externalname-5701-collision-alias-off']) {
+    const s = byId(id);
+    for (const minor of [19, 20, 21, 22, 23, 24, 25, 30]) {
+      for (const env of [{}, { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }, { ENABLE_EXTERNAL_NAME_ALIAS: 'true' }] as Array<Record<string, string>>) {
+        const version = `1.${minor}.0`;
+        // The bed was asked for no env: only what istiod reports may decide.
+        const rule = expectationFor(s, s.probes[0], { istio: version, pilotEnv: {}, features: defaultFeatures(version, env) });
+        const label = `${id} ${version} istiod ${JSON.stringify(env)}`;
+        t.truthy(rule?.when, `${label}: a feature row decides`);
+        t.is(rule?.outcome, externalNameCreatesListener(version, env) === true ? 'closed-after-connect' : 'echoed', label);
+        t.is(rule?.observe, undefined, label);
+      }
+    }
+  }
+});
+
+test('the ServiceEntry rows follow DNS capture and auto-allocation where the features were read', (t) => {
+  const s = byId('serviceentry-dns-5701-collision');
+  const withMesh = (version: string, proxyMetadata: Record<string, string>, env: Record<string, string> = {}): TargetInfo =>
+    ({ istio: version, pilotEnv: {}, features: bedFeatures(version, { env, mesh: { defaultConfig: { proxyMetadata } } }) });
+  // Istio's defaults (no DNS capture): the collision, pinned where goldens exist.
+  t.like(expectationFor(s, s.probes[0], withMesh('1.30.0', {})), { outcome: 'closed-after-connect', observe: undefined });
+  t.truthy(expectationFor(s, s.probes[0], withMesh('1.28.0', {}))?.observe, 'no goldens for 1.28');
+  // DNS capture on a 1.25+ bed (auto-allocation on by default): the listener binds the allocated address.
+  t.is(expectationFor(s, s.probes[0], withMesh('1.30.0', { ISTIO_META_DNS_CAPTURE: 'true' }))?.outcome, 'echoed');
+  // DNS capture on 1.24 without auto-allocation: still the wildcard listener.
+  t.is(expectationFor(s, s.probes[0], withMesh('1.24.0', { ISTIO_META_DNS_CAPTURE: 'true' }))?.outcome, 'closed-after-connect');
+  t.is(expectationFor(s, s.probes[0], withMesh('1.24.0', { ISTIO_META_DNS_CAPTURE: 'true' }, { PILOT_ENABLE_IP_AUTOALLOCATE: 'true' }))?.outcome, 'echoed');
 });
 
 test('on >= 1.24 the baseline is pinned even on a bed installed with ENABLE_EXTERNAL_NAME_ALIAS=false (istiod ignores it)', (t) => {
