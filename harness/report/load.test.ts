@@ -71,3 +71,21 @@ test('kind, nodeImage and mtls are optional: a report written before them loads;
   r.targets[1].nodeImage = 136;
   t.throws(() => validateReport(r), { message: /targets\[1\]\.nodeImage is not a string or null/ });
 });
+
+test('features are optional: a report written before them loads; when present, the feature record or null', (t) => {
+  const r = JSON.parse(JSON.stringify(matrixReport())) as { targets: Record<string, unknown>[] };
+  t.false('features' in r.targets[0], 'the fixture is a report from before the field');
+  t.notThrows(() => validateReport(r));
+  const features = {
+    externalNameAlias: true, dnsCapture: false, dnsAutoAllocate: true, outboundTrafficPolicy: 'ALLOW_ANY', connectTimeout: '10s',
+    source: { externalNameAlias: 'not configurable in Istio 1.26', dnsCapture: 'default for Istio 1.26', dnsAutoAllocate: 'default for Istio 1.26', outboundTrafficPolicy: 'default for Istio 1.26', connectTimeout: 'default for Istio 1.26' },
+  };
+  r.targets[0].features = features;
+  t.deepEqual(validateReport(r).targets[0].features, features);
+  r.targets[0].features = null;
+  t.is(validateReport(r).targets[0].features, null);
+  r.targets[0].features = { ...features, externalNameAlias: 'true' };
+  t.throws(() => validateReport(r), { message: /targets\[0\]\.features is not \{externalNameAlias, dnsCapture, dnsAutoAllocate, outboundTrafficPolicy, connectTimeout, source\} or null/ });
+  r.targets[0].features = { ...features, source: undefined };
+  t.throws(() => validateReport(r), { message: /targets\[0\]\.features is not/ });
+});

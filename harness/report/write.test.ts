@@ -170,3 +170,32 @@ test('a broken GITHUB_STEP_SUMMARY is reported after the results are safely in p
   t.regex(error?.message ?? '', /results written to .*run-9, but appending summary\.md to GITHUB_STEP_SUMMARY/);
   t.truthy(await stat(path.join(runDir, 'report.json')));
 });
+
+test('bed features round-trip through report.json and show in every header: read, not read, and not recorded (older reports)', async (t) => {
+  const results = await tempResults();
+  const runDir = path.join(results, 'run-features');
+  const report = matrixReport();
+  t.true(report.targets.length >= 2, 'the fixture has a target to leave without features');
+  report.targets[0].features = {
+    externalNameAlias: false, dnsCapture: false, dnsAutoAllocate: false, outboundTrafficPolicy: 'ALLOW_ANY', connectTimeout: '1s',
+    source: { externalNameAlias: 'istiod', dnsCapture: 'default for Istio 1.20', dnsAutoAllocate: 'default for Istio 1.20', outboundTrafficPolicy: 'default for Istio 1.20', connectTimeout: 'istiod' },
+  };
+  report.targets[1].features = null;
+  const probe = report.targets[0].scenarios.find((s) => s.probes.length > 0)!.probes[0];
+  probe.rowChosenBy = 'features';
+  probe.notes = ["row 1 (externalNameAlias=false) chosen by the bed's features: externalNameAlias=false (istiod)"];
+  await writeRunResults(runDir, report, evidence(), { env: {} });
+  const loaded = await readReport(runDir);
+  t.deepEqual(loaded.report, report);
+  const summary = await readFile(path.join(runDir, 'summary.md'), 'utf8');
+  t.regex(summary, /Bed features \(expectation rows keyed on them\): externalNameAlias=false \(istiod\), dnsCapture=false \(default for Istio 1\.20\)/);
+  t.regex(summary, /Bed features \(expectation rows keyed on them\): not read \(rows chosen by Istio version range\)/);
+  const html = await readFile(path.join(runDir, 'report.html'), 'utf8');
+  t.regex(html, /bed features <b>externalNameAlias=false \(istiod\)/);
+  t.regex(await readFile(path.join(runDir, 'junit.xml'), 'utf8'), /<property name="features" value="externalNameAlias=false \(istiod\)/);
+  // A report written before the field: every renderer says so.
+  delete report.targets[0].features;
+  const older = path.join(results, 'run-older');
+  await writeRunResults(older, report, evidence(), { env: {} });
+  t.regex(await readFile(path.join(older, 'summary.md'), 'utf8'), /Bed features \(expectation rows keyed on them\): not recorded/);
+});

@@ -7,7 +7,12 @@ import type { KubeDocument } from '../kube/index.ts';
 import { bedFeatures, defaultFeatures, FeaturesUnreadable, featuresMatch, istiodSettings, type BedFeatures } from './bed-features.ts';
 import { DEFAULT_PIPELINE, runAttempt, type PipelineOptions } from './pipeline.ts';
 import { PlanKube } from './plan-kube.ts';
-import { readBedFeatures } from './suite.ts';
+import { readBedFeatures, runSuite } from './suite.ts';
+import { recordingSink } from './events.ts';
+import { readReport } from '../report/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LoopbackMesh } from './testing/loopback-mesh.ts';
 import { LOOPBACK_BUDGETS } from './testing/budgets.ts';
 
@@ -140,4 +145,28 @@ test('a scenario of version rows only carries no row note', async (t) => {
     t.is(p.rowChosenBy, undefined);
     t.is(p.notes, undefined);
   }
+});
+
+test('the run records each bed\'s features in report.json, and judges by them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-features-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const beds: LoopbackMesh[] = [];
+  t.teardown(() => Promise.all(beds.map((b) => b.close())));
+  const { report, runDir } = await runSuite(
+    { scenarios: ['^externalname-5701-collision$'], istio: ['1.20'], reuse: false, keep: false, pauseOnFailure: false, repeat: 1, concurrency: 1, resultsDir: dir, dryRun: false, logEncoding: 'text' },
+    recordingSink(),
+    {
+      scenarios: SCENARIOS,
+      openBed: async (spec) => {
+        const bed = await LoopbackMesh.start({ block: BLOCK, istio: spec.istio, pilotEnv: spec.pilotEnv, istiodEnv: { ENABLE_EXTERNAL_NAME_ALIAS: 'true' } });
+        beds.push(bed);
+        return bed;
+      },
+      pipeline: LOOPBACK_BUDGETS,
+    },
+  );
+  t.is(report.targets[0].features?.externalNameAlias, true);
+  t.is(report.targets[0].features?.source.externalNameAlias, 'istiod');
+  t.is(report.targets[0].scenarios[0].status, 'passed', JSON.stringify(report.targets[0].scenarios[0]));
+  t.deepEqual((await readReport(runDir)).report.targets[0].features, report.targets[0].features);
 });

@@ -268,6 +268,9 @@ test('a dry run records the kind release and node image its plan would create th
     t.is(bed.kubernetes, release.node.kubernetes, 'the Kubernetes release the node image carries');
     t.deepEqual(bed.mtls, { mode: 'PERMISSIVE', policy: null }, 'the plan lists no PeerAuthentication: Istio\'s default');
     t.true(plan.steps.some((s) => s.kind === 'api' && /list PeerAuthentication .* in istio-system/.test(s.text)), 'and the plan shows the read');
+    t.true(plan.steps.some((s) => s.kind === 'api' && s.text === 'list Deployment (apps/v1) in istio-system'), "the plan shows the read of istiod's env");
+    t.true(plan.steps.some((s) => s.kind === 'api' && s.text === 'read ConfigMap istio-system/istio'), 'and of the mesh config');
+    t.is(bed.target.features, null, 'a dry run reads nothing: version rows decide');
     t.true(plan.steps.some((s) => s.text.includes(`kind cluster podpath (${release.kindNodeImage})`)), 'the image the plan creates the cluster with');
   } finally {
     await bed[Symbol.asyncDispose]();
