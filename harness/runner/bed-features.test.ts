@@ -7,7 +7,7 @@ import type { KubeDocument } from '../kube/index.ts';
 import { bedFeatures, defaultFeatures, FeaturesUnreadable, featuresMatch, istiodSettings, type BedFeatures } from './bed-features.ts';
 import { DEFAULT_PIPELINE, runAttempt, type PipelineOptions } from './pipeline.ts';
 import { PlanKube } from './plan-kube.ts';
-import { readBedFeatures, runSuite } from './suite.ts';
+import { readBedFeatures, runningConnectTimeout, runSuite } from './suite.ts';
 import { recordingSink } from './events.ts';
 import { readReport } from '../report/index.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -169,4 +169,11 @@ test('the run records each bed\'s features in report.json, and judges by them', 
   t.is(report.targets[0].features?.source.externalNameAlias, 'istiod');
   t.is(report.targets[0].scenarios[0].status, 'passed', JSON.stringify(report.targets[0].scenarios[0]));
   t.deepEqual((await readReport(runDir)).report.targets[0].features, report.targets[0].features);
+});
+
+test('connectTimeout: what istiod runs when read (a mesh that sets none runs Istio\'s default), else what the marker says was installed', (t) => {
+  t.is(runningConnectTimeout(on('1.26.0', {}, { connectTimeout: '2s' }), '1s'), '2s', 'the mesh config wins over the marker');
+  t.is(runningConnectTimeout(on('1.26.0'), '1s'), null, 'installed with 1s, but the mesh sets none now');
+  t.is(runningConnectTimeout(null, '1s'), '1s');
+  t.is(runningConnectTimeout(null, ''), null);
 });

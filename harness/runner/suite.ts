@@ -494,6 +494,12 @@ export async function readBedFeatures(kube: Pick<KubeApi, 'listObjects' | 'readC
   }
 }
 
+/** meshConfig.connectTimeout as istiod runs it when its mesh config was read (null: it sets none, Istio's default), else as the cluster's marker says it was installed. */
+export function runningConnectTimeout(features: BedFeatures | null, marker: string): string | null {
+  if (features) return features.source.connectTimeout === 'istiod' ? features.connectTimeout : null;
+  return marker || null;
+}
+
 /** The live bed: harness/cluster's up() (or its dry run), wrapped for the runner. */
 export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> = {}): Promise<OpenedBed> {
   const cluster = await import('../cluster/index.ts');
@@ -528,7 +534,7 @@ export async function openLiveBed(spec: BedSpec, clusterDeps: Partial<BedDeps> =
     kind: bed.marker.kind || null,
     nodeImage: bed.marker.nodeImage || null,
     mtls,
-    meshConfig: { connectTimeout: bed.marker.connectTimeout || null, accessLogEncoding: bed.marker.logEncoding === 'json' ? 'JSON' : 'TEXT' },
+    meshConfig: { connectTimeout: runningConnectTimeout(features, bed.marker.connectTimeout), accessLogEncoding: bed.marker.logEncoding === 'json' ? 'JSON' : 'TEXT' },
     plan: bed.plan,
     kube,
     extraDocuments: async (name) => spec.documents?.get(name) ?? (await manifests.extraDocuments(name)),
