@@ -163,7 +163,7 @@ export function describeFeatureCondition(condition: FeatureCondition): string {
   return (Object.entries(condition) as Array<[FeatureName, unknown]>).map(([k, v]) => `${k}=${String(v)}`).join(', ');
 }
 
-/** One line for report headers: each feature with where its value comes from. */
-export function describeFeatures(features: BedFeatures): string {
-  return FEATURE_NAMES.map((k) => `${k}=${String(features[k])} (${features.source[k]})`).join(', ');
+/** One line: each feature (or only those named) with where its value comes from. */
+export function describeFeatures(features: BedFeatures, only: readonly FeatureName[] = FEATURE_NAMES): string {
+  return FEATURE_NAMES.filter((k) => only.includes(k)).map((k) => `${k}=${String(features[k])} (${features.source[k]})`).join(', ');
 }

@@ -107,3 +107,9 @@ test('chooseRow: feature rows first where the features were read, skipped where 
   t.regex(rowChoiceNote(featureMiss, chooseRow(featureMiss, withFeatures), withFeatures) ?? '', /^no feature row matches the bed .*: row 2 \(\*\) chosen by Istio version 1\.20\.8/);
   t.is(chooseRow([feat({ externalNameAlias: true }, '>=1.21')], withFeatures), null, 'a feature row\'s version range must hold too');
 });
+
+test('the row note names only the features the table keys on', (t) => {
+  const rows = [feat({ externalNameAlias: true }), row('*')];
+  const target = { istio: '1.22.8', pilotEnv: {}, features: defaultFeatures('1.22.8') };
+  t.is(rowChoiceNote(rows, chooseRow(rows, target), target), "row 1 (externalNameAlias=true) chosen by the bed's features: externalNameAlias=true (default for Istio 1.22)");
+});

@@ -7,7 +7,7 @@ import semver from 'semver';
 import type { ProbeOutcome, ProbeProtocol } from '../probe/index.ts';
 import type { ClusterKind } from '../accesslog/index.ts';
 import type { Verdict } from '../envoy/index.ts';
-import { describeFeatureCondition, describeFeatures, FEATURE_NAMES, featuresMatch, type BedFeatures, type FeatureCondition } from './bed-features.ts';
+import { describeFeatureCondition, describeFeatures, FEATURE_NAMES, featuresMatch, type BedFeatures, type FeatureCondition, type FeatureName } from './bed-features.ts';
 
 export type WorkloadName = 'manager' | 'app' | 'idle';
 
@@ -182,8 +182,11 @@ export function rowChoiceNote(rows: readonly ExpectationRule[], choice: RowChoic
       ? `the bed's features were not read: row ${choice.row} (${describeCondition(choice.rule)}) chosen by Istio version ${target.istio} as a fallback`
       : `the bed's features were not read and no version row covers Istio ${target.istio}`;
   }
-  if (choice?.by === 'features') return `row ${choice.row} (${describeCondition(choice.rule)}) chosen by the bed's features: ${describeFeatures(target.features)}`;
-  return `no feature row matches the bed (${describeFeatures(target.features)})${choice ? `: row ${choice.row} (${describeCondition(choice.rule)}) chosen by Istio version ${target.istio}` : ''}`;
+  // Only the features this table keys on: the rest of the bed is in the report header.
+  const named = [...new Set(rows.flatMap((r) => Object.keys(r.when ?? {})))] as FeatureName[];
+  const bed = describeFeatures(target.features, named);
+  if (choice?.by === 'features') return `row ${choice.row} (${describeCondition(choice.rule)}) chosen by the bed's features: ${bed}`;
+  return `no feature row matches the bed (${bed})${choice ? `: row ${choice.row} (${describeCondition(choice.rule)}) chosen by Istio version ${target.istio}` : ''}`;
 }
 
 /** The expectation row for this probe on this target, or null when none covers it. */
