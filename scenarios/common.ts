@@ -35,6 +35,32 @@ export function baselineRows(targetFqdn: string = FQDN.manager): ExpectationRule
   ];
 }
 
+/** A bed whose mesh config blocks destinations outside the registry. */
+export const REGISTRY_ONLY = { outboundTrafficPolicy: 'REGISTRY_ONLY' } as const;
+
+/**
+ * Pod-IP TCP that no listener owns, under outboundTrafficPolicy REGISTRY_ONLY: the virtualOutbound
+ * catch-all proxies to BlackHoleCluster instead of PassthroughCluster (istio/istio
+ * pilot/pkg/networking/core/listener_builder.go: egressCluster is BlackHoleCluster unless
+ * IsAllowAnyOutbound), which has no endpoints: accepted, then closed, no server entry. Observed
+ * only: neither the oracle's goldens nor a live run have a REGISTRY_ONLY bed yet.
+ */
+export function registryOnlyTcp(): PathExpectation & { observe: string } {
+  return {
+    outcome: 'closed-after-connect',
+    responder: 'nobody',
+    client: { cluster: 'blackhole', name: 'BlackHoleCluster' },
+    server: 'absent',
+    explain: 'blackhole',
+    observe: 'no golden or live run with outboundTrafficPolicy REGISTRY_ONLY yet; pinned once one shows it',
+  };
+}
+
+/** The baseline rows, behind the REGISTRY_ONLY feature row that replaces PassthroughCluster with BlackHoleCluster. */
+export function podIpTcpRows(targetFqdn: string = FQDN.manager): ExpectationRule[] {
+  return [{ versions: '*', when: { ...REGISTRY_ONLY }, ...registryOnlyTcp() }, ...baselineRows(targetFqdn)];
+}
+
 /** The incident's own connection (Hazelcast ExternalName incident): one Hazelcast member dialling the other member's pod IP on 5701. */
 export const MEMBER_TO_MEMBER = { name: 'manager → other manager pod IP:5701', from: 'manager', to: { pod: 'other-manager' }, port: TCP_PORT, protocol: 'tcp' } as const satisfies ProbeSpec;
 
@@ -65,6 +91,7 @@ export function fixScenario(id: string, title: string, extras: string[], why: st
     .appliesTo('<1.24')
     .apply(...extras)
     .probe({ ...MEMBER_TO_MEMBER })
+    .when({ ...REGISTRY_ONLY }, registryOnlyTcp())
     .expect('<1.8', baselineRows()[0])
     .expect('>=1.8', baselineRows()[1])
     .notes(why)

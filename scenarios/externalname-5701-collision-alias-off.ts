@@ -1,5 +1,5 @@
 import { scenario } from '../harness/runner/index.ts';
-import { ALIAS_OFF, baselineRows, collision, MEMBER_TO_MEMBER } from './common.ts';
+import { ALIAS_OFF, baselineRows, collision, MEMBER_TO_MEMBER, REGISTRY_ONLY, registryOnlyTcp } from './common.ts';
 
 /**
  * The seed collision on 1.21–1.23, where it needs the old behaviour back: istiod installed with
@@ -14,6 +14,7 @@ export default scenario('externalname-5701-collision-alias-off', 'With ENABLE_EX
   .apply('app-ext-externalname')
   .probe({ ...MEMBER_TO_MEMBER })
   .when({ externalNameAlias: false }, collision('*'))
+  .when({ ...REGISTRY_ONLY }, registryOnlyTcp())
   .when({ externalNameAlias: true }, baselineRows()[1], '>=1.8')
   .expect('<1.24', collision('<1.24'))
   .build();

@@ -1,5 +1,5 @@
 import { scenario } from '../harness/runner/index.ts';
-import { ALIAS_OFF, ALIAS_ON, baselineRows, collision, MEMBER_TO_MEMBER } from './common.ts';
+import { ALIAS_OFF, ALIAS_ON, baselineRows, collision, MEMBER_TO_MEMBER, REGISTRY_ONLY, registryOnlyTcp } from './common.ts';
 
 /**
  * The Hazelcast ExternalName incident: an ExternalName Service app-ext in namespace app, ports 8080 and
@@ -22,6 +22,7 @@ export default scenario('externalname-5701-collision', 'An ExternalName Service 
   .apply('app-ext-externalname')
   .probe({ ...MEMBER_TO_MEMBER })
   .when({ externalNameAlias: false }, collision('*'))
+  .when({ ...REGISTRY_ONLY }, registryOnlyTcp())
   .when({ externalNameAlias: true }, baselineRows()[1], '>=1.8')
   .expect('>=1.24', { ...baselineRows()[1], pilotEnv: { ...ALIAS_OFF } })
   .expect('>=1.20 <1.21', { ...baselineRows()[1], pilotEnv: { ...ALIAS_ON } })

@@ -76,6 +76,23 @@ test('the ServiceEntry rows follow DNS capture and auto-allocation where the fea
   t.is(expectationFor(s, s.probes[0], withMesh('1.24.0', { ISTIO_META_DNS_CAPTURE: 'true' }, { PILOT_ENABLE_IP_AUTOALLOCATE: 'true' }))?.outcome, 'echoed');
 });
 
+test('under outboundTrafficPolicy REGISTRY_ONLY pod-IP TCP goes to BlackHoleCluster (observed), except where a listener captures it first', (t) => {
+  const registryOnly = (version: string, env: Record<string, string> = {}): TargetInfo =>
+    ({ istio: version, pilotEnv: {}, features: bedFeatures(version, { env, mesh: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } }) });
+  for (const id of ['tcp-pod-ip-baseline', 'fix-drop-port', 'externalname-5701-collision']) {
+    const s = byId(id);
+    for (const p of s.probes) {
+      const rule = expectationFor(s, p, registryOnly('1.22.8'));
+      t.is(rule?.client?.name, 'BlackHoleCluster', `${id}: ${p.name}`);
+      t.truthy(rule?.observe, `${id}: not pinned without a golden or a live run`);
+    }
+  }
+  const captured = expectationFor(byId('externalname-5701-collision'), byId('externalname-5701-collision').probes[0], registryOnly('1.22.8', { ENABLE_EXTERNAL_NAME_ALIAS: 'false' }));
+  t.is(captured?.client?.cluster, 'outbound', 'the ExternalName listener owns 5701 before the catch-all');
+  const se = byId('serviceentry-dns-5701-collision');
+  t.is(expectationFor(se, se.probes[0], registryOnly('1.30.0'))?.client?.cluster, 'outbound', 'the ServiceEntry wildcard listener, too');
+});
+
 test('on >= 1.24 the baseline is pinned even on a bed installed with ENABLE_EXTERNAL_NAME_ALIAS=false (istiod ignores it)', (t) => {
   const s = byId('externalname-5701-collision');
   for (const version of ['1.24.0', '1.28.4', '1.30.1']) {

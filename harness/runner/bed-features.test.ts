@@ -1,6 +1,8 @@
 import avaTest from 'ava';
 import { onLoopbackAliases } from '../testing/loopback.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
+import { baselineRows, MEMBER_TO_MEMBER } from '../../scenarios/common.ts';
+import { scenario } from './scenario.ts';
 import { FakeKube } from '../cluster/testing/doubles.ts';
 import { Plan } from '../exec/index.ts';
 import type { KubeDocument } from '../kube/index.ts';
@@ -139,7 +141,8 @@ test('a bed whose features could not be read falls back to the version rows and 
 test('a scenario of version rows only carries no row note', async (t) => {
   const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.20.8' });
   t.teardown(() => mesh.close());
-  const r = await runAttempt(mesh, SCENARIOS.find((s) => s.id === 'tcp-pod-ip-baseline')!, 1, FAST);
+  const versionRows = scenario('version-rows', 'version rows only').probe({ ...MEMBER_TO_MEMBER }).expectRows(baselineRows()).build();
+  const r = await runAttempt(mesh, versionRows, 1, FAST);
   t.is(r.status, 'passed');
   for (const p of r.probes) {
     t.is(p.rowChosenBy, undefined);
