@@ -156,7 +156,7 @@ export class FastJsonWriter {
     } while (n > 0);
   }
 
-  /** Which fields have values (the template's shape); numbers must be at most 15 digits, as toInt. */
+  /** Which fields have values (the template's shape; -1 when a number holds an ANSI code); numbers must be at most 15 digits, as toInt. */
   private shapeOf(b: Buffer, f: Int32Array): number {
     let mask = 0;
     for (let k = 0; k < FIELD_COUNT; k++) {
@@ -168,6 +168,7 @@ export class FastJsonWriter {
         let i = start;
         while (i < end && b[i] >= 48 && b[i] <= 57) i++;
         if (i === end) mask |= 1 << k;
+        else for (; i < end; i++) if (b[i] === 27) return -1;
       } else if (!(end - start === 1 && b[start] === 45)) mask |= 1 << k;
     }
     return mask;
@@ -281,15 +282,55 @@ export class FastJsonWriter {
    * One line: bytes [start, end) of `b`, no newline. Bytes outside the copied values may be
    * anything: both paths find the same delimiters (space, tab, quote are never inside a UTF-8
    * sequence), and the values themselves must be printable ASCII to stay on this path.
+   * The line's bytes are the writer's to rewrite (a coloured prefix is stripped in place).
    */
   write(b: Buffer, start: number, end: number, lineNumber: number): void {
     if (end > start && b[end - 1] === 13) end--;
     if (end === start) return;
-    if (this.tryFast(b, start, end, lineNumber)) return;
-    // stern colours its prefix: the string path strips ANSI codes first, so try again on the stripped bytes.
+    if (b[start] !== 27 && this.tryFast(b, start, end, lineNumber)) return;
+    // stern colours its prefix: the string path strips ANSI codes first, so try again on the stripped bytes,
+    // first with only the prefix stripped in place (no copy of the body), then with the whole line copied.
+    const from = this.stripPrefixAnsi(b, start, end);
+    if (from > start) {
+      if (this.tryFast(b, from, end, lineNumber)) return;
+      start = from;
+    }
     const stripped = this.stripAnsi(b, start, end);
     if (stripped > 0 && this.tryFast(this.scratch, 0, stripped, lineNumber)) return;
     this.slow(b, start, end, lineNumber);
+  }
+
+  /**
+   * Strips the ANSI codes of the first 300 bytes (stern's prefix words) in place: the stripped prefix
+   * is moved up against the rest of the line, which stays where it is. Returns the new start, or
+   * `start` when there is nothing to strip there or an ESC that starts no code (the whole-line strip
+   * decides then). Removing every code before the last one's end gives what prefix.ts stripAnsi gives
+   * for that part, and no code can span that end, so the string path reads the same line either way.
+   */
+  private stripPrefixAnsi(b: Buffer, start: number, end: number): number {
+    const limit = Math.min(end, start + 300);
+    let last = -1;
+    for (let i = start; i < limit; i++) {
+      if (b[i] !== 27) continue;
+      const after = ansiEnd(b, i, end);
+      if (after < 0) return start;
+      last = after;
+      i = after - 1;
+    }
+    if (last < 0) return start;
+    if (this.scratch.length < last - start) this.scratch = Buffer.allocUnsafeSlow(Math.max(last - start, 4096));
+    const kept = this.scratch;
+    let n = 0;
+    for (let i = start; i < last;) {
+      if (b[i] === 27) {
+        i = ansiEnd(b, i, end);
+        continue;
+      }
+      kept[n++] = b[i++];
+    }
+    const from = last - n;
+    for (let k = 0; k < n; k++) b[from + k] = kept[k];
+    return from;
   }
 
   /**
@@ -306,12 +347,10 @@ export class FastJsonWriter {
     for (let k = start; k < i; k++) out[p++] = b[k];
     while (i < end) {
       const c = b[i];
-      if (c === 27 && b[i + 1] === 91 && i + 1 < end) {
-        let j = i + 2;
-        while (j < end && ((b[j] >= 48 && b[j] <= 57) || b[j] === 59)) j++;
-        const t = b[j];
-        if (j < end && ((t >= 65 && t <= 90) || (t >= 97 && t <= 122))) {
-          i = j + 1;
+      if (c === 27) {
+        const after = ansiEnd(b, i, end);
+        if (after > 0) {
+          i = after;
           continue;
         }
       }
@@ -382,7 +421,10 @@ export class FastJsonWriter {
     const f = s.fields;
 
     const fromPrefix = podStart >= 0 && podEnd > podStart;
-    const t = this.template(this.shapeOf(b, f) | (fromPrefix ? SHAPE_POD : 0) | ((FORMAT_INDEX[s.format] ?? 0) << SHAPE_FORMAT));
+    const shape = this.shapeOf(b, f);
+    // An ANSI code in a number: the string path strips it and reads the number, so strip first.
+    if (shape < 0) return false;
+    const t = this.template(shape | (fromPrefix ? SHAPE_POD : 0) | ((FORMAT_INDEX[s.format] ?? 0) << SHAPE_FORMAT));
 
     this.ensure((end - start) * 2 + 1024 + this.head.length + this.defaultPodBytes.length);
     const mark = this.pos;
@@ -419,6 +461,15 @@ export class FastJsonWriter {
     this.pos = p;
     return true;
   }
+}
+
+/** The end of the ANSI code (ESC `[` digits/`;` letter, as prefix.ts stripAnsi) at `i`, or -1. */
+function ansiEnd(b: Buffer, i: number, end: number): number {
+  if (!(i + 1 < end && b[i + 1] === 91)) return -1;
+  let j = i + 2;
+  while (j < end && ((b[j] >= 48 && b[j] <= 57) || b[j] === 59)) j++;
+  const t = b[j];
+  return j < end && ((t >= 65 && t <= 90) || (t >= 97 && t <= 122)) ? j + 1 : -1;
 }
 
 function skipTimestamp(b: Buffer, p: number, end: number): number {
