@@ -28,8 +28,11 @@ const NAMES: [number, string][] = [
   [F_UPSTREAM_LOCAL, 'upstreamLocalAddress'], [F_DOWNSTREAM_LOCAL, 'downstreamLocalAddress'],
   [F_DOWNSTREAM_REMOTE, 'downstreamRemoteAddress'], [F_SNI, 'requestedServerName'], [F_ROUTE, 'routeName'],
 ];
+const NUMBER_FIELDS = Int8Array.of(F_CODE, F_RECEIVED, F_SENT, F_DURATION, F_SERVICE_TIME);
 const NUMERIC = new Uint8Array(FIELD_COUNT);
-for (const k of [F_CODE, F_RECEIVED, F_SENT, F_DURATION, F_SERVICE_TIME]) NUMERIC[k] = 1;
+for (const k of NUMBER_FIELDS) NUMERIC[k] = 1;
+// Flags are always written (an empty list at least).
+const STRING_FIELDS = Int8Array.from(NAMES.map(([k]) => k).filter((k) => NUMERIC[k] === 0 && k !== F_FLAGS));
 const FORMATS: LogFormatId[] = ['text-1.6', 'text-1.8', 'text-1.9', 'text-1.23', 'custom'];
 const FORMAT_INDEX: Partial<Record<LogFormatId, number>> = Object.fromEntries(FORMATS.map((f, i) => [f, i]));
 // Template slot for the pod name taken from a kubectl/stern prefix (field slots are 0..FIELD_COUNT-1).
@@ -159,17 +162,21 @@ export class FastJsonWriter {
   /** Which fields have values (the template's shape; -1 when a number holds an ANSI code); numbers must be at most 15 digits, as toInt. */
   private shapeOf(b: Buffer, f: Int32Array): number {
     let mask = 0;
-    for (let k = 0; k < FIELD_COUNT; k++) {
+    for (let j = 0; j < STRING_FIELDS.length; j++) {
+      const k = STRING_FIELDS[j];
+      const start = f[k * 2];
+      const len = f[k * 2 + 1] - start;
+      if (start >= 0 && len > 0 && !(len === 1 && b[start] === 45)) mask |= 1 << k;
+    }
+    for (let j = 0; j < NUMBER_FIELDS.length; j++) {
+      const k = NUMBER_FIELDS[j];
       const start = f[k * 2];
       const end = f[k * 2 + 1];
-      if (start < 0 || end === start) continue;
-      if (NUMERIC[k] === 1) {
-        if (end - start > 15) continue;
-        let i = start;
-        while (i < end && b[i] >= 48 && b[i] <= 57) i++;
-        if (i === end) mask |= 1 << k;
-        else for (; i < end; i++) if (b[i] === 27) return -1;
-      } else if (!(end - start === 1 && b[start] === 45)) mask |= 1 << k;
+      if (start < 0 || end === start || end - start > 15) continue;
+      let i = start;
+      while (i < end && b[i] >= 48 && b[i] <= 57) i++;
+      if (i === end) mask |= 1 << k;
+      else for (; i < end; i++) if (b[i] === 27) return -1;
     }
     return mask;
   }
@@ -311,7 +318,10 @@ export class FastJsonWriter {
     const limit = Math.min(end, start + 300);
     let last = -1;
     for (let i = start; i < limit; i++) {
-      if (b[i] !== 27) continue;
+      const c = b[i];
+      // The access log starts at `[` and a digit (START_TIME) or `{`: no prefix code lies beyond.
+      if ((c === 91 && b[i + 1] >= 48 && b[i + 1] <= 57) || c === 123) break;
+      if (c !== 27) continue;
       const after = ansiEnd(b, i, end);
       if (after < 0) return start;
       last = after;
