@@ -207,11 +207,13 @@ test('usage errors exit 2 with a hint: bad --format, bad --log-format, bad --inv
 
 test('workers by default only while a core is idle beside the main thread', (t) => {
   t.is(defaultLogsWorkers(2, 0.2), 2);
-  t.is(defaultLogsWorkers(2, 1), 2);
+  // About one busy core is usually this very run reading its input.
+  t.is(defaultLogsWorkers(2, 1.2), 2);
   // Two busy cores: the workers would share them with the main thread and each other.
   t.is(defaultLogsWorkers(2, 1.5), 0);
   t.is(defaultLogsWorkers(2, 14), 0);
   t.is(defaultLogsWorkers(8, 3), 2);
+  t.is(defaultLogsWorkers(8, 7.5), 0);
   t.is(defaultLogsWorkers(1, 0), 0);
   // loadavg() on Windows.
   t.is(defaultLogsWorkers(4, 0), 2);

@@ -187,13 +187,14 @@ function hopsHuman(h: Hops): string {
 const PARALLEL_FROM = 8 << 20;
 
 /**
- * Worker threads when nobody asked (PODPATH_LOGS_WORKERS unset): two, but only while a core is
- * idle beside the main thread. On a machine already busy (one-minute load average above
- * cores - 1) the workers share the same cores with each other and the main thread, and their
- * start-up and hand-off make the run slower than one thread; loadavg is [0, 0, 0] on Windows.
+ * Worker threads when nobody asked (PODPATH_LOGS_WORKERS unset): two, but only while about a core
+ * is idle beside the main thread (one-minute load average below cores - 0.5; this run's own reading
+ * counts about 1 of it). On a machine already busy the workers share the same cores with each other
+ * and the main thread, and their start-up and hand-off make the run slower than one thread.
+ * loadavg is [0, 0, 0] on Windows.
  */
 export function defaultLogsWorkers(cores: number, load1: number): number {
-  if (cores < 2 || load1 > cores - 1) return 0;
+  if (cores < 2 || load1 >= cores - 0.5) return 0;
   return Math.min(2, cores);
 }
 
