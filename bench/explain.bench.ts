@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { printRatio } from './lib.ts';
+import { podpathEntry, printRatio } from './lib.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const LISTENERS = Math.max(10, Math.round(5000 * scale));
@@ -20,7 +20,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? '3');
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = join(here, '.data');
 const file = join(dataDir, `explain-dump-${LISTENERS}-${CLUSTERS}.json`);
-const podpath = join(here, '..', 'bin', 'podpath.ts');
+const podpath = podpathEntry(join(here, '..'));
 
 // Istio's default access log format, as every tcp_proxy and HCM carries it (most of a real dump's bytes).
 const LOG_FORMAT =

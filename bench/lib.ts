@@ -2,7 +2,15 @@
  * Shared helpers for benchmarks. A benchmark never asserts a wall-clock time: it measures
  * podpath and a reference in the same run and prints the ratio against the issue's target.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+
+/** The file `npx podpath` runs (package.json "bin"): benchmarks time podpath as users start it. */
+export function podpathEntry(root: string): string {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { podpath: string } };
+  return join(root, pkg.bin.podpath);
+}
 
 export interface RatioReport {
   /** e.g. "probe overhead (control API vs bare connect+WHO)" */

@@ -15,7 +15,7 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from '
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { printRatio } from './lib.ts';
+import { podpathEntry, printRatio } from './lib.ts';
 import { BARE_JSON_LOOP, ERAS, generateLogs, type Random } from './access-log-data.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -75,7 +75,7 @@ async function rounds(contenders: Contender[]): Promise<void> {
 }
 
 const node = process.execPath;
-const podpath = join(root, 'bin', 'podpath.ts');
+const podpath = podpathEntry(root);
 const rate = (ms: number): string => `${Math.round(N / (ms / 1000)).toLocaleString('en-US')} lines/s`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 

@@ -14,7 +14,7 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from '
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { printRatio } from './lib.ts';
+import { podpathEntry, printRatio } from './lib.ts';
 import { BARE_JSON_LOOP, ERAS, generateLogs } from './access-log-data.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -56,7 +56,7 @@ async function run(argv: string[]): Promise<{ ms: number; rssKb: number | null; 
 }
 
 const node = process.execPath;
-const podpath = join(root, 'bin', 'podpath.ts');
+const podpath = podpathEntry(root);
 // Without /usr/bin/time the child reports its own peak RSS (KiB) on exit.
 const rssHook = hasTime ? [] : ['--import', `data:text/javascript,process.on('exit',()=>process.stderr.write('maxRSS='+process.resourceUsage().maxRSS+'\\n'))`];
 

@@ -7,7 +7,10 @@ import { enableCompileCache } from 'node:module';
 // compile cache keeps the stripped code (nodejs/node doc/api/module.md, enableCompileCache), so load the CLI after enabling it.
 enableCompileCache();
 const { main } = await import('../harness/cli/main.ts');
-const { SCENARIOS } = await import('../scenarios/index.ts');
+// Only `podpath run` plays the catalogue; loading it pulls in the runner and the Kubernetes client
+// (over a thousand modules), which would dominate the start of an offline command such as `logs`.
+const command = process.argv[2];
+const catalogue = command === 'run' ? { scenarios: (await import('../scenarios/index.ts')).SCENARIOS } : undefined;
 
 const controller = new AbortController();
 let interrupts = 0;
@@ -21,4 +24,4 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-process.exitCode = await main(process.argv.slice(2), undefined, controller.signal, { scenarios: SCENARIOS });
+process.exitCode = await main(process.argv.slice(2), undefined, controller.signal, catalogue);

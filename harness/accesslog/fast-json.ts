@@ -11,41 +11,51 @@ import type { LineParser } from './parse.ts';
 import {
   F_CLUSTER, F_CODE, F_DETAILS, F_DOWNSTREAM_LOCAL, F_DOWNSTREAM_REMOTE, F_DURATION, F_FLAGS, F_METHOD, F_PATH,
   F_PROTOCOL, F_RECEIVED, F_ROUTE, F_SENT, F_SERVICE_TIME, F_SNI, F_START, F_TERMINATION, F_TRANSPORT,
-  F_UA, F_UPSTREAM_HOST, F_UPSTREAM_LOCAL, F_XFF, F_REQUEST_ID, F_AUTHORITY, interpret, newScan, tokenizeBytes, type Chars,
+  F_UA, F_UPSTREAM_HOST, F_UPSTREAM_LOCAL, F_XFF, F_REQUEST_ID, F_AUTHORITY, FIELD_COUNT, interpret, newScan, tokenizeBytes, type Chars,
 } from './text-scan.ts';
-import type { SkipReason } from './types.ts';
+import type { LogFormatId, SkipReason } from './types.ts';
 
 // Buffers only (never plain Uint8Arrays) so element access stays monomorphic in the hot loops.
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
 
-const K = {
-  pod: bytes(',"pod":'), responseFlags: bytes(',"responseFlags":'), cluster: bytes(',"cluster":'), end: bytes('}\n'),
-};
-
-// Per field: the key with an opening quote (value follows) and the key with null, so each field is one or two copies.
+// Output keys in output order; field k of the scan is the k-th key after `format`.
 const NAMES: [number, string][] = [
   [F_START, 'startTime'], [F_METHOD, 'method'], [F_PATH, 'path'], [F_PROTOCOL, 'protocol'], [F_CODE, 'responseCode'],
-  [F_DETAILS, 'responseCodeDetails'], [F_TERMINATION, 'connectionTerminationDetails'],
+  [F_FLAGS, 'responseFlags'], [F_DETAILS, 'responseCodeDetails'], [F_TERMINATION, 'connectionTerminationDetails'],
   [F_TRANSPORT, 'upstreamTransportFailureReason'], [F_RECEIVED, 'bytesReceived'], [F_SENT, 'bytesSent'],
   [F_DURATION, 'durationMs'], [F_SERVICE_TIME, 'upstreamServiceTimeMs'], [F_XFF, 'xForwardedFor'], [F_UA, 'userAgent'],
   [F_REQUEST_ID, 'requestId'], [F_AUTHORITY, 'authority'], [F_UPSTREAM_HOST, 'upstreamHost'], [F_CLUSTER, 'upstreamCluster'],
   [F_UPSTREAM_LOCAL, 'upstreamLocalAddress'], [F_DOWNSTREAM_LOCAL, 'downstreamLocalAddress'],
   [F_DOWNSTREAM_REMOTE, 'downstreamRemoteAddress'], [F_SNI, 'requestedServerName'], [F_ROUTE, 'routeName'],
 ];
-const KEY_QUOTE: Buffer[] = [];
-const KEY_BARE: Buffer[] = [];
-const KEY_NULL: Buffer[] = [];
-for (const [field, name] of NAMES) {
-  // startTime follows the format string's closing quote.
-  const lead = field === F_START ? '",' : ',';
-  KEY_QUOTE[field] = bytes(`${lead}"${name}":"`);
-  KEY_BARE[field] = bytes(`${lead}"${name}":`);
-  KEY_NULL[field] = bytes(`${lead}"${name}":null`);
+const NUMBER_FIELDS = Int8Array.of(F_CODE, F_RECEIVED, F_SENT, F_DURATION, F_SERVICE_TIME);
+const NUMERIC = new Uint8Array(FIELD_COUNT);
+for (const k of NUMBER_FIELDS) NUMERIC[k] = 1;
+// Flags are always written (an empty list at least).
+const STRING_FIELDS = Int8Array.from(NAMES.map(([k]) => k).filter((k) => NUMERIC[k] === 0 && k !== F_FLAGS));
+const FORMATS: LogFormatId[] = ['text-1.6', 'text-1.8', 'text-1.9', 'text-1.23', 'custom'];
+const FORMAT_INDEX: Partial<Record<LogFormatId, number>> = Object.fromEntries(FORMATS.map((f, i) => [f, i]));
+// Template slot for the pod name taken from a kubectl/stern prefix (field slots are 0..FIELD_COUNT-1).
+const SLOT_POD = -1;
+const SHAPE_POD = 1 << FIELD_COUNT;
+const SHAPE_FORMAT = FIELD_COUNT + 1;
+
+/**
+ * The output of one line shape (which fields have values, whether the pod comes from a prefix, the
+ * era): the constant text between values, merged, so a line is a few copies of constants and values.
+ */
+interface Template {
+  /** consts[i] comes before value slots[i]; the last one closes the line up to the cluster. */
+  consts: Buffer[];
+  slots: Int8Array;
 }
 
-const FORMAT_BYTES: Record<string, Buffer> = Object.fromEntries(['text-1.6', 'text-1.8', 'text-1.9', 'text-1.23', 'custom'].map((f) => [f, bytes(`,"format":"${f}`)]));
 const EMPTY = Buffer.alloc(0);
-const OTHER_CLUSTER = bytes(clusterJson(decodeCluster(null)));
+// Bytes a JSON string cannot hold as they are (quote, backslash, controls) or that need UTF-8 decoding.
+const UNSAFE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) UNSAFE[c] = c === 34 || c === 92 || c < 32 || c >= 128 ? 1 : 0;
+const clusterPiece = (json: string): Buffer => bytes(`,"cluster":${json}}\n`);
+const OTHER_CLUSTER = clusterPiece(clusterJson(decodeCluster(null)));
 const clusterCache = new Map<string, Buffer>();
 
 export interface FastSink { onEntry(): void; onSkip(reason: SkipReason): void }
@@ -60,6 +70,7 @@ export class FastJsonWriter {
   private readonly scan = newScan();
   private readonly sourceJson: string;
   private readonly defaultPodBytes: Buffer;
+  private readonly templates = new Map<number, Template>();
   private readonly decoder = new TextDecoder('utf-8');
   private line: Buffer = Buffer.alloc(0);
   private scratch: Buffer = Buffer.alloc(0);
@@ -121,11 +132,11 @@ export class FastJsonWriter {
   }
 
   private put(piece: Buffer): void {
-    // Pieces are keys and cached cluster objects, mostly under 64 bytes: a loop beats TypedArray#set's call overhead.
+    // Short pieces (a closing quote, a key) copy faster in a loop than through TypedArray#set's call; merged keys do not.
     const out = this.out;
     const len = piece.length;
     let p = this.pos;
-    if (len > 64) out.set(piece, p);
+    if (len > 24) out.set(piece, p);
     else for (let i = 0; i < len; i++) out[p + i] = piece[i];
     this.pos = p + len;
   }
@@ -148,45 +159,72 @@ export class FastJsonWriter {
     } while (n > 0);
   }
 
-  /** A string field with its key: null for unset/`-`/empty; false when the value needs escaping or decoding. */
-  private str(b: Buffer, f: Int32Array, k: number): boolean {
-    const start = f[k * 2];
-    const end = f[k * 2 + 1];
-    if (start < 0 || end === start || (end - start === 1 && b[start] === 45)) {
-      this.put(KEY_NULL[k]);
-      return true;
+  /** Which fields have values (the template's shape; -1 when a number holds an ANSI code); numbers must be at most 15 digits, as toInt. */
+  private shapeOf(b: Buffer, f: Int32Array): number {
+    let mask = 0;
+    for (let j = 0; j < STRING_FIELDS.length; j++) {
+      const k = STRING_FIELDS[j];
+      const start = f[k * 2];
+      const len = f[k * 2 + 1] - start;
+      if (start >= 0 && len > 0 && !(len === 1 && b[start] === 45)) mask |= 1 << k;
     }
-    this.put(KEY_QUOTE[k]);
-    const out = this.out;
-    let p = this.pos;
-    for (let i = start; i < end; i++) {
-      const c = b[i];
-      // Only printable ASCII without `"` or `\` is copied as is; anything to escape or decode takes the string path.
-      if (c === 34 || c === 92 || c < 32 || c >= 128) return false;
-      out[p++] = c;
+    for (let j = 0; j < NUMBER_FIELDS.length; j++) {
+      const k = NUMBER_FIELDS[j];
+      const start = f[k * 2];
+      const end = f[k * 2 + 1];
+      if (start < 0 || end === start || end - start > 15) continue;
+      let i = start;
+      while (i < end && b[i] >= 48 && b[i] <= 57) i++;
+      if (i === end) mask |= 1 << k;
+      else for (; i < end; i++) if (b[i] === 27) return -1;
     }
-    out[p++] = 34;
-    this.pos = p;
-    return true;
+    return mask;
   }
 
-  /** A number field with its key, as toInt: digits only (leading zeros dropped), at most 15, else null. */
+  private template(shape: number): Template {
+    let t = this.templates.get(shape);
+    if (t !== undefined) return t;
+    const consts: Buffer[] = [];
+    const slots: number[] = [];
+    let pending = ',"pod":';
+    const slot = (text: string, k: number): void => {
+      consts.push(bytes(text));
+      slots.push(k);
+    };
+    if ((shape & SHAPE_POD) !== 0) {
+      slot(pending + '"', SLOT_POD);
+      pending = '"';
+    } else pending += jsonString(this.defaultPod);
+    pending += `,"format":"${FORMATS[shape >>> SHAPE_FORMAT]}"`;
+    for (const [k, name] of NAMES) {
+      const key = `,"${name}":`;
+      if (k === F_FLAGS) {
+        slot(pending + key, k);
+        pending = '';
+      } else if ((shape & (1 << k)) === 0) pending += `${key}null`;
+      else if (NUMERIC[k] === 1) {
+        slot(pending + key, k);
+        pending = '';
+      } else {
+        slot(pending + key + '"', k);
+        pending = '"';
+      }
+    }
+    consts.push(bytes(pending));
+    t = { consts, slots: Int8Array.from(slots) };
+    this.templates.set(shape, t);
+    return t;
+  }
+
+  /** A string value's bytes; false when it needs escaping or decoding. */
+  private str(f: Int32Array, b: Buffer, k: number): boolean {
+    return this.copyPlain(b, f[k * 2], f[k * 2 + 1]);
+  }
+
+  /** A number's digits, leading zeros dropped, as toInt. */
   private num(b: Buffer, f: Int32Array, k: number): void {
     let start = f[k * 2];
     const end = f[k * 2 + 1];
-    const len = end - start;
-    if (start < 0 || len === 0 || len > 15) {
-      this.put(KEY_NULL[k]);
-      return;
-    }
-    for (let i = start; i < end; i++) {
-      const c = b[i];
-      if (c < 48 || c > 57) {
-        this.put(KEY_NULL[k]);
-        return;
-      }
-    }
-    this.put(KEY_BARE[k]);
     while (start < end - 1 && b[start] === 48) start++;
     const out = this.out;
     let p = this.pos;
@@ -240,7 +278,7 @@ export class FastJsonWriter {
     const name = b.toString('latin1', start, end);
     let hit = clusterCache.get(name);
     if (hit === undefined) {
-      hit = bytes(clusterJson(decodeCluster(name)));
+      hit = clusterPiece(clusterJson(decodeCluster(name)));
       if (clusterCache.size < 10_000) clusterCache.set(name, hit);
     }
     if (recent.length < 64) recent.push(Buffer.from(b.subarray(start, end)), hit);
@@ -251,15 +289,58 @@ export class FastJsonWriter {
    * One line: bytes [start, end) of `b`, no newline. Bytes outside the copied values may be
    * anything: both paths find the same delimiters (space, tab, quote are never inside a UTF-8
    * sequence), and the values themselves must be printable ASCII to stay on this path.
+   * The line's bytes are the writer's to rewrite (a coloured prefix is stripped in place).
    */
   write(b: Buffer, start: number, end: number, lineNumber: number): void {
     if (end > start && b[end - 1] === 13) end--;
     if (end === start) return;
-    if (this.tryFast(b, start, end, lineNumber)) return;
-    // stern colours its prefix: the string path strips ANSI codes first, so try again on the stripped bytes.
+    if (b[start] !== 27 && this.tryFast(b, start, end, lineNumber)) return;
+    // stern colours its prefix: the string path strips ANSI codes first, so try again on the stripped bytes,
+    // first with only the prefix stripped in place (no copy of the body), then with the whole line copied.
+    const from = this.stripPrefixAnsi(b, start, end);
+    if (from > start) {
+      if (this.tryFast(b, from, end, lineNumber)) return;
+      start = from;
+    }
     const stripped = this.stripAnsi(b, start, end);
     if (stripped > 0 && this.tryFast(this.scratch, 0, stripped, lineNumber)) return;
     this.slow(b, start, end, lineNumber);
+  }
+
+  /**
+   * Strips the ANSI codes of the first 300 bytes (stern's prefix words) in place: the stripped prefix
+   * is moved up against the rest of the line, which stays where it is. Returns the new start, or
+   * `start` when there is nothing to strip there or an ESC that starts no code (the whole-line strip
+   * decides then). Removing every code before the last one's end gives what prefix.ts stripAnsi gives
+   * for that part, and no code can span that end, so the string path reads the same line either way.
+   */
+  private stripPrefixAnsi(b: Buffer, start: number, end: number): number {
+    const limit = Math.min(end, start + 300);
+    let last = -1;
+    for (let i = start; i < limit; i++) {
+      const c = b[i];
+      // The access log starts at `[` and a digit (START_TIME) or `{`: no prefix code lies beyond.
+      if ((c === 91 && b[i + 1] >= 48 && b[i + 1] <= 57) || c === 123) break;
+      if (c !== 27) continue;
+      const after = ansiEnd(b, i, end);
+      if (after < 0) return start;
+      last = after;
+      i = after - 1;
+    }
+    if (last < 0) return start;
+    if (this.scratch.length < last - start) this.scratch = Buffer.allocUnsafeSlow(Math.max(last - start, 4096));
+    const kept = this.scratch;
+    let n = 0;
+    for (let i = start; i < last;) {
+      if (b[i] === 27) {
+        i = ansiEnd(b, i, end);
+        continue;
+      }
+      kept[n++] = b[i++];
+    }
+    const from = last - n;
+    for (let k = 0; k < n; k++) b[from + k] = kept[k];
+    return from;
   }
 
   /**
@@ -276,12 +357,10 @@ export class FastJsonWriter {
     for (let k = start; k < i; k++) out[p++] = b[k];
     while (i < end) {
       const c = b[i];
-      if (c === 27 && b[i + 1] === 91 && i + 1 < end) {
-        let j = i + 2;
-        while (j < end && ((b[j] >= 48 && b[j] <= 57) || b[j] === 59)) j++;
-        const t = b[j];
-        if (j < end && ((t >= 65 && t <= 90) || (t >= 97 && t <= 122))) {
-          i = j + 1;
+      if (c === 27) {
+        const after = ansiEnd(b, i, end);
+        if (after > 0) {
+          i = after;
           continue;
         }
       }
@@ -351,42 +430,56 @@ export class FastJsonWriter {
     if (why !== null) return false;
     const f = s.fields;
 
+    const fromPrefix = podStart >= 0 && podEnd > podStart;
+    const shape = this.shapeOf(b, f);
+    // An ANSI code in a number: the string path strips it and reads the number, so strip first.
+    if (shape < 0) return false;
+    const t = this.template(shape | (fromPrefix ? SHAPE_POD : 0) | ((FORMAT_INDEX[s.format] ?? 0) << SHAPE_FORMAT));
+
     this.ensure((end - start) * 2 + 1024 + this.head.length + this.defaultPodBytes.length);
     const mark = this.pos;
     this.put(this.head);
     this.digits(lineNumber);
-    this.put(K.pod);
-    if (podStart >= 0 && podEnd > podStart) {
-      this.out[this.pos++] = 34;
-      for (let i = podStart; i < podEnd; i++) {
-        const c = b[i];
-        if (c === 34 || c === 92 || c < 32 || c >= 128) return this.fail(mark);
-        this.out[this.pos++] = c;
-      }
-      this.out[this.pos++] = 34;
-    } else this.put(this.defaultPodBytes);
-    this.put(FORMAT_BYTES[s.format]);
-    if (!this.str(b, f, F_START)) return this.fail(mark);
-    if (!this.str(b, f, F_METHOD)) return this.fail(mark);
-    if (!this.str(b, f, F_PATH)) return this.fail(mark);
-    if (!this.str(b, f, F_PROTOCOL)) return this.fail(mark);
-    this.num(b, f, F_CODE);
-    this.put(K.responseFlags);
-    if (!this.flags(b, f)) return this.fail(mark);
-    if (!this.str(b, f, F_DETAILS)) return this.fail(mark);
-    if (!this.str(b, f, F_TERMINATION)) return this.fail(mark);
-    if (!this.str(b, f, F_TRANSPORT)) return this.fail(mark);
-    this.num(b, f, F_RECEIVED);
-    this.num(b, f, F_SENT);
-    this.num(b, f, F_DURATION);
-    this.num(b, f, F_SERVICE_TIME);
-    for (let k = F_XFF; k <= F_ROUTE; k++) if (!this.str(b, f, k)) return this.fail(mark);
-    this.put(K.cluster);
+    const { consts, slots } = t;
+    const count = slots.length;
+    for (let i = 0; i < count; i++) {
+      this.put(consts[i]);
+      const k = slots[i];
+      if (k === SLOT_POD) {
+        if (!this.copyPlain(b, podStart, podEnd)) return this.fail(mark);
+      } else if (k === F_FLAGS) {
+        if (!this.flags(b, f)) return this.fail(mark);
+      } else if (NUMERIC[k] === 1) this.num(b, f, k);
+      else if (!this.str(f, b, k)) return this.fail(mark);
+    }
+    this.put(consts[count]);
     this.put(this.clusterBytes(b, f));
-    this.put(K.end);
     this.sink.onEntry();
     return true;
   }
+
+  /** Bytes [start, end) as a JSON string body; false when they need escaping or decoding. */
+  private copyPlain(b: Buffer, start: number, end: number): boolean {
+    const out = this.out;
+    let p = this.pos;
+    for (let i = start; i < end; i++) {
+      const c = b[i];
+      // Only printable ASCII without `"` or `\` is copied as is; anything to escape or decode takes the string path.
+      if (UNSAFE[c] === 1) return false;
+      out[p++] = c;
+    }
+    this.pos = p;
+    return true;
+  }
+}
+
+/** The end of the ANSI code (ESC `[` digits/`;` letter, as prefix.ts stripAnsi) at `i`, or -1. */
+function ansiEnd(b: Buffer, i: number, end: number): number {
+  if (!(i + 1 < end && b[i + 1] === 91)) return -1;
+  let j = i + 2;
+  while (j < end && ((b[j] >= 48 && b[j] <= 57) || b[j] === 59)) j++;
+  const t = b[j];
+  return j < end && ((t >= 65 && t <= 90) || (t >= 97 && t <= 122)) ? j + 1 : -1;
 }
 
 function skipTimestamp(b: Buffer, p: number, end: number): number {

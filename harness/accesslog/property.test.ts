@@ -86,25 +86,33 @@ test('round trip: random custom format strings (operators, literal text between 
 });
 
 test('the --json fast path writes exactly what entryToJson writes, prefixes, escapes and all', (t) => {
-  const prefix = fc.constantFrom('', '2024-01-01T00:00:00.123456789Z ', '[pod/manager-1/istio-proxy] ', 'manager-1 istio-proxy ', 'ns manager-1 istio-proxy ', '[pod/x/y] 2024-01-01T00:00:00Z ');
+  const prefix = fc.constantFrom('', '2024-01-01T00:00:00.123456789Z ', '[pod/manager-1/istio-proxy] ', 'manager-1 istio-proxy ', 'ns manager-1 istio-proxy ', '[pod/x/y] 2024-01-01T00:00:00Z ',
+    '\x1b[32mmanager-1\x1b[0m \x1b[34mistio-proxy\x1b[0m ', '\x1b[1;33mns\x1b[0m \x1b[32mmanager-1\x1b[0m istio-proxy ', '\x1b\x1b[0m[1mmanager-1 istio-proxy ');
   const eraArb = fc.constantFrom(...(Object.keys(ISTIO_TEXT_FORMATS) as TextEra[]));
   const lineArb = eraArb.chain((era) => fc.tuple(prefix, entryArb(era).map((e) => renderEntry(compileFormat(ISTIO_TEXT_FORMATS[era]), e))))
     .map(([p, l]) => p + l);
-  const noise = fc.oneof(lineArb, lineArb, lineArb, fc.string({ maxLength: 80 }).map((s) => s.replace(/\n/g, ' ')));
-  fc.assert(fc.property(fc.array(noise, { minLength: 1, maxLength: 8 }), (lines) => {
+  // Colour codes dropped anywhere into a line: the string path strips them all before parsing.
+  const coloured = fc.tuple(lineArb, fc.nat(), fc.constantFrom('\x1b[0m', '\x1b[1;31m', '\x1b[', '\x1b')).map(([l, at, code]) => {
+    const i = at % (l.length + 1);
+    return l.slice(0, i) + code + l.slice(i);
+  });
+  const noise = fc.oneof(lineArb, lineArb, lineArb, coloured, fc.string({ maxLength: 80 }).map((s) => s.replace(/\n/g, ' ')));
+  // --pod names lines without a prefix; the fast path bakes it into its per-shape templates.
+  const podArb = fc.constantFrom(null, 'web-1', 'odd"pod');
+  fc.assert(fc.property(fc.array(noise, { minLength: 1, maxLength: 8 }), podArb, (lines, defaultPod) => {
     const parser = createLineParser();
     let expected = '';
     let expectedEntries = 0;
     lines.forEach((line, i) => {
       if (line.replace(/\r$/, '') === '') return;
-      const r = parser.parse(line.replace(/\r$/, ''), i + 1, 'f.log', null);
+      const r = parser.parse(line.replace(/\r$/, ''), i + 1, 'f.log', defaultPod);
       if (typeof r !== 'string') {
         expected += entryToJson(r) + '\n';
         expectedEntries++;
       }
     });
     let entries = 0;
-    const writer = new FastJsonWriter({ source: 'f.log', defaultPod: null, parser: createLineParser(), sink: { onEntry: () => void entries++, onSkip: () => {} }, capacity: 256 });
+    const writer = new FastJsonWriter({ source: 'f.log', defaultPod, parser: createLineParser(), sink: { onEntry: () => void entries++, onSkip: () => {} }, capacity: 256 });
     lines.forEach((line, i) => {
       const b = Buffer.from(line, 'utf8');
       writer.write(b, 0, b.length, i + 1);

@@ -99,3 +99,15 @@ test('run without a scenario catalogue says how to start podpath, exit 2, no sta
   t.regex(cap.stderr, /^podpath: podpath run was started without a scenario catalogue\n.*bin\/podpath\.ts/m);
   t.notRegex(cap.stderr, /\n\s+at /);
 });
+
+test('the package\'s bin starts the CLI with the compile cache on before any TypeScript loads', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const root = new URL('../../', import.meta.url);
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { bin: { podpath: string } };
+  t.regex(pkg.bin.podpath, /\.js$/, 'a .ts bin would be type-stripped before it could turn the cache on');
+  const bin = new URL(pkg.bin.podpath, root);
+  t.is(execFileSync(process.execPath, [bin.pathname, '--version'], { encoding: 'utf8' }), `podpath ${version}\n`);
+  // The launcher hands over to the composition root, which joins the CLI and the catalogue.
+  t.regex(readFileSync(bin, 'utf8'), /import\('\.\/podpath\.ts'\)/);
+});

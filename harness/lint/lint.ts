@@ -15,11 +15,11 @@ export function checkIstioOption(istio: string | undefined): void {
   const v = parseIstioVersion(istio);
   const range = `${KNOWN_ISTIO.oldest.major}.${KNOWN_ISTIO.oldest.minor} to ${KNOWN_ISTIO.newest.major}.${KNOWN_ISTIO.newest.minor}`;
   if (v === null) {
-    throw new UsageError(`lint: --istio: '${istio}' is not an Istio version`, { hint: `Give MAJOR.MINOR or MAJOR.MINOR.PATCH between ${range}, e.g. --istio 1.22 or --istio 1.24.3` });
+    throw new UsageError(`lint: --istio: '${istio}' is not an Istio version`, { hint: `Give MAJOR.MINOR or MAJOR.MINOR.PATCH from ${range}, e.g. --istio 1.22 or --istio 1.24.3` });
   }
   // A version the rules do not know would get some other version's severities without saying so.
   if (!isKnownIstio(v)) {
-    throw new UsageError(`lint: --istio: Istio ${v.major}.${v.minor} is outside the versions podpath knows (${range})`, { hint: `Give the version the manifests run on, between ${range}; leave --istio out to lint without version-specific severities.` });
+    throw new UsageError(`lint: --istio: Istio ${v.major}.${v.minor} is outside the versions podpath knows (${range})`, { hint: `Give the version the manifests run on, from ${range}; leave --istio out to lint without version-specific severities.` });
   }
 }
 

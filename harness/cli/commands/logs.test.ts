@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { main } from '../main.ts';
 import { captureIo } from '../../testing/capture-io.ts';
+import { defaultLogsWorkers } from './logs.ts';
 
 const fixtures = fileURLToPath(new URL('../../accesslog/fixtures/', import.meta.url));
 const fx = (name: string) => join(fixtures, name);
@@ -202,6 +203,20 @@ test('usage errors exit 2 with a hint: bad --format, bad --log-format, bad --inv
   const inv = await logs(['--inventory', fx('seed.log'), fx('seed.log')]);
   t.is(inv.code, 2);
   t.regex(inv.stderr, /--inventory: .* is not JSON\nCreate it with: kubectl get pods,services,endpointslices -A -o json/);
+});
+
+test('workers by default only while a core is idle beside the main thread', (t) => {
+  t.is(defaultLogsWorkers(2, 0.2), 2);
+  // About one busy core is usually this very run reading its input.
+  t.is(defaultLogsWorkers(2, 1.2), 2);
+  // Two busy cores: the workers would share them with the main thread and each other.
+  t.is(defaultLogsWorkers(2, 1.5), 0);
+  t.is(defaultLogsWorkers(2, 14), 0);
+  t.is(defaultLogsWorkers(8, 3), 2);
+  t.is(defaultLogsWorkers(8, 7.5), 0);
+  t.is(defaultLogsWorkers(1, 0), 0);
+  // loadavg() on Windows.
+  t.is(defaultLogsWorkers(4, 0), 2);
 });
 
 test('big stdin is peeked and goes through the worker threads, with the same output as one thread', async (t) => {

@@ -4,7 +4,7 @@
  * a few evidence lines per diagnosis, and (for --follow-from) the two entries on the path are kept.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Writable } from 'node:stream';
 import { inputPaths, type Command, type CommandContext } from '../command.ts';
 import { paint, printable, write } from '../output.ts';
@@ -186,10 +186,22 @@ function hopsHuman(h: Hops): string {
 
 const PARALLEL_FROM = 8 << 20;
 
+/**
+ * Worker threads when nobody asked (PODPATH_LOGS_WORKERS unset): two, but only while about a core
+ * is idle beside the main thread (one-minute load average below cores - 0.5; this run's own reading
+ * counts about 1 of it). On a machine already busy the workers share the same cores with each other
+ * and the main thread, and their start-up and hand-off make the run slower than one thread.
+ * loadavg is [0, 0, 0] on Windows.
+ */
+export function defaultLogsWorkers(cores: number, load1: number): number {
+  if (cores < 2 || load1 >= cores - 0.5) return 0;
+  return Math.min(2, cores);
+}
+
 /** Worker threads for the --json fast path: none for small inputs; PODPATH_LOGS_WORKERS overrides (0 = single thread). */
 function workerLimit(env: NodeJS.ProcessEnv): number {
   const forced = env.PODPATH_LOGS_WORKERS;
-  return forced !== undefined && /^\d+$/.test(forced) ? Math.min(Number(forced), 8) : Math.min(2, availableParallelism());
+  return forced !== undefined && /^\d+$/.test(forced) ? Math.min(Number(forced), 8) : defaultLogsWorkers(availableParallelism(), loadavg()[0]);
 }
 
 /**
@@ -254,7 +266,7 @@ export const logsCommand: Command = {
     '  podpath logs ci.log --json --fail-on pod-ip-captured-by-service-listener,blackhole',
     '',
     `Signatures: ${SIGNATURE_IDS.join(', ')}.`,
-    'Big --json inputs use two worker threads; PODPATH_LOGS_WORKERS=0 keeps to one.',
+    'Big --json inputs use two worker threads while a core is idle; PODPATH_LOGS_WORKERS=0 keeps to one, =N sets N.',
     'Exit codes: 0 done, 1 a --fail-on signature was found, 2 usage or I/O error. Guide: docs/logs.md',
   ].join('\n'),
   options: {
