@@ -4,6 +4,7 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 import { changedFrom, configVersion, consecutive, DEFAULT_PIPELINE, durationMs, probeTimeoutMs, runAttempt, type PipelineOptions } from './pipeline.ts';
 import { isExclusive, scenario } from './scenario.ts';
 import { LoopbackMesh } from './testing/loopback-mesh.ts';
+import type { PodInfo } from './mesh-bed.ts';
 import type { ProbeResult } from '../probe/index.ts';
 import { MtlsHistory } from './pooled.ts';
 import { parseLogText } from '../accesslog/index.ts';
@@ -255,4 +256,35 @@ test('a convergence note saying the config never converged fails a probe whose o
   t.is(probe.verdict, 'fail');
   t.regex(probe.mismatches[0], /^config did not converge: explain .* → captured \(did not converge in 5s\)$/);
   t.is(probe.mismatches.filter((m) => !m.startsWith('config did not converge')).length, 0, `the observation itself matched: ${probe.mismatches.join('; ')}`);
+});
+
+test('an entry an earlier connection logged from the same source port before the probe is not taken for the probe\'s', async (t) => {
+  const mesh = await LoopbackMesh.start({ block: BLOCK, istio: '1.22.8', pilotEnv: { ENABLE_EXTERNAL_NAME_ALIAS: 'false' } });
+  t.teardown(() => mesh.close());
+  const s = SCENARIOS.find((x) => x.id === 'fix-sidecar-egress')!;
+  const one = { ...s, probes: s.probes.slice(0, 1).map((p) => ({ ...p, count: 1 })) };
+  // The kernel gives a freed source port to the next socket: the probe's socket gets the one an
+  // earlier collision connection used, whose UF,URX entry lies inside the log window before it.
+  const [client, other] = await mesh.pods('manager');
+  const reused = `${client.ip}:40000`;
+  let real: string | null = null;
+  let earlier: string | null = null;
+  const bed = withOverrides(mesh, {
+    probe: async (...args: Parameters<LoopbackMesh['probe']>) => {
+      const results = await mesh.probe(...args);
+      real = results[0].localAddress;
+      return results.map((r) => ({ ...r, localAddress: reused }));
+    },
+    sidecarLog: async (pod: PodInfo, since: Date) => {
+      const text = await mesh.sidecarLog(pod, since);
+      if (pod.name !== client.name) return text;
+      earlier ??= `[${new Date().toISOString()}] "- - -" 0 UF,URX - - "-" 0 0 1 - "-" "-" "-" "-" "127.0.${BLOCK}.31:5701" outbound|5701||app-ext.app.svc.cluster.local - ${other.ip}:5701 ${reused} - -\n`;
+      return earlier + (real ? text.replaceAll(` ${real} `, ` ${reused} `) : text);
+    },
+  });
+  const r = await runAttempt(bed, one, 1, FAST);
+  t.not(real, null, 'the probe ran');
+  t.deepEqual(mesh.connections.map((c) => c.cluster), ['PassthroughCluster'], 'the double routed the probe past the catch-all');
+  t.is(r.status, 'passed', JSON.stringify(r.probes.map((p) => p.mismatches)));
+  t.is(r.probes[0].observed[0].client?.cluster, 'PassthroughCluster');
 });

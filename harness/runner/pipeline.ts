@@ -221,13 +221,50 @@ interface LogRead {
   entries: AccessLogEntry[];
 }
 
-async function readLogs(bed: MeshBed, client: PodInfo, server: PodInfo | null, since: Date): Promise<LogRead> {
+/** Lines each sidecar had logged (since `since`) before the probe: none of them can be the probe's. */
+interface EarlierLines {
+  client: ReadonlySet<string>;
+  server: ReadonlySet<string>;
+}
+
+function linesOf(text: string): Set<string> {
+  return new Set(text.split('\n').filter((l) => l !== ''));
+}
+
+/** The text without the lines logged before the probe (the evidence keeps the whole text). */
+function withoutEarlier(text: string, earlier: ReadonlySet<string> | undefined): string {
+  if (!earlier || earlier.size === 0) return text;
+  return text.split('\n').filter((l) => !earlier.has(l)).join('\n');
+}
+
+async function readLogs(bed: MeshBed, client: PodInfo, server: PodInfo | null, since: Date, earlier?: EarlierLines | null): Promise<LogRead> {
   const [clientText, serverText] = await Promise.all([bed.sidecarLog(client, since), server ? bed.sidecarLog(server, since) : Promise.resolve('')]);
   const entries = [
-    ...parseLogText(clientText, { source: `${client.namespace}/${client.name}`, pod: client.name }).entries,
-    ...(server ? parseLogText(serverText, { source: `${server.namespace}/${server.name}`, pod: server.name }).entries : []),
+    ...parseLogText(withoutEarlier(clientText, earlier?.client), { source: `${client.namespace}/${client.name}`, pod: client.name }).entries,
+    ...(server ? parseLogText(withoutEarlier(serverText, earlier?.server), { source: `${server.namespace}/${server.name}`, pod: server.name }).entries : []),
   ];
   return { client: clientText, server: serverText, entries };
+}
+
+/**
+ * What both sidecars logged before the probe. `since` reaches back before the probe (the log API
+ * filters by whole seconds), and the kernel hands a freed source port to the next socket at once:
+ * an earlier connection's entry can carry the probe's downstream_remote_address (or its
+ * upstream_local_address), and correlating by address alone would take it for the probe's.
+ * null when the logs cannot be read now (the probe goes on; the later reads decide).
+ */
+async function earlierLines(bed: MeshBed, probe: PlannedProbe, since: Date): Promise<EarlierLines | null> {
+  if (bed.plan) {
+    bed.plan.add('note', `remember the log lines ${probe.client.namespace}/${probe.client.name}${probe.target ? ` and ${probe.target.namespace}/${probe.target.name}` : ''} already have, so an earlier connection from a reused source port is not taken for the probe's`);
+    return null;
+  }
+  try {
+    const [client, server] = await Promise.all([bed.sidecarLog(probe.client, since), probe.target ? bed.sidecarLog(probe.target, since) : Promise.resolve('')]);
+    return { client: linesOf(client), server: linesOf(server) };
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    return null;
+  }
 }
 
 /** Done when the client entry is there and the server entry is there too, or cannot come. */
@@ -238,7 +275,7 @@ function complete(hops: Hops, rule: ExpectationRule | null): boolean {
   return rule?.server === 'absent';
 }
 
-async function collectHops(bed: MeshBed, probe: PlannedProbe, results: ProbeResult[], since: Date, options: PipelineOptions): Promise<{ hops: Array<Hops | null>; logs: LogRead | null }> {
+async function collectHops(bed: MeshBed, probe: PlannedProbe, results: ProbeResult[], since: Date, earlier: EarlierLines | null, options: PipelineOptions): Promise<{ hops: Array<Hops | null>; logs: LogRead | null }> {
   if (bed.plan) {
     await readLogs(bed, probe.client, probe.target, since);
     return { hops: [], logs: null };
@@ -249,7 +286,7 @@ async function collectHops(bed: MeshBed, probe: PlannedProbe, results: ProbeResu
   let logs: LogRead | null = null;
   for (let n = 0; ; n++) {
     try {
-      logs = await readLogs(bed, probe.client, probe.target, since);
+      logs = await readLogs(bed, probe.client, probe.target, since, earlier);
     } catch (error) {
       if (error instanceof InterruptedError) throw error;
       logs = null;
@@ -400,6 +437,7 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
     for (const p of planned) predictions.set(p, bed.plan ? null : explainSafely(await bed.configDump(p.client), { dst: p.dst }));
 
     const since = new Date(Date.now() - 2000);
+    const earlier = await time('logs', () => Promise.all(planned.map((p) => earlierLines(bed, p, since))));
     const timeoutMs = probeTimeoutMs(bed, options.probeMarginMs);
     const results = await time('probe', () =>
       Promise.all(planned.map((p) => {
@@ -410,7 +448,7 @@ export async function runAttempt(bed: MeshBed, scenario: Scenario, attempt: numb
           (bed.plan ? answer : checkProbeAnswer(request, answer, `${p.client.namespace}/${p.client.name}`)));
       })));
 
-    const collected = await time('logs', () => Promise.all(planned.map((p, i) => collectHops(bed, p, results[i], since, options))));
+    const collected = await time('logs', () => Promise.all(planned.map((p, i) => collectHops(bed, p, results[i], since, earlier[i], options))));
     if (bed.plan) {
       for (const p of planned) bed.plan.add('note', `compare ${p.spec.name} with: ${describeRule(p.rule)}`);
     }
