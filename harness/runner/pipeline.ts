@@ -237,8 +237,13 @@ function withoutEarlier(text: string, earlier: ReadonlySet<string> | undefined):
   return text.split('\n').filter((l) => !earlier.has(l)).join('\n');
 }
 
+/** Both sidecars' log text since `since`; '' for a target without one. */
+function sidecarTexts(bed: MeshBed, client: PodInfo, server: PodInfo | null, since: Date): Promise<[string, string]> {
+  return Promise.all([bed.sidecarLog(client, since), server ? bed.sidecarLog(server, since) : Promise.resolve('')]);
+}
+
 async function readLogs(bed: MeshBed, client: PodInfo, server: PodInfo | null, since: Date, earlier?: EarlierLines | null): Promise<LogRead> {
-  const [clientText, serverText] = await Promise.all([bed.sidecarLog(client, since), server ? bed.sidecarLog(server, since) : Promise.resolve('')]);
+  const [clientText, serverText] = await sidecarTexts(bed, client, server, since);
   const entries = [
     ...parseLogText(withoutEarlier(clientText, earlier?.client), { source: `${client.namespace}/${client.name}`, pod: client.name }).entries,
     ...(server ? parseLogText(withoutEarlier(serverText, earlier?.server), { source: `${server.namespace}/${server.name}`, pod: server.name }).entries : []),
@@ -259,7 +264,7 @@ async function earlierLines(bed: MeshBed, probe: PlannedProbe, since: Date): Pro
     return null;
   }
   try {
-    const [client, server] = await Promise.all([bed.sidecarLog(probe.client, since), probe.target ? bed.sidecarLog(probe.target, since) : Promise.resolve('')]);
+    const [client, server] = await sidecarTexts(bed, probe.client, probe.target, since);
     return { client: linesOf(client), server: linesOf(server) };
   } catch (error) {
     if (error instanceof InterruptedError) throw error;
