@@ -2,26 +2,16 @@
  * Reading what `podpath predict` is given: manifest files and directories, a mesh config file.
  * The only I/O of the predict concern besides the generator; everything after is pure.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { UsageError } from '../errors/index.ts';
-import { parseDocuments, type KubeDocument } from '../manifests/index.ts';
+import { manifestFilesUnder, parseDocuments, type KubeDocument } from '../manifests/index.ts';
 import { parseMeshConfig, type MeshConfigSource } from './model.ts';
-
-const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 /** Every manifest file under the paths, directories walked recursively, each directory's files in name order. */
 export async function manifestFiles(paths: readonly string[], cwd: string): Promise<string[]> {
   const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory() && !e.name.startsWith('.')) await walk(full);
-      else if (e.isFile() && MANIFEST_EXTENSIONS.some((x) => e.name.endsWith(x))) out.push(full);
-    }
-  };
   for (const p of paths) {
     const full = path.resolve(cwd, p);
     let info;
@@ -31,9 +21,9 @@ export async function manifestFiles(paths: readonly string[], cwd: string): Prom
       throw new UsageError(`predict: cannot read ${p}: no such file or directory`, { hint: 'Give manifest files or directories with -f.' });
     }
     if (info.isDirectory()) {
-      const before = out.length;
-      await walk(full);
-      if (out.length === before) throw new UsageError(`predict: ${p} holds no .yaml, .yml or .json files`);
+      const found = await manifestFilesUnder(full, { skipHiddenDirs: true });
+      out.push(...found);
+      if (found.length === 0) throw new UsageError(`predict: ${p} holds no .yaml, .yml or .json files`);
     } else out.push(full);
   }
   return out;

@@ -2,12 +2,12 @@
  * `podpath lint [FILE...|-]`: offline checks of Kubernetes/Istio YAML for the port collisions
  * and mesh pitfalls behind the seed incidents (rules PP001-PP006, docs/lint.md).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { inputPaths, type Command, type CommandContext } from '../command.ts';
 import { paint, write } from '../output.ts';
 import { parseByteSize } from '../size.ts';
 import { UsageError } from '../../errors/index.ts';
+import { manifestFilesUnder } from '../../manifests/index.ts';
 import { checkIstioOption, findingToJson, formatHuman, lint, RULES, type LintInput } from '../../lint/index.ts';
 
 const STDIN_NAME = '<stdin>';
@@ -47,15 +47,8 @@ async function expand(path: string): Promise<string[]> {
   } catch (error) {
     throw ioError(path, error);
   }
-  if (!info.isDirectory()) return [path];
-  const entries = await readdir(path, { withFileTypes: true });
-  const out: string[] = [];
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = join(path, e.name);
-    if (e.isDirectory()) out.push(...(await expand(full)));
-    else if (/\.(ya?ml|json)$/.test(e.name)) out.push(full);
-  }
-  return out;
+  // Lint reads what it is pointed at, hidden directories included.
+  return info.isDirectory() ? await manifestFilesUnder(path) : [path];
 }
 
 function parsePilotEnv(values: unknown): Record<string, string> {
