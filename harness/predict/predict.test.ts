@@ -15,7 +15,7 @@ import { makePredictCommand } from '../cli/commands/predict.ts';
 import { explain, loadConfigDump } from '../envoy/index.ts';
 import { MANIFESTS_DIR } from '../manifests/index.ts';
 import type { DumpGenerator, GenerateRequest, OracleAvailability } from '../oracle/types.ts';
-import { goldenGenerator } from './testing/golden-double.ts';
+import { goldenGenerator } from '../oracle/testing/golden-generator.ts';
 import { goldenMinors, readGolden } from '../../oracle/goldens.ts';
 import { ORACLE_VERSIONS, oracleVersion } from '../../oracle/versions.ts';
 import { meshConfigYaml } from '../../oracle/inputs.ts';

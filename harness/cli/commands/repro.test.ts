@@ -228,7 +228,7 @@ test('configDump.path is read under a cap: a dump (or a gzip bomb) over --max-du
 });
 
 test('repro --offline adds what the incident\'s istiod would build when that minor can be generated, and says why not otherwise', async (t) => {
-  const { goldenGenerator } = await import('../../predict/testing/golden-double.ts');
+  const { goldenGenerator } = await import('../../oracle/testing/golden-generator.ts');
   const dir = tmp(t);
   const file = join(dir, 'incident.yaml');
   // The seed's collision on podpath's bed, reported on 1.20 with the flag off: the bed state the goldens hold.
